@@ -1,0 +1,78 @@
+import { Option } from 'commander';
+import { UsageError } from '../../errors.js';
+import { LAYERS, OUTCOMES } from '../../normalize/event.js';
+import { defineCommand } from '../command.js';
+import { withCase } from '../with-case.js';
+
+/** `irctl events`: query normalized events. */
+export const eventsCommand = defineCommand({
+  name: 'events',
+  description: 'list events in time order, filtered by time, actor, key, IP, action, provider, layer',
+  configure: (cmd) =>
+    void cmd
+      .option('--since <time>', 'from this time: 30m, 6h, 2d, 1w back from now, or ISO 8601 (UTC when no offset)')
+      .option('--until <time>', 'up to this time (exclusive), same forms as --since')
+      .option('--actor <who>', 'principal ARN, user/role/session name, or access key')
+      .option('--access-key <id>', 'access key id (AKIA..., ASIA...)')
+      .option('--ip <addr>', 'source IP address')
+      .option('--action <name>', 'operation name, * wildcards allowed (e.g. "Delete*")')
+      .option('--service <name>', 'service (iam, s3, ec2, ...)')
+      .option('--resource <id>', 'resource identifier (ARN)')
+      .option('--provider <name>', 'aws, azure, gcp, okta, ...')
+      .addOption(new Option('--layer <layer>', 'telemetry layer').choices([...LAYERS]))
+      .addOption(new Option('--outcome <outcome>', 'outcome').choices([...OUTCOMES]))
+      .option('--limit <n>', 'at most N events (default 200 in the table, all with --json)')
+      .option('--desc', 'newest first'),
+  examples: [
+    'irctl events --actor AKIAIOSFODNN7EXAMPLE --since 2d',
+    'irctl events --action "Delete*" --outcome success',
+    'irctl events --ip 203.0.113.7 --json',
+  ],
+  handler: async (_args, opts, ctx) => {
+    const { parseTimeArg } = await import('../../util/time.js');
+    const { queryEvents, countEvents } = await import('../../store/query-repo.js');
+    const { renderEventTable, eventJson } = await import('../render/events.js');
+    const now = ctx.now();
+    const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k]) : undefined);
+    let limit: number | undefined;
+    const rawLimit = str('limit');
+    if (rawLimit !== undefined) {
+      limit = Number(rawLimit);
+      if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit ${rawLimit} is not a whole number`);
+    } else if (!ctx.io.json) limit = 200;
+    const since = str('since');
+    const until = str('until');
+    const filter = {
+      sinceMs: since === undefined ? undefined : parseTimeArg(since, now, '--since'),
+      untilMs: until === undefined ? undefined : parseTimeArg(until, now, '--until'),
+      actor: str('actor'),
+      accessKey: str('accessKey'),
+      srcIp: str('ip'),
+      action: str('action'),
+      service: str('service'),
+      resource: str('resource'),
+      provider: str('provider'),
+      layer: str('layer'),
+      outcome: str('outcome'),
+      limit,
+      descending: opts.desc === true,
+    };
+    if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs >= filter.untilMs) {
+      throw new UsageError('--since must be earlier than --until');
+    }
+    await withCase(ctx, {}, (kase) => {
+      if (ctx.io.json) {
+        for (const e of queryEvents(kase.db, filter)) ctx.io.outJson(eventJson(e));
+        return;
+      }
+      const rows = [...queryEvents(kase.db, filter)];
+      for (const line of renderEventTable(rows, ctx.io.color)) ctx.io.out(line);
+      const total = countEvents(kase.db, { ...filter, limit: undefined });
+      ctx.io.notify({
+        level: 'info',
+        code: 'IRCTL_EVENTS_I2001',
+        message: rows.length < total ? `${rows.length} of ${total} matching events shown (use --limit or --json for more)` : `${total} matching event(s)`,
+      });
+    });
+  },
+});

@@ -1,0 +1,36 @@
+import { Option } from 'commander';
+import { ExitCode } from '../../errors.js';
+import { INPUT_FORMATS } from '../../ingest/formats.js';
+import { defineCommand } from '../command.js';
+import { withCase } from '../with-case.js';
+
+/** `irctl import PATH...`: exported log files into the case. */
+export const importCommand = defineCommand({
+  name: 'import',
+  description: 'import exported log files (CloudTrail S3 files, lookup-events output, arrays, JSON Lines, EventBridge) into the case',
+  configure: (cmd) =>
+    void cmd
+      .argument('<paths...>', 'files or directories (walked recursively; .json, .json.gz, .jsonl, ...)')
+      .addOption(new Option('--format <format>', 'container format; auto-detected per file by default').choices([...INPUT_FORMATS]).default('auto')),
+  examples: ['irctl import ./AWSLogs', 'irctl --case ./case-42 import lookup.json --format lookup', 'irctl import exports/ --json'],
+  handler: async (args, opts, ctx) => {
+    const { importPaths } = await import('../../ingest/import.js');
+    return withCase(ctx, { create: true }, async (kase) => {
+      const s = await importPaths(kase, { paths: args, format: opts.format as (typeof INPUT_FORMATS)[number], signal: ctx.signal, now: ctx.now }, ctx.io);
+      if (ctx.io.json) {
+        const { file_outcomes, ...rest } = s;
+        ctx.io.outJson({ ...rest, inputs: file_outcomes });
+      } else {
+        ctx.io.out(`case      ${kase.dir}`);
+        ctx.io.out(`files     ${s.files} read, ${s.files_failed} failed, ${s.skipped} skipped`);
+        ctx.io.out(`records   ${s.records}`);
+        ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate`);
+        ctx.io.out(`rejected  ${s.quarantined} quarantined${s.quarantined > 0 ? ' (see `irctl case quarantine`)' : ''}`);
+        ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
+        if (s.interrupted) ctx.io.out('stopped   interrupted: what was read before Ctrl-C is saved; run the same command again to finish');
+      }
+      if (s.interrupted) return ExitCode.Interrupted;
+      return s.quarantined > 0 || s.files_failed > 0 || s.skipped > 0 ? ExitCode.Partial : ExitCode.Ok;
+    });
+  },
+});

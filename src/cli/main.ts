@@ -1,0 +1,138 @@
+/**
+ * irctl entry point: builds the command tree from declarative definitions, parses argv, runs one handler, and is
+ * the only place that catches errors, renders them and decides the exit code (style.md §3).
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitCode, isIrctlError, errorMessage } from '../errors.js';
+import { CliIoHost } from '../io/cli-io-host.js';
+import type { IoHost, IoLevel } from '../io/io-host.js';
+import { toolVersion } from '../version.js';
+import type { CommandContext, CommandDefinition, GlobalOptions } from './command.js';
+import { commands } from './registry.js';
+
+/** Injection points for tests. */
+export interface MainDeps {
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Build the IoHost (tests pass a capturing host). */
+  makeIo?: (globals: GlobalOptions & { color: boolean; level: IoLevel }) => IoHost;
+  /** Abort signal; when absent, main installs a SIGINT handler. */
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+const LEVELS: readonly IoLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Run irctl with `argv` (as process.argv: node, script, ...args). Resolves to the exit code. */
+export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  let exitCode: number = ExitCode.Ok;
+  let debug = argv.includes('--debug');
+  let io: IoHost | undefined;
+
+  const program = new Command('irctl')
+    .description('Cloud incident response: collect and import logs as evidence, detect, investigate, export signed bundles.')
+    .version(toolVersion(), '-V, --version')
+    .option('-C, --case <dir>', 'case directory (default: $IRCTL_CASE or ./irctl-case)')
+    .option('--json', 'machine-readable output on stdout', false)
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('-v, --verbose', 'more diagnostics on stderr')
+    .option('-q, --quiet', 'only warnings and errors on stderr')
+    .option('--debug', 'stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
+
+  let controller: AbortController | undefined;
+  let onSigint: (() => void) | undefined;
+  const signal = deps.signal ?? (controller = new AbortController()).signal;
+
+  const attach = (parent: Command, def: CommandDefinition): void => {
+    const cmd = parent.command(def.name).description(def.description);
+    cmd.exitOverride().configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
+    cmd.showHelpAfterError(`(run irctl ${fullName(cmd)} --help for usage)`);
+    def.configure?.(cmd);
+    if (def.examples && def.examples.length > 0) cmd.addHelpText('after', `\nExamples:\n${def.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    for (const sub of def.subcommands ?? []) attach(cmd, sub);
+    const handler = def.handler;
+    if (!handler) return;
+    cmd.action(async (...actionArgs: unknown[]) => {
+      const self = actionArgs[actionArgs.length - 1] as Command;
+      const g = program.opts<{ case?: string; json: boolean; color: boolean; verbose?: boolean; quiet?: boolean; debug?: boolean }>();
+      debug = g.debug === true;
+      const envLevel = env.IRCTL_LOG as IoLevel | undefined;
+      const level: IoLevel = g.verbose === true ? 'debug' : g.quiet === true ? 'warn' : envLevel && LEVELS.includes(envLevel) ? envLevel : 'info';
+      const color = g.color && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+      const globals: GlobalOptions = { case: g.case, json: g.json, debug };
+      io = deps.makeIo
+        ? deps.makeIo({ ...globals, color, level })
+        : new CliIoHost({ json: g.json, color, level, stdout, stderr, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
+      const ctx: CommandContext = { io, globals, env, signal, now: deps.now ?? (() => new Date()) };
+      const args = self.processedArgs.flatMap((a: unknown) => (Array.isArray(a) ? (a as unknown[]) : a === undefined ? [] : [a])).map(String);
+      const code = await handler(args, self.opts(), ctx);
+      exitCode = typeof code === 'number' ? code : ExitCode.Ok;
+    });
+  };
+  for (const def of commands) attach(program, def);
+
+  if (!deps.signal && controller) {
+    let presses = 0;
+    const ctl = controller;
+    onSigint = () => {
+      presses++;
+      if (presses === 1) {
+        stderr.write('\ninterrupt: finishing the current batch and saving what was collected (Ctrl-C again to quit at once)\n');
+        ctl.abort();
+      } else {
+        process.exit(ExitCode.Interrupted);
+      }
+    };
+    process.on('SIGINT', onSigint);
+  }
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    exitCode = renderError(err, io, stderr, debug);
+  } finally {
+    if (onSigint) process.off('SIGINT', onSigint);
+  }
+  return exitCode;
+}
+
+function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Render any error and map it to an exit code. */
+export function renderError(err: unknown, io: IoHost | undefined, stderr: NodeJS.WritableStream, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    if (err.code === 'commander.executeSubCommandAsync') return ExitCode.Ok;
+    // commander has already printed its message (usage errors exit 2, not commander's 1).
+    return ExitCode.Usage;
+  }
+  if (isIrctlError(err)) {
+    const lines = [`error: ${err.message}`];
+    if (err.hint) lines.push(`  ${err.hint}`);
+    if (debug && err.stack) lines.push(err.stack);
+    if (debug && err.cause !== undefined) lines.push(`cause: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : errorMessage(err.cause)}`);
+    stderr.write(`${lines.join('\n')}\n`);
+    return err.exitCode;
+  }
+  const msg = errorMessage(err);
+  stderr.write(
+    `error: irctl hit an internal error: ${msg}\n` +
+      '  This is a bug. Please report it with the command you ran and the output of the same command with --debug\n' +
+      '  (the report shows file paths and messages, not evidence content).\n',
+  );
+  if (debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+  void io;
+  return ExitCode.Internal;
+}

@@ -1,0 +1,120 @@
+/**
+ * Container formats of input files, and per-file auto-detection from the first bytes (pure).
+ */
+import type { SplitMode } from './json-split.js';
+
+/** Formats `--format` accepts. */
+export const INPUT_FORMATS = ['auto', 'records', 'lookup', 'array', 'jsonl', 'json'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+export type ConcreteFormat = Exclude<InputFormat, 'auto'>;
+
+/** What each format is, for help and docs. */
+export const FORMAT_DESCRIPTIONS: Record<ConcreteFormat, string> = {
+  records: 'an object with a "Records" array (CloudTrail S3 log files, .json or .json.gz)',
+  lookup: 'an object with an "Events" array whose CloudTrailEvent strings are the records (aws cloudtrail lookup-events)',
+  array: 'a bare JSON array of records',
+  jsonl: 'JSON Lines: one record per line',
+  json: 'one JSON object, or objects one after another (e.g. a single EventBridge envelope)',
+};
+
+/** Top-level keys whose array holds the records. */
+const RECORD_KEYS = ['Records', 'records'];
+const LOOKUP_KEYS = ['Events'];
+
+/** Splitter mode for a concrete format. */
+export function splitModeFor(format: ConcreteFormat): SplitMode {
+  switch (format) {
+    case 'records':
+      return { kind: 'key', keys: RECORD_KEYS };
+    case 'lookup':
+      return { kind: 'key', keys: LOOKUP_KEYS };
+    case 'array':
+      return { kind: 'array' };
+    case 'jsonl':
+      return { kind: 'lines' };
+    case 'json':
+      return { kind: 'values' };
+  }
+}
+
+/** Result of detection. */
+export type Detection = { format: ConcreteFormat } | { format: 'empty' } | { format: 'unknown'; reason: string };
+
+function skipWs(b: Buffer, i: number): number {
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return i;
+}
+
+/**
+ * Detect the format from the head of the decompressed input. `complete` is true when `head` is the whole input.
+ */
+export function detectFormat(head: Buffer, complete: boolean): Detection {
+  let i = 0;
+  if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
+  i = skipWs(head, i);
+  if (i >= head.length) return complete ? { format: 'empty' } : { format: 'unknown', reason: 'starts with more than 64 KiB of whitespace' };
+  const first = head[i];
+  if (first === 0x5b) return { format: 'array' };
+  if (first !== 0x7b) {
+    const preview = head.subarray(i, i + 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+    return { format: 'unknown', reason: `not JSON (starts with "${preview}")` };
+  }
+  // First key of the top-level object.
+  let j = skipWs(head, i + 1);
+  if (head[j] === 0x22) {
+    const end = head.indexOf(0x22, j + 1);
+    if (end > 0) {
+      const key = head.subarray(j + 1, end).toString('utf8');
+      const after = skipWs(head, end + 1);
+      const valueStart = head[after] === 0x3a ? skipWs(head, after + 1) : -1;
+      if (valueStart > 0 && head[valueStart] === 0x5b) {
+        if (RECORD_KEYS.includes(key)) return { format: 'records' };
+        if (LOOKUP_KEYS.includes(key)) return { format: 'lookup' };
+      }
+    }
+  }
+  // One object, JSON Lines, or concatenated objects: find where the first value ends.
+  let depth = 0;
+  let inString = false;
+  let escape = false;
+  for (j = i; j < head.length; j++) {
+    const c = head[j];
+    if (inString) {
+      if (escape) escape = false;
+      else if (c === 0x5c) escape = true;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) break;
+    }
+  }
+  if (j >= head.length) return { format: 'json' }; // first value longer than the head: one big object
+  const next = skipWs(head, j + 1);
+  if (next >= head.length) return { format: 'json' };
+  const between = head.subarray(j + 1, next);
+  return between.includes(0x0a) ? { format: 'jsonl' } : { format: 'json' };
+}
+
+/**
+ * Turn one split element into the raw record it carries. LookupEvents elements carry the CloudTrail record as a
+ * JSON string (`CloudTrailEvent`): that string is the raw record (design.md "What raw means").
+ */
+export function unwrapElement(
+  format: ConcreteFormat,
+  bytes: Buffer,
+  parsed: unknown,
+): { bytes: Buffer; parsed: unknown } | { error: string } {
+  if (format !== 'lookup') return { bytes, parsed };
+  const obj = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  const inner = obj?.CloudTrailEvent;
+  if (typeof inner !== 'string') return { error: 'LookupEvents element has no CloudTrailEvent string' };
+  try {
+    return { bytes: Buffer.from(inner, 'utf8'), parsed: JSON.parse(inner) as unknown };
+  } catch (err) {
+    return { error: `CloudTrailEvent string is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Read one input file as a stream of split items: hashes the original bytes, gunzips when the file is gzip,
+ * detects the container format from the first 64 KiB, and splits records byte-exactly. Memory stays bounded by the
+ * largest record whatever the file size.
+ */
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { pipeline, Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { errnoCode, errorMessage } from '../errors.js';
+import { detectFormat, splitModeFor, type ConcreteFormat, type InputFormat } from './formats.js';
+import { RecordSplitter, type SplitItem } from './json-split.js';
+
+const DETECT_BYTES = 64 * 1024;
+
+/** What is known about the file once it has been read. */
+export interface InputFileEnd {
+  /** SHA-256 of the bytes on disk (compressed bytes for .gz). */
+  sha256: string;
+  /** Size on disk in bytes. */
+  size: number;
+  /** Whether the file was gzip. */
+  gzip: boolean;
+  /** Format used ('empty' / 'unknown' when nothing could be split). */
+  format: ConcreteFormat | 'empty' | 'unknown';
+  /** A file-level problem (unreadable, truncated gzip, not JSON); records before it were still delivered. */
+  error?: string;
+}
+
+/** Items split from the file, with the format they were split by. */
+export interface InputBatch {
+  /** Format in use (decides how elements are unwrapped). */
+  format: ConcreteFormat;
+  /** Records and issues, in input order. */
+  items: SplitItem[];
+}
+
+/** Thrown before any byte is read when the file cannot be opened at all. */
+export class InputOpenError extends Error {}
+
+/**
+ * Yield batches of split items from one file, then return the file summary.
+ * Throws {@link InputOpenError} when the file cannot be opened.
+ */
+export async function* readInputFile(
+  path: string,
+  format: InputFormat,
+  opts: { maxRecordBytes?: number } = {},
+): AsyncGenerator<InputBatch, InputFileEnd> {
+  let handle;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new InputOpenError(`${path} is not a regular file`);
+    handle = await open(path, 'r');
+  } catch (err) {
+    if (err instanceof InputOpenError) throw err;
+    const code = errnoCode(err);
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : errorMessage(err);
+    throw new InputOpenError(`cannot open ${path}: ${why}`);
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  let gzip: boolean;
+  try {
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw new InputOpenError(`cannot read ${path}: ${errorMessage(err)}`);
+  }
+  const src = handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 });
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const data = gzip
+    ? pipeline(src, hasher, createGunzip(), () => undefined)
+    : pipeline(src, hasher, () => undefined);
+
+  let splitter: RecordSplitter | undefined;
+  let used: ConcreteFormat | 'empty' | 'unknown' = 'empty';
+  let headParts: Buffer[] = [];
+  let headLen = 0;
+  let fileError: string | undefined;
+  const out: SplitItem[] = [];
+  const concrete = (): ConcreteFormat => (used === 'empty' || used === 'unknown' ? 'json' : used);
+
+  const startSplitter = (complete: boolean): void => {
+    const head = Buffer.concat(headParts, headLen);
+    headParts = [];
+    let chosen: ConcreteFormat;
+    if (format === 'auto') {
+      const d = detectFormat(head, complete);
+      if (d.format === 'empty') {
+        used = 'empty';
+        return;
+      }
+      if (d.format === 'unknown') {
+        used = 'unknown';
+        out.push({ type: 'issue', reason: `${d.reason}: not a supported log file; use --format if it is`, bytes: head, offset: 0 });
+        return;
+      }
+      chosen = d.format;
+    } else {
+      chosen = format;
+    }
+    used = chosen;
+    splitter = new RecordSplitter(splitModeFor(chosen), opts.maxRecordBytes === undefined ? {} : { maxRecordBytes: opts.maxRecordBytes });
+    if (head.length > 0) splitter.push(head, out);
+  };
+
+  try {
+    for await (const chunk of data as AsyncIterable<Buffer>) {
+      if (splitter) {
+        splitter.push(chunk, out);
+      } else if ((used as string) === 'unknown') {
+        continue; // drain for the hash
+      } else {
+        headParts.push(chunk);
+        headLen += chunk.length;
+        if (headLen >= DETECT_BYTES) startSplitter(false);
+      }
+      if (out.length > 0) yield { format: concrete(), items: out.splice(0, out.length) };
+    }
+  } catch (err) {
+    const code = errnoCode(err);
+    fileError =
+      code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(errorMessage(err))
+        ? 'gzip data is truncated (unexpected end of file): records before the cut were kept'
+        : code === 'Z_DATA_ERROR'
+          ? `gzip data is corrupt (${errorMessage(err)}): records before the damage were kept`
+          : `read failed (${code ?? errorMessage(err)}): records before the failure were kept`;
+  } finally {
+    src.destroy();
+    await handle.close().catch(() => undefined);
+  }
+  if (!splitter && (used as string) === 'empty' && headLen > 0) startSplitter(fileError === undefined);
+
+  if (splitter) splitter.end(out);
+  if (out.length > 0) yield { format: concrete(), items: out.splice(0, out.length) };
+  // The hash covers the bytes read; after a read error it covers what could be read, and the error says so.
+  const end: InputFileEnd = { sha256: hash.digest('hex'), size, gzip, format: used };
+  if (fileError !== undefined) end.error = fileError;
+  return end;
+}

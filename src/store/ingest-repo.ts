@@ -1,0 +1,263 @@
+/**
+ * Writing evidence and normalized events during import and collection. Prepared statements, one transaction per
+ * batch (the caller decides batch size).
+ */
+import { CLASS_UID, type NormalizedEvent } from '../normalize/event.js';
+import type { Db } from './db.js';
+
+/** One accepted record with its normalized event. */
+export interface AcceptedRow {
+  kind: 'accepted';
+  /** The record's exact bytes as text (valid UTF-8). */
+  raw: string;
+  /** SHA-256 of the exact bytes. */
+  sha256: string;
+  /** Position in the input. */
+  index: number;
+  /** Byte offset in the (decompressed) input. */
+  offset: number | null;
+  /** The normalized event. */
+  event: NormalizedEvent;
+}
+
+/** One rejected record (or file-level problem) for quarantine. */
+export interface RejectedRow {
+  kind: 'rejected';
+  /** The bytes, possibly empty. */
+  bytes: Buffer;
+  /** SHA-256 of the bytes. */
+  sha256: string;
+  /** Position in the input, when a record. */
+  index: number | null;
+  /** Byte offset. */
+  offset: number | null;
+  /** Why it was rejected. */
+  reason: string;
+}
+
+export type IngestRow = AcceptedRow | RejectedRow;
+
+/** Counts from writing one batch. */
+export interface BatchCounts {
+  /** New events stored. */
+  events: number;
+  /** Records whose event was already in the case (byte-identical or another copy). */
+  duplicates: number;
+  /** New distinct raw records stored (includes differing copies of known events). */
+  rawStored: number;
+  /** Rows quarantined. */
+  quarantined: number;
+}
+
+/** Description of one input, written once it has been read. */
+export interface InputRow {
+  id: number;
+  runId: string;
+  kind: 'file' | 'api_page' | 'object';
+  locator: string;
+  params: Record<string, unknown> | null;
+  sha256: string | null;
+  size: number | null;
+  status: 'ok' | 'partial' | 'failed';
+  records: number;
+  quarantined: number;
+  receivedAt: string;
+}
+
+/** Prepared writer bound to one database. */
+export class IngestWriter {
+  private readonly db: Db;
+  private readonly insRaw;
+  private readonly findRaw;
+  private readonly insSighting;
+  private readonly insEvent;
+  private readonly insQuarantine;
+  private readonly insInput;
+  private readonly writeBatchTx;
+  private runId = '';
+  private locator = '';
+  private inputId = 0;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.insRaw = db.prepare(
+      'INSERT INTO raw_records(sha256, event_id, data_type, input_id, record_index, byte_offset, raw) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
+    );
+    this.findRaw = db.prepare('SELECT id FROM raw_records WHERE sha256 = ?').pluck();
+    this.insSighting = db.prepare('INSERT INTO raw_sightings(raw_id, input_id, record_index) VALUES (?, ?, ?)');
+    this.insEvent = db.prepare(INSERT_EVENT_SQL);
+    this.insQuarantine = db.prepare(
+      'INSERT INTO quarantine(run_id, input_id, locator, record_index, byte_offset, reason, sha256, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insInput = db.prepare(
+      'INSERT INTO inputs(id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.writeBatchTx = db.transaction((rows: readonly IngestRow[], input: InputRow | null): BatchCounts => {
+      const c = this.writeRows(rows);
+      if (input) this.writeInput(input);
+      return c;
+    });
+  }
+
+  /** Reserve the id of the next input (single writer per case). */
+  beginInput(runId: string, locator: string): number {
+    const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) FROM inputs').pluck().get() as number;
+    this.inputId = Math.max(max, this.inputId) + 1;
+    this.runId = runId;
+    this.locator = locator;
+    return this.inputId;
+  }
+
+  /** Write rows (and, with the last batch of an input, the input row) in one transaction. */
+  writeBatch(rows: readonly IngestRow[], input: InputRow | null = null): BatchCounts {
+    return this.writeBatchTx(rows, input);
+  }
+
+  private writeRows(rows: readonly IngestRow[]): BatchCounts {
+    const c: BatchCounts = { events: 0, duplicates: 0, rawStored: 0, quarantined: 0 };
+    for (const r of rows) {
+      if (r.kind === 'rejected') {
+        this.insQuarantine.run(this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256, r.bytes);
+        c.quarantined++;
+        continue;
+      }
+      const e = r.event;
+      const res = this.insRaw.run(r.sha256, e.id, e.dataType, this.inputId, r.index, r.offset, r.raw);
+      let rawId: number | bigint;
+      if (res.changes === 0) {
+        rawId = this.findRaw.get(r.sha256) as number;
+        this.insSighting.run(rawId, this.inputId, r.index);
+        c.duplicates++;
+        continue;
+      }
+      rawId = res.lastInsertRowid;
+      c.rawStored++;
+      const ev = this.insEvent.run(...eventParams(e, rawId));
+      if (ev.changes === 0) c.duplicates++;
+      else c.events++;
+    }
+    return c;
+  }
+
+  private writeInput(i: InputRow): void {
+    this.insInput.run(
+      i.id,
+      i.runId,
+      i.kind,
+      i.locator,
+      i.params === null ? null : JSON.stringify(i.params),
+      i.sha256,
+      i.size,
+      i.status,
+      i.records,
+      i.quarantined,
+      i.receivedAt,
+    );
+  }
+}
+
+const INSERT_EVENT_SQL = `INSERT INTO events(id, raw_id, data_type, class, class_uid, time, time_ms, provider, layer, account, region,
+  service, action, actor, actor_type, actor_name, principal_id, access_key, session, assumed_from, src_ip, src_host, user_agent,
+  outcome, error_code, read_only, resources)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`;
+
+/** Positional parameters of INSERT_EVENT_SQL. */
+function eventParams(e: NormalizedEvent, rawId: number | bigint): unknown[] {
+  return [
+    e.id,
+    rawId,
+    e.dataType,
+    e.class,
+    CLASS_UID[e.class],
+    e.time,
+    e.timeMs,
+    e.provider,
+    e.layer,
+    e.account ?? null,
+    e.region ?? null,
+    e.service ?? null,
+    e.action,
+    e.actor.principal ?? null,
+    e.actor.type ?? null,
+    e.actor.name ?? null,
+    e.actor.principalId ?? null,
+    e.actor.accessKey ?? null,
+    e.actor.session ?? null,
+    e.actor.assumedFrom ?? null,
+    e.srcIp ?? null,
+    e.srcHost ?? null,
+    e.userAgent ?? null,
+    e.outcome,
+    e.errorCode ?? null,
+    e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
+    JSON.stringify(e.resources),
+  ];
+}
+
+/** Re-insert events from every raw record (first raw record of each event wins), in one transaction. */
+export function rebuildEventRows(
+  db: Db,
+  normalize: (dataType: string, raw: string, sha256: string) => NormalizedEvent | undefined,
+): { raw_records: number; events: number; failed: number } {
+  const ins = db.prepare(INSERT_EVENT_SQL);
+  const out = { raw_records: 0, events: 0, failed: 0 };
+  db.transaction(() => {
+    const rows = db.prepare('SELECT id, sha256, data_type, raw FROM raw_records ORDER BY id').iterate() as IterableIterator<{
+      id: number;
+      sha256: string;
+      data_type: string;
+      raw: string;
+    }>;
+    const batch: Array<[NormalizedEvent, number]> = [];
+    for (const r of rows) {
+      out.raw_records++;
+      const e = normalize(r.data_type, r.raw, r.sha256);
+      if (!e) out.failed++;
+      else batch.push([e, r.id]);
+    }
+    for (const [e, id] of batch) out.events += ins.run(...eventParams(e, id)).changes;
+  })();
+  return out;
+}
+
+/**
+ * Deferred entity indexing: one set-based pass over events added since the last pass (faster than maintaining the
+ * index row by row during a bulk load; stack.md). Returns the number of entity rows added.
+ */
+export function indexEntities(db: Db): number {
+  const upto = Number(db.prepare("SELECT value FROM meta WHERE key = 'entities_upto'").pluck().get() ?? 0);
+  const max = Number(db.prepare('SELECT COALESCE(MAX(rowid), 0) FROM events').pluck().get());
+  if (max <= upto) return 0;
+  const tx = db.transaction(() => {
+    const cols: Array<[string, string]> = [
+      ['principal', 'actor'],
+      ['access_key', 'access_key'],
+      ['session', 'session'],
+      ['role', 'assumed_from'],
+      ['ip', 'src_ip'],
+      ['account', 'account'],
+      ['user_agent', 'user_agent'],
+    ];
+    let added = 0;
+    for (const [kind, col] of cols) {
+      added += db
+        .prepare(`INSERT INTO entities(event_rowid, kind, value) SELECT rowid, ?, ${col} FROM events WHERE rowid > ? AND rowid <= ? AND ${col} IS NOT NULL`)
+        .run(kind, upto, max).changes;
+    }
+    added += db
+      .prepare(
+        "INSERT INTO entities(event_rowid, kind, value) SELECT e.rowid, 'resource', j.value FROM events e, json_each(e.resources) j WHERE e.rowid > ? AND e.rowid <= ?",
+      )
+      .run(upto, max).changes;
+    db.prepare("INSERT INTO meta(key, value) VALUES ('entities_upto', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(max));
+    return added;
+  });
+  return tx();
+}
+
+/** Clear derived tables so they can be rebuilt from evidence. */
+export function clearDerivedEvents(db: Db): void {
+  db.transaction(() => {
+    db.exec("DELETE FROM entities; DELETE FROM events; DELETE FROM meta WHERE key = 'entities_upto';");
+  })();
+}

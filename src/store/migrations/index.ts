@@ -1,0 +1,26 @@
+import { migration001 } from './001-foundation.js';
+import { migration002 } from './002-collect.js';
+import { migration003 } from './003-detect.js';
+import { migration004 } from './004-investigate.js';
+import { migration005 } from './005-export.js';
+
+/** One schema step. Applied in order, each once, recorded by version in `schema_migrations`. */
+export interface Migration {
+  /** Schema version this migration produces. */
+  version: number;
+  /** Short name. */
+  name: string;
+  /** SQL run in one transaction (empty: nothing to do). */
+  sql: string;
+  /**
+   * Evidence tables this migration creates: each must have `<table>_no_update` and `<table>_no_delete` triggers,
+   * which `case verify` checks are still present.
+   */
+  evidenceTables: string[];
+}
+
+/**
+ * All migrations, in order. One per pipeline area: 2 collect, 3 detect, 4 investigate, 5 export.
+ * A later change to an area's schema is a new migration (6, 7, ...), never an edit of a landed one.
+ */
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];

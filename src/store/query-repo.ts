@@ -1,0 +1,212 @@
+/**
+ * Read-only queries over the evidence store used by `events`, `case info` and later stages. Parameterized SQL only.
+ */
+import type { Db } from './db.js';
+
+/** Filters of `irctl events` (all optional, combined with AND). */
+export interface EventFilter {
+  /** Inclusive lower bound, epoch ms. */
+  sinceMs?: number | undefined;
+  /** Exclusive upper bound, epoch ms. */
+  untilMs?: number | undefined;
+  /** Principal ARN, user/role/session name, or access key. */
+  actor?: string | undefined;
+  /** Access key id. */
+  accessKey?: string | undefined;
+  /** Source IP. */
+  srcIp?: string | undefined;
+  /** Action (operation name); `*` wildcards allowed. */
+  action?: string | undefined;
+  /** Provider. */
+  provider?: string | undefined;
+  /** Layer. */
+  layer?: string | undefined;
+  /** Service (iam, s3, ...). */
+  service?: string | undefined;
+  /** Outcome. */
+  outcome?: string | undefined;
+  /** Resource identifier (exact). */
+  resource?: string | undefined;
+  /** Maximum rows. */
+  limit?: number | undefined;
+  /** Newest first. @default false */
+  descending?: boolean | undefined;
+}
+
+/** One event as queries return it. */
+export interface EventRow {
+  rowid: number;
+  id: string;
+  time: string;
+  time_ms: number;
+  provider: string;
+  layer: string;
+  class: string;
+  account: string | null;
+  region: string | null;
+  service: string | null;
+  action: string;
+  actor: string | null;
+  actor_type: string | null;
+  actor_name: string | null;
+  access_key: string | null;
+  session: string | null;
+  assumed_from: string | null;
+  src_ip: string | null;
+  src_host: string | null;
+  user_agent: string | null;
+  outcome: string;
+  error_code: string | null;
+  read_only: number | null;
+  resources: string;
+  raw_sha256: string;
+  data_type: string;
+}
+
+const SELECT_EVENT = `SELECT e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.layer, e.class, e.account, e.region, e.service, e.action,
+  e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent, e.outcome,
+  e.error_code, e.read_only, e.resources, r.sha256 AS raw_sha256, e.data_type
+  FROM events e JOIN raw_records r ON r.id = e.raw_id`;
+
+/** Build the WHERE clause for a filter. */
+function whereOf(f: EventFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.sinceMs !== undefined) {
+    where.push('e.time_ms >= ?');
+    params.push(f.sinceMs);
+  }
+  if (f.untilMs !== undefined) {
+    where.push('e.time_ms < ?');
+    params.push(f.untilMs);
+  }
+  if (f.actor !== undefined) {
+    // An ARN, a key, or a short name: match the entity index, the short name, or the ARN's last path element.
+    where.push(`(e.rowid IN (SELECT event_rowid FROM entities WHERE kind IN ('principal','role','session','access_key') AND value = ?)
+      OR e.actor_name = ? OR e.actor LIKE ? ESCAPE '\\')`);
+    params.push(f.actor, f.actor, `%/${f.actor.replace(/[\\%_]/g, (c) => `\\${c}`)}`);
+  }
+  if (f.accessKey !== undefined) {
+    where.push("e.rowid IN (SELECT event_rowid FROM entities WHERE kind = 'access_key' AND value = ?)");
+    params.push(f.accessKey);
+  }
+  if (f.srcIp !== undefined) {
+    where.push("e.rowid IN (SELECT event_rowid FROM entities WHERE kind = 'ip' AND value = ?)");
+    params.push(f.srcIp);
+  }
+  if (f.resource !== undefined) {
+    where.push("e.rowid IN (SELECT event_rowid FROM entities WHERE kind = 'resource' AND value = ?)");
+    params.push(f.resource);
+  }
+  if (f.action !== undefined) {
+    if (f.action.includes('*')) {
+      where.push('e.action GLOB ?');
+      params.push(f.action);
+    } else {
+      where.push('e.action = ?');
+      params.push(f.action);
+    }
+  }
+  for (const [col, v] of [
+    ['provider', f.provider],
+    ['layer', f.layer],
+    ['service', f.service],
+    ['outcome', f.outcome],
+  ] as const) {
+    if (v !== undefined) {
+      where.push(`e.${col} = ?`);
+      params.push(v);
+    }
+  }
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/** Stream events matching a filter, in time order (ties by id). */
+export function queryEvents(db: Db, f: EventFilter): IterableIterator<EventRow> {
+  const { sql, params } = whereOf(f);
+  const dir = f.descending === true ? 'DESC' : 'ASC';
+  const limit = f.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(f.limit))}` : '';
+  return db.prepare(`${SELECT_EVENT} ${sql} ORDER BY e.time_ms ${dir}, e.id ${dir} ${limit}`).iterate(...params) as IterableIterator<EventRow>;
+}
+
+/** Count events matching a filter. */
+export function countEvents(db: Db, f: EventFilter): number {
+  const { sql, params } = whereOf(f);
+  return db.prepare(`SELECT COUNT(*) FROM events e ${sql}`).pluck().get(...params) as number;
+}
+
+/** Events by id (for citations). */
+export function eventsById(db: Db, ids: readonly string[]): EventRow[] {
+  if (ids.length === 0) return [];
+  const out: EventRow[] = [];
+  const stmt = db.prepare(`${SELECT_EVENT} WHERE e.id = ?`);
+  for (const id of ids) {
+    const row = stmt.get(id) as EventRow | undefined;
+    if (row) out.push(row);
+  }
+  return out;
+}
+
+/** Quarantine entries of one input: total and the first reasons. */
+export function quarantineForInput(db: Db, inputId: number, first: number): { total: number; reasons: string[] } {
+  const reasons = (db.prepare('SELECT reason FROM quarantine WHERE input_id = ? ORDER BY id LIMIT ?').pluck().all(inputId, first) as string[]);
+  const total = db.prepare('SELECT COUNT(*) FROM quarantine WHERE input_id = ?').pluck().get(inputId) as number;
+  return { total, reasons };
+}
+
+/** A quarantine entry without its bytes. */
+export interface QuarantineRow {
+  id: number;
+  run_id: string;
+  locator: string;
+  record_index: number | null;
+  byte_offset: number | null;
+  reason: string;
+  sha256: string;
+  size: number;
+}
+
+/** List quarantine entries (newest last). */
+export function listQuarantine(db: Db, limit: number): QuarantineRow[] {
+  return db
+    .prepare('SELECT id, run_id, locator, record_index, byte_offset, reason, sha256, length(raw) AS size FROM quarantine ORDER BY id LIMIT ?')
+    .all(limit) as QuarantineRow[];
+}
+
+/** Bytes of one quarantine entry. */
+export function quarantineBytes(db: Db, id: number): Buffer | undefined {
+  const v = db.prepare('SELECT raw FROM quarantine WHERE id = ?').pluck().get(id) as Buffer | undefined;
+  return v;
+}
+
+/** Case statistics for `case info`. */
+export interface CaseStats {
+  events: number;
+  raw_records: number;
+  inputs: number;
+  quarantined: number;
+  custody_entries: number;
+  first_event: string | null;
+  last_event: string | null;
+  by_provider_layer: Array<{ provider: string; layer: string; events: number; first: string; last: string }>;
+  conflicted_events: number;
+}
+
+/** Gather case statistics. */
+export function caseStats(db: Db): CaseStats {
+  const one = (sql: string): number => db.prepare(sql).pluck().get() as number;
+  const span = db.prepare('SELECT MIN(time) AS first, MAX(time) AS last FROM events').get() as { first: string | null; last: string | null };
+  return {
+    events: one('SELECT COUNT(*) FROM events'),
+    raw_records: one('SELECT COUNT(*) FROM raw_records'),
+    inputs: one('SELECT COUNT(*) FROM inputs'),
+    quarantined: one('SELECT COUNT(*) FROM quarantine'),
+    custody_entries: one('SELECT COUNT(*) FROM custody'),
+    first_event: span.first,
+    last_event: span.last,
+    by_provider_layer: db
+      .prepare('SELECT provider, layer, COUNT(*) AS events, MIN(time) AS first, MAX(time) AS last FROM events GROUP BY provider, layer ORDER BY provider, layer')
+      .all() as CaseStats['by_provider_layer'],
+    conflicted_events: one('SELECT COUNT(*) FROM (SELECT event_id FROM raw_records GROUP BY event_id HAVING COUNT(*) > 1)'),
+  };
+}

@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+
+/** Hex SHA-256 of bytes or a UTF-8 string. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Canonical JSON: object keys sorted at every level, no whitespace. Used for everything that is hashed or signed
+ * and produced by irctl itself (never for evidence, which is kept byte-exact).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
