@@ -141,7 +141,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
         fo.sha256 = end.sha256;
         fo.size = end.size;
         fo.format = end.format;
-        if (end.format === 'empty') {
+        if (end.format === 'empty' && end.error === undefined) {
           fo.status = 'partial';
           fo.error = 'file is empty (no records)';
           rows.push({ kind: 'rejected', bytes: Buffer.alloc(0), sha256: sha256Hex(''), index: null, offset: 0, reason: 'file is empty (no records)' });
@@ -171,7 +171,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
         receivedAt: now().toISOString(),
       });
       if (fo.status === 'failed') totals.failed++;
-      if (fo.error !== undefined) {
+      if (fo.status === 'failed') {
         io.notify({
           level: 'warn',
           code: fo.status === 'failed' ? 'IRCTL_IMPORT_W1004' : 'IRCTL_IMPORT_W1005',

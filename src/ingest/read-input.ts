@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import { pipeline, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { errnoCode, errorMessage } from '../errors.js';
 import { detectFormat, splitModeFor, type ConcreteFormat, type InputFormat } from './formats.js';
@@ -49,8 +49,9 @@ export async function* readInputFile(
 ): AsyncGenerator<InputBatch, InputFileEnd> {
   let handle;
   try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new InputOpenError(`${path} is not a regular file`);
+    // stat first: opening a FIFO would block until a writer appears.
+    const st = await stat(path);
+    if (!st.isFile()) throw new InputOpenError(`${path} is not a regular file`);
     handle = await open(path, 'r');
   } catch (err) {
     if (err instanceof InputOpenError) throw err;
@@ -58,18 +59,35 @@ export async function* readInputFile(
     const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : errorMessage(err);
     throw new InputOpenError(`cannot open ${path}: ${why}`);
   }
-  const hash = createHash('sha256');
-  let size = 0;
-  let gzip: boolean;
   try {
-    const magic = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    const s = await handle.stat();
+    if (!s.isFile()) throw new InputOpenError(`${path} is not a regular file`);
   } catch (err) {
     await handle.close().catch(() => undefined);
+    if (err instanceof InputOpenError) throw err;
     throw new InputOpenError(`cannot read ${path}: ${errorMessage(err)}`);
   }
   const src = handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024 });
+  try {
+    return yield* readInputStream(src, format, opts);
+  } finally {
+    src.destroy();
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Yield batches of split items from any byte stream (a file, an S3 object body), then return the summary.
+ * Gzip is recognised by its magic bytes, whatever the name says.
+ */
+export async function* readInputStream(
+  source: Readable,
+  format: InputFormat,
+  opts: { maxRecordBytes?: number } = {},
+): AsyncGenerator<InputBatch, InputFileEnd> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let gzip = false;
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
@@ -77,9 +95,31 @@ export async function* readInputFile(
       cb(null, chunk);
     },
   });
-  const data = gzip
-    ? pipeline(src, hasher, createGunzip(), () => undefined)
-    : pipeline(src, hasher, () => undefined);
+  const hashed = pipeline(source, hasher, () => undefined);
+  const it = hashed[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let firstChunk: Buffer | undefined;
+  let data: AsyncIterable<Buffer>;
+  let earlyError: Error | undefined;
+  try {
+    const first = await it.next();
+    firstChunk = first.done === true ? undefined : first.value;
+  } catch (err) {
+    earlyError = err instanceof Error ? err : new Error(String(err));
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (firstChunk) yield firstChunk;
+    for (;;) {
+      const n = await it.next();
+      if (n.done === true) return;
+      yield n.value;
+    }
+  }
+  if (firstChunk && firstChunk.length >= 2 && firstChunk[0] === 0x1f && firstChunk[1] === 0x8b) {
+    gzip = true;
+    data = pipeline(Readable.from(rest()), createGunzip(), () => undefined);
+  } else {
+    data = rest();
+  }
 
   let splitter: RecordSplitter | undefined;
   let used: ConcreteFormat | 'empty' | 'unknown' = 'empty';
@@ -114,7 +154,8 @@ export async function* readInputFile(
   };
 
   try {
-    for await (const chunk of data as AsyncIterable<Buffer>) {
+    if (earlyError !== undefined) throw earlyError;
+    for await (const chunk of data) {
       if (splitter) {
         splitter.push(chunk, out);
       } else if ((used as string) === 'unknown') {
@@ -135,8 +176,7 @@ export async function* readInputFile(
           ? `gzip data is corrupt (${errorMessage(err)}): records before the damage were kept`
           : `read failed (${code ?? errorMessage(err)}): records before the failure were kept`;
   } finally {
-    src.destroy();
-    await handle.close().catch(() => undefined);
+    hashed.destroy();
   }
   if (!splitter && (used as string) === 'empty' && headLen > 0) startSplitter(fileError === undefined);
 
