@@ -59,44 +59,55 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
     const preview = head.subarray(i, i + 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
     return { format: 'unknown', reason: `not JSON (starts with "${preview}")` };
   }
-  // First key of the top-level object.
-  let j = skipWs(head, i + 1);
-  if (head[j] === 0x22) {
-    const end = head.indexOf(0x22, j + 1);
-    if (end > 0) {
-      const key = head.subarray(j + 1, end).toString('utf8');
-      const after = skipWs(head, end + 1);
-      const valueStart = head[after] === 0x3a ? skipWs(head, after + 1) : -1;
-      if (valueStart > 0 && head[valueStart] === 0x5b) {
-        if (RECORD_KEYS.includes(key)) return { format: 'records' };
-        if (LOOKUP_KEYS.includes(key)) return { format: 'lookup' };
-      }
-    }
-  }
-  // One object, JSON Lines, or concatenated objects: find where the first value ends.
+  // Walk the first top-level value: a "Records"/"Events" key holding an array (at any position among the top-level
+  // keys: some exporters put other keys first) makes it a container; otherwise find where the value ends.
   let depth = 0;
   let inString = false;
   let escape = false;
+  let keyStart = -1;
+  let lastKey = '';
+  let expectValue = false;
+  let j: number;
   for (j = i; j < head.length; j++) {
     const c = head[j];
     if (inString) {
       if (escape) escape = false;
       else if (c === 0x5c) escape = true;
-      else if (c === 0x22) inString = false;
+      else if (c === 0x22) {
+        inString = false;
+        if (keyStart >= 0) lastKey = head.subarray(keyStart, j).toString('utf8');
+        keyStart = -1;
+      }
       continue;
     }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
+    if (c === 0x22) {
+      inString = true;
+      if (depth === 1 && !expectValue) keyStart = j + 1;
+      else if (depth === 1) expectValue = false;
+    } else if (c === 0x3a && depth === 1) expectValue = true;
+    else if (c === 0x2c && depth === 1) {
+      expectValue = false;
+      lastKey = '';
+    } else if (c === 0x7b || c === 0x5b) {
+      if (depth === 1 && expectValue && c === 0x5b) {
+        if (RECORD_KEYS.includes(lastKey)) return { format: 'records' };
+        if (LOOKUP_KEYS.includes(lastKey)) return { format: 'lookup' };
+      }
+      if (depth === 1) expectValue = false;
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) {
       depth--;
       if (depth === 0) break;
-    }
+    } else if (depth === 1 && expectValue && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) expectValue = false;
   }
   if (j >= head.length) return { format: 'json' }; // first value longer than the head: one big object
   const next = skipWs(head, j + 1);
   if (next >= head.length) return { format: 'json' };
+  // JSON Lines: the first value is on one line and a newline separates it from the next. A pretty-printed first
+  // value means objects one after another, which the values splitter reads.
   const between = head.subarray(j + 1, next);
-  return between.includes(0x0a) ? { format: 'jsonl' } : { format: 'json' };
+  const firstIsOneLine = !head.subarray(i, j + 1).includes(0x0a);
+  return firstIsOneLine && between.includes(0x0a) ? { format: 'jsonl' } : { format: 'json' };
 }
 
 /**

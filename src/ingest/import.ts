@@ -1,19 +1,22 @@
 /**
  * The import stage: exported log files -> evidence store. Records are stored verbatim and hashed, de-duplicated by
  * event identity, and every run is written to the custody chain (start and end entries).
+ *
+ * Anything that cannot be imported (a skipped special file, an unreadable file, a truncated gzip, a record that is
+ * not JSON or not CloudTrail) is quarantined with its reason, counted, and named once on stderr with the file and
+ * record index; the valid records around it are kept.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, lstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CaseHandle } from '../case/case.js';
+import { UsageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
 import { appendCustody, type ChainHead } from '../store/custody.js';
 import { IngestWriter, indexEntities, type IngestRow, type InputRow } from '../store/ingest-repo.js';
-import { readInputFile, InputOpenError, type InputFileEnd } from './read-input.js';
-import { rowFromItem } from './records.js';
+import { fileLevelReject, fileRows, type FileEnd, type RowBatch } from './file-rows.js';
 import type { InputFormat } from './formats.js';
 import { walkInputs } from './walk.js';
-import { sha256Hex } from '../util/hash.js';
-import { quarantineForInput } from '../store/query-repo.js';
 
 /** Options of one import run. */
 export interface ImportOptions {
@@ -46,41 +49,60 @@ export interface FileOutcome {
 /** Summary of an import run (`irctl import --json` prints it). */
 export interface ImportSummary {
   run_id: string;
+  /** Files read (digest files and skipped special files not included). */
   files: number;
+  /** Files that could not be opened. */
   files_failed: number;
+  /** Paths skipped while walking (broken links, FIFOs, devices). */
   skipped: number;
+  /** Records (elements) seen, accepted or not. */
   records: number;
+  /** New events stored. */
   events: number;
+  /** Records whose event was already in the case. */
   duplicates: number;
+  /** Quarantine entries written (rejected records and file-level problems, skipped paths included). */
   quarantined: number;
+  /** True when Ctrl-C stopped the run. */
   interrupted: boolean;
   custody_head: ChainHead;
   file_outcomes: FileOutcome[];
 }
+
+/** How many rejects of one file are named on stderr before summarising the rest. */
+const NAMED_REJECTS = 5;
 
 /** CloudTrail digest files are integrity data, not events. */
 function isDigestFile(path: string): boolean {
   return /CloudTrail-Digest/.test(path);
 }
 
+/**
+ * Make attacker-controlled text (file names, record snippets in parser messages) safe for a terminal: control
+ * characters are shown as escapes, never sent raw.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Run an import into an open case. */
 export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoHost): Promise<ImportSummary> {
   const now = opts.now ?? (() => new Date());
-  const batchSize = opts.batchSize ?? 5000;
+  const batchRows = opts.batchSize ?? 5000;
+  for (const p of opts.paths) {
+    // A mistyped top-level path is a usage error, not a reject (a broken link is reported like any other).
+    if (!existsSync(p) && !isLink(p)) throw new UsageError(`${printable(p)} does not exist`, { hint: 'Check the path given to `irctl import`.' });
+  }
   const runId = randomUUID();
   const db = kase.db;
   const writer = new IngestWriter(db);
   const outcomes: FileOutcome[] = [];
+  const totals = { records: 0, events: 0, duplicates: 0, quarantined: 0, failed: 0 };
   const walk = await walkInputs(opts.paths);
-  let skipped = 0;
-  for (const s of walk.skipped) {
-    skipped++;
-    io.notify({ level: 'warn', code: 'IRCTL_IMPORT_W1001', message: `skipped ${s.path}: it ${s.reason}`, data: { ...s } });
-    outcomes.push({ path: s.path, sha256: null, size: null, format: 'none', records: 0, events: 0, duplicates: 0, quarantined: 0, status: 'skipped', error: s.reason });
-  }
   const files = walk.files.filter((f) => {
     if (!isDigestFile(f)) return true;
-    io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1002', message: `not importing ${f}: a CloudTrail digest file (integrity data, not events)` });
+    io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1002', message: `not importing ${printable(f)}: a CloudTrail digest file (integrity data, not events)` });
     return false;
   });
   if (files.length === 0 && walk.skipped.length === 0) {
@@ -91,7 +113,16 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     appendCustody(db, { action: 'import.start', run_id: runId, details: { paths: opts.paths, format: opts.format, files: files.length } }, kase.provenance, now()),
   )();
 
-  const totals = { records: 0, events: 0, duplicates: 0, quarantined: 0, failed: 0 };
+  // Skipped paths: nothing could be read, but the attempt is evidence too (quarantined with the reason).
+  for (const s of walk.skipped) {
+    const inputId = writer.beginInput(runId, s.path);
+    const reason = `skipped: it ${s.reason}`;
+    const c = writer.writeBatch([fileLevelReject(reason)], inputRow(inputId, runId, s.path, 'none', null, null, null, 'failed', 0, 1, now));
+    totals.quarantined += c.quarantined;
+    io.notify({ level: 'warn', code: 'IRCTL_IMPORT_W1001', message: `${printable(s.path)}: ${printable(reason)}`, data: { path: s.path, reason: s.reason } });
+    outcomes.push({ path: s.path, sha256: null, size: null, format: 'none', records: 0, events: 0, duplicates: 0, quarantined: c.quarantined, status: 'skipped', error: s.reason });
+  }
+
   let interrupted = false;
   const progress = io.progress(`importing ${files.length} file(s)`);
   try {
@@ -103,83 +134,64 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
       }
       const inputId = writer.beginInput(runId, path);
       const fo: FileOutcome = { path, sha256: null, size: null, format: opts.format, records: 0, events: 0, duplicates: 0, quarantined: 0, status: 'ok' };
-      let rows: IngestRow[] = [];
-      const flush = (input: InputRow | null): void => {
-        const c = writer.writeBatch(rows, input);
+      const named: string[] = [];
+      const notes: string[] = [];
+      let noteCount = 0;
+      let pending: RowBatch | undefined;
+      const write = (b: RowBatch, input: InputRow | null): void => {
+        const c = writer.writeBatch(b.rows, input);
         fo.events += c.events;
         fo.duplicates += c.duplicates;
         fo.quarantined += c.quarantined;
-        rows = [];
         progress.update(`importing ${fi + 1}/${files.length} ${basename(path)}: ${totals.events + fo.events} events`);
       };
-      let end: InputFileEnd | undefined;
-      try {
-        const gen = readInputFile(path, opts.format);
-        for (;;) {
-          const next = await gen.next();
-          if (next.done === true) {
-            end = next.value;
-            break;
-          }
-          for (const item of next.value.items) {
-            rows.push(rowFromItem(item, next.value.format));
-            if (item.type === 'record') fo.records++;
-          }
-          if (rows.length >= batchSize) flush(null);
-          if (opts.signal?.aborted) {
-            interrupted = true;
-            await gen.return({ sha256: '', size: 0, gzip: false, format: 'unknown' });
-            break;
-          }
+      let fileEnd: FileEnd | undefined;
+      const gen = fileRows(path, opts.format, { batchRows });
+      for (;;) {
+        const next = await gen.next();
+        if (next.done === true) {
+          fileEnd = next.value;
+          break;
         }
-      } catch (err) {
-        if (!(err instanceof InputOpenError)) throw err;
-        fo.status = 'failed';
-        fo.error = err.message;
+        const b = next.value;
+        fo.records += b.records;
+        for (const r of b.rows) if (r.kind === 'rejected' && named.length < NAMED_REJECTS) named.push(r.reason);
+        noteCount += b.notes.length;
+        for (const n of b.notes) if (notes.length < 1) notes.push(n);
+        // Hold one batch back so the last one can carry the input row in the same transaction.
+        if (pending) write(pending, null);
+        pending = b;
+        if (opts.signal?.aborted) {
+          interrupted = true;
+          await gen.return({});
+          break;
+        }
       }
+      const end = fileEnd?.end;
       if (end) {
         fo.sha256 = end.sha256;
         fo.size = end.size;
         fo.format = end.format;
-        if (end.format === 'empty' && end.error === undefined) {
-          fo.status = 'partial';
-          fo.error = 'file is empty (no records)';
-          rows.push({ kind: 'rejected', bytes: Buffer.alloc(0), sha256: sha256Hex(''), index: null, offset: 0, reason: 'file is empty (no records)' });
-        }
-        if (end.error !== undefined) {
-          fo.status = 'partial';
-          fo.error = end.error;
-          rows.push({ kind: 'rejected', bytes: Buffer.alloc(0), sha256: sha256Hex(''), index: null, offset: null, reason: end.error });
-        }
-      } else if (interrupted) {
+      }
+      if (fileEnd?.openError !== undefined) {
+        fo.status = 'failed';
+        fo.error = fileEnd.openError;
+      } else if (fileEnd?.fileProblem !== undefined) {
+        fo.status = 'partial';
+        fo.error = fileEnd.fileProblem;
+      } else if (!fileEnd && interrupted) {
         fo.status = 'partial';
         fo.error = 'interrupted before the end of the file';
       }
-      const quarantinedSoFar = fo.quarantined + rows.filter((r) => r.kind === 'rejected').length;
-      if (fo.status === 'ok' && quarantinedSoFar > 0) fo.status = 'partial';
-      flush({
-        id: inputId,
-        runId,
-        kind: 'file',
-        locator: path,
-        params: { format: fo.format, gzip: end?.gzip ?? null },
-        sha256: fo.sha256,
-        size: fo.size,
-        status: fo.status === 'skipped' ? 'failed' : fo.status,
-        records: fo.records,
-        quarantined: quarantinedSoFar,
-        receivedAt: now().toISOString(),
-      });
+      const rejectedInPending = pending ? pending.rows.filter((r) => r.kind === 'rejected').length : 0;
+      const quarantinedTotal = fo.quarantined + rejectedInPending;
+      if (fo.status === 'ok' && quarantinedTotal > 0) fo.status = 'partial';
+      write(
+        pending ?? { rows: [], records: 0, bytes: 0, notes: [] },
+        inputRow(inputId, runId, path, fo.format, end?.gzip ?? null, fo.sha256, fo.size, fo.status === 'skipped' ? 'failed' : fo.status, fo.records, quarantinedTotal, now),
+      );
       if (fo.status === 'failed') totals.failed++;
-      if (fo.status === 'failed') {
-        io.notify({
-          level: 'warn',
-          code: fo.status === 'failed' ? 'IRCTL_IMPORT_W1004' : 'IRCTL_IMPORT_W1005',
-          message: `${path}: ${fo.error}${fo.status === 'failed' ? ' (nothing imported from it)' : ''}`,
-          data: { path, status: fo.status },
-        });
-      }
-      if (fo.quarantined > 0) reportQuarantine(kase, io, path, inputId);
+      reportFile(io, path, fo, named, notes, noteCount);
       totals.records += fo.records;
       totals.events += fo.events;
       totals.duplicates += fo.duplicates;
@@ -195,7 +207,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
   const summaryDetails = {
     files: files.length,
     files_failed: totals.failed,
-    skipped,
+    skipped: walk.skipped.length,
     records: totals.records,
     events: totals.events,
     duplicates: totals.duplicates,
@@ -208,7 +220,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     run_id: runId,
     files: files.length,
     files_failed: totals.failed,
-    skipped,
+    skipped: walk.skipped.length,
     records: totals.records,
     events: totals.events,
     duplicates: totals.duplicates,
@@ -219,18 +231,52 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
   };
 }
 
-/** Name the first few quarantined records of an input so the operator can find them. */
-function reportQuarantine(kase: CaseHandle, io: IoHost, path: string, inputId: number): void {
-  const { total, reasons } = quarantineForInput(kase.db, inputId, 5);
-  const rows = reasons.map((reason) => ({ reason }));
-  for (const r of rows) {
-    io.notify({ level: 'warn', code: 'IRCTL_IMPORT_W1006', message: `${path}: ${r.reason} (quarantined)`, data: { path } });
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
   }
-  if (total > rows.length) {
+}
+
+function inputRow(
+  id: number,
+  runId: string,
+  path: string,
+  format: string,
+  gzip: boolean | null,
+  sha256: string | null,
+  size: number | null,
+  status: InputRow['status'],
+  records: number,
+  quarantined: number,
+  now: () => Date,
+): InputRow {
+  return { id, runId, kind: 'file', locator: path, params: { format, gzip }, sha256, size, status, records, quarantined, receivedAt: now().toISOString() };
+}
+
+/** Name each problem of one file once: the first rejects with their record index, then how many more. */
+function reportFile(io: IoHost, path: string, fo: FileOutcome, named: string[], notes: string[], noteCount: number): void {
+  const p = printable(path);
+  for (const reason of named) {
+    io.notify({ level: 'warn', code: 'IRCTL_IMPORT_W1006', message: `${p}: ${printable(reason)} (quarantined)`, data: { path, reason } });
+  }
+  if (fo.quarantined > named.length) {
     io.notify({
       level: 'warn',
       code: 'IRCTL_IMPORT_W1007',
-      message: `${path}: ${total - rows.length} more record(s) quarantined; list them with \`irctl case quarantine\``,
+      message: `${p}: ${fo.quarantined - named.length} more record(s) quarantined; list them with \`irctl case quarantine\``,
+      data: { path, more: fo.quarantined - named.length },
+    });
+  }
+  if (noteCount > 0) {
+    io.notify({
+      level: 'warn',
+      code: 'IRCTL_IMPORT_W1008',
+      message: `${p}: ${printable(notes[0] ?? '')}${noteCount > 1 ? ` (and ${noteCount - 1} more like it)` : ''}`,
+      data: { path, notes: noteCount },
     });
   }
 }
+
+export type { IngestRow };

@@ -9,7 +9,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { errnoCode, errorMessage } from '../errors.js';
 import { detectFormat, splitModeFor, type ConcreteFormat, type InputFormat } from './formats.js';
-import { RecordSplitter, type SplitItem } from './json-split.js';
+import { RecordSplitter, type SplitItem, type SplitNote, type SplitRecord, type SplitIssue } from './json-split.js';
 
 const DETECT_BYTES = 64 * 1024;
 
@@ -32,7 +32,20 @@ export interface InputBatch {
   /** Format in use (decides how elements are unwrapped). */
   format: ConcreteFormat;
   /** Records and issues, in input order. */
-  items: SplitItem[];
+  items: Array<SplitRecord | SplitIssue>;
+  /** Oddities that lost nothing (e.g. a missing comma between records): worth a warning, not quarantine. */
+  notes: SplitNote[];
+}
+
+/** Separate notes from records and issues. */
+function batchOf(format: ConcreteFormat, all: SplitItem[]): InputBatch {
+  const items: Array<SplitRecord | SplitIssue> = [];
+  const notes: SplitNote[] = [];
+  for (const it of all) {
+    if (it.type === 'note') notes.push(it);
+    else items.push(it);
+  }
+  return { format, items, notes };
 }
 
 /** Thrown before any byte is read when the file cannot be opened at all. */
@@ -165,23 +178,23 @@ export async function* readInputStream(
         headLen += chunk.length;
         if (headLen >= DETECT_BYTES) startSplitter(false);
       }
-      if (out.length > 0) yield { format: concrete(), items: out.splice(0, out.length) };
+      if (out.length > 0) yield batchOf(concrete(), out.splice(0, out.length));
     }
   } catch (err) {
     const code = errnoCode(err);
     fileError =
       code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(errorMessage(err))
-        ? 'gzip data is truncated (unexpected end of file): records before the cut were kept'
+        ? 'gzip data is truncated (unexpected end of file): records before the cut were kept; fetch the file again and re-import it (records already imported are not duplicated)'
         : code === 'Z_DATA_ERROR'
-          ? `gzip data is corrupt (${errorMessage(err)}): records before the damage were kept`
-          : `read failed (${code ?? errorMessage(err)}): records before the failure were kept`;
+          ? `gzip data is corrupt (${errorMessage(err)}): records before the damage were kept; fetch the file again and re-import it`
+          : `read failed (${code ?? errorMessage(err)}): records before the failure were kept; check the disk or file system, then import the file again`;
   } finally {
     hashed.destroy();
   }
   if (!splitter && (used as string) === 'empty' && headLen > 0) startSplitter(fileError === undefined);
 
   if (splitter) splitter.end(out);
-  if (out.length > 0) yield { format: concrete(), items: out.splice(0, out.length) };
+  if (out.length > 0) yield batchOf(concrete(), out.splice(0, out.length));
   // The hash covers the bytes read; after a read error it covers what could be read, and the error says so.
   const end: InputFileEnd = { sha256: hash.digest('hex'), size, gzip, format: used };
   if (fileError !== undefined) end.error = fileError;

@@ -7,10 +7,10 @@ import { sourceAdapters, type SourceAdapter } from '../sources/index.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
 import { unwrapElement, type ConcreteFormat } from './formats.js';
-import type { SplitItem } from './json-split.js';
+import type { SplitIssue, SplitRecord } from './json-split.js';
 
 /** Convert one split item into a row. */
-export function rowFromItem(item: SplitItem, format: ConcreteFormat, adapters: readonly SourceAdapter[] = sourceAdapters): IngestRow {
+export function rowFromItem(item: SplitRecord | SplitIssue, format: ConcreteFormat, adapters: readonly SourceAdapter[] = sourceAdapters): IngestRow {
   if (item.type === 'issue') {
     return { kind: 'rejected', bytes: item.bytes, sha256: sha256Hex(item.bytes), index: item.index ?? null, offset: item.offset, reason: item.reason };
   }

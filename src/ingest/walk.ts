@@ -39,7 +39,7 @@ export async function walkInputs(paths: readonly string[]): Promise<WalkResult> 
       try {
         s = await stat(path);
       } catch {
-        skipped.push({ path, reason: 'is a broken symbolic link (its target does not exist)' });
+        skipped.push({ path, reason: 'is a broken symbolic link (its target does not exist); restore the target or remove the link' });
         return;
       }
     }
@@ -75,7 +75,7 @@ export async function walkInputs(paths: readonly string[]): Promise<WalkResult> 
       return;
     }
     const kind = s.isFIFO() ? 'a FIFO (named pipe)' : s.isSocket() ? 'a socket' : s.isCharacterDevice() || s.isBlockDevice() ? 'a device' : 'not a regular file';
-    skipped.push({ path, reason: `is ${kind}; only regular files are imported` });
+    skipped.push({ path, reason: `is ${kind}; only regular files are imported (copy the data into a file to import it)` });
   }
 
   for (const p of paths) await visit(p, true);
