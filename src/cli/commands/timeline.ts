@@ -1,9 +1,106 @@
+import { Option } from 'commander';
+import type { Chalk } from 'chalk';
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
+import { withCase } from '../with-case.js';
 
-/** `irctl timeline` (being built). */
+const LAYER_PAINT: Record<string, (c: InstanceType<typeof Chalk>, s: string) => string> = {
+  control_plane: (c, s) => c.cyan(s),
+  identity: (c, s) => c.magenta(s),
+  workload: (c, s) => c.yellow(s),
+  ai: (c, s) => c.green(s),
+  network: (c, s) => c.blue(s),
+  context: (c, s) => c.gray(s),
+};
+
+/** `irctl timeline ID`: the attack timeline of a threat, with its blast radius. */
 export const timelineCommand = defineCommand({
   name: 'timeline',
-  description: 'the attack timeline of a threat with its blast radius (not built yet)',
-  handler: () => Promise.reject(new UsageError('irctl timeline is not built yet')),
+  description: 'the attack timeline of a threat (every event of its entities, in time order) with its blast radius',
+  configure: (cmd) =>
+    void cmd
+      .argument('<id>', 'threat id, e.g. T-3 (see irctl threats)')
+      .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['table', 'json', 'csv', 'md', 'timesketch']))
+      .option('--margin <duration>', 'look this far before the first and after the last detection (30m, 2h, 1d)', '1h')
+      .option('--no-collapse', 'one line per event (runs of identical events are collapsed by default)')
+      .option('--blast-radius', 'print only the blast radius (one JSON object with --json)')
+      .option('--limit <n>', 'read at most N events', '100000'),
+  examples: ['irctl timeline T-3', 'irctl timeline T-3 --json', 'irctl timeline T-3 --json --blast-radius', 'irctl timeline T-3 --format timesketch > t3.jsonl', 'irctl timeline T-3 --format md --margin 6h'],
+  handler: async (args, opts, ctx) => {
+    const { parseDurationArg } = await import('../../correlate/duration.js');
+    const id = args[0] ?? '';
+    const fmtOpt = typeof opts.format === 'string' ? opts.format : undefined;
+    if (ctx.io.json && fmtOpt !== undefined && fmtOpt !== 'json') throw new UsageError(`--json and --format ${fmtOpt} disagree: pick one`);
+    const format = ctx.io.json ? 'json' : (fmtOpt ?? 'table');
+    const marginMs = parseDurationArg(typeof opts.margin === 'string' ? opts.margin : '1h', '--margin');
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${String(opts.limit)} is not a positive whole number`);
+    const blastOnly = opts.blastRadius === true;
+    if (blastOnly && (format === 'csv' || format === 'timesketch')) throw new UsageError(`--blast-radius cannot be combined with --format ${format}`, { hint: 'Use --json or the table.' });
+    // Timesketch wants every event: never collapse for it.
+    const collapse = opts.collapse !== false && format !== 'timesketch';
+    await withCase(ctx, {}, async (kase) => {
+      const { buildTimeline } = await import('../../timeline/timeline.js');
+      const f = await import('../../timeline/format.js');
+      const t = buildTimeline(kase.db, id, { marginMs, collapse, limit });
+      if (t.truncated) {
+        ctx.io.notify({
+          level: 'warn',
+          code: 'IRCTL_TIMELINE_W5001',
+          message: `only the first ${t.events} events of the window are shown: raise --limit or narrow --margin`,
+        });
+      }
+      if (format === 'json') {
+        if (blastOnly) ctx.io.outJson(f.blastJson(t));
+        else for (const e of t.entries) ctx.io.outJson(f.entryJson(t.threat.id, e));
+        return;
+      }
+      if (format === 'timesketch') {
+        for (const l of f.timesketchLines(t)) ctx.io.outJson(l);
+        return;
+      }
+      if (format === 'csv') {
+        for (const l of f.timelineCsv(t)) ctx.io.out(l);
+        return;
+      }
+      if (format === 'md') {
+        const lines = f.timelineMarkdown(t);
+        for (const l of blastOnly ? lines.slice(lines.indexOf('## Blast radius')) : lines) ctx.io.out(l);
+        return;
+      }
+      const { Chalk } = await import('chalk');
+      const { renderTable, sanitize } = await import('../render/table.js');
+      const c = new Chalk({ level: ctx.io.color ? 1 : 0 });
+      const th = t.threat;
+      if (!blastOnly) {
+        ctx.io.out(c.bold(`${th.id}  ${th.severity}  priority ${th.priority}  ${sanitize(th.title)}`));
+        ctx.io.out(`window ${t.window.from} to ${t.window.to} (detections ${th.first_seen} to ${th.last_seen}, margin ${t.window.margin_ms / 60_000} min)`);
+        for (const n of th.context_notes) ctx.io.out(`context: ${sanitize(n)}`);
+        ctx.io.out('');
+        for (const line of renderTable(
+          t.entries,
+          [
+            { header: 'TIME (UTC)', get: (e) => e.time },
+            { header: 'N', get: (e) => (e.count > 1 ? `x${e.count}` : '') },
+            { header: 'LAYER', get: (e) => e.layer },
+            { header: 'TACTIC', get: (e) => e.tactics.join(',') || '-', max: 28 },
+            { header: 'ACTION', get: (e) => `${e.service ?? ''}:${e.action}`, max: 44 },
+            { header: 'ACTOR', get: (e) => e.actor ?? '-', max: 56 },
+            { header: 'SOURCE', get: (e) => e.source ?? '-', max: 32 },
+            { header: 'OUTCOME', get: (e) => (e.error_code ? `${e.outcome} (${e.error_code})` : e.outcome), max: 36 },
+            { header: 'DETECTIONS', get: (e) => [...new Set(e.detections.map((d) => d.rule_title))].join('; ') || '-', max: 70 },
+          ],
+          (e, line) => {
+            const painted = LAYER_PAINT[e.layer]?.(c, line) ?? line;
+            return e.detections.length > 0 ? c.bold(painted) : painted;
+          },
+        ))
+          ctx.io.out(line);
+        ctx.io.out('');
+        ctx.io.out(`${t.events} event(s) in ${t.entries.length} line(s)${collapse ? ' (identical consecutive events collapsed; --no-collapse to expand)' : ''}`);
+      }
+      ctx.io.out(c.bold('blast radius'));
+      for (const l of f.blastLines(t.blast_radius)) ctx.io.out(`  ${sanitize(l)}`);
+    });
+  },
 });

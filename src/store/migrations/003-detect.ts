@@ -52,8 +52,11 @@ CREATE TABLE threat_ids (
   seq INTEGER PRIMARY KEY,                 -- the number in T-<seq>
   id TEXT NOT NULL UNIQUE,
   anchor TEXT NOT NULL UNIQUE,             -- fingerprint of the detection that first defined the threat
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  merged_into TEXT                         -- set when a later run merged this threat into an older one (id retired)
 );
+CREATE INDEX detections_rule ON detections(rule_id);
+CREATE INDEX threats_priority ON threats(priority DESC, first_ms);
 `,
   evidenceTables: [],
 };

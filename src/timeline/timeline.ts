@@ -1,0 +1,280 @@
+/**
+ * The attack timeline of a threat: every event involving the threat's entities within its window (plus a margin),
+ * in time order, each marked with its layer, the detections it triggered and their ATT&CK tactics; runs of
+ * identical events collapsed; and the blast radius. Used by `irctl timeline`, and reused by investigate and export.
+ */
+import { UsageError } from '../errors.js';
+import type { EventRow } from '../store/query-repo.js';
+import type { Db } from '../store/db.js';
+import {
+  detectionsOfEvents,
+  entityEventCount,
+  eventsForEntities,
+  threatIdRow,
+  threatRow,
+  windowEventCount,
+  type TimelineEntityKind,
+} from '../store/detect-repo.js';
+import { computeBlastRadius, type BlastRadius } from './blast-radius.js';
+
+/** Default margin around the threat's first and last detection: 1 hour. */
+export const DEFAULT_MARGIN_MS = 3_600_000;
+/** Default maximum number of events in one timeline. */
+export const DEFAULT_EVENT_LIMIT = 100_000;
+
+/** Options of {@link buildTimeline}. */
+export interface TimelineOptions {
+  /** Margin before the first and after the last detection, ms. @default 3_600_000 (1 h) */
+  marginMs?: number | undefined;
+  /** Collapse consecutive identical events into one entry with a count. @default true */
+  collapse?: boolean | undefined;
+  /** At most this many events are read; `truncated` says when more exist. @default 100_000 */
+  limit?: number | undefined;
+}
+
+/** A detection an event triggered. */
+export interface EntryDetection {
+  /** Rule id (Sigma UUID or built-in id). */
+  rule_id: string;
+  /** Rule title. */
+  rule_title: string;
+  /** Rule severity. */
+  severity: string;
+  /** Detection fingerprint (stable across runs). */
+  fingerprint: string;
+}
+
+/** One line of the timeline: one event, or a run of identical consecutive events (`count` > 1). */
+export interface TimelineEntry {
+  /** Time of the (first) event, UTC ISO 8601 with ms. */
+  time: string;
+  /** Time of the last event of the run (equals `time` when `count` is 1). */
+  last_time: string;
+  /** Epoch ms of `time`. */
+  time_ms: number;
+  /** Events in this entry (1 unless collapsed). */
+  count: number;
+  /** Event ids, time order. */
+  event_ids: string[];
+  /** Telemetry layer (control_plane, identity, workload, ai, network, context). */
+  layer: string;
+  /** Provider (aws, ...). */
+  provider: string;
+  /** Event class. */
+  class: string;
+  /** Service (iam, s3, ...). */
+  service: string | null;
+  /** Operation name. */
+  action: string;
+  /** Principal ARN or name. */
+  actor: string | null;
+  /** Access key used. */
+  access_key: string | null;
+  /** Session identity. */
+  session: string | null;
+  /** Source IP, or a non-IP source such as an AWS service host. */
+  source: string | null;
+  /** User agent. */
+  user_agent: string | null;
+  /** success | failure | unknown. */
+  outcome: string;
+  /** Provider error code on failure. */
+  error_code: string | null;
+  /** Region. */
+  region: string | null;
+  /** Account. */
+  account: string | null;
+  /** Target resources (union over the run). */
+  resources: string[];
+  /** ATT&CK tactics of the detections this event triggered (empty when none). */
+  tactics: string[];
+  /** Detections this event (any event of the run) triggered; empty when none. */
+  detections: EntryDetection[];
+}
+
+/** The threat as shown above its timeline. */
+export interface TimelineThreat {
+  id: string;
+  title: string;
+  severity: string;
+  priority: number;
+  first_seen: string;
+  last_seen: string;
+  techniques: string[];
+  tactics: string[];
+  context_notes: string[];
+}
+
+/** A built timeline. */
+export interface Timeline {
+  threat: TimelineThreat;
+  /** Window searched: the threat's span widened by the margin. */
+  window: { from: string; to: string; margin_ms: number };
+  /** Entities whose events were gathered (the threat's linking entities, minus shared infrastructure). */
+  entities: Array<{ kind: TimelineEntityKind; value: string }>;
+  /** Entries in time order. */
+  entries: TimelineEntry[];
+  /** Events read (before collapsing). */
+  events: number;
+  /** True when the limit stopped reading: more events exist in the window. */
+  truncated: boolean;
+  /** What the threat's actors reached. */
+  blast_radius: BlastRadius;
+  /** Query plan used (`entities`: per-entity index look-ups; `scan`: walk the window). */
+  plan: 'entities' | 'scan';
+}
+
+const TIMELINE_KINDS: ReadonlySet<string> = new Set(['principal', 'access_key', 'session', 'ip']);
+
+/** Parse a JSON column that should hold an array. */
+function jsonArray<T>(s: string): T[] {
+  try {
+    const v = JSON.parse(s) as unknown;
+    return Array.isArray(v) ? (v as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Throw the UsageError for an id that names no current threat (retired ids say where they went). */
+function unknownThreat(db: Db, id: string): never {
+  const reg = threatIdRow(db, id);
+  if (reg?.merged_into) {
+    throw new UsageError(`threat ${id} was merged into ${reg.merged_into} by a later \`irctl detect\` run`, {
+      hint: `Use ${reg.merged_into}: \`irctl timeline ${reg.merged_into}\`.`,
+    });
+  }
+  if (reg) {
+    throw new UsageError(`threat ${id} has no detections in the latest \`irctl detect\` run`, {
+      hint: 'Its rules no longer fire (rules or evidence changed). Run `irctl threats` to list the current threats.',
+    });
+  }
+  throw new UsageError(`no threat ${JSON.stringify(id)} in this case`, {
+    hint: 'Run `irctl threats` to list threat ids (run `irctl detect` first if the list is empty).',
+  });
+}
+
+/** Normalize what users type (`t-3`, `3`) to `T-3`. */
+export function normalizeThreatId(s: string): string {
+  const v = s.trim();
+  if (/^\d+$/.test(v)) return `T-${v}`;
+  const m = /^t-(\d+)$/i.exec(v);
+  return m ? `T-${m[1]}` : v;
+}
+
+/** Key of "identical" events: same actor, action, source and outcome, and the same detections. */
+function runKey(e: EventRow, dets: readonly EntryDetection[]): string {
+  return [e.actor, e.service, e.action, e.src_ip ?? e.src_host, e.outcome, e.error_code, dets.map((d) => d.fingerprint).join(',')].join('\u0000');
+}
+
+/** Build entries from events in time order, collapsing runs of identical consecutive events when asked (pure). */
+export function toEntries(
+  rows: readonly EventRow[],
+  detsByEvent: ReadonlyMap<string, EntryDetection[]>,
+  tacticsByEvent: ReadonlyMap<string, string[]>,
+  collapse: boolean,
+): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  let lastKey: string | undefined;
+  for (const e of rows) {
+    const dets = detsByEvent.get(e.id) ?? [];
+    const key = runKey(e, dets);
+    const prev = out[out.length - 1];
+    const resources = jsonArray<string>(e.resources).filter((r) => typeof r === 'string');
+    if (collapse && prev && key === lastKey) {
+      prev.count++;
+      prev.last_time = e.time;
+      prev.event_ids.push(e.id);
+      for (const r of resources) if (!prev.resources.includes(r)) prev.resources.push(r);
+      continue;
+    }
+    lastKey = key;
+    out.push({
+      time: e.time,
+      last_time: e.time,
+      time_ms: e.time_ms,
+      count: 1,
+      event_ids: [e.id],
+      layer: e.layer,
+      provider: e.provider,
+      class: e.class,
+      service: e.service,
+      action: e.action,
+      actor: e.actor,
+      access_key: e.access_key,
+      session: e.session,
+      source: e.src_ip ?? e.src_host,
+      user_agent: e.user_agent,
+      outcome: e.outcome,
+      error_code: e.error_code,
+      region: e.region,
+      account: e.account,
+      resources,
+      tactics: tacticsByEvent.get(e.id) ?? [],
+      detections: dets,
+    });
+  }
+  return out;
+}
+
+/**
+ * Build the timeline of one threat. Throws UsageError for an unknown or retired id.
+ *
+ * Plan choice: the events are the union, over the threat's linking entities, of that entity's events inside the
+ * window. When the entities' total event counts (cheap, from the entities index) are smaller than the number of
+ * events in the window (cheap, from the time index), each entity's rows are looked up; otherwise the window is
+ * walked. That keeps a busy entity (a CI role with a million events) and a busy window both fast.
+ */
+export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions = {}): Timeline {
+  const id = normalizeThreatId(threatIdArg);
+  const t = threatRow(db, id);
+  if (!t) unknownThreat(db, id);
+  const margin = opts.marginMs ?? DEFAULT_MARGIN_MS;
+  const limit = opts.limit ?? DEFAULT_EVENT_LIMIT;
+  const from = t.first_ms - margin;
+  const to = t.last_ms + margin;
+  const ents = jsonArray<{ kind: string; value: string; common?: boolean }>(t.entities)
+    .filter((e) => TIMELINE_KINDS.has(e.kind) && e.common !== true)
+    .map((e) => ({ kind: e.kind as TimelineEntityKind, value: e.value }));
+  let entityTotal = 0;
+  for (const e of ents) entityTotal += entityEventCount(db, e.kind, e.value);
+  const plan: 'entities' | 'scan' = entityTotal <= windowEventCount(db, from, to) ? 'entities' : 'scan';
+  const rows = eventsForEntities(db, ents, from, to, plan, limit + 1);
+  const truncated = rows.length > limit;
+  if (truncated) rows.length = limit;
+
+  const dets = detectionsOfEvents(
+    db,
+    rows.map((r) => r.id),
+  );
+  const detsByEvent = new Map<string, EntryDetection[]>();
+  const tacticsByEvent = new Map<string, string[]>();
+  for (const [eventId, list] of dets) {
+    detsByEvent.set(
+      eventId,
+      list.map((d) => ({ rule_id: d.rule_id, rule_title: d.rule_title, severity: d.severity, fingerprint: d.fingerprint })),
+    );
+    tacticsByEvent.set(eventId, [...new Set(list.flatMap((d) => jsonArray<string>(d.tactics)))].sort());
+  }
+  const entries = toEntries(rows, detsByEvent, tacticsByEvent, opts.collapse !== false);
+  return {
+    threat: {
+      id: t.id,
+      title: t.title,
+      severity: t.severity,
+      priority: t.priority,
+      first_seen: t.first_seen,
+      last_seen: t.last_seen,
+      techniques: jsonArray<string>(t.techniques),
+      tactics: jsonArray<string>(t.tactics),
+      context_notes: jsonArray<string>(t.context_notes),
+    },
+    window: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), margin_ms: margin },
+    entities: ents,
+    entries,
+    events: rows.length,
+    truncated,
+    blast_radius: computeBlastRadius(rows),
+    plan,
+  };
+}
