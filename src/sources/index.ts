@@ -1,8 +1,9 @@
 import { awsCloudTrail } from './aws-cloudtrail.js';
+import { awsEc2ContextAdapters } from './aws-ec2-context.js';
 import type { SourceAdapter } from './types.js';
 
 /** Every source adapter, tried in order for each record. Add one line per new source. */
-export const sourceAdapters: readonly SourceAdapter[] = [awsCloudTrail];
+export const sourceAdapters: readonly SourceAdapter[] = [awsCloudTrail, ...awsEc2ContextAdapters];
 
 /** The first adapter that recognises a parsed record. */
 export function adapterFor(record: unknown, adapters: readonly SourceAdapter[] = sourceAdapters): SourceAdapter | undefined {
