@@ -185,7 +185,7 @@ describe('runDetect over the sample case', () => {
       expect(gets).toHaveLength(1);
       expect(gets[0]?.count).toBe(12);
       expect(gets[0]?.event_ids).toHaveLength(12);
-      expect(gets[0]?.last_time > gets[0]!.time).toBe(true);
+      expect(gets[0]!.last_time > gets[0]!.time).toBe(true);
       // StopLogging is marked with its detection and tactic
       const stop = t.entries.find((e) => e.action === 'StopLogging');
       expect(stop?.detections.map((d) => d.rule_id)).toEqual(['t-stoplogging']);
