@@ -1,0 +1,246 @@
+/**
+ * Gather the report model from the evidence store. `prepareReport` returns an accumulator the bundle writer feeds
+ * while it streams events (one pass for both), and `buildReport` does the whole thing for `irctl report`.
+ */
+import type { OperatorContext } from '../context/context.js';
+import type { Db } from '../store/db.js';
+import {
+  countScopeEvents,
+  custodyByActionPrefix,
+  hasTable,
+  iterScopeEvents,
+  listDetections,
+  listInvestigations,
+  listOverrides,
+  listThreatRows,
+  type DetectionRow,
+  type InvestigationRow,
+  type OverrideRow,
+  type ThreatRow,
+} from '../store/export-repo.js';
+import { regulatoryClocks } from './clocks.js';
+import { REPORT_LIMITS, ReportAccumulator, type ReportModel, type ReportVerdict } from './model.js';
+
+/** Inputs of a report besides the database. */
+export interface ReportRequest {
+  /** The threat, or undefined for the whole case. */
+  threat: ThreatRow | undefined;
+  /** Whether event queries are limited to the export scope table (threat scope, after `scopeThreatEvents`). */
+  scoped: boolean;
+  /** Operator context (awareness time, crown jewels). */
+  context: OperatorContext;
+  /** "As of" time (UTC ISO). */
+  asOf: string;
+  /** Custody head the report describes. */
+  custodyHead: { seq: number; hash: string };
+}
+
+function jsonArray(text: string): unknown[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+const strings = (text: string): string[] => jsonArray(text).filter((x): x is string => typeof x === 'string');
+
+/** Fields of a stored investigation result the report uses (parsed defensively: the result is stored JSON). */
+interface ResultParts {
+  summary: string | null;
+  rationale: Array<{ claim: string; evidence_ids: string[] }>;
+  missing: string[];
+}
+
+function resultParts(inv: InvestigationRow | undefined): ResultParts {
+  if (!inv) return { summary: null, rationale: [], missing: [] };
+  let r: Record<string, unknown> = {};
+  try {
+    const v: unknown = JSON.parse(inv.result);
+    if (v !== null && typeof v === 'object') r = v as Record<string, unknown>;
+  } catch {
+    /* stored result not JSON: report without it */
+  }
+  const rationale = (Array.isArray(r.rationale) ? (r.rationale as unknown[]) : []).flatMap((c) => {
+    const o = (c ?? {}) as { claim?: unknown; evidence_ids?: unknown };
+    if (typeof o.claim !== 'string') return [];
+    const ids = Array.isArray(o.evidence_ids) ? o.evidence_ids.filter((x): x is string => typeof x === 'string') : [];
+    return [{ claim: o.claim, evidence_ids: ids }];
+  });
+  const missing = Array.isArray(r.missing_evidence) ? r.missing_evidence.filter((x): x is string => typeof x === 'string') : [];
+  return { summary: typeof r.summary === 'string' ? r.summary : null, rationale, missing };
+}
+
+function machineVerdict(inv: InvestigationRow): ReportVerdict {
+  return {
+    verdict: inv.verdict,
+    confidence: inv.confidence,
+    decided_by: 'machine',
+    who: inv.engine,
+    time: inv.finished_at,
+    reason: resultParts(inv).summary ?? '',
+    investigation_id: inv.id,
+  };
+}
+
+function humanVerdict(o: OverrideRow): ReportVerdict {
+  return { verdict: o.verdict, confidence: null, decided_by: 'analyst', who: o.analyst, time: o.time, reason: o.reason, investigation_id: o.investigation_id ?? undefined };
+}
+
+/** Current verdict: the latest human decision wins over any machine run; else the latest machine run. */
+export function currentVerdict(invs: readonly InvestigationRow[], overrides: readonly OverrideRow[]): ReportVerdict | null {
+  const o = overrides.at(-1);
+  if (o) return humanVerdict(o);
+  const i = invs.at(-1);
+  return i ? machineVerdict(i) : null;
+}
+
+/** A prepared report: feed `accumulator` every event in scope (time order), then call `build()`. */
+export interface PreparedReport {
+  accumulator: ReportAccumulator;
+  /** Events that will be fed. */
+  expected: number;
+  /** Detections in scope (also written to the bundle). */
+  detections: DetectionRow[];
+  /** Detection titles per event id. */
+  detectionsByEvent: Map<string, string[]>;
+  build(): ReportModel;
+}
+
+/** Prepare the report: reads everything but the events. */
+export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
+  const threatId = req.threat?.id;
+  const detections = listDetections(db, threatId);
+  const detectionsByEvent = new Map<string, string[]>();
+  for (const d of detections) {
+    for (const id of strings(d.event_ids)) {
+      const list = detectionsByEvent.get(id) ?? [];
+      if (!list.includes(d.rule_title)) list.push(d.rule_title);
+      detectionsByEvent.set(id, list);
+    }
+  }
+  const invs = listInvestigations(db, threatId);
+  const overrides = listOverrides(db, threatId);
+  const latestRun = invs.at(-1);
+  const parts = resultParts(latestRun);
+  const wanted = new Set(parts.rationale.flatMap((c) => c.evidence_ids));
+  const expected = countScopeEvents(db, req.scoped);
+  const accumulator = new ReportAccumulator(expected, detectionsByEvent, req.context.crown_jewels, wanted);
+
+  const build = (): ReportModel => {
+    const ev = accumulator.result();
+    const history = [...invs.map(machineVerdict), ...overrides.map(humanVerdict)].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    const verdict = currentVerdict(invs, overrides);
+    const open: string[] = [];
+    if (!hasTable(db, 'detections') || (detections.length === 0 && listThreatRows(db).length === 0)) {
+      open.push('No detections in the case: `irctl detect` has not been run or found nothing.');
+    }
+    if (req.threat && invs.length === 0) open.push(`${req.threat.id} has not been investigated: run \`irctl investigate ${req.threat.id}\`.`);
+    if (verdict?.decided_by === 'analyst' && latestRun && latestRun.finished_at > verdict.time) {
+      open.push(`A machine investigation (${latestRun.finished_at}, ${latestRun.verdict}) is newer than the analyst's decision: review it.`);
+    }
+    for (const m of parts.missing) open.push(`Missing evidence: ${m}`);
+    const present = new Set(ev.layers.map((l) => l.layer));
+    const absent = ['control_plane', 'identity', 'workload', 'ai'].filter((l) => !present.has(l));
+    if (absent.length > 0) open.push(`No events from these layers in scope: ${absent.join(', ')} (logs not collected, or not involved).`);
+    if (ev.blast_radius.truncated) open.push(`Blast radius lists are cut at ${REPORT_LIMITS.blast} entries each; the bundle's events hold the rest.`);
+
+    const index: ReportModel['evidence_index'] = [];
+    const cite = new Map<string, string>();
+    for (const c of parts.rationale) for (const id of c.evidence_ids) if (!cite.has(id)) cite.set(id, 'rationale');
+    for (const [id, titles] of detectionsByEvent) if (!cite.has(id)) cite.set(id, `detection: ${titles.join('; ')}`);
+    for (const [id, by] of cite) {
+      const raw = ev.rawByEvent.get(id);
+      if (raw !== undefined) index.push({ event_id: id, raw_sha256: raw, cited_by: by });
+    }
+    index.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+
+    const actions = custodyByActionPrefix(db, 'contain.', req.custodyHead.seq).map((r) => {
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(r.body) as Record<string, unknown>;
+      } catch {
+        /* a malformed body is reported by verify; show the raw action only */
+      }
+      return { time: typeof body.time === 'string' ? body.time : '', action: typeof body.action === 'string' ? body.action : '', detail: JSON.stringify(body.details ?? {}) };
+    });
+
+    const t = req.threat;
+    const allInvs = t ? [] : listInvestigations(db, undefined);
+    const allOverrides = t ? [] : listOverrides(db, undefined);
+    return {
+      title: t ? `Incident report: ${t.id} ${t.title}` : 'Incident report: whole case',
+      scope: t ? { kind: 'threat', threat_id: t.id } : { kind: 'case' },
+      as_of: req.asOf,
+      incident_name: req.context.incident.name ?? null,
+      threat: t
+        ? {
+            id: t.id,
+            title: t.title,
+            severity: t.severity,
+            priority: t.priority,
+            first_seen: t.first_seen,
+            last_seen: t.last_seen,
+            entities: jsonArray(t.entities).flatMap((e) => {
+              const o = (e ?? {}) as { kind?: unknown; value?: unknown };
+              return typeof o.kind === 'string' && typeof o.value === 'string' ? [{ kind: o.kind, value: o.value }] : [];
+            }),
+            techniques: strings(t.techniques),
+            tactics: strings(t.tactics),
+            context_notes: strings(t.context_notes),
+          }
+        : null,
+      threats: t
+        ? []
+        : listThreatRows(db).map((x) => ({
+            id: x.id,
+            title: x.title,
+            severity: x.severity,
+            first_seen: x.first_seen,
+            last_seen: x.last_seen,
+            verdict: currentVerdict(allInvs.filter((i) => i.threat_id === x.id), allOverrides.filter((o) => o.threat_id === x.id))?.verdict ?? null,
+          })),
+      detections: detections.map((d) => ({
+        title: d.rule_title,
+        rule_id: d.rule_id,
+        severity: d.severity,
+        first_seen: d.first_seen,
+        summary: d.summary,
+        techniques: strings(d.techniques),
+        events: strings(d.event_ids).length,
+      })),
+      verdict,
+      verdict_history: history,
+      summary: parts.summary,
+      rationale: parts.rationale,
+      layers: ev.layers,
+      events_total: ev.events_total,
+      span: ev.span,
+      timeline: ev.timeline,
+      timeline_omitted: ev.timeline_omitted,
+      chart: ev.chart,
+      blast_radius: ev.blast_radius,
+      actions,
+      open_questions: open,
+      evidence_index: index,
+      clocks: req.context.incident.aware_at !== undefined ? regulatoryClocks(req.context.incident.aware_at, req.asOf) : null,
+      custody_head: req.custodyHead,
+    };
+  };
+  return { accumulator, expected, detections, detectionsByEvent, build };
+}
+
+/** Build the whole report model (events streamed once). */
+export function buildReport(db: Db, req: ReportRequest): ReportModel {
+  const p = prepareReport(db, req);
+  for (const row of iterScopeEvents(db, req.scoped)) p.accumulator.add(row);
+  return p.build();
+}
+
+/** Every verdict of the given runs and decisions, with its threat, ordered by threat then time (machine and human). */
+export function verdictRecords(invs: readonly InvestigationRow[], overrides: readonly OverrideRow[]): Array<ReportVerdict & { threat_id: string }> {
+  return [...invs.map((i) => ({ threat_id: i.threat_id, ...machineVerdict(i) })), ...overrides.map((o) => ({ threat_id: o.threat_id, ...humanVerdict(o) }))].sort(
+    (a, b) => (a.threat_id < b.threat_id ? -1 : a.threat_id > b.threat_id ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : a.decided_by < b.decided_by ? -1 : 1),
+  );
+}

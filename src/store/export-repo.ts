@@ -1,0 +1,252 @@
+/**
+ * Read-only SQL of the export, verify and report stages. Everything is streamed (iterate) and sorted with explicit
+ * tie-breakers, so a bundle of a million events never sits in memory and the same case state gives the same bytes.
+ * Tables of later stages (detect, investigate) may be empty or absent: callers get empty results, never an error.
+ */
+import type { Db } from './db.js';
+
+/** True when a table exists in the main schema. */
+export function hasTable(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** A threat row (migration 003), JSON columns still as text. */
+export interface ThreatRow {
+  id: string;
+  title: string;
+  severity: string;
+  priority: number;
+  first_ms: number;
+  last_ms: number;
+  first_seen: string;
+  last_seen: string;
+  entities: string;
+  techniques: string;
+  tactics: string;
+  detection_count: number;
+  context_notes: string;
+}
+
+/** One threat by id (case-insensitive: `t-3` finds `T-3`). */
+export function getThreat(db: Db, id: string): ThreatRow | undefined {
+  if (!hasTable(db, 'threats')) return undefined;
+  return db.prepare('SELECT * FROM threats WHERE id = ? COLLATE NOCASE').get(id) as ThreatRow | undefined;
+}
+
+/** All threats, highest priority first, ties by id. */
+export function listThreatRows(db: Db): ThreatRow[] {
+  if (!hasTable(db, 'threats')) return [];
+  return db.prepare('SELECT * FROM threats ORDER BY priority DESC, first_ms, id').all() as ThreatRow[];
+}
+
+/** Name of the temp table holding the rowids of the events in a threat-scoped export. */
+const SCOPE = 'temp.irctl_export_scope';
+
+/**
+ * Fill the scope table with a threat's events: every event of its detections plus `eventIds` (the events of its
+ * attack timeline, from src/timeline). Returns the event count.
+ */
+export function scopeThreatEvents(db: Db, threat: ThreatRow, eventIds: readonly string[] = []): number {
+  db.exec(`DROP TABLE IF EXISTS ${SCOPE}; CREATE TEMP TABLE irctl_export_scope (rowid INTEGER PRIMARY KEY)`);
+  if (hasTable(db, 'threat_detections') && hasTable(db, 'detection_events')) {
+    db.prepare(
+      `INSERT OR IGNORE INTO ${SCOPE}(rowid) SELECT e.rowid FROM events e
+       JOIN detection_events de ON de.event_id = e.id
+       JOIN threat_detections td ON td.detection_id = de.detection_id WHERE td.threat_id = ?`,
+    ).run(threat.id);
+  }
+  const add = db.prepare(`INSERT OR IGNORE INTO ${SCOPE}(rowid) SELECT rowid FROM events WHERE id = ?`);
+  db.transaction(() => {
+    for (const id of eventIds) add.run(id);
+  })();
+  return db.prepare(`SELECT COUNT(*) FROM ${SCOPE}`).pluck().get() as number;
+}
+
+/** Drop the scope table. */
+export function clearScope(db: Db): void {
+  db.exec(`DROP TABLE IF EXISTS ${SCOPE}`);
+}
+
+/** Whether a query is limited to the scope table (threat) or covers the case. */
+export type Scoped = boolean;
+
+/** Input (file / API page) rows referenced by the exported raw records, by id. */
+export function iterInputs(db: Db, scoped: Scoped): IterableIterator<Record<string, unknown>> {
+  const where = scoped
+    ? `WHERE id IN (SELECT r.input_id FROM raw_records r JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid
+         UNION SELECT rs.input_id FROM raw_sightings rs JOIN raw_records r ON r.id = rs.raw_id JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid)`
+    : '';
+  return db
+    .prepare(`SELECT id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at FROM inputs ${where} ORDER BY id`)
+    .iterate() as IterableIterator<Record<string, unknown>>;
+}
+
+/** A raw record as stored. */
+export interface RawRecordRow {
+  id: number;
+  sha256: string;
+  event_id: string;
+  data_type: string;
+  input_id: number;
+  record_index: number;
+  byte_offset: number | null;
+  raw: string;
+}
+
+/** Every raw record (all copies) of the exported events, by id. */
+export function iterRawRecords(db: Db, scoped: Scoped): IterableIterator<RawRecordRow> {
+  const where = scoped ? `WHERE r.event_id IN (SELECT e.id FROM events e JOIN ${SCOPE} s ON s.rowid = e.rowid)` : '';
+  return db
+    .prepare(`SELECT r.id, r.sha256, r.event_id, r.data_type, r.input_id, r.record_index, r.byte_offset, r.raw FROM raw_records r ${where} ORDER BY r.id`)
+    .iterate() as IterableIterator<RawRecordRow>;
+}
+
+/** Quarantine entries (case scope only), raw bytes as base64. */
+export function iterQuarantine(db: Db): IterableIterator<Record<string, unknown>> {
+  return db
+    .prepare('SELECT id, run_id, input_id, locator, record_index, byte_offset, reason, sha256, raw FROM quarantine ORDER BY id')
+    .iterate() as IterableIterator<Record<string, unknown>>;
+}
+
+/** Normalized event columns plus the hash of its (first) raw record. */
+export function iterScopeEvents(db: Db, scoped: Scoped): IterableIterator<Record<string, unknown>> {
+  const join = scoped ? `JOIN ${SCOPE} s ON s.rowid = e.rowid` : '';
+  return db
+    .prepare(
+      `SELECT e.id, e.time, e.time_ms, e.data_type, e.class, e.class_uid, e.provider, e.layer, e.account, e.region, e.service, e.action,
+        e.actor, e.actor_type, e.actor_name, e.principal_id, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent,
+        e.outcome, e.error_code, e.read_only, e.resources, r.sha256 AS raw_sha256
+       FROM events e ${join} JOIN raw_records r ON r.id = e.raw_id ORDER BY e.time_ms, e.id`,
+    )
+    .iterate() as IterableIterator<Record<string, unknown>>;
+}
+
+/** Count of events in scope (or the case). */
+export function countScopeEvents(db: Db, scoped: Scoped): number {
+  return db.prepare(scoped ? `SELECT COUNT(*) FROM ${SCOPE}` : 'SELECT COUNT(*) FROM events').pluck().get() as number;
+}
+
+/** A detection row (migration 003). */
+export interface DetectionRow {
+  id: number;
+  fingerprint: string;
+  rule_id: string;
+  rule_title: string;
+  rule_author: string | null;
+  rule_source: string;
+  severity: string;
+  techniques: string;
+  tactics: string;
+  first_ms: number;
+  last_ms: number;
+  first_seen: string;
+  last_seen: string;
+  summary: string;
+  entities: string;
+  event_ids: string;
+}
+
+/** Detections of a threat (or all), in time order, ties by fingerprint (stable across `detect` re-runs). */
+export function listDetections(db: Db, threatId: string | undefined): DetectionRow[] {
+  if (!hasTable(db, 'detections')) return [];
+  const cols = 'd.id, d.fingerprint, d.rule_id, d.rule_title, d.rule_author, d.rule_source, d.severity, d.techniques, d.tactics, d.first_ms, d.last_ms, d.first_seen, d.last_seen, d.summary, d.entities, d.event_ids';
+  if (threatId === undefined) return db.prepare(`SELECT ${cols} FROM detections d ORDER BY d.first_ms, d.fingerprint`).all() as DetectionRow[];
+  return db
+    .prepare(`SELECT ${cols} FROM detections d JOIN threat_detections td ON td.detection_id = d.id WHERE td.threat_id = ? ORDER BY d.first_ms, d.fingerprint`)
+    .all(threatId) as DetectionRow[];
+}
+
+/** Threat ids each detection belongs to (for the case-wide bundle). */
+export function threatIdsByDetection(db: Db): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  if (!hasTable(db, 'threat_detections')) return out;
+  for (const r of db.prepare('SELECT detection_id, threat_id FROM threat_detections ORDER BY threat_id').iterate() as IterableIterator<{ detection_id: number; threat_id: string }>) {
+    const list = out.get(r.detection_id) ?? [];
+    list.push(r.threat_id);
+    out.set(r.detection_id, list);
+  }
+  return out;
+}
+
+/** A stored investigation run (migration 004), result and transcript exactly as stored. */
+export interface InvestigationRow {
+  id: string;
+  threat_id: string;
+  started_at: string;
+  finished_at: string;
+  engine: string;
+  verdict: string;
+  confidence: number;
+  result: string;
+  transcript: string;
+  sha256: string;
+}
+
+/** Investigation runs of a threat (or all), oldest first. */
+export function listInvestigations(db: Db, threatId: string | undefined): InvestigationRow[] {
+  if (!hasTable(db, 'investigations')) return [];
+  const sql = 'SELECT id, threat_id, started_at, finished_at, engine, verdict, confidence, result, transcript, sha256 FROM investigations';
+  return (threatId === undefined
+    ? db.prepare(`${sql} ORDER BY threat_id, started_at, id`).all()
+    : db.prepare(`${sql} WHERE threat_id = ? ORDER BY started_at, id`).all(threatId)) as InvestigationRow[];
+}
+
+/** A human verdict decision (migration 004). */
+export interface OverrideRow {
+  id: number;
+  threat_id: string;
+  investigation_id: string | null;
+  machine_verdict: string | null;
+  verdict: string;
+  reason: string;
+  analyst: string;
+  time: string;
+}
+
+/** Human verdict overrides of a threat (or all), oldest first. */
+export function listOverrides(db: Db, threatId: string | undefined): OverrideRow[] {
+  if (!hasTable(db, 'verdict_overrides')) return [];
+  const sql = 'SELECT id, threat_id, investigation_id, machine_verdict, verdict, reason, analyst, time FROM verdict_overrides';
+  return (threatId === undefined
+    ? db.prepare(`${sql} ORDER BY threat_id, time, id`).all()
+    : db.prepare(`${sql} WHERE threat_id = ? ORDER BY time, id`).all(threatId)) as OverrideRow[];
+}
+
+/** A custody entry exactly as stored. */
+export interface CustodyRow {
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  body: string;
+}
+
+/** The whole custody log up to and including `uptoSeq`, in order. */
+export function iterCustody(db: Db, uptoSeq: number): IterableIterator<CustodyRow> {
+  return db.prepare('SELECT seq, prev_hash, hash, body FROM custody WHERE seq <= ? ORDER BY seq').iterate(uptoSeq) as IterableIterator<CustodyRow>;
+}
+
+/** Custody entries whose action starts with a prefix (e.g. `contain.`), in order, up to `uptoSeq`. */
+export function custodyByActionPrefix(db: Db, prefix: string, uptoSeq: number): CustodyRow[] {
+  return db
+    .prepare("SELECT seq, prev_hash, hash, body FROM custody WHERE action LIKE ? ESCAPE '\\' AND seq <= ? ORDER BY seq")
+    .all(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, uptoSeq) as CustodyRow[];
+}
+
+/** Time of a custody entry (the report's "as of" inside a bundle, so the report is deterministic). */
+export function custodyTime(db: Db, seq: number): string | undefined {
+  return db.prepare('SELECT time FROM custody WHERE seq = ?').pluck().get(seq) as string | undefined;
+}
+
+/** Events a detection fired on, by detection id (for the report's timeline marks). */
+export function flaggedEventIds(db: Db, threatId: string | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!hasTable(db, 'detection_events')) return out;
+  const rows = (threatId === undefined
+    ? db.prepare('SELECT DISTINCT event_id FROM detection_events').pluck().all()
+    : db
+        .prepare('SELECT DISTINCT de.event_id FROM detection_events de JOIN threat_detections td ON td.detection_id = de.detection_id WHERE td.threat_id = ?')
+        .pluck()
+        .all(threatId)) as string[];
+  for (const r of rows) out.add(r);
+  return out;
+}
