@@ -63,6 +63,8 @@ export interface CollectDeps {
   now: () => Date;
   timer?: Timer;
   random?: () => number;
+  /** Backoff base in ms. @default 500 (IRCTL_RETRY_BASE_MS in the environment overrides it) */
+  retryBaseMs?: number;
   /** Build the ports (default: the AWS SDK adapter). */
   connect?: (homeRegion: string) => Promise<AwsPorts>;
 }
@@ -125,9 +127,11 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
   const ports = deps.connect ? await deps.connect(homeRegion) : await defaultConnect(opts, deps.env, homeRegion);
   const timer = deps.timer ?? realTimer;
   const random = deps.random ?? Math.random;
+  const envBase = Number(deps.env.IRCTL_RETRY_BASE_MS);
+  const retryBaseMs = deps.retryBaseMs ?? (Number.isFinite(envBase) && envBase > 0 ? envBase : 500);
   try {
     const retry = <T>(fn: () => Promise<T>): Promise<T> =>
-      withRetries(fn, { classify: (e) => (e instanceof AwsApiError ? e.retryClass : 'fatal'), maxRetries: 3, timer, random, signal: deps.signal });
+      withRetries(fn, { classify: (e) => (e instanceof AwsApiError ? e.retryClass : 'fatal'), maxRetries: 3, timer, random, baseMs: retryBaseMs, signal: deps.signal });
     let caller: CallerIdentity;
     try {
       caller = await retry(() => ports.sts.callerIdentity(deps.signal));
@@ -192,6 +196,7 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
       now,
       timer,
       random,
+      retryBaseMs,
       endpoints: { cloudtrail: deps.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? deps.env.AWS_ENDPOINT_URL, ec2: deps.env.AWS_ENDPOINT_URL_EC2 ?? deps.env.AWS_ENDPOINT_URL, s3: deps.env.AWS_ENDPOINT_URL_S3 ?? deps.env.AWS_ENDPOINT_URL },
       debug: (message) => io.notify({ level: 'debug', code: 'IRCTL_COLLECT_D0001', message }),
       warn: (code, message) => io.notify({ level: 'warn', code, message }),

@@ -18,6 +18,8 @@ export interface RunContext {
   now: () => Date;
   timer: Timer;
   random: () => number;
+  /** Backoff base for retries in ms (full jitter, doubling per attempt). */
+  retryBaseMs: number;
   /** Endpoint overrides in use (for messages). */
   endpoints: { cloudtrail?: string | undefined; ec2?: string | undefined; s3?: string | undefined };
   /** Debug diagnostics. */

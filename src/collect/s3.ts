@@ -83,6 +83,7 @@ export async function collectS3(ctx: RunContext, opts: S3Options, progress: Prog
       maxRetries: opts.maxRetries,
       timer: ctx.timer,
       random: ctx.random,
+      baseMs: ctx.retryBaseMs,
       signal: ctx.signal,
       onRetry: ({ kind }) => (kind === 'throttle' ? res.throttled++ : res.retried++),
     });

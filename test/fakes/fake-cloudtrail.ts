@@ -66,6 +66,8 @@ export interface FakeCloudTrailOptions {
   enabledRegions?: string[];
   /** Delay added to every response (ms). */
   latencyMs?: number;
+  /** Polls that answer QUEUED/RUNNING before a Lake query is FINISHED. @default 2 */
+  lakePendingPolls?: number;
 }
 
 /** Build a CloudTrail record and its LookupEvents envelope fields. */
@@ -157,6 +159,7 @@ export class FakeCloudTrail {
       callerArn: opts.callerArn ?? `arn:aws:iam::${opts.account ?? '111122223333'}:user/responder`,
       enabledRegions: opts.enabledRegions ?? ['eu-west-1', 'us-east-1', 'us-west-2'],
       latencyMs: opts.latencyMs ?? 0,
+      lakePendingPolls: opts.lakePendingPolls ?? 2,
     };
   }
 
@@ -178,8 +181,8 @@ export class FakeCloudTrail {
     return this.seen.filter((r) => r.op === op && (region === undefined || r.region === region));
   }
 
-  /** Largest number of accepted (200) requests of `op` in `region` inside any 1-second window. */
-  maxPerSecond(op: string, region: string): number {
+  /** Largest number of accepted (200) requests of `op` in `region` inside any window of `windowMs`. */
+  maxInWindow(op: string, region: string, windowMs = 1000): number {
     const times = this.requests(op, region)
       .filter((r) => r.status === 200)
       .map((r) => r.at)
@@ -187,7 +190,7 @@ export class FakeCloudTrail {
     let best = 0;
     let lo = 0;
     for (let hi = 0; hi < times.length; hi++) {
-      while ((times[hi] as number) - (times[lo] as number) >= 1000) lo++;
+      while ((times[hi] as number) - (times[lo] as number) >= windowMs) lo++;
       best = Math.max(best, hi - lo + 1);
     }
     return best;
@@ -314,7 +317,8 @@ export class FakeCloudTrail {
         }
         record(200);
         q.polls++;
-        const status = q.polls === 1 ? 'QUEUED' : q.polls === 2 ? 'RUNNING' : 'FINISHED';
+        const pending = this.opts.lakePendingPolls;
+        const status = q.polls <= pending ? (q.polls === 1 ? 'QUEUED' : 'RUNNING') : 'FINISHED';
         if (status !== 'FINISHED' || op === 'DescribeQuery') return sendJson(res, 200, { QueryStatus: status, QueryResultRows: [] });
         const offset = typeof params.NextToken === 'string' ? Number(Buffer.from(params.NextToken, 'base64').toString('utf8')) : 0;
         const slice = q.rows.slice(offset, offset + this.opts.pageSize);
@@ -322,7 +326,8 @@ export class FakeCloudTrail {
         return sendJson(res, 200, {
           QueryStatus: 'FINISHED',
           QueryStatistics: { ResultsCount: slice.length, TotalResultsCount: q.rows.length, BytesScanned: 1000 },
-          QueryResultRows: slice.map((e) => [{ eventjson: e.cloudTrailEvent }]),
+          // A query that does not select eventJson gets rows of other columns (what an expert --query may return).
+          QueryResultRows: slice.map((e) => (/eventjson/i.test(q.sql) ? [{ eventjson: e.cloudTrailEvent }] : [{ eventname: e.name }, { eventid: e.id }])),
           ...(next !== undefined ? { NextToken: next } : {}),
         });
       }

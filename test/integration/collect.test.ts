@@ -11,7 +11,7 @@ import { runIrctl, tempDir } from '../helpers/run-irctl.js';
 const MIN = 60_000;
 
 function envFor(url: string): NodeJS.ProcessEnv {
-  return { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1' };
+  return { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1', IRCTL_RETRY_BASE_MS: '20' };
 }
 
 function spread(region: string, n: number, fromAgoMin: number, toAgoMin: number, extra: Partial<Parameters<typeof makeEvent>[0]> = {}) {
@@ -25,7 +25,7 @@ describe('irctl collect aws (LookupEvents)', () => {
   let dir: string;
   let cleanup: () => void;
   beforeEach(async () => {
-    fake = new FakeCloudTrail({ pageSize: 5, ratePerSec: 50 });
+    fake = new FakeCloudTrail({ pageSize: 5, ratePerSec: 50, lakePendingPolls: 1 });
     env = envFor(await fake.start());
     ({ dir, cleanup } = tempDir());
   });
@@ -160,14 +160,60 @@ describe('irctl collect aws (LookupEvents)', () => {
     // WHEN irctl collects at its default rate
     const r = await runIrctl(['--case', dir, '--json', 'collect', 'aws', '--no-context', '--since', '1h', '--region', 'us-east-1'], { env: envFor(url) });
     await strict.close();
-    // THEN no request was throttled and no 1-second window saw more than 2 requests
+    // THEN no request was throttled, requests were spaced (no burst: at most 2 in any 0.9 s) and the average rate
+    // stayed at the limit
     expect(r.json()[0]).toMatchObject({ events: 28, pages: 6, throttled: 0 });
-    expect(strict.maxPerSecond('LookupEvents', 'us-east-1')).toBeLessThanOrEqual(2);
+    expect(strict.maxInWindow('LookupEvents', 'us-east-1', 900)).toBeLessThanOrEqual(2);
+    const at = strict.requests('LookupEvents').map((q) => q.at);
+    expect((at.length - 1) / ((at[at.length - 1]! - at[0]!) / 1000)).toBeLessThanOrEqual(2.1);
   });
 
   it('uses the account\'s enabled regions with --all-regions', async () => {
     fake.add('us-west-2', spread('us-west-2', 2, 30, 1));
     const r = await collect('--since', '1h', '--all-regions');
     expect(r.json()[0]).toMatchObject({ regions: ['eu-west-1', 'us-east-1', 'us-west-2'], events: 2 });
+  });
+
+  it('runs the window and filters as a CloudTrail Lake query and stores each eventJson as the raw record', async () => {
+    // GIVEN events in two regions (Lake queries every region of the event data store at once)
+    fake.add('us-east-1', spread('us-east-1', 8, 50, 20, { name: 'CreateUser', source: 'iam.amazonaws.com' }));
+    fake.add('eu-west-1', spread('eu-west-1', 4, 40, 20, { name: 'CreateUser', source: 'iam.amazonaws.com' }));
+    fake.add('eu-west-1', spread('eu-west-1', 3, 40, 20, { name: 'ListUsers', source: 'iam.amazonaws.com' }));
+    const eds = 'arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE';
+    // WHEN
+    const r = await collect('--since', '1h', '--lake', eds, '--event-name', 'CreateUser');
+    // THEN
+    expect(r.code).toBe(0);
+    expect(r.json()[0]).toMatchObject({ api: 'cloudtrail:Lake', events: 12 });
+    const sql = fake.lakeQueries[0]!.sql;
+    expect(sql).toMatch(/^SELECT eventJson FROM EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE WHERE eventTime >= '.+' AND eventTime <= '.+' AND eventName = 'CreateUser'/);
+    const d = db();
+    const raws = d.prepare('SELECT event_id, raw FROM raw_records').all() as Array<{ event_id: string; raw: string }>;
+    const sent = new Map([...fake.events.values()].flat().map((e) => [e.id, e.cloudTrailEvent]));
+    for (const x of raws) expect(x.raw).toBe(sent.get(x.event_id));
+    expect(d.prepare("SELECT COUNT(*) FROM inputs WHERE locator LIKE 'cloudtrail:Lake %'").pluck().get()).toBe(1 + 3);
+    d.close();
+    // WHEN run again, THEN only the late-delivery overlap is queried again
+    await collect('--since', '1h', '--lake', eds, '--event-name', 'CreateUser');
+    const again = fake.lakeQueries[1]!.sql;
+    const from = /eventTime >= '([^']+)'/.exec(again)![1]!;
+    expect(Date.parse(`${from.replace(' ', 'T')}Z`)).toBeGreaterThan(Date.now() - 20 * MIN);
+  });
+
+  it('keeps Lake rows without an eventJson column in quarantine (exit 6) instead of dropping them', async () => {
+    // GIVEN an expert query that selects other columns
+    fake.add('us-east-1', spread('us-east-1', 2, 50, 20));
+    // WHEN
+    const q = "SELECT eventName, eventID FROM EXAMPLE-ID WHERE eventtime >= '2000-01-01 00:00:00'";
+    const r = await collect('--since', '1h', '--lake', 'EXAMPLE-ID', '--query', q);
+    // THEN the query ran as given, and the rows are kept in quarantine with the reason
+    expect(fake.lakeQueries[0]!.sql).toBe(q);
+    expect(r.code).toBe(6);
+    expect(r.json()[0]).toMatchObject({ events: 0, quarantined: 2 });
+    const d = db();
+    const reasons = d.prepare('SELECT reason FROM quarantine').pluck().all() as string[];
+    d.close();
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toMatch(/no eventJson column/);
   });
 });
