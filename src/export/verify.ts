@@ -318,7 +318,7 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
     }
     for (const name of names) if (name !== envName && !subj.has(name)) problems.add('statement', `extra member ${name} is not covered by the signed statement`);
     if (fingerprint && statement.predicate.key_fingerprint !== fingerprint) problems.add('statement', `the statement names key ${statement.predicate.key_fingerprint}, the bundle carries ${fingerprint}`);
-    checks.push({ name: 'statement', ok: problems.count('statement') === 0, detail: `${matched} of ${subj.size} signed subjects match the members` });
+    checks.push({ name: 'statement', ok: problems.count('statement') === 0, detail: `${matched} of ${subj.size} signed subjects match the members${problems.count('statement') > 0 ? '; see problems' : ''}` });
   } else {
     checks.push({ name: 'statement', ok: false, detail: 'no readable signed statement' });
   }
@@ -381,7 +381,7 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
       problems.add('manifest', 'the custody head in the manifest differs from the signed statement');
     }
   }
-  checks.push({ name: 'manifest', ok: manifest !== undefined && problems.count('manifest') === 0, detail: manifest ? `counts of ${Object.keys(manifest.counts ?? {}).length} members match` : 'no readable manifest' });
+  checks.push({ name: 'manifest', ok: manifest !== undefined && problems.count('manifest') === 0, detail: !manifest ? 'no readable manifest' : problems.count('manifest') === 0 ? `record counts of ${Object.keys(manifest.counts ?? {}).length} members, digests and custody head match` : 'counts, digests or custody head differ from the members' });
   checks.push({
     name: 'custody',
     ok: problems.count('custody') === 0 && members.has(DATA_MEMBERS.custody),

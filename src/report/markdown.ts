@@ -12,7 +12,7 @@ export function md(v: string | number | boolean | null | undefined): string {
     s
       // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
-      .replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`)
+      .replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`)
       .replace(/&/g, '&amp;')
   );
 }
