@@ -1,0 +1,166 @@
+/**
+ * Verdict checks, in code rather than in the prompt: they run on every verdict, from either engine, and they can
+ * only move a verdict toward `inconclusive` (or toward the deterministic baseline), never toward benign.
+ *
+ * 1. citations: every cited evidence id must have been returned by a tool in this run and must exist in the store;
+ *    claims left without a valid id are dropped.
+ * 2. benign basis: security_test must cite the operator's red-team context, planned_action a change window or an
+ *    automation principal, not_malicious the principal's baseline (or an automation principal). Never free text.
+ * 3. injection: any injection flag blocks a benign verdict.
+ * 4. coverage: missing log coverage in the window caps confidence at 0.6.
+ * 5. disagreement: when the model and the deterministic engine disagree, both are recorded and confidence x0.7.
+ * Pure.
+ */
+import type { CheckOutcome, Claim, EvidenceKind, InjectionFlag, Verdict } from './types.js';
+import { BENIGN_VERDICTS } from './types.js';
+
+/** A proposed verdict (engine output before checks). */
+export interface Proposal {
+  verdict: Verdict;
+  confidence: number;
+  summary: string;
+  rationale: Claim[];
+  missing_evidence: string[];
+}
+
+/** What the checks need to know. */
+export interface CheckInput {
+  /** The proposal. */
+  proposal: Proposal;
+  /** Evidence ids returned by tools in this run (to the engine that proposed), with their kinds. */
+  ledger: ReadonlyMap<string, EvidenceKind>;
+  /** Which of these ids exist in the store now (injected: reads the store). */
+  exists: (ids: readonly string[]) => Set<string>;
+  /** Log coverage is missing or tampered with in the threat window. */
+  coverageMissing: boolean;
+  /** Injection flags found in this run. */
+  injectionFlags: readonly InjectionFlag[];
+  /** The deterministic engine's verdict when the proposal comes from the model. */
+  baseline?: { verdict: Verdict; confidence: number } | undefined;
+}
+
+/** Checked verdict. */
+export interface Checked {
+  verdict: Verdict;
+  confidence: number;
+  rationale: Claim[];
+  checks: CheckOutcome[];
+  /** Missing evidence the checks add. */
+  missing_evidence: string[];
+}
+
+/** Confidence cap when log coverage is missing. */
+export const COVERAGE_CAP = 0.6;
+/** Confidence multiplier when the engines disagree. */
+export const DISAGREEMENT_FACTOR = 0.7;
+
+const round2 = (x: number): number => Math.round(Math.min(1, Math.max(0, x)) * 100) / 100;
+
+/** Does a set of cited ids give the basis a benign verdict needs? */
+export function benignBasis(verdict: Verdict, cited: ReadonlyArray<{ id: string; kind: EvidenceKind }>): boolean {
+  const ctx = (prefix: string): boolean => cited.some((c) => c.kind === 'context' && c.id.startsWith(prefix));
+  switch (verdict) {
+    case 'security_test':
+      return ctx('ctx:red_team.');
+    case 'planned_action':
+      return ctx('ctx:change_windows') || ctx('ctx:automation_principals');
+    case 'not_malicious':
+      return cited.some((c) => c.kind === 'baseline') || ctx('ctx:automation_principals');
+    default:
+      return true;
+  }
+}
+
+/** Run every check. */
+export function checkVerdict(input: CheckInput): Checked {
+  const checks: CheckOutcome[] = [];
+  const missing: string[] = [];
+  let verdict = input.proposal.verdict;
+  let confidence = round2(input.proposal.confidence);
+
+  // 1. citations
+  const allCited = [...new Set(input.proposal.rationale.flatMap((c) => c.evidence_ids))];
+  const existing = input.exists(allCited.filter((id) => input.ledger.has(id)));
+  const notReturned = allCited.filter((id) => !input.ledger.has(id));
+  const notExisting = allCited.filter((id) => input.ledger.has(id) && !existing.has(id));
+  const bad = new Set([...notReturned, ...notExisting]);
+  const rationale: Claim[] = [];
+  let dropped = 0;
+  for (const c of input.proposal.rationale) {
+    const ids = c.evidence_ids.filter((id) => !bad.has(id));
+    if (ids.length === 0) {
+      dropped++;
+      continue;
+    }
+    rationale.push({ claim: c.claim, evidence_ids: ids });
+  }
+  if (bad.size === 0) checks.push({ check: 'citations', status: 'passed', detail: `${allCited.length} cited evidence id(s), all returned by a tool in this run and present in the store` });
+  else {
+    confidence = round2(confidence * 0.8);
+    checks.push({
+      check: 'citations',
+      status: 'adjusted',
+      detail:
+        `${bad.size} cited id(s) rejected (${[...bad].slice(0, 5).join(', ')}${bad.size > 5 ? ', ...' : ''}): ` +
+        `${notReturned.length} never returned by a tool in this run, ${notExisting.length} not in the store; ${dropped} claim(s) dropped; confidence x0.8`,
+    });
+  }
+  if (rationale.length === 0 && verdict !== 'inconclusive') {
+    checks.push({ check: 'rationale', status: 'adjusted', detail: `no claim rests on valid evidence: ${verdict} -> inconclusive` });
+    verdict = 'inconclusive';
+    confidence = Math.min(confidence, 0.3);
+  }
+
+  // 2. benign basis
+  if (BENIGN_VERDICTS.has(verdict)) {
+    const cited = rationale.flatMap((c) => c.evidence_ids).map((id) => ({ id, kind: input.ledger.get(id) ?? ('event') }));
+    if (benignBasis(verdict, cited)) checks.push({ check: 'benign-basis', status: 'passed', detail: `${verdict} rests on operator context or baseline evidence` });
+    else {
+      checks.push({
+        check: 'benign-basis',
+        status: 'adjusted',
+        detail: `${verdict} cites no operator context (context.yaml) or baseline behaviour, only log content: -> inconclusive`,
+      });
+      missing.push(`operator context or baseline behaviour that would support ${verdict}`);
+      verdict = 'inconclusive';
+      confidence = Math.min(confidence, 0.5);
+    }
+  }
+
+  // 3. injection
+  if (input.injectionFlags.length > 0) {
+    if (BENIGN_VERDICTS.has(verdict)) {
+      const fallback: Verdict = input.baseline && !BENIGN_VERDICTS.has(input.baseline.verdict) ? input.baseline.verdict : 'inconclusive';
+      checks.push({
+        check: 'injection',
+        status: 'adjusted',
+        detail: `${input.injectionFlags.length} injection flag(s) in the log data block a benign verdict: ${verdict} -> ${fallback}`,
+      });
+      verdict = fallback;
+      confidence = Math.min(confidence, 0.5);
+    } else checks.push({ check: 'injection', status: 'passed', detail: `${input.injectionFlags.length} injection flag(s) recorded as evidence; verdict is not benign` });
+  } else checks.push({ check: 'injection', status: 'passed', detail: 'no instruction-like text found in the log data' });
+
+  // 4. coverage
+  if (input.coverageMissing) {
+    if (confidence > COVERAGE_CAP) {
+      checks.push({ check: 'coverage', status: 'adjusted', detail: `log coverage is missing in the window: confidence ${confidence} capped at ${COVERAGE_CAP}` });
+      confidence = COVERAGE_CAP;
+    } else checks.push({ check: 'coverage', status: 'passed', detail: `log coverage is missing in the window; confidence already at or below ${COVERAGE_CAP}` });
+  } else checks.push({ check: 'coverage', status: 'passed', detail: 'logs cover the threat window' });
+
+  // 5. disagreement
+  if (input.baseline) {
+    if (input.baseline.verdict !== verdict) {
+      const before = confidence;
+      confidence = round2(confidence * DISAGREEMENT_FACTOR);
+      checks.push({
+        check: 'engines-agree',
+        status: 'adjusted',
+        detail: `model says ${verdict}, deterministic engine says ${input.baseline.verdict} (${input.baseline.confidence}): both recorded, confidence ${before} -> ${confidence}`,
+      });
+    } else checks.push({ check: 'engines-agree', status: 'passed', detail: `model and deterministic engine both say ${verdict}` });
+  }
+
+  return { verdict, confidence: round2(confidence), rationale, checks, missing_evidence: missing };
+}
