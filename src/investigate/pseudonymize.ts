@@ -105,7 +105,7 @@ export class Pseudonymizer {
     return out;
   }
 
-  /** Pseudonymize every string in a JSON value (keys unchanged). */
+  /** Pseudonymize every string (values and object keys) in a JSON value. */
   value<T>(v: T): T {
     return mapStrings(v, (s) => this.text(s)) as T;
   }
@@ -141,7 +141,8 @@ function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = mapStrings(x, f);
+    // Keys too: facts hold maps keyed by log values (principals, IPs, user agents).
+    for (const [k, x] of Object.entries(v)) out[f(k)] = mapStrings(x, f);
     return out;
   }
   return v;
