@@ -23,7 +23,7 @@ const LANES = ['control_plane', 'identity', 'workload', 'ai', 'network', 'contex
 
 function fmtTick(ms: number, spanMs: number): string {
   const iso = new Date(ms).toISOString();
-  return spanMs > 3 * 86_400_000 ? iso.slice(5, 10) : spanMs > 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+  return spanMs > 12 * 3_600_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : spanMs > 600_000 ? iso.slice(11, 16) : iso.slice(11, 19);
 }
 
 /** Inline SVG: one lane per layer, a dot per event (red and larger when a detection fired), UTC time axis. */
@@ -92,6 +92,7 @@ svg .axis{stroke:#8c959f;stroke-width:1}svg .ev{fill:#0969da;fill-opacity:.55}sv
 svg .muted{fill:#57606a}
 .legend span{margin-right:14px;font-size:12px}.dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;vertical-align:middle}
 ul{margin:4px 0;padding-left:22px}
+.nowrap{white-space:nowrap}
 `;
 
 function ul(items: readonly string[], empty = 'none'): string {
@@ -150,7 +151,7 @@ export function renderHtml(m: ReportModel): string {
   if (!m.clocks) P.push("<p class=\"muted\">Not started: the time the organisation became aware is not recorded. Set <code>incident.aware_at</code> in the case's context.yaml.</p>");
   else {
     P.push('<table><tr><th>due (UTC)</th><th>regime</th><th>obligation</th><th>status</th><th>basis</th></tr>');
-    for (const c of m.clocks) P.push(`<tr><td class="mono">${h(c.due)}</td><td>${h(c.regime)}</td><td>${h(c.obligation)}</td><td class="${c.status}">${h(describeHoursLeft(c.hours_left))}</td><td class="muted">${h(c.basis)}</td></tr>`);
+    for (const c of m.clocks) P.push(`<tr><td class="nowrap">${h(c.due)}</td><td>${h(c.regime)}</td><td>${h(c.obligation)}</td><td class="${c.status} nowrap">${h(describeHoursLeft(c.hours_left))}</td><td class="muted">${h(c.basis)}</td></tr>`);
     P.push('</table>');
   }
 
