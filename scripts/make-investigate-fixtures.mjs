@@ -99,8 +99,8 @@ function write(rel, records) {
   const change = (seed, t) => {
     const id = role(acct, 'terraform-deploy', `tf-run-${seed}`, `ASIATFDEPLOY${seed.toUpperCase().padStart(8, '0')}`);
     return [
-      ev(`tf/${seed}/1`, { time: t, identity: id, source: 'iam', action: 'DetachRolePolicy', ip, ua, params: { roleName: 'app-readonly', policyArn: 'arn:aws:iam::aws:policy/AmazonS3FullAccess' } }),
-      ev(`tf/${seed}/2`, { time: t + 30_000, identity: id, source: 'iam', action: 'DeleteUser', ip, ua, params: { userName: 'old-contractor' } }),
+      ev(`tf/${seed}/1`, { time: t, identity: id, source: 'iam', action: 'UpdateAssumeRolePolicy', ip, ua, params: { roleName: 'app-readonly', policyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}' } }),
+      ev(`tf/${seed}/2`, { time: t + 30_000, identity: id, source: 'iam', action: 'CreateUser', ip, ua, params: { userName: 'svc-reporting' }, response: { user: { userName: 'svc-reporting', arn: `arn:aws:iam::${acct}:user/svc-reporting` } } }),
     ];
   };
   write('change-window/inside.json', change('inside', Date.parse('2026-11-20T23:10:00Z')));
@@ -122,7 +122,7 @@ function write(rel, records) {
 }
 
 // 4. Lone detection while the trail is stopped: ops-admin stops the trail at 09:00, nothing is logged for hours,
-//    then one GetSecretValue by dana (who has no history) shows up at 11:30 (seen through another trail).
+//    then one GetFederationToken by dana (who has no history) shows up at 11:30 (seen through another trail).
 {
   const acct = '444455556666';
   const ops = user(acct, 'ops-admin', 'AKIAOPSADMIN00000001');
@@ -132,6 +132,6 @@ function write(rel, records) {
   const start = Date.parse('2026-11-10T07:00:00Z');
   for (let i = 0; i < 12; i++) out.push(ev(`lone/bg/${i}`, { time: start + i * 600_000, identity: ops, source: 'ec2', action: 'DescribeInstances', ip: '192.0.2.10', ua, readOnly: true }));
   out.push(ev('lone/stop', { time: Date.parse('2026-11-10T09:00:00Z'), identity: ops, source: 'cloudtrail', action: 'StopLogging', ip: '192.0.2.10', ua, params: { name: 'arn:aws:cloudtrail:us-east-1:444455556666:trail/org-trail' } }));
-  out.push(ev('lone/secret', { time: Date.parse('2026-11-10T11:30:00Z'), identity: dana, source: 'secretsmanager', action: 'GetSecretValue', ip: '203.0.113.9', ua, params: { secretId: 'prod/payments/api' }, readOnly: true }));
+  out.push(ev('lone/federation', { time: Date.parse('2026-11-10T11:30:00Z'), identity: dana, source: 'sts', action: 'GetFederationToken', ip: '203.0.113.9', ua, params: { name: 'dana-tmp', durationSeconds: 129600 }, readOnly: false }));
   write('lone/events.json', out);
 }

@@ -40,6 +40,9 @@ export const THRESHOLDS = {
   manyRules: 3,
 } as const;
 
+/** A threat spanning at least this long may be its own baseline (recurring behaviour). */
+export const RECURRING_SPAN_MS = 7 * 86_400_000;
+
 /** What the engine produced. */
 export interface DeterministicOutcome {
   proposal: Proposal;
@@ -141,15 +144,14 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   const principal = facts.primary_principal;
   let routine = false;
   if (principal) {
-    const args = { kind: 'principal', value: principal };
+    let args: Record<string, unknown> = { kind: 'principal', value: principal };
     const baselineRows = (a: SessionAnswer, facet: string, values: readonly string[]): string[] =>
       a.result.rows.filter((r) => r.facet === facet && typeof r.value === 'string' && values.includes(r.value)).map((r) => r.evidence_id);
     let pf: ProfileFacts | undefined;
     ask(`Who is ${principal}, and what does it usually do?`, 'entity_profile', args, (a) => {
       pf = a.result.facts as unknown as ProfileFacts;
       if (pf.baseline_events < THRESHOLDS.baselineEvents) {
-        missing.push(`baseline for ${principal}: only ${pf.baseline_events} event(s) in the 90 days before the threat (collect older logs to compare)`);
-        return { answer: `${pf.baseline_events} event(s) before the threat: no usable baseline.`, evidence: a.result.rows.map((r) => r.evidence_id), moves: [] };
+        return { answer: `${pf.baseline_events} event(s) in the 90 days before the threat: no usable baseline.`, evidence: a.result.rows.map((r) => r.evidence_id), moves: [] };
       }
       const top = Object.entries(pf.actions).slice(0, 5).map(([k, n]) => `${k} x${n}`).join(', ');
       return {
@@ -158,6 +160,24 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
         moves: [],
       };
     });
+    // A threat that itself recurs over days (a detection firing on every nightly run) has no history "before" it:
+    // then the history up to its latest event is the baseline, the threat's earlier events included.
+    const tfx = threatAnswer.result.facts as { first_seen?: string; last_seen?: string };
+    const spanMs = tfx.first_seen && tfx.last_seen ? Date.parse(tfx.last_seen) - Date.parse(tfx.first_seen) : 0;
+    if (pf && pf.baseline_events < THRESHOLDS.baselineEvents && spanMs >= RECURRING_SPAN_MS && tfx.last_seen) {
+      args = { kind: 'principal', value: principal, before: tfx.last_seen };
+      ask(`Is this recurring behaviour for ${principal}? (its history up to the latest event, earlier events of the threat included)`, 'entity_profile', args, (a) => {
+        pf = a.result.facts as unknown as ProfileFacts;
+        return {
+          answer: `${pf.baseline_events} event(s) between ${pf.first_seen ?? '?'} and ${pf.last_seen ?? '?'} before the latest event; the threat spans ${Math.round(spanMs / 86_400_000)} day(s).`,
+          evidence: a.result.rows.slice(0, 8).map((r) => r.evidence_id),
+          moves: [],
+        };
+      });
+    }
+    if (pf && pf.baseline_events < THRESHOLDS.baselineEvents) {
+      missing.push(`baseline for ${principal}: only ${pf.baseline_events} event(s) in the 90 days before the threat (collect older logs to compare)`);
+    }
     const profile = pf;
     if (profile && profile.baseline_events >= THRESHOLDS.baselineEvents) {
       const newActions = facts.actions.filter((act) => (profile.rarity[act] ?? 0) === 0);

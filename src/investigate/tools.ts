@@ -19,6 +19,7 @@ import {
   getThreatRecord,
   latestInvestigationsExcept,
   overridesOf,
+  providerEventCount,
   providers,
   relatedEntities,
   searchEventDetails,
@@ -93,6 +94,8 @@ export const ATTACK_TOOL_MARKERS: Array<{ name: string; re: RegExp }> = [
 ];
 
 const HOUR = 3_600_000;
+/** A silence is missing coverage when the preceding day's rate predicts at least this many events in it. */
+export const GAP_EXPECTED_EVENTS = 10;
 const DAY = 24 * HOUR;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -566,8 +569,16 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
   if (stopped) reasons.push(`logging stopped at ${stopped.time} by ${stopped.actor ?? 'unknown'} (${stopped.event_id}) and not restarted before ${iso(until)}`);
   const inWindowTamper = tampering.filter((t) => t.outcome !== 'failure' && Date.parse(t.time) >= since && !(stopped && t.event_id === stopped.event_id));
   for (const t of inWindowTamper) reasons.push(`${t.action} by ${t.actor ?? 'unknown'} at ${t.time} (${t.event_id})`);
-  const inner = gaps.filter((g) => Date.parse(g.from) < env.threat.last_ms && Date.parse(g.to) > env.threat.first_ms);
-  for (const g of inner) reasons.push(`no ${g.provider} events between ${g.from} and ${g.to} (${g.minutes} min) inside the threat's span`);
+  // A silence inside the threat's span counts when the provider's rate in the 24 h before it predicts at least
+  // GAP_EXPECTED_EVENTS events in it (sparse logs have natural silences).
+  const inner = gaps.filter((g) => {
+    const from = Date.parse(g.from);
+    const to = Date.parse(g.to);
+    if (!(from < env.threat.last_ms && to > env.threat.first_ms)) return false;
+    const before = providerEventCount(env.db, g.provider, from - DAY, from);
+    return (before / DAY) * (to - from) >= GAP_EXPECTED_EVENTS;
+  });
+  for (const g of inner) reasons.push(`no ${g.provider} events between ${g.from} and ${g.to} (${g.minutes} min) inside the threat's span, although the 24 h before had steady traffic`);
   const facts: CoverageFacts = {
     since: iso(since),
     until: iso(until),

@@ -394,6 +394,11 @@ export function eventsOfEntities(
   return { rows, total };
 }
 
+/** Events of a provider in [since, until). */
+export function providerEventCount(db: Db, provider: string, sinceMs: number, untilMs: number): number {
+  return db.prepare('SELECT COUNT(*) FROM events WHERE provider = ? AND time_ms >= ? AND time_ms < ?').pluck().get(provider, sinceMs, untilMs) as number;
+}
+
 /** Last event of a provider before a time (to find a silence that starts before the window). */
 export function lastEventBefore(db: Db, provider: string, ms: number): { id: string; time_ms: number } | undefined {
   return db.prepare('SELECT id, time_ms FROM events WHERE provider = ? AND time_ms < ? ORDER BY time_ms DESC, id DESC LIMIT 1').get(provider, ms) as

@@ -104,11 +104,11 @@ export const CASES = {
   },
   changeInside: {
     files: ['investigate/change-window/baseline.json', 'investigate/change-window/inside.json'],
-    threat: [{ ruleId: 'test-iam-change', title: 'IAM user deleted and role policy detached', severity: 'high', techniques: ['T1531'], where: "action IN ('DeleteUser','DetachRolePolicy')" }] as SeedDetection[],
+    threat: [{ ruleId: 'test-role-trust', title: 'Role trust policy modified and IAM user created', severity: 'medium', techniques: ['T1098'], where: "action IN ('UpdateAssumeRolePolicy','CreateUser')" }] as SeedDetection[],
   },
   changeOutside: {
     files: ['investigate/change-window/baseline.json', 'investigate/change-window/outside.json'],
-    threat: [{ ruleId: 'test-iam-change', title: 'IAM user deleted and role policy detached', severity: 'high', techniques: ['T1531'], where: "action IN ('DeleteUser','DetachRolePolicy')" }] as SeedDetection[],
+    threat: [{ ruleId: 'test-role-trust', title: 'Role trust policy modified and IAM user created', severity: 'medium', techniques: ['T1098'], where: "action IN ('UpdateAssumeRolePolicy','CreateUser')" }] as SeedDetection[],
   },
   routine: {
     files: ['investigate/routine'],
@@ -116,6 +116,6 @@ export const CASES = {
   },
   lone: {
     files: ['investigate/lone'],
-    threat: [{ ruleId: 'test-secret-read', title: 'Secrets Manager secret read', severity: 'medium', techniques: ['T1555.006'], where: "action = 'GetSecretValue'" }] as SeedDetection[],
+    threat: [{ ruleId: 'test-federation-token', title: 'Federation token requested by an IAM user', severity: 'medium', techniques: ['T1550.001'], where: "action = 'GetFederationToken'" }] as SeedDetection[],
   },
 } as const;
