@@ -23,12 +23,12 @@ export function parseRawBody(dataType: string, raw: string): unknown {
 export function toDetectInput(row: EventWithRaw): DetectInput {
   let body: unknown;
   let parsed = false;
-  const { raw, ...event } = row;
+  // The row itself is the event (its extra `raw` text field is harmless): copying 26 fields per event costs ~5%.
   return {
-    event,
+    event: row,
     raw: () => {
       if (!parsed) {
-        body = parseRawBody(row.data_type, raw);
+        body = parseRawBody(row.data_type, row.raw);
         parsed = true;
       }
       return body;
