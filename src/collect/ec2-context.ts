@@ -48,8 +48,6 @@ export async function collectEc2Context(ctx: RunContext, region: string): Promis
           maxRetries: 4,
           timer: ctx.timer,
           random: ctx.random,
-      baseMs: ctx.retryBaseMs,
-        baseMs: ctx.retryBaseMs,
           baseMs: ctx.retryBaseMs,
           signal: ctx.signal,
         });

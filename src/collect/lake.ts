@@ -83,7 +83,6 @@ export async function collectLake(ctx: RunContext, opts: LakeOptions, progress: 
         maxRetries: opts.maxRetries,
         timer: ctx.timer,
         random: ctx.random,
-      baseMs: ctx.retryBaseMs,
         baseMs: ctx.retryBaseMs,
         signal: ctx.signal,
         onRetry: ({ kind }) => (kind === 'throttle' ? res.throttled++ : res.retried++),

@@ -113,9 +113,7 @@ export async function collectLookupRegion(ctx: RunContext, region: string, opts:
             maxRetries: opts.maxRetries,
             timer: ctx.timer,
             random: ctx.random,
-      baseMs: ctx.retryBaseMs,
-        baseMs: ctx.retryBaseMs,
-          baseMs: ctx.retryBaseMs,
+            baseMs: ctx.retryBaseMs,
             signal: ctx.signal,
             onRetry: ({ kind, delayMs, error }) => {
               if (kind === 'throttle') res.throttled++;

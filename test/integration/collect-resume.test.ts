@@ -95,4 +95,32 @@ describe('irctl collect aws: resume', () => {
     expect((s1.events as number) + (second.json()[0]!.events as number)).toBe(N);
     assertExactlyOnce();
   });
+
+  it('says where credentials can come from when there are none (exit 4), in a real process', async () => {
+    if (!built) throw new Error('this test runs the built bin/irctl: run `npm run build` first (npm test does)');
+    // GIVEN an environment with no credential source at all
+    const none: NodeJS.ProcessEnv = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+      AWS_CONFIG_FILE: join(dir, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+      AWS_WEB_IDENTITY_TOKEN_FILE: '',
+      AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
+      AWS_REGION: 'us-east-1',
+    };
+    // WHEN
+    const r = await spawnIrctl(['--case', dir, 'collect', 'aws', '--since', '1h', '--no-context'], { env: none });
+    // THEN
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/no AWS credentials found/);
+    expect(r.stderr).toMatch(/--profile/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(fake.seen).toHaveLength(0);
+  });
 });
+

@@ -191,6 +191,9 @@ export function toAwsApiError(err: unknown, action: string, region: string): Aws
 
 /** Connect: build per-region clients lazily. */
 export function connectAws(opts: AwsConnectOptions): AwsPorts {
+  // The SDK warns on every run that its 2027 releases will need Node 22: not actionable for a responder mid-incident
+  // (irctl pins SDK versions that support Node 20), so it is off unless the user set the variable themselves.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const credentials = credentialsFor(opts);
   const requestHandler = { requestTimeout: opts.requestTimeoutMs ?? 30_000, connectionTimeout: 10_000 };
   const common = { credentials, requestHandler };
