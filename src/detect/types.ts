@@ -25,6 +25,16 @@ export interface RuleMeta {
   logsource?: { product?: string; service?: string; category?: string } | undefined;
   /** File the rule came from. */
   file?: string | undefined;
+  /** Rule family for grouping and measurement (built-in rules), e.g. `logging-tampering`, `discovery`. */
+  family?: string | undefined;
+  /** `single` (one event) or the stateful kind: `threshold`, `sequence`, `new_value`, `shared_value`. */
+  kind?: string | undefined;
+  /** Data type of the events the rule runs on, e.g. `aws:cloudtrail:entry`. */
+  dataType?: string | undefined;
+  /** SHA-256 of the rule file's text (identifies the exact rule version in the custody log). */
+  sha256?: string | undefined;
+  /** Sigma status (stable, test, experimental, deprecated...). */
+  status?: string | undefined;
 }
 
 /** A rule problem: file:line and what. */
@@ -55,4 +65,6 @@ export interface DetectionHit {
   summary: string;
   /** Entities involved (kind: principal | role | session | access_key | ip | resource | account | instance). */
   entities: Array<{ kind: string; value: string }>;
+  /** Events that contributed (stateful rules may involve more than the ids kept in `eventIds`, capped at 1000). */
+  eventCount?: number | undefined;
 }

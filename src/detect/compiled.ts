@@ -1,0 +1,65 @@
+/**
+ * The compiled form of a rule, shared by the compiler (sigma.ts), the stateful evaluators (stateful.ts) and the engine.
+ * Pure types.
+ */
+import type { FieldGetter } from './fields.js';
+import type { DetectInput, RuleMeta } from './types.js';
+
+/** A predicate over one event. */
+export type Pred = (input: DetectInput) => boolean;
+
+/** Stateful (multi-event) part of a built-in rule. */
+export type StatefulSpec =
+  | {
+      type: 'threshold';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      windowMs: number;
+      /** Events (or distinct values) needed in the window. */
+      threshold: number;
+      /** Count distinct values of this field instead of events. */
+      distinct?: { name: string; get: FieldGetter } | undefined;
+    }
+  | {
+      type: 'sequence';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      windowMs: number;
+      ordered: boolean;
+      steps: Array<{ name: string; pred: Pred; min: number }>;
+    }
+  | {
+      type: 'new_value';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      value: { name: string; get: FieldGetter };
+      /** The group must have this many earlier events... */
+      minEvents: number;
+      /** ...spanning at least this long before a value counts as new. */
+      minAgeMs: number;
+    }
+  | {
+      type: 'shared_value';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      value: { name: string; get: FieldGetter };
+      left: Pred;
+      right: Pred;
+      windowMs: number;
+    };
+
+/** One compiled rule. */
+export interface CompiledRule {
+  meta: RuleMeta;
+  /** Data type of the events the rule runs on. */
+  dataType: string;
+  /** Lower-cased action names (CloudTrail eventName) the rule can match, or null for any. */
+  actions: Set<string> | null;
+  /** The rule's condition (for stateful rules: which events the state machine sees). */
+  match: Pred;
+  stateful?: StatefulSpec | undefined;
+  /** Summary template (`{field}` placeholders), when the rule gives one. */
+  summary?: string | undefined;
+  /** Field getters by name, for summary placeholders. */
+  getter: (name: string) => FieldGetter;
+}

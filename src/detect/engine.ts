@@ -1,0 +1,181 @@
+/**
+ * The rule engine: loads the built-in pack and any Sigma / irctl rule folders, and runs them over time-ordered events.
+ * `loadRulePack` is the file-reading edge; compiling (sigma.ts) and evaluating (`runRules`) are pure.
+ *
+ * Speed: rules are indexed by data type and by the CloudTrail eventName they require (when their condition pins it),
+ * so each event is tested only against the rules that can match it, columns of the normalized event are tested before
+ * the raw record is parsed, and `raw()` is called only when a candidate rule reads a raw field.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InternalError } from '../errors.js';
+import type { CompiledRule } from './compiled.js';
+import { renderSummary, HitBuilder } from './hits.js';
+import { compileRuleText } from './sigma.js';
+import { createEvaluator, type StatefulEvaluator } from './stateful.js';
+import type { DetectInput, DetectionHit, RuleError, RuleMeta } from './types.js';
+
+/** Options of {@link loadRulePack}. */
+export interface LoadOptions {
+  /** Load irctl's built-in pack. @default true */
+  builtin?: boolean;
+  /** Extra Sigma / irctl rule folders (searched recursively for .yml/.yaml) or files. */
+  dirs?: string[];
+}
+
+/** A loaded rule pack: rule metadata, every load problem, and the compiled rules (internal). */
+export interface RulePack {
+  /** Rules that loaded (sorted by id). */
+  rules: RuleMeta[];
+  /** Problems found while loading, file:line; rules with an `error` were skipped. */
+  errors: RuleError[];
+  /** Compiled rules, same order as `rules`. Internal to the engine. */
+  compiled: CompiledRule[];
+}
+
+/** Folder of the built-in rules: next to this module in src (tests) and in dist (copied by `npm run build`). */
+export function builtinRulesDir(): string {
+  return fileURLToPath(new URL('./rules/', import.meta.url));
+}
+
+/** Rule files under a folder (recursive, sorted), or the file itself. */
+function ruleFiles(path: string): string[] {
+  const st = statSync(path);
+  if (st.isFile()) return [path];
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(p);
+    }
+  };
+  walk(path);
+  return out;
+}
+
+/** Compile rule texts into a pack (pure; `loadRulePack` reads the files). Later duplicates of an id are rejected. */
+export function buildPack(files: ReadonlyArray<{ file: string; text: string; builtin: boolean }>): RulePack {
+  const errors: RuleError[] = [];
+  const byId = new Map<string, CompiledRule>();
+  for (const f of files) {
+    const name = basename(f.file);
+    const res = compileRuleText(f.text, { file: f.file, source: f.builtin ? 'builtin' : `sigma:${name}`, builtin: f.builtin });
+    errors.push(...res.errors);
+    for (const r of res.rules) {
+      const prev = byId.get(r.meta.id);
+      if (prev) {
+        errors.push({ file: f.file, ruleId: r.meta.id, level: 'error', message: `duplicate rule id ${r.meta.id} (already loaded from ${prev.meta.file ?? '?'}); skipped` });
+        continue;
+      }
+      byId.set(r.meta.id, r);
+    }
+  }
+  const compiled = [...byId.values()].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
+  return { rules: compiled.map((c) => c.meta), errors, compiled };
+}
+
+/** Load the built-in pack and/or rule folders. Unreadable paths become errors; nothing throws for a bad rule. */
+export function loadRulePack(opts: LoadOptions = {}): RulePack {
+  const files: Array<{ file: string; text: string; builtin: boolean }> = [];
+  const errors: RuleError[] = [];
+  if (opts.builtin !== false) {
+    const dir = builtinRulesDir();
+    let list: string[];
+    try {
+      list = ruleFiles(dir);
+    } catch (err) {
+      throw new InternalError(`the built-in rule pack is missing at ${dir}`, { cause: err, hint: 'Rebuild irctl with `npm run build` (it copies src/detect/rules to dist/detect/rules).' });
+    }
+    for (const p of list) files.push({ file: `builtin:${relative(dir, p).split('\\').join('/')}`, text: readFileSync(p, 'utf8'), builtin: true });
+  }
+  for (const d of opts.dirs ?? []) {
+    let list: string[];
+    try {
+      list = ruleFiles(d);
+    } catch (err) {
+      errors.push({ file: d, level: 'error', message: `cannot read rules path: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      continue;
+    }
+    if (list.length === 0) errors.push({ file: d, level: 'warning', message: 'no .yml/.yaml rule files found' });
+    for (const p of list) {
+      try {
+        files.push({ file: p, text: readFileSync(p, 'utf8'), builtin: false });
+      } catch (err) {
+        errors.push({ file: p, level: 'error', message: `cannot read rule file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      }
+    }
+  }
+  const pack = buildPack(files);
+  pack.errors.unshift(...errors);
+  return pack;
+}
+
+interface TypeIndex {
+  byAction: Map<string, Array<{ rule: CompiledRule; slot: number }>>;
+  any: Array<{ rule: CompiledRule; slot: number }>;
+}
+
+/** Run every rule of the pack over events given in time order (ties by event id). */
+export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): DetectionHit[] {
+  const index = new Map<string, TypeIndex>();
+  const evaluators: Array<StatefulEvaluator | undefined> = [];
+  pack.compiled.forEach((rule, slot) => {
+    evaluators[slot] = rule.stateful ? createEvaluator(rule, rule.stateful) : undefined;
+    let ti = index.get(rule.dataType);
+    if (!ti) {
+      ti = { byAction: new Map(), any: [] };
+      index.set(rule.dataType, ti);
+    }
+    const entry = { rule, slot };
+    if (rule.actions === null) ti.any.push(entry);
+    else
+      for (const a of rule.actions) {
+        const arr = ti.byAction.get(a) ?? [];
+        arr.push(entry);
+        ti.byAction.set(a, arr);
+      }
+  });
+  const hits: DetectionHit[] = [];
+  const evalOne = (entry: { rule: CompiledRule; slot: number }, input: DetectInput): void => {
+    let matched: boolean;
+    try {
+      matched = entry.rule.match(input);
+    } catch (err) {
+      throw new InternalError(`rule ${entry.rule.meta.id} failed on event ${input.event.id}`, { cause: err });
+    }
+    if (!matched) return;
+    const ev = evaluators[entry.slot];
+    if (ev) {
+      ev.feed(input);
+      return;
+    }
+    const b = new HitBuilder(entry.rule);
+    b.add(input.event);
+    b.hit.summary = renderSummary(entry.rule, input);
+    hits.push(b.hit);
+  };
+  let lastType: string | undefined;
+  let ti: TypeIndex | undefined;
+  for (const input of inputs) {
+    const dt = input.event.data_type;
+    if (dt !== lastType) {
+      ti = index.get(dt);
+      lastType = dt;
+    }
+    if (!ti) continue;
+    const byAction = ti.byAction.get(input.event.action.toLowerCase());
+    if (byAction) for (const e of byAction) evalOne(e, input);
+    for (const e of ti.any) evalOne(e, input);
+  }
+  for (const ev of evaluators) if (ev) hits.push(...ev.hits());
+  return hits.sort(
+    (a, b) =>
+      a.firstMs - b.firstMs ||
+      (a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0) ||
+      ((a.eventIds[0] ?? '') < (b.eventIds[0] ?? '') ? -1 : (a.eventIds[0] ?? '') > (b.eventIds[0] ?? '') ? 1 : 0),
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * Field access for rule evaluation. A rule names either a field of the parsed raw record (a dotted JSON path such as
+ * `userIdentity.sessionContext.sessionIssuer.type`) or a column of the normalized event (`event.actor`,
+ * `event.src_ip`, ...) plus a few derived `event.*` values (network prefixes, user-agent family). Pure.
+ */
+import type { EventRow } from '../store/query-repo.js';
+import type { DetectInput } from './types.js';
+
+/** Values of a field in one event: `[]` when the field is absent; JSON `null` is kept as `null`. */
+export type FieldGetter = (input: DetectInput) => unknown[];
+
+/** Normalized-event columns rules may name as `event.<column>`. */
+export const EVENT_COLUMNS = [
+  'id',
+  'time',
+  'time_ms',
+  'provider',
+  'layer',
+  'class',
+  'account',
+  'region',
+  'service',
+  'action',
+  'actor',
+  'actor_type',
+  'actor_name',
+  'access_key',
+  'session',
+  'assumed_from',
+  'src_ip',
+  'src_host',
+  'user_agent',
+  'outcome',
+  'error_code',
+  'read_only',
+  'resources',
+  'data_type',
+] as const satisfies ReadonlyArray<keyof EventRow>;
+
+/** Derived `event.*` values (computed from the normalized columns). */
+export const DERIVED_FIELDS: Record<string, { description: string; get: (e: EventRow) => string | undefined }> = {
+  src_prefix16: { description: 'IPv4 /16 (IPv6 /48) network of the source IP, e.g. 203.0.0.0/16', get: (e) => ipPrefix(e.src_ip, 16, 48) },
+  src_prefix24: { description: 'IPv4 /24 (IPv6 /64) network of the source IP', get: (e) => ipPrefix(e.src_ip, 24, 64) },
+  ua_family: { description: 'user-agent family: the first product token, lower-cased (aws-cli, boto3, console.amazonaws.com...)', get: (e) => uaFamily(e.user_agent) },
+  instance_id: {
+    description: 'EC2 instance id when the actor is an instance-profile role session (session name i-...)',
+    get: (e) => instanceIdOfSession(e.session ?? e.actor),
+  },
+  principal_name: { description: 'actor name, else the last path element of the actor ARN', get: (e) => e.actor_name ?? e.actor?.split('/').pop() ?? undefined },
+};
+
+const COLUMN_SET: ReadonlySet<string> = new Set(EVENT_COLUMNS);
+
+/** Is `path` a normalized-event field (`event.<column>` or a derived value)? */
+export function isEventField(path: string): boolean {
+  if (!path.startsWith('event.')) return false;
+  const name = path.slice(6);
+  return COLUMN_SET.has(name) || Object.hasOwn(DERIVED_FIELDS, name);
+}
+
+/** Instance id named by an instance-profile session ARN (`.../assumed-role/<role>/i-0abc...`). */
+export function instanceIdOfSession(arn: string | null | undefined): string | undefined {
+  if (!arn) return undefined;
+  const m = /:assumed-role\/[^/]+\/(i-[0-9a-fA-F]{8,17})$/.exec(arn);
+  return m ? m[1] : undefined;
+}
+
+/** User-agent family: first token up to `/`, space or `(`, lower-cased; `[...]` wrappers removed. */
+export function uaFamily(ua: string | null | undefined): string | undefined {
+  if (!ua) return undefined;
+  const s = ua.trim().replace(/^\[/, '');
+  const m = /^[^/\s(\]]+/.exec(s);
+  return m ? m[0].toLowerCase() : undefined;
+}
+
+/** Network prefix of an IP: IPv4 /v4bits, IPv6 /v6bits (hextets). Undefined for non-IPs. */
+export function ipPrefix(ip: string | null | undefined, v4bits: 16 | 24, v6bits: 48 | 64): string | undefined {
+  if (!ip) return undefined;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (v4) return v4bits === 16 ? `${v4[1]}.${v4[2]}.0.0/16` : `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  const full = expandIpv6(ip);
+  if (!full) return undefined;
+  return `${full.slice(0, v6bits / 16).join(':')}::/${v6bits}`;
+}
+
+/** Expand an IPv6 literal to 8 hextets (lower-case, no leading zeros), or undefined. */
+export function expandIpv6(ip: string): string[] | undefined {
+  if (!ip.includes(':') || !/^[0-9a-fA-F:.]+$/.test(ip)) return undefined;
+  const halves = ip.split('::');
+  if (halves.length > 2) return undefined;
+  const part = (s: string | undefined): string[] => (s ? s.split(':') : []);
+  const head = part(halves[0]);
+  const tail = part(halves[1]);
+  // Embedded IPv4 in the last group.
+  const last = tail.length ? tail[tail.length - 1] : head[head.length - 1];
+  const fix = (arr: string[]): boolean => {
+    const l = arr[arr.length - 1];
+    if (l?.includes('.')) {
+      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(l);
+      if (!m) return false;
+      const b = m.slice(1).map(Number);
+      arr.splice(arr.length - 1, 1, (((b[0] ?? 0) << 8) | (b[1] ?? 0)).toString(16), (((b[2] ?? 0) << 8) | (b[3] ?? 0)).toString(16));
+    }
+    return true;
+  };
+  if (last?.includes('.') && !fix(tail.length ? tail : head)) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 1 ? 0 : missing).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => parseInt(g, 16).toString(16));
+}
+
+/** Collect the values at `parts[i..]` below `v`; arrays are searched element by element; dotted keys are tried too. */
+function walk(v: unknown, parts: readonly string[], i: number, out: unknown[]): void {
+  if (i === parts.length) {
+    if (Array.isArray(v)) for (const x of v as unknown[]) out.push(x);
+    else out.push(v);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v as unknown[]) walk(x, parts, i, out);
+    return;
+  }
+  if (v === null || typeof v !== 'object') return;
+  const o = v as Record<string, unknown>;
+  let key = parts[i] ?? '';
+  for (let j = i; j < parts.length; j++) {
+    if (j > i) key += `.${parts[j] ?? ''}`;
+    if (Object.hasOwn(o, key)) walk(o[key], parts, j + 1, out);
+  }
+}
+
+/** Values at a dotted path of a parsed JSON value. */
+export function valuesAt(v: unknown, path: string): unknown[] {
+  const out: unknown[] = [];
+  walk(v, path.split('.'), 0, out);
+  return out;
+}
+
+/**
+ * Compile a field name to a getter. `event.*` reads the normalized event; `eventName` on CloudTrail events reads the
+ * `action` column (the normalizer copies it verbatim), so the raw record is parsed only when a rule needs more.
+ */
+export function fieldGetter(path: string, dataType: string): FieldGetter {
+  if (path.startsWith('event.')) {
+    const name = path.slice(6);
+    const derived = DERIVED_FIELDS[name];
+    if (derived) {
+      return (input) => {
+        const v = derived.get(input.event);
+        return v === undefined ? [] : [v];
+      };
+    }
+    if (name === 'resources') {
+      return (input) => {
+        try {
+          const arr: unknown = JSON.parse(input.event.resources);
+          return Array.isArray(arr) ? (arr as unknown[]) : [];
+        } catch {
+          return [];
+        }
+      };
+    }
+    if (COLUMN_SET.has(name)) {
+      const col = name as keyof EventRow;
+      return (input) => {
+        const v = input.event[col];
+        return v === null || v === undefined ? [] : [v];
+      };
+    }
+  }
+  if (dataType === 'aws:cloudtrail:entry' && path === 'eventName') return (input) => [input.event.action];
+  const parts = path.split('.');
+  return (input) => {
+    const out: unknown[] = [];
+    walk(input.raw(), parts, 0, out);
+    return out;
+  };
+}
+
+/** Every string and number leaf of a parsed JSON value (keyword search). */
+export function leafStrings(v: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 64) return out;
+  if (typeof v === 'string') out.push(v);
+  else if (typeof v === 'number' || typeof v === 'boolean') out.push(String(v));
+  else if (Array.isArray(v)) for (const x of v as unknown[]) leafStrings(x, out, depth + 1);
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) leafStrings(x, out, depth + 1);
+  return out;
+}
