@@ -216,4 +216,14 @@ describe('irctl collect aws (LookupEvents)', () => {
     expect(reasons).toHaveLength(2);
     expect(reasons[0]).toMatch(/no eventJson column/);
   });
+
+  it('prints a readable summary with each region, the totals and the new custody head', async () => {
+    fake.add('us-east-1', spread('us-east-1', 3, 30, 1));
+    const r = await runIrctl(['--case', dir, 'collect', 'aws', '--no-context', '--rate', '50', '--since', '1h', '--region', 'us-east-1'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^caller {4}arn:aws:iam::111122223333:user\/responder \(account 111122223333\)$/m);
+    expect(r.stdout).toMatch(/^ {2}us-east-1 +ok +3 new, 0 duplicate, 1 pages/m);
+    expect(r.stdout).toMatch(/^custody {3}head [0-9a-f]{64} \(entry 2\)$/m);
+  });
 });
+
