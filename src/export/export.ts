@@ -26,8 +26,9 @@ import {
   iterCustody,
   iterInputs,
   iterQuarantine,
-  iterRawRecords,
-  iterScopeEvents,
+  eventFactsByIds,
+  iterEventLines,
+  iterRawRecordLines,
   listInvestigations,
   listOverrides,
   listThreatRows,
@@ -175,11 +176,12 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     staged.push({ path, file: w.file });
     return w;
   };
-  const ndjson = (path: string, rows: Iterable<unknown>, map: (r: never) => unknown = (r) => r): BundleFile => {
+  /** Write one NDJSON member; `preformatted` rows are JSON lines already (built by SQLite). */
+  const ndjson = (path: string, rows: Iterable<unknown>, map: (r: never) => unknown = (r) => r, preformatted = false): BundleFile => {
     const w = open(path);
     let n = 0;
     for (const r of rows) {
-      w.line(JSON.stringify(map(r as never)));
+      w.line(preformatted ? (map(r as never) as string) : JSON.stringify(map(r as never)));
       if (++n % 20_000 === 0) {
         checkAbort();
         progress.update(`${path}: ${n} records`);
@@ -203,39 +205,21 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
 
     // evidence
     ndjson(DATA_MEMBERS.inputs, iterInputs(db, scoped), (r: Record<string, unknown>) => ({ ...r, params: parsed(r.params) }));
-    ndjson(DATA_MEMBERS.rawRecords, iterRawRecords(db, scoped), (r: { id: number; sha256: string; event_id: string; data_type: string; input_id: number; record_index: number; byte_offset: number | null; raw: string }) => ({
-      // Fixed key order (sorted) without the cost of a canonicalizer on a million rows.
-      byte_offset: r.byte_offset,
-      data_type: r.data_type,
-      event_id: r.event_id,
-      id: r.id,
-      input_id: r.input_id,
-      raw: r.raw,
-      record_index: r.record_index,
-      sha256: r.sha256,
-    }));
+    ndjson(DATA_MEMBERS.rawRecords, iterRawRecordLines(db, scoped), (line: string) => line, true);
     ndjson(DATA_MEMBERS.quarantine, scoped ? [] : iterQuarantine(db), (r: Record<string, unknown>) => ({ ...r, raw: Buffer.isBuffer(r.raw) ? r.raw.toString('base64') : r.raw, raw_encoding: 'base64' }));
     const threatId = threat?.id;
     ndjson(DATA_MEMBERS.verdictOverrides, listOverrides(db, threatId));
     ndjson(DATA_MEMBERS.custody, iterCustody(db, head.seq));
 
-    // derived: events stream once, feeding the events member, the timeline member and the report
-    const evw = open(DATA_MEMBERS.events);
-    const tlw = open(DATA_MEMBERS.timeline);
-    let n = 0;
-    for (const r of iterScopeEvents(db, scoped)) {
-      report.accumulator.add(r);
-      evw.line(JSON.stringify({ ...r, resources: parsed(r.resources) }));
-      // Timeline of the whole case: the events a detection fired on (a threat's timeline is written below).
-      const dets = report.detectionsByEvent.get(String(r.id));
-      if (!scoped && dets !== undefined) tlw.line(JSON.stringify(timelineLine(r, dets)));
-      if (++n % 20_000 === 0) {
-        checkAbort();
-        progress.update(`events: ${n}`);
-      }
-    }
-    if (timeline && threat) for (const e of timeline.entries) tlw.line(JSON.stringify(entryJson(threat.id, e)));
-    files.push(evw.close(true), tlw.close(true));
+    // derived
+    ndjson(DATA_MEMBERS.events, iterEventLines(db, scoped), (line: string) => line, true);
+    // Timeline: a threat's attack timeline as `irctl timeline` builds it; for the whole case, every event a detection
+    // fired on.
+    ndjson(
+      DATA_MEMBERS.timeline,
+      timeline && threat ? timeline.entries.map((e) => entryJson(threat.id, e)) : eventFactsByIds(db, report.detectionsByEvent.keys()),
+      (r: Record<string, unknown>) => (timeline ? r : timelineLine(r, report.detectionsByEvent.get(String(r.id)) ?? [])),
+    );
     const byDetection = threatIdsByDetection(db);
     ndjson(DATA_MEMBERS.detections, report.detections, (d: (typeof report.detections)[number]) => ({
       ...d,

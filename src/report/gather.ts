@@ -1,25 +1,33 @@
 /**
- * Gather the report model from the evidence store. `prepareReport` returns an accumulator the bundle writer feeds
- * while it streams events (one pass for both), and `buildReport` does the whole thing for `irctl report`.
+ * Gather the report model from the evidence store. Event-derived parts (counts, span, chart sample, blast radius,
+ * timeline lines) are SQL aggregates and bounded look-ups, so a report of a million-event scope costs a few scans in
+ * SQLite and bounded memory.
  */
 import type { OperatorContext } from '../context/context.js';
 import type { Db } from '../store/db.js';
 import {
-  countScopeEvents,
   custodyByActionPrefix,
+  eventFactsByIds,
+  firstScopeEvents,
   hasTable,
-  iterScopeEvents,
   listDetections,
   listInvestigations,
   listOverrides,
   listThreatRows,
+  scopeDistinct,
+  scopeLayerCounts,
+  scopeResourcesChanged,
+  scopeResourcesNamed,
+  scopeSample,
+  scopeSpan,
   type DetectionRow,
+  type EventFacts,
   type InvestigationRow,
   type OverrideRow,
   type ThreatRow,
 } from '../store/export-repo.js';
 import { regulatoryClocks } from './clocks.js';
-import { REPORT_LIMITS, ReportAccumulator, type ReportModel, type ReportVerdict } from './model.js';
+import { REPORT_LIMITS, type ReportModel, type ReportVerdict, type TimelineLine } from './model.js';
 
 /** Inputs of a report besides the database. */
 export interface ReportRequest {
@@ -96,11 +104,74 @@ export function currentVerdict(invs: readonly InvestigationRow[], overrides: rea
   return i ? machineVerdict(i) : null;
 }
 
-/** A prepared report: feed `accumulator` every event in scope (time order), then call `build()`. */
+/** Event-derived parts of the report. */
+type EventParts = Pick<ReportModel, 'layers' | 'events_total' | 'span' | 'timeline' | 'timeline_omitted' | 'chart' | 'blast_radius'> & {
+  rawByEvent: ReadonlyMap<string, string>;
+};
+
+function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<string, string[]>, crownJewels: readonly string[], wanted: ReadonlySet<string>): EventParts {
+  const span = scopeSpan(db, scoped);
+  const cap = REPORT_LIMITS.blast;
+  const line = (e: EventFacts): TimelineLine => ({
+    time: e.time,
+    time_ms: e.time_ms,
+    event_id: e.id,
+    layer: e.layer,
+    provider: e.provider,
+    action: e.action,
+    actor: e.actor,
+    src_ip: e.src_ip,
+    outcome: e.outcome,
+    detections: detectionsByEvent.get(e.id) ?? [],
+    raw_sha256: e.raw_sha256,
+  });
+  // Flagged events first (all of them up to the cap), then the earliest others, shown in time order.
+  const flagged = eventFactsByIds(db, [...detectionsByEvent.keys()].slice(0, REPORT_LIMITS.timeline));
+  const seen = new Set(flagged.map((e) => e.id));
+  const others = firstScopeEvents(db, scoped, REPORT_LIMITS.timeline).filter((e) => !seen.has(e.id));
+  const timeline = [...flagged, ...others.slice(0, Math.max(0, REPORT_LIMITS.timeline - flagged.length))]
+    .sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1))
+    .map(line);
+  const chart = [
+    ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart)).filter((p) => !detectionsByEvent.has(p.id)).map((p) => ({ t: p.time_ms, layer: p.layer, flagged: false, outcome: p.outcome })),
+    ...eventFactsByIds(db, detectionsByEvent.keys()).map((e) => ({ t: e.time_ms, layer: e.layer, flagged: true, outcome: e.outcome })),
+  ];
+  const distinct = (c: 'actor' | 'access_key' | 'src_ip' | 'account' | 'region'): string[] => scopeDistinct(db, scoped, c, cap);
+  const lists = {
+    principals: distinct('actor'),
+    access_keys: distinct('access_key'),
+    source_ips: distinct('src_ip'),
+    accounts: distinct('account'),
+    regions: distinct('region'),
+    resources_changed: scopeResourcesChanged(db, scoped, cap),
+  };
+  const truncated = Object.values(lists).some((l) => l.length > cap);
+  const cut = (l: string[]): string[] => l.slice(0, cap);
+  const rawByEvent = new Map<string, string>();
+  for (const e of eventFactsByIds(db, [...new Set([...wanted, ...detectionsByEvent.keys()])].slice(0, REPORT_LIMITS.evidenceIndex))) rawByEvent.set(e.id, e.raw_sha256);
+  return {
+    layers: scopeLayerCounts(db, scoped),
+    events_total: span.total,
+    span: { first: span.first, last: span.last },
+    timeline,
+    timeline_omitted: Math.max(0, span.total - timeline.length),
+    chart,
+    blast_radius: {
+      principals: cut(lists.principals),
+      access_keys: cut(lists.access_keys),
+      source_ips: cut(lists.source_ips),
+      accounts: cut(lists.accounts),
+      regions: cut(lists.regions),
+      resources_changed: cut(lists.resources_changed),
+      crown_jewels_touched: scopeResourcesNamed(db, scoped, crownJewels),
+      truncated,
+    },
+    rawByEvent,
+  };
+}
+
+/** A prepared report: detections are read; call `build()` for the model. */
 export interface PreparedReport {
-  accumulator: ReportAccumulator;
-  /** Events that will be fed. */
-  expected: number;
   /** Detections in scope (also written to the bundle). */
   detections: DetectionRow[];
   /** Detection titles per event id. */
@@ -125,11 +196,9 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
   const latestRun = invs.at(-1);
   const parts = resultParts(latestRun);
   const wanted = new Set(parts.rationale.flatMap((c) => c.evidence_ids));
-  const expected = countScopeEvents(db, req.scoped);
-  const accumulator = new ReportAccumulator(expected, detectionsByEvent, req.context.crown_jewels, wanted);
 
   const build = (): ReportModel => {
-    const ev = accumulator.result();
+    const ev = eventParts(db, req.scoped, detectionsByEvent, req.context.crown_jewels, wanted);
     const history = [...invs.map(machineVerdict), ...overrides.map(humanVerdict)].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     const verdict = currentVerdict(invs, overrides);
     const open: string[] = [];
@@ -228,14 +297,12 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
       custody_head: req.custodyHead,
     };
   };
-  return { accumulator, expected, detections, detectionsByEvent, build };
+  return { detections, detectionsByEvent, build };
 }
 
-/** Build the whole report model (events streamed once). */
+/** Build the whole report model. */
 export function buildReport(db: Db, req: ReportRequest): ReportModel {
-  const p = prepareReport(db, req);
-  for (const row of iterScopeEvents(db, req.scoped)) p.accumulator.add(row);
-  return p.build();
+  return prepareReport(db, req).build();
 }
 
 /** Every verdict of the given runs and decisions, with its threat, ordered by threat then time (machine and human). */

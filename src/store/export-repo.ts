@@ -81,24 +81,20 @@ export function iterInputs(db: Db, scoped: Scoped): IterableIterator<Record<stri
     .iterate() as IterableIterator<Record<string, unknown>>;
 }
 
-/** A raw record as stored. */
-export interface RawRecordRow {
-  id: number;
-  sha256: string;
-  event_id: string;
-  data_type: string;
-  input_id: number;
-  record_index: number;
-  byte_offset: number | null;
-  raw: string;
-}
-
-/** Every raw record (all copies) of the exported events, by id. */
-export function iterRawRecords(db: Db, scoped: Scoped): IterableIterator<RawRecordRow> {
+/**
+ * Every raw record (all copies) of the exported events, by id, as one JSON line each, built by SQLite
+ * (`json_object`: about twice as fast as materializing rows in JavaScript). Keys in sorted order; `raw` is the record
+ * text exactly as stored (JSON-escaped; `JSON.parse(line).raw` gives the stored text back, whose SHA-256 is `sha256`).
+ */
+export function iterRawRecordLines(db: Db, scoped: Scoped): IterableIterator<string> {
   const where = scoped ? `WHERE r.event_id IN (SELECT e.id FROM events e JOIN ${SCOPE} s ON s.rowid = e.rowid)` : '';
   return db
-    .prepare(`SELECT r.id, r.sha256, r.event_id, r.data_type, r.input_id, r.record_index, r.byte_offset, r.raw FROM raw_records r ${where} ORDER BY r.id`)
-    .iterate() as IterableIterator<RawRecordRow>;
+    .prepare(
+      `SELECT json_object('byte_offset', r.byte_offset, 'data_type', r.data_type, 'event_id', r.event_id, 'id', r.id, 'input_id', r.input_id,
+        'raw', r.raw, 'record_index', r.record_index, 'sha256', r.sha256) FROM raw_records r ${where} ORDER BY r.id`,
+    )
+    .pluck()
+    .iterate() as IterableIterator<string>;
 }
 
 /** Quarantine entries (case scope only), raw bytes as base64. */
@@ -108,17 +104,113 @@ export function iterQuarantine(db: Db): IterableIterator<Record<string, unknown>
     .iterate() as IterableIterator<Record<string, unknown>>;
 }
 
-/** Normalized event columns plus the hash of its (first) raw record. */
-export function iterScopeEvents(db: Db, scoped: Scoped): IterableIterator<Record<string, unknown>> {
-  const join = scoped ? `JOIN ${SCOPE} s ON s.rowid = e.rowid` : '';
+const scopeJoin = (scoped: Scoped): string => (scoped ? `JOIN ${SCOPE} s ON s.rowid = e.rowid` : '');
+
+/**
+ * Normalized events in time order (ties by id), one JSON line each built by SQLite, with `raw_sha256` of the event's
+ * (first) raw record last.
+ */
+export function iterEventLines(db: Db, scoped: Scoped): IterableIterator<string> {
   return db
     .prepare(
-      `SELECT e.id, e.time, e.time_ms, e.data_type, e.class, e.class_uid, e.provider, e.layer, e.account, e.region, e.service, e.action,
-        e.actor, e.actor_type, e.actor_name, e.principal_id, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent,
-        e.outcome, e.error_code, e.read_only, e.resources, r.sha256 AS raw_sha256
-       FROM events e ${join} JOIN raw_records r ON r.id = e.raw_id ORDER BY e.time_ms, e.id`,
+      `SELECT json_object('id', e.id, 'time', e.time, 'time_ms', e.time_ms, 'data_type', e.data_type, 'class', e.class, 'class_uid', e.class_uid,
+        'provider', e.provider, 'layer', e.layer, 'account', e.account, 'region', e.region, 'service', e.service, 'action', e.action,
+        'actor', e.actor, 'actor_type', e.actor_type, 'actor_name', e.actor_name, 'principal_id', e.principal_id, 'access_key', e.access_key,
+        'session', e.session, 'assumed_from', e.assumed_from, 'src_ip', e.src_ip, 'src_host', e.src_host, 'user_agent', e.user_agent,
+        'outcome', e.outcome, 'error_code', e.error_code, 'read_only', e.read_only, 'resources', json(e.resources), 'raw_sha256', r.sha256)
+       FROM events e ${scopeJoin(scoped)} JOIN raw_records r ON r.id = e.raw_id ORDER BY e.time_ms, e.id`,
     )
-    .iterate() as IterableIterator<Record<string, unknown>>;
+    .pluck()
+    .iterate() as IterableIterator<string>;
+}
+
+/** The compact event view the report and the case timeline use. */
+export interface EventFacts {
+  id: string;
+  time: string;
+  time_ms: number;
+  layer: string;
+  provider: string;
+  action: string;
+  actor: string | null;
+  src_ip: string | null;
+  outcome: string;
+  raw_sha256: string;
+}
+
+const FACTS = 'e.id, e.time, e.time_ms, e.layer, e.provider, e.action, e.actor, COALESCE(e.src_ip, e.src_host) AS src_ip, e.outcome, r.sha256 AS raw_sha256';
+
+/** The first `limit` events in scope, in time order. */
+export function firstScopeEvents(db: Db, scoped: Scoped, limit: number): EventFacts[] {
+  return db
+    .prepare(`SELECT ${FACTS} FROM events e ${scopeJoin(scoped)} JOIN raw_records r ON r.id = e.raw_id ORDER BY e.time_ms, e.id LIMIT ?`)
+    .all(limit) as EventFacts[];
+}
+
+/** Events by id (any scope), in time order; unknown ids are skipped. */
+export function eventFactsByIds(db: Db, ids: Iterable<string>): EventFacts[] {
+  const stmt = db.prepare(`SELECT ${FACTS} FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.id = ?`);
+  const out: EventFacts[] = [];
+  for (const id of ids) {
+    const row = stmt.get(id) as EventFacts | undefined;
+    if (row) out.push(row);
+  }
+  return out.sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Event count, first and last time in scope. */
+export function scopeSpan(db: Db, scoped: Scoped): { total: number; first: string | null; last: string | null } {
+  return db.prepare(`SELECT COUNT(*) AS total, MIN(e.time) AS first, MAX(e.time) AS last FROM events e ${scopeJoin(scoped)}`).get() as {
+    total: number;
+    first: string | null;
+    last: string | null;
+  };
+}
+
+/** Events per layer in scope. */
+export function scopeLayerCounts(db: Db, scoped: Scoped): Array<{ layer: string; events: number }> {
+  return db.prepare(`SELECT e.layer AS layer, COUNT(*) AS events FROM events e ${scopeJoin(scoped)} GROUP BY e.layer ORDER BY e.layer`).all() as Array<{
+    layer: string;
+    events: number;
+  }>;
+}
+
+/** A sample of events for a chart: every `stride`-th row (by rowid), time order. */
+export function scopeSample(db: Db, scoped: Scoped, stride: number): Array<{ id: string; time_ms: number; layer: string; outcome: string }> {
+  return db
+    .prepare(`SELECT e.id, e.time_ms, e.layer, e.outcome FROM events e ${scopeJoin(scoped)} WHERE e.rowid % ? = 0 ORDER BY e.time_ms, e.id`)
+    .all(Math.max(1, Math.floor(stride))) as Array<{ id: string; time_ms: number; layer: string; outcome: string }>;
+}
+
+const DISTINCT_COLUMNS = new Set(['actor', 'access_key', 'src_ip', 'account', 'region']);
+
+/** Distinct non-empty values of an event column in scope, sorted, at most `cap` (+1 to tell it was cut). */
+export function scopeDistinct(db: Db, scoped: Scoped, column: 'actor' | 'access_key' | 'src_ip' | 'account' | 'region', cap: number): string[] {
+  if (!DISTINCT_COLUMNS.has(column)) throw new Error(`not a distinct column: ${column}`);
+  return db
+    .prepare(`SELECT DISTINCT e.${column} FROM events e ${scopeJoin(scoped)} WHERE e.${column} IS NOT NULL AND e.${column} != '' ORDER BY 1 LIMIT ?`)
+    .pluck()
+    .all(cap + 1) as string[];
+}
+
+/** Resources named by successful non-read-only events in scope, sorted, at most `cap` + 1. */
+export function scopeResourcesChanged(db: Db, scoped: Scoped, cap: number): string[] {
+  return db
+    .prepare(
+      `SELECT DISTINCT j.value FROM events e ${scopeJoin(scoped)}, json_each(e.resources) j
+       WHERE e.outcome = 'success' AND (e.read_only IS NULL OR e.read_only != 1) AND j.type = 'text' ORDER BY 1 LIMIT ?`,
+    )
+    .pluck()
+    .all(cap + 1) as string[];
+}
+
+/** Which of `resources` any event in scope names. */
+export function scopeResourcesNamed(db: Db, scoped: Scoped, resources: readonly string[]): string[] {
+  if (resources.length === 0) return [];
+  return db
+    .prepare(`SELECT DISTINCT j.value FROM events e ${scopeJoin(scoped)}, json_each(e.resources) j WHERE j.value IN (SELECT value FROM json_each(?)) ORDER BY 1`)
+    .pluck()
+    .all(JSON.stringify(resources)) as string[];
 }
 
 /** Count of events in scope (or the case). */
