@@ -4,9 +4,11 @@
  *
  * 1. citations: every cited evidence id must have been returned by a tool in this run and must exist in the store;
  *    claims left without a valid id are dropped.
- * 2. benign basis: security_test must cite the operator's red-team context, planned_action a change window or an
+ * 2. injection: any injection flag blocks a benign verdict.
+ * 3. benign basis: security_test must cite the operator's red-team context, planned_action a change window or an
  *    automation principal, not_malicious the principal's baseline (or an automation principal). Never free text.
- * 3. injection: any injection flag blocks a benign verdict.
+ *    A benign verdict rejected by 2 or 3 falls back to the deterministic verdict when that is not benign, else
+ *    to inconclusive.
  * 4. coverage: missing log coverage in the window caps confidence at 0.6.
  * 5. disagreement: when the model and the deterministic engine disagree, both are recorded and confidence x0.7.
  * Pure.
@@ -111,26 +113,12 @@ export function checkVerdict(input: CheckInput): Checked {
     confidence = Math.min(confidence, 0.3);
   }
 
-  // 2. benign basis
-  if (BENIGN_VERDICTS.has(verdict)) {
-    const cited = rationale.flatMap((c) => c.evidence_ids).map((id) => ({ id, kind: input.ledger.get(id) ?? ('event') }));
-    if (benignBasis(verdict, cited)) checks.push({ check: 'benign-basis', status: 'passed', detail: `${verdict} rests on operator context or baseline evidence` });
-    else {
-      checks.push({
-        check: 'benign-basis',
-        status: 'adjusted',
-        detail: `${verdict} cites no operator context (context.yaml) or baseline behaviour, only log content: -> inconclusive`,
-      });
-      missing.push(`operator context or baseline behaviour that would support ${verdict}`);
-      verdict = 'inconclusive';
-      confidence = Math.min(confidence, 0.5);
-    }
-  }
+  // A rejected benign verdict falls back to the deterministic verdict when that is not benign, else inconclusive.
+  const fallback: Verdict = input.baseline && !BENIGN_VERDICTS.has(input.baseline.verdict) ? input.baseline.verdict : 'inconclusive';
 
-  // 3. injection
+  // 2. injection (first: a flagged case never clears, whatever it cites)
   if (input.injectionFlags.length > 0) {
     if (BENIGN_VERDICTS.has(verdict)) {
-      const fallback: Verdict = input.baseline && !BENIGN_VERDICTS.has(input.baseline.verdict) ? input.baseline.verdict : 'inconclusive';
       checks.push({
         check: 'injection',
         status: 'adjusted',
@@ -140,6 +128,22 @@ export function checkVerdict(input: CheckInput): Checked {
       confidence = Math.min(confidence, 0.5);
     } else checks.push({ check: 'injection', status: 'passed', detail: `${input.injectionFlags.length} injection flag(s) recorded as evidence; verdict is not benign` });
   } else checks.push({ check: 'injection', status: 'passed', detail: 'no instruction-like text found in the log data' });
+
+  // 3. benign basis
+  if (BENIGN_VERDICTS.has(verdict)) {
+    const cited = rationale.flatMap((c) => c.evidence_ids).map((id) => ({ id, kind: input.ledger.get(id) ?? ('event') }));
+    if (benignBasis(verdict, cited)) checks.push({ check: 'benign-basis', status: 'passed', detail: `${verdict} rests on operator context or baseline evidence` });
+    else {
+      checks.push({
+        check: 'benign-basis',
+        status: 'adjusted',
+        detail: `${verdict} cites no operator context (context.yaml) or baseline behaviour, only log content: -> ${fallback}`,
+      });
+      missing.push(`operator context or baseline behaviour that would support ${verdict}`);
+      verdict = fallback;
+      confidence = Math.min(confidence, 0.5);
+    }
+  }
 
   // 4. coverage
   if (input.coverageMissing) {
@@ -151,15 +155,16 @@ export function checkVerdict(input: CheckInput): Checked {
 
   // 5. disagreement
   if (input.baseline) {
-    if (input.baseline.verdict !== verdict) {
+    const proposed = input.proposal.verdict;
+    if (input.baseline.verdict !== proposed) {
       const before = confidence;
       confidence = round2(confidence * DISAGREEMENT_FACTOR);
       checks.push({
         check: 'engines-agree',
         status: 'adjusted',
-        detail: `model says ${verdict}, deterministic engine says ${input.baseline.verdict} (${input.baseline.confidence}): both recorded, confidence ${before} -> ${confidence}`,
+        detail: `model proposed ${proposed}${proposed !== verdict ? ` (after checks: ${verdict})` : ''}, deterministic engine says ${input.baseline.verdict} (${input.baseline.confidence}): both recorded, confidence ${before} -> ${confidence}`,
       });
-    } else checks.push({ check: 'engines-agree', status: 'passed', detail: `model and deterministic engine both say ${verdict}` });
+    } else checks.push({ check: 'engines-agree', status: 'passed', detail: `model and deterministic engine both say ${proposed}` });
   }
 
   return { verdict, confidence: round2(confidence), rationale, checks, missing_evidence: missing };

@@ -212,9 +212,11 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
   const events = eventDetails(env.db, ids);
   const dets = threatDetections(env.db, env.threat.id, 500);
   const principals = countBy(events, (e) => e.actor);
-  // For an assumed-role session the role is the stable identity (session names change per run).
+  // The principal profiled is the one that acted first (the entry point: a leaked key, a session), as a role ARN for
+  // an assumed-role session (session names change per run); the most frequent one when the first has no identity.
   const identities = countBy(events, (e) => e.assumed_from ?? e.actor);
-  const primary = Object.entries(identities).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+  const firstIdentity = events.find((e) => (e.assumed_from ?? e.actor) !== null);
+  const primary = (firstIdentity ? (firstIdentity.assumed_from ?? firstIdentity.actor) : null) ?? Object.entries(identities).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
   const uniq = (f: (e: EventDetail) => string | null): string[] => [...new Set(events.map(f).filter((x): x is string => x !== null && x !== ''))].sort();
   let maxSev = env.threat.severity;
   for (const d of dets) if ((SEVERITY_RANK[d.severity] ?? 0) > (SEVERITY_RANK[maxSev] ?? 0)) maxSev = d.severity;

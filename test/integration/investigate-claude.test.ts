@@ -142,7 +142,8 @@ describe('investigate with Claude (fake Messages API)', () => {
       })),
     );
     expect(result.model_verdict?.verdict).toBe('security_test');
-    expect(result.verdict).toBe('inconclusive');
+    // the rejected benign verdict falls back to the deterministic engine's (malicious), never to something milder
+    expect(result.verdict).toBe('malicious');
     expect(result.checks.find((c) => c.check === 'benign-basis')?.status).toBe('adjusted');
     expect(result.checks.find((c) => c.check === 'engines-agree')?.status).toBe('adjusted');
     expect(result.baseline_verdict.verdict).toBe('malicious');
