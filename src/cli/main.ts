@@ -3,7 +3,7 @@
  * the only place that catches errors, renders them and decides the exit code (style.md §3).
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, isIrctlError, errorMessage } from '../errors.js';
+import { ExitCode, errnoCode, isIrctlError, errorMessage } from '../errors.js';
 import { CliIoHost } from '../io/cli-io-host.js';
 import type { IoHost, IoLevel } from '../io/io-host.js';
 import { toolVersion } from '../version.js';
@@ -46,6 +46,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
+
+  // `irctl events | head`: a closed pipe is the reader's choice, not an error.
+  const onPipeError = (err: unknown): void => {
+    if (errnoCode(err) === 'EPIPE') process.exit(exitCode);
+  };
+  if (stdout === process.stdout) process.stdout.on('error', onPipeError);
 
   let controller: AbortController | undefined;
   let onSigint: (() => void) | undefined;
