@@ -23,3 +23,7 @@ irctl events --access-key AKIASVCBACKUPLEAKED1 --since 2026-11-21T02:00:00Z --li
 
 step "prove nothing was altered since collection"
 irctl case verify
+
+step "export a signed evidence bundle (in-toto statement, DSSE, Ed25519) and verify it offline (docs/export.md)"
+irctl export --all --out "$CASE/exports/sample-case.bundle.tar.gz"
+irctl verify "$CASE/exports/sample-case.bundle.tar.gz"
