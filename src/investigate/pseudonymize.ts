@@ -92,7 +92,11 @@ export class Pseudonymizer {
     });
     out = out.replace(KEY, (k) => this.pseudo('key', k));
     out = out.replace(PRINCIPAL_ID, (k) => this.pseudo('principal_id', k));
-    out = out.replace(EMAIL, (e) => `${this.pseudo('email', e)}@example.invalid`);
+    out = out.replace(EMAIL, (e) => {
+      const full = `${this.pseudo('email', e)}@example.invalid`;
+      this.reverse.set(full, e);
+      return full;
+    });
     out = out.replace(ACCOUNT, (a) => this.pseudo('account', a));
     out = out.replace(IPV4, (ip) => this.pseudo('ip', ip));
     out = out.replace(IPV6, (ip) => (isIpv6(ip) ? this.pseudo('ip', ip) : ip));
@@ -115,10 +119,7 @@ export class Pseudonymizer {
     if (this.reverse.size === 0) return s;
     const keys = [...this.reverse.keys()].sort((a, b) => b.length - a.length);
     const re = new RegExp(`(?<![\\w-])(?:${keys.map(escapeRe).join('|')})(?![\\w-]|\\d)`, 'g');
-    return s.replace(re, (m) => {
-      const real = this.reverse.get(m) ?? this.reverse.get(m.replace(/@example\.invalid$/, '')) ?? m;
-      return real;
-    }).replace(/\b(user-\d+)@example\.invalid\b/g, (m, p: string) => this.reverse.get(p) ?? m);
+    return s.replace(re, (m) => this.reverse.get(m) ?? m);
   }
 
   /** Map pseudonyms in every string of a JSON value back. */

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { checkVerdict, type CheckInput } from './checks.js';
+import type { EvidenceKind } from './types.js';
+
+const ledger = new Map<string, EvidenceKind>([
+  ['e1', 'event'],
+  ['b1', 'baseline'],
+  ['ctx:red_team.user_agent_markers[0]', 'context'],
+  ['ctx:change_windows[0]', 'context'],
+]);
+const base = (over: Partial<CheckInput> & { verdict?: CheckInput['proposal']['verdict']; ids?: string[]; confidence?: number }): CheckInput => ({
+  proposal: { verdict: over.verdict ?? 'malicious', confidence: over.confidence ?? 0.9, summary: 's', rationale: [{ claim: 'c', evidence_ids: over.ids ?? ['e1'] }], missing_evidence: [] },
+  ledger,
+  exists: (ids) => new Set(ids),
+  coverageMissing: over.coverageMissing ?? false,
+  injectionFlags: over.injectionFlags ?? [],
+  baseline: over.baseline,
+});
+const flag = { evidence_id: 'e1', evidence_ids: ['e1'], field: 'user_agent', encoding: 'plain' as const, pattern: 'p', excerpt: 'x' };
+
+describe('verdict checks', () => {
+  it('passes a malicious verdict resting on returned evidence', () => {
+    const r = checkVerdict(base({}));
+    expect(r).toMatchObject({ verdict: 'malicious', confidence: 0.9 });
+    expect(r.checks.every((c) => c.status === 'passed')).toBe(true);
+  });
+  it('drops claims citing ids no tool returned or the store lacks; no claim left -> inconclusive', () => {
+    const r = checkVerdict({ ...base({ ids: ['nope'] }) });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.rationale).toEqual([]);
+    const gone = checkVerdict({ ...base({ ids: ['e1'] }), exists: () => new Set() });
+    expect(gone.checks[0]).toMatchObject({ check: 'citations', status: 'adjusted' });
+  });
+  it('requires the right basis for each benign verdict', () => {
+    expect(checkVerdict(base({ verdict: 'security_test', ids: ['ctx:red_team.user_agent_markers[0]'] })).verdict).toBe('security_test');
+    expect(checkVerdict(base({ verdict: 'security_test', ids: ['e1', 'ctx:change_windows[0]'] })).verdict).toBe('inconclusive');
+    expect(checkVerdict(base({ verdict: 'planned_action', ids: ['ctx:change_windows[0]'] })).verdict).toBe('planned_action');
+    expect(checkVerdict(base({ verdict: 'not_malicious', ids: ['b1'] })).verdict).toBe('not_malicious');
+    expect(checkVerdict(base({ verdict: 'not_malicious', ids: ['e1'], baseline: { verdict: 'malicious', confidence: 0.8 } })).verdict).toBe('malicious');
+  });
+  it('an injection flag blocks a benign verdict even with a basis', () => {
+    const r = checkVerdict(base({ verdict: 'planned_action', ids: ['ctx:change_windows[0]'], injectionFlags: [flag] }));
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.confidence).toBeLessThanOrEqual(0.5);
+  });
+  it('caps confidence when coverage is missing and lowers it when the engines disagree', () => {
+    expect(checkVerdict(base({ coverageMissing: true })).confidence).toBe(0.6);
+    const d = checkVerdict(base({ baseline: { verdict: 'inconclusive', confidence: 0.5 } }));
+    expect(d.confidence).toBe(0.63);
+    expect(d.checks.at(-1)).toMatchObject({ check: 'engines-agree', status: 'adjusted' });
+  });
+});
