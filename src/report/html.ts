@@ -119,7 +119,7 @@ export function renderHtml(m: ReportModel): string {
   }
   P.push(`<tr><th>Events in scope</th><td>${m.events_total}${m.span.first ? ` (${h(m.span.first)} to ${h(m.span.last)})` : ''}; ${m.layers.map((l) => `${h(l.layer)} ${l.events}`).join(', ') || 'none'}</td></tr>`);
   P.push(`<tr><th>Detections</th><td>${m.detections.length}</td></tr></table>`);
-  if (m.summary) P.push(`<p>${h(m.summary)}</p>`);
+  if (m.summary && m.verdict?.reason !== m.summary) P.push(`<p>${h(m.summary)}</p>`);
 
   if (m.scope.kind === 'case') {
     P.push('<h2>Threats</h2>');

@@ -46,7 +46,7 @@ export function renderMarkdown(m: ReportModel): string {
     `- Events in scope: ${m.events_total}${m.span.first ? ` (${m.span.first} to ${m.span.last ?? ''})` : ''}; by layer: ${m.layers.length > 0 ? m.layers.map((l) => `${md(l.layer)} ${l.events}`).join(', ') : 'none'}`,
     `- Detections: ${m.detections.length}`,
   );
-  if (m.summary) push('', md(m.summary));
+  if (m.summary && m.verdict?.reason !== m.summary) push('', md(m.summary));
 
   if (m.threats.length > 0 || m.scope.kind === 'case') {
     push('', '## Threats', '');
