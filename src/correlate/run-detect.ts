@@ -97,7 +97,7 @@ export interface DetectSummary {
   events: number;
   /** Rules that ran. */
   rules: number;
-  /** Rules skipped because of load errors. */
+  /** Rules skipped because of load errors (a rule with several errors counts once; `rule_problems` lists them all). */
   rule_errors: number;
   /** Load warnings (rules loaded anyway). */
   rule_warnings: number;
@@ -229,15 +229,15 @@ function contextFactors(
     const first = Math.min(...dets.map((d) => d.first_ms)) - opts.marginMs;
     const last = Math.max(...dets.map((d) => d.last_ms)) + opts.marginMs;
     const values = [...new Set(linking.filter((e) => e.kind !== 'instance').map((e) => e.value))];
-    const found = new Set<string>();
     for (const j of jewels) {
-      for (const e of all) if (e.kind === 'resource' && matchesJewel(e.value, j)) found.add(`${j} (${e.value})`);
-      for (const form of jewelForms(j)) {
-        const touched = crownJewelTouches(db, form, values, first, last);
-        for (const r of touched) found.add(r === j ? j : `${j} (${r})`);
-      }
+      const touched = new Set<string>();
+      for (const e of all) if (e.kind === 'resource' && matchesJewel(e.value, j)) touched.add(e.value);
+      for (const form of jewelForms(j)) for (const r of crownJewelTouches(db, form, values, first, last)) touched.add(r);
+      if (touched.size === 0) continue;
+      const list = [...touched].sort();
+      const only = list.length === 1 && list[0] === j;
+      f.crownJewels.push(only ? `${j} touched` : `${j} touched (${list.length}${list.length >= 20 ? '+' : ''} resource(s), e.g. ${list[0] ?? ''})`);
     }
-    f.crownJewels = [...found].sort().slice(0, 5);
   }
 
   if (exposure) {
@@ -332,13 +332,14 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
       onProgress: opts.onProgress ? (n) => opts.onProgress?.(n, total) : undefined,
     }),
   );
-  const skipped = rules.errors.filter((e) => e.level === 'error').length;
+  // One rule can have several errors: count skipped rules (by file and rule id), not error messages.
+  const skipped = new Set(rules.errors.filter((e) => e.level === 'error').map((e) => `${e.file}\u0000${e.ruleId ?? ''}`)).size;
   const base = {
     run_id: runId,
     events: state.seen,
     rules: rules.ruleCount,
     rule_errors: skipped,
-    rule_warnings: rules.errors.length - skipped,
+    rule_warnings: rules.errors.filter((e) => e.level !== 'error').length,
     rule_pack_sha256: rules.hash,
     window_ms: opts.windowMs,
     rule_problems: rules.errors,
