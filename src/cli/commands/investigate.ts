@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import type { InvestigationResult, Transcript } from '../../investigate/types.js';
 import { defineCommand } from '../command.js';
 import { withCase } from '../with-case.js';
@@ -98,6 +98,8 @@ export const investigateCommand = defineCommand({
         else for (const line of renderInvestigation(outcome.result, outcome.transcript)) ctx.io.out(line);
         ctx.io.notify({ level: 'info', code: 'IRCTL_INVESTIGATE_I5005', message: `stored investigation ${outcome.result.investigation_id}; custody head ${outcome.head.hash} (entry ${outcome.head.seq})` });
         if (opts.bundle === false) ctx.io.notify({ level: 'debug', code: 'IRCTL_INVESTIGATE_D5006', message: '--no-bundle: no bundle written' });
+        // Ctrl-C during a model run: the deterministic verdict was stored; say so with the interrupted exit code.
+        if (ctx.signal.aborted) return ExitCode.Interrupted;
         shown = { result: outcome.result, investigationId: outcome.result.investigation_id };
       }
       if (interactive && shown) {
