@@ -1,6 +1,7 @@
 /**
- * A local HTTP server speaking the Anthropic Messages API (`POST /v1/messages`) with scripted conversations, so the
- * real @anthropic-ai/sdk runs against it (point it there with ANTHROPIC_BASE_URL).
+ * A local HTTP server speaking the Anthropic Messages API (`POST /v1/messages`, and the Bedrock runtime's
+ * `POST /model/<id>/invoke` with the same body) with scripted conversations, so the real @anthropic-ai/sdk (or
+ * @anthropic-ai/bedrock-sdk) runs against it (ANTHROPIC_BASE_URL / ANTHROPIC_BEDROCK_BASE_URL).
  *
  * Behaviour spec:
  * - Each POST /v1/messages consumes the next script step, in order; every request is recorded (headers + parsed
@@ -125,7 +126,8 @@ export async function startFakeAnthropic(script: ScriptStep[]): Promise<FakeAnth
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      if (req.method !== 'POST' || !(req.url ?? '').startsWith('/v1/messages')) {
+      // Anthropic: POST /v1/messages. Bedrock runtime: POST /model/<model id>/invoke (same body and answer).
+      if (req.method !== 'POST' || !/^\/(v1\/messages|model\/[^/]+\/invoke)/.test(req.url ?? '')) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `no route ${req.method ?? ''} ${req.url ?? ''}` } }));
         return;
       }

@@ -3,7 +3,7 @@
  * (test/fakes/anthropic-server.ts): tool-use turns, bad tool arguments, a hallucinated evidence id, a refusal,
  * 429 and 529, a stalled connection, a malformed body, pseudonymization of what is sent, --show-payload.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InvestigationResult } from '../../src/investigate/types.js';
 import { evidenceIdsSeen, lastToolResults, message, startFakeAnthropic, submitVerdict, toolUse, type FakeAnthropic, type ScriptStep } from '../fakes/anthropic-server.js';
 import { CASES, importCase, seedThreat } from '../helpers/investigate-seed.js';
@@ -209,5 +209,23 @@ describe('investigate with Claude (fake Messages API)', () => {
     expect(nokey.code).toBe(0);
     expect(nokey.stderr).toMatch(/no ANTHROPIC_API_KEY/);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('runs the same loop on Claude through Amazon Bedrock (signed requests to the runtime endpoint)', async () => {
+    // GIVEN AWS credentials in the environment (the Bedrock SDK uses the AWS credential chain)
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAFAKEBEDROCK00001');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'fake-secret');
+    fake = await startFakeAnthropic(happyScript((ids) => ({ verdict: 'malicious', confidence: 0.8, summary: 's', rationale: [{ claim: 'c', evidence_ids: ids.slice(-2) }], missing_evidence: [] })));
+    const r = await runIrctl(['--case', dir, 'investigate', 'T-1', '--provider', 'bedrock', '--region', 'eu-west-1', '--model', 'anthropic.test-model-v1:0', '--json'], {
+      env: { ANTHROPIC_BEDROCK_BASE_URL: fake.url, IRCTL_LLM_MAX_RETRIES: '0', IRCTL_LLM_TIMEOUT_MS: '3000' },
+    });
+    vi.unstubAllEnvs();
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as InvestigationResult;
+    // THEN the engine is Claude on Bedrock, requests went to the model's invoke path, SigV4-signed for the region
+    expect(result.engine).toBe('claude-bedrock:anthropic.test-model-v1:0');
+    expect(fake.requests[0]!.url).toMatch(/^\/model\/anthropic\.test-model-v1(%3A|:)0\/invoke/);
+    expect(String(fake.requests[0]!.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFAKEBEDROCK00001\/\d{8}\/eu-west-1\/bedrock\//);
+    expect(fake.requests.map((q) => q.text).join('')).not.toContain('christophe');
   });
 });
