@@ -95,7 +95,7 @@ export interface NormalizedEvent {
 /** Result of normalizing one record: an event, or the reason it cannot be one. */
 export type NormalizeResult = { ok: true; event: NormalizedEvent } | { ok: false; reason: string };
 
-const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
  * Parse a provider timestamp to UTC ISO 8601 with milliseconds. A time without an offset is UTC (design.md).
@@ -113,7 +113,7 @@ export function normalizeTime(value: unknown): { iso: string; ms: number } | und
     const digits = tz.slice(1).replace(':', '');
     offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
   }
-  const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) - offsetMin * 60_000;
+  const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms) - offsetMin * 60_000;
   if (!Number.isFinite(t)) return undefined;
   const date = new Date(t);
   // Reject impossible calendar values (2024-02-31) that Date.UTC would roll over.
