@@ -33,4 +33,23 @@ describe('assignThreatIds', () => {
     expect(b.ids).toEqual(['T-1', 'T-5']);
     expect(b.newIds).toEqual([{ seq: 5, id: 'T-5', anchor: 'f8' }]);
   });
+
+  it('falls back to the previous run\'s threats sharing events when rules changed (new fingerprints)', () => {
+    const previous = new Map([
+      ['T-1', new Set(['e1', 'e2'])],
+      ['T-2', new Set(['e9'])],
+    ]);
+    const a = assignThreatIds(
+      [
+        { fingerprints: ['n1'], eventIds: new Set(['e2', 'e3']) },
+        { fingerprints: ['n2'], eventIds: new Set(['e1']) },
+        { fingerprints: ['n3'], eventIds: new Set(['e7']) },
+      ],
+      [reg(1, 'f1'), reg(2, 'f2')],
+      previous,
+    );
+    // the first group claims T-1; the second shares events with T-1 too but it is taken; the third matches nothing
+    expect(a.ids).toEqual(['T-1', 'T-3', 'T-4']);
+    expect(a.kept).toEqual([true, false, false]);
+  });
 });

@@ -10,6 +10,8 @@
 export interface IdGroup {
   /** Detection fingerprints, earliest first. */
   fingerprints: readonly string[];
+  /** Event ids of its detections (for the fallback match on the previous run's threats). */
+  eventIds?: ReadonlySet<string> | undefined;
 }
 
 /** A registry row as the assignment needs it. */
@@ -37,8 +39,19 @@ export function threatId(seq: number): string {
   return `T-${seq}`;
 }
 
-/** Name the groups of a run. Groups are processed in the order given (callers pass them by first detection time). */
-export function assignThreatIds(groups: readonly IdGroup[], registry: readonly RegistryEntry[]): IdAssignment {
+/**
+ * Name the groups of a run. Groups are processed in the order given (callers pass them by first detection time).
+ *
+ * `previous` (the previous run's threats: id -> event ids of their detections) is a fallback for groups that contain
+ * no registered anchor: when rules change (a new rule pack, a Sigma folder added or removed), detections get new
+ * fingerprints although the same events fire. Such a group takes the oldest previous id, not claimed by another
+ * group in this run, whose events it shares.
+ */
+export function assignThreatIds(
+  groups: readonly IdGroup[],
+  registry: readonly RegistryEntry[],
+  previous: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+): IdAssignment {
   const active = new Map<string, RegistryEntry>();
   const anchors = new Set<string>();
   let maxSeq = 0;
@@ -49,16 +62,45 @@ export function assignThreatIds(groups: readonly IdGroup[], registry: readonly R
     if (r.merged_into === null) active.set(r.anchor, r);
   }
   const out: IdAssignment = { ids: [], kept: [], newIds: [], merged: [] };
-  for (const g of groups) {
+  const seqOf = new Map(registry.map((r) => [r.id, r]));
+  const claimed = new Set<string>();
+  const pending: number[] = [];
+  groups.forEach((g, gi) => {
     const known = g.fingerprints
       .map((fp) => active.get(fp))
       .filter((r): r is RegistryEntry => r !== undefined)
       .sort((a, b) => a.seq - b.seq);
     const keep = known[0];
     if (keep) {
-      out.ids.push(keep.id);
-      out.kept.push(true);
-      for (const other of known.slice(1)) out.merged.push({ id: other.id, into: keep.id });
+      out.ids[gi] = keep.id;
+      out.kept[gi] = true;
+      claimed.add(keep.id);
+      for (const other of known.slice(1)) {
+        out.merged.push({ id: other.id, into: keep.id });
+        claimed.add(other.id);
+      }
+    } else pending.push(gi);
+  });
+  for (const gi of pending) {
+    const g = groups[gi] as IdGroup;
+    let match: RegistryEntry | undefined;
+    if (g.eventIds && g.eventIds.size > 0) {
+      for (const [id, evs] of previous) {
+        const reg = seqOf.get(id);
+        if (!reg || reg.merged_into !== null || claimed.has(id)) continue;
+        if (match && match.seq < reg.seq) continue;
+        for (const e of evs) {
+          if (g.eventIds.has(e)) {
+            match = reg;
+            break;
+          }
+        }
+      }
+    }
+    if (match) {
+      out.ids[gi] = match.id;
+      out.kept[gi] = true;
+      claimed.add(match.id);
       continue;
     }
     maxSeq++;
@@ -67,8 +109,8 @@ export function assignThreatIds(groups: readonly IdGroup[], registry: readonly R
     anchors.add(anchor);
     const id = threatId(maxSeq);
     out.newIds.push({ seq: maxSeq, id, anchor });
-    out.ids.push(id);
-    out.kept.push(false);
+    out.ids[gi] = id;
+    out.kept[gi] = false;
   }
   return out;
 }

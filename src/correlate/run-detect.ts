@@ -18,6 +18,7 @@ import {
   hasExposureData,
   principalsBehindIp,
   streamEventsWithRaw,
+  previousThreatEvents,
   threatIdRegistry,
   writeDetectRun,
   type DetectionRecord,
@@ -365,9 +366,11 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
   for (const [id, row] of rows) evEntities.set(id, { entities: eventEntities(row) });
   const detections = toDetectionRecords(hits, evEntities);
   const { groups, exposure } = buildThreats(db, detections, opts);
+  const fpEvents = new Map(detections.map((d) => [d.fingerprint, d.event_ids]));
   const assignment = assignThreatIds(
-    groups.map((g) => ({ fingerprints: g.detection_fingerprints })),
+    groups.map((g) => ({ fingerprints: g.detection_fingerprints, eventIds: new Set(g.detection_fingerprints.flatMap((fp) => fpEvents.get(fp) ?? [])) })),
     threatIdRegistry(db),
+    previousThreatEvents(db),
   );
   const threats: ThreatRecord[] = groups.map((g, i) => ({ ...g, id: assignment.ids[i] as string }));
   const bySeverity: Record<string, number> = {};

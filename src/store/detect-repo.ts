@@ -152,6 +152,23 @@ export function threatIdRegistry(db: Db): ThreatIdRow[] {
   return db.prepare('SELECT seq, id, anchor, created_at, merged_into FROM threat_ids ORDER BY seq').all() as ThreatIdRow[];
 }
 
+/** The previous run's threats: id -> event ids of their detections (read before they are replaced). */
+export function previousThreatEvents(db: Db): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const rows = db
+    .prepare(
+      `SELECT td.threat_id AS t, de.event_id AS e FROM threat_detections td JOIN detection_events de ON de.detection_id = td.detection_id`,
+    )
+    .raw(true)
+    .iterate() as IterableIterator<[string, string]>;
+  for (const [t, e] of rows) {
+    let set = out.get(t);
+    if (!set) out.set(t, (set = new Set()));
+    set.add(e);
+  }
+  return out;
+}
+
 /** What one detect run writes, in one transaction. */
 export interface DetectRunWrite {
   detections: readonly DetectionRecord[];

@@ -64,6 +64,17 @@ describe('irctl detect', () => {
     expect(again).toMatchObject({ detections: s.detections, threats: 2, new_threats: 0 });
   });
 
+  it('keeps the id when the rule set changes but the same events fire', async () => {
+    // GIVEN T-1 from the test rules
+    expect((await runIrctl(['--case', caseDir, 'detect', '--no-builtin', '--rules', rulesDir])).code).toBe(0);
+    // WHEN the built-in pack replaces them (other rule ids, so other detection fingerprints)
+    expect((await runIrctl(['--case', caseDir, 'detect'])).code).toBe(0);
+    // THEN the intrusion is still T-1, and the other threats get new numbers
+    const threats = (await runIrctl(['--case', caseDir, 'threats', '--json'])).json<{ id: string; entities: Array<{ value: string }> }>();
+    expect(threats.find((t) => t.entities.some((e) => e.value === '203.0.113.77'))?.id).toBe('T-1');
+    expect(threats.length).toBeGreaterThan(1);
+  });
+
   it('runs the built-in pack on the sample case and on Stratus Red Team events', async () => {
     // GIVEN the sample case plus Stratus detonations of logging tampering and admin-user persistence
     for (const f of ['aws.defense-evasion.cloudtrail-stop.json', 'aws.persistence.iam-create-admin-user.json']) {

@@ -83,11 +83,6 @@ export const threatsCommand = defineCommand({
         });
         return;
       }
-      const actorOf = (t: (typeof threats)[number]): string =>
-        t.entities.find((e) => e.kind === 'principal' && e.common !== true)?.value ??
-        t.entities.find((e) => e.kind === 'access_key')?.value ??
-        t.entities.find((e) => e.kind === 'ip')?.value ??
-        '-';
       for (const line of renderTable(
         threats,
         [
@@ -97,8 +92,7 @@ export const threatsCommand = defineCommand({
           { header: 'FIRST SEEN (UTC)', get: (t) => t.first_seen },
           { header: 'LAST SEEN (UTC)', get: (t) => t.last_seen },
           { header: 'DETECTIONS', get: (t) => String(t.detections) },
-          { header: 'ACTOR', get: actorOf, max: 60 },
-          { header: 'TITLE', get: (t) => t.title, max: 90 },
+          { header: 'TITLE', get: (t) => t.title, max: 110 },
         ],
         (t, line) => SEVERITY_PAINT[t.severity]?.(c, line) ?? line,
       ))
