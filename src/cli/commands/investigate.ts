@@ -20,7 +20,8 @@ export const investigateCommand = defineCommand({
       .option('--show-payload', 'print exactly what would be sent to the model (pseudonymized) and send nothing')
       .option('--show', 'print the last stored run of this threat instead of running again')
       .option('--interactive', 'after the verdict, ask follow-up questions answered by the same tools (needs a terminal)')
-      .option('--no-bundle', 'do not write the signed evidence bundle (bundling is wired in with `irctl export`)'),
+      .option('--bundle-out <file>', 'where to write the signed evidence bundle (default: <case>/exports/<threat>-<time>.bundle.tar.gz)')
+      .option('--no-bundle', 'do not write the signed evidence bundle of the threat after the verdict'),
   examples: [
     'irctl investigate T-3 --offline',
     'irctl investigate T-3 --offline --json',
@@ -97,9 +98,26 @@ export const investigateCommand = defineCommand({
         if (ctx.io.json) ctx.io.out(outcome.resultText);
         else for (const line of renderInvestigation(outcome.result, outcome.transcript)) ctx.io.out(line);
         ctx.io.notify({ level: 'info', code: 'IRCTL_INVESTIGATE_I5005', message: `stored investigation ${outcome.result.investigation_id}; custody head ${outcome.head.hash} (entry ${outcome.head.seq})` });
-        if (opts.bundle === false) ctx.io.notify({ level: 'debug', code: 'IRCTL_INVESTIGATE_D5006', message: '--no-bundle: no bundle written' });
         // Ctrl-C during a model run: the deterministic verdict was stored; say so with the interrupted exit code.
         if (ctx.signal.aborted) return ExitCode.Interrupted;
+        if (opts.bundle === false) {
+          ctx.io.notify({ level: 'debug', code: 'IRCTL_INVESTIGATE_D5006', message: '--no-bundle: no bundle written' });
+        } else {
+          // The design card: an investigation ends by writing the threat's signed evidence bundle into the case.
+          const { writeThreatBundle } = await import('../../export/index.js');
+          const bundleOut = str('bundleOut');
+          const b = await writeThreatBundle(kase, outcome.result.threat_id, {
+            ...(bundleOut !== undefined ? { out: bundleOut } : {}),
+            now: ctx.now,
+            io: ctx.io,
+            signal: ctx.signal,
+          });
+          ctx.io.notify({
+            level: 'info',
+            code: 'IRCTL_INVESTIGATE_I5007',
+            message: `signed evidence bundle: ${b.path} (sha256 ${b.sha256}, key ${b.fingerprint}); check it with \`irctl verify ${b.path}\``,
+          });
+        }
         shown = { result: outcome.result, investigationId: outcome.result.investigation_id };
       }
       if (interactive && shown) {
