@@ -24,6 +24,28 @@ irctl events --access-key AKIASVCBACKUPLEAKED1 --since 2026-11-21T02:00:00Z --li
 step "prove nothing was altered since collection"
 irctl case verify
 
-step "export a signed evidence bundle (in-toto statement, DSSE, Ed25519) and verify it offline (docs/export.md)"
-irctl export --all --out "$CASE/exports/sample-case.bundle.tar.gz"
-irctl verify "$CASE/exports/sample-case.bundle.tar.gz"
+step "run the detection rules (built-in pack) and group detections into threats"
+irctl detect
+irctl threats
+
+# The highest-priority threat (the intrusion in the sample case).
+TOP=$(irctl --json threats | head -n 1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).id))')
+
+step "the attack timeline of $TOP, across layers, with its blast radius"
+irctl timeline "$TOP"
+
+step "investigate $TOP offline (deterministic engine): questions, evidence, verdict; ends by writing the signed bundle"
+irctl investigate "$TOP" --offline --bundle-out "$CASE/exports/$TOP.bundle.tar.gz"
+
+step "investigate the other threats: the red-team exercise and the change window"
+for T in $(irctl --json threats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(s.trim().split("\n").slice(1).map(l=>JSON.parse(l).id).join(" ")))'); do
+  irctl --json investigate "$T" --offline --no-bundle | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`${r.threat_id}: ${r.verdict} (confidence ${r.confidence}) - ${r.summary}`)})'
+done
+
+step "the incident report of $TOP"
+irctl report "$TOP" --out "$CASE/exports/$TOP-report.md"
+head -n 30 "$CASE/exports/$TOP-report.md"
+
+step "verify the signed bundle offline, as a recipient would"
+irctl verify "$CASE/exports/$TOP.bundle.tar.gz"
+printf '\nDone. The case is in %s (evidence.sqlite, exports/, keys/).\n' "$CASE" >&2
