@@ -144,7 +144,7 @@ export async function readTarGz(source: Readable, onEntry: (e: ArchiveEntry) => 
       cb(null, chunk);
     },
   });
-  const piping = pipeline(source, tap, createGunzip(), extract).catch((err: unknown) => {
+  const piping = pipeline(source, tap, createGunzip({ chunkSize: 256 << 10 }), extract).catch((err: unknown) => {
     containerError = err;
   });
   try {

@@ -251,7 +251,7 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
   };
 
   try {
-    await readTarGz(createReadStream(file), onEntry, (c) => fileHash.update(c));
+    await readTarGz(createReadStream(file, { highWaterMark: 1 << 20 }), onEntry, (c) => fileHash.update(c));
   } catch (err) {
     archiveOk = false;
     problems.add('archive', err instanceof ArchiveError ? `${err.message}: the bundle is damaged or incomplete; ask for it again` : `cannot read the archive: ${String(err)}`);

@@ -6,6 +6,7 @@
 import type { OperatorContext } from '../context/context.js';
 import type { Db } from '../store/db.js';
 import {
+  clearFlagged,
   custodyByActionPrefix,
   eventFactsByIds,
   firstScopeEvents,
@@ -15,6 +16,7 @@ import {
   listOverrides,
   listThreatRows,
   scopeDistinct,
+  scopeFlagged,
   scopeLayerCounts,
   scopeResourcesChanged,
   scopeResourcesNamed,
@@ -136,15 +138,21 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
     ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart)).filter((p) => !detectionsByEvent.has(p.id)).map((p) => ({ t: p.time_ms, layer: p.layer, flagged: false, outcome: p.outcome })),
     ...eventFactsByIds(db, detectionsByEvent.keys()).map((e) => ({ t: e.time_ms, layer: e.layer, flagged: true, outcome: e.outcome })),
   ];
-  const distinct = (c: 'actor' | 'access_key' | 'src_ip' | 'account' | 'region'): string[] => scopeDistinct(db, scoped, c, cap);
+  // The blast radius of a threat covers its events; of the whole case, the events a detection fired on (every
+  // principal of a million routine events is not a blast radius, and scanning them costs seconds).
+  const blastScope: boolean | 'flagged' = scoped ? true : 'flagged';
+  if (!scoped) scopeFlagged(db, detectionsByEvent.keys());
+  const distinct = (c: 'actor' | 'access_key' | 'src_ip' | 'account' | 'region'): string[] => scopeDistinct(db, blastScope, c, cap);
   const lists = {
     principals: distinct('actor'),
     access_keys: distinct('access_key'),
     source_ips: distinct('src_ip'),
     accounts: distinct('account'),
     regions: distinct('region'),
-    resources_changed: scopeResourcesChanged(db, scoped, cap),
+    resources_changed: scopeResourcesChanged(db, blastScope, cap),
   };
+  const jewels = scopeResourcesNamed(db, blastScope, crownJewels);
+  if (!scoped) clearFlagged(db);
   const truncated = Object.values(lists).some((l) => l.length > cap);
   const cut = (l: string[]): string[] => l.slice(0, cap);
   const rawByEvent = new Map<string, string>();
@@ -163,7 +171,7 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
       accounts: cut(lists.accounts),
       regions: cut(lists.regions),
       resources_changed: cut(lists.resources_changed),
-      crown_jewels_touched: scopeResourcesNamed(db, scoped, crownJewels),
+      crown_jewels_touched: jewels,
       truncated,
     },
     rawByEvent,

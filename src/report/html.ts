@@ -174,7 +174,9 @@ export function renderHtml(m: ReportModel): string {
   }
 
   const b = m.blast_radius;
-  P.push('<h2>Blast radius</h2><table>');
+  P.push('<h2>Blast radius</h2>');
+  if (m.scope.kind === 'case') P.push('<p class="muted">Entities of the events a detection fired on.</p>');
+  P.push('<table>');
   for (const [k, v] of [
     ['Principals', b.principals],
     ['Access keys', b.access_keys],

@@ -99,6 +99,7 @@ export function renderMarkdown(m: ReportModel): string {
 
   const b = m.blast_radius;
   push('', '## Blast radius', '');
+  if (m.scope.kind === 'case') push('Entities of the events a detection fired on.', '');
   push('Principals:', '', ...list(b.principals), '', 'Access keys:', '', ...list(b.access_keys), '', 'Source IPs:', '', ...list(b.source_ips));
   push('', 'Accounts and regions:', '', ...list([...b.accounts, ...b.regions]));
   push('', 'Resources changed (successful write actions):', '', ...list(b.resources_changed));

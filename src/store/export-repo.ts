@@ -67,12 +67,31 @@ export function clearScope(db: Db): void {
   db.exec(`DROP TABLE IF EXISTS ${SCOPE}`);
 }
 
-/** Whether a query is limited to the scope table (threat) or covers the case. */
-export type Scoped = boolean;
+/**
+ * Which events a query covers: `true` the export scope table (a threat), `false` the whole case, `'flagged'` the
+ * events a detection fired on (filled by {@link scopeFlagged}).
+ */
+export type Scoped = boolean | 'flagged';
+
+const FLAGGED = 'temp.irctl_flagged_scope';
+
+/** Fill the flagged-events scope with the given event ids. */
+export function scopeFlagged(db: Db, eventIds: Iterable<string>): void {
+  db.exec(`DROP TABLE IF EXISTS ${FLAGGED}; CREATE TEMP TABLE irctl_flagged_scope (rowid INTEGER PRIMARY KEY)`);
+  const add = db.prepare(`INSERT OR IGNORE INTO ${FLAGGED}(rowid) SELECT rowid FROM events WHERE id = ?`);
+  db.transaction(() => {
+    for (const id of eventIds) add.run(id);
+  })();
+}
+
+/** Drop the flagged-events scope. */
+export function clearFlagged(db: Db): void {
+  db.exec(`DROP TABLE IF EXISTS ${FLAGGED}`);
+}
 
 /** Input (file / API page) rows referenced by the exported raw records, by id. */
 export function iterInputs(db: Db, scoped: Scoped): IterableIterator<Record<string, unknown>> {
-  const where = scoped
+  const where = scoped === true
     ? `WHERE id IN (SELECT r.input_id FROM raw_records r JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid
          UNION SELECT rs.input_id FROM raw_sightings rs JOIN raw_records r ON r.id = rs.raw_id JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid)`
     : '';
@@ -87,7 +106,7 @@ export function iterInputs(db: Db, scoped: Scoped): IterableIterator<Record<stri
  * text exactly as stored (JSON-escaped; `JSON.parse(line).raw` gives the stored text back, whose SHA-256 is `sha256`).
  */
 export function iterRawRecordLines(db: Db, scoped: Scoped): IterableIterator<string> {
-  const where = scoped ? `WHERE r.event_id IN (SELECT e.id FROM events e JOIN ${SCOPE} s ON s.rowid = e.rowid)` : '';
+  const where = scoped === true ? `WHERE r.event_id IN (SELECT e.id FROM events e JOIN ${SCOPE} s ON s.rowid = e.rowid)` : '';
   return db
     .prepare(
       `SELECT json_object('byte_offset', r.byte_offset, 'data_type', r.data_type, 'event_id', r.event_id, 'id', r.id, 'input_id', r.input_id,
@@ -104,7 +123,7 @@ export function iterQuarantine(db: Db): IterableIterator<Record<string, unknown>
     .iterate() as IterableIterator<Record<string, unknown>>;
 }
 
-const scopeJoin = (scoped: Scoped): string => (scoped ? `JOIN ${SCOPE} s ON s.rowid = e.rowid` : '');
+const scopeJoin = (scoped: Scoped): string => (scoped === 'flagged' ? `JOIN ${FLAGGED} s ON s.rowid = e.rowid` : scoped ? `JOIN ${SCOPE} s ON s.rowid = e.rowid` : '');
 
 /**
  * Normalized events in time order (ties by id), one JSON line each built by SQLite, with `raw_sha256` of the event's
@@ -215,7 +234,7 @@ export function scopeResourcesNamed(db: Db, scoped: Scoped, resources: readonly 
 
 /** Count of events in scope (or the case). */
 export function countScopeEvents(db: Db, scoped: Scoped): number {
-  return db.prepare(scoped ? `SELECT COUNT(*) FROM ${SCOPE}` : 'SELECT COUNT(*) FROM events').pluck().get() as number;
+  return db.prepare(`SELECT COUNT(*) FROM events e ${scopeJoin(scoped)}`).pluck().get() as number;
 }
 
 /** A detection row (migration 003). */
