@@ -38,15 +38,15 @@ function tokenize(s: string): Tok[] | string {
 
 /** Parse a condition string. */
 export function parseCondition(text: string): CondParse {
-  const toks = tokenize(text);
-  if (typeof toks === 'string') return { ok: false, error: toks };
-  const pipe = toks.find((t) => t.t === '|');
-  if (pipe) {
+  const pipeAt = text.indexOf('|');
+  if (pipeAt >= 0) {
     return {
       ok: false,
-      error: `aggregation '${text.slice(pipe.at).trim()}' is not supported (Sigma v1 count()/near); write a Sigma correlation or irctl stateful rule instead`,
+      error: `aggregation '${text.slice(pipeAt).trim()}' is not supported (Sigma v1 count()/near): write an irctl stateful rule instead (docs/rules.md)`,
     };
   }
+  const toks = tokenize(text);
+  if (typeof toks === 'string') return { ok: false, error: toks };
   let pos = 0;
   const peek = (): Tok | undefined => toks[pos];
   const kw = (t: Tok | undefined, w: string): boolean => t?.t === 'word' && t.v.toLowerCase() === w;

@@ -179,3 +179,18 @@ export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): Detecti
       ((a.eventIds[0] ?? '') < (b.eventIds[0] ?? '') ? -1 : (a.eventIds[0] ?? '') > (b.eventIds[0] ?? '') ? 1 : 0),
   );
 }
+
+/**
+ * Rules whose condition holds for one event, ignoring any stateful logic (thresholds, sequences, baselines): what a
+ * rule's per-event filter selects. Used to measure stateful rules on labelled single events and by tests.
+ */
+export function conditionMatches(input: DetectInput, pack: RulePack): RuleMeta[] {
+  const out: RuleMeta[] = [];
+  const action = input.event.action.toLowerCase();
+  for (const rule of pack.compiled) {
+    if (rule.dataType !== input.event.data_type) continue;
+    if (rule.actions !== null && !rule.actions.has(action)) continue;
+    if (rule.match(input)) out.push(rule.meta);
+  }
+  return out;
+}

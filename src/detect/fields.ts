@@ -138,6 +138,11 @@ export function valuesAt(v: unknown, path: string): unknown[] {
   return out;
 }
 
+const EMPTY: unknown[] = [];
+Object.freeze(EMPTY);
+let memoRow: EventRow | undefined;
+const memo = new Map<string, string | null>();
+
 /**
  * Compile a field name to a getter. `event.*` reads the normalized event; `eventName` on CloudTrail events reads the
  * `action` column (the normalizer copies it verbatim), so the raw record is parsed only when a rule needs more.
@@ -147,9 +152,18 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
     const name = path.slice(6);
     const derived = DERIVED_FIELDS[name];
     if (derived) {
+      // Several rules read the same derived value of the event being evaluated: compute it once per event.
       return (input) => {
-        const v = derived.get(input.event);
-        return v === undefined ? [] : [v];
+        if (input.event !== memoRow) {
+          memoRow = input.event;
+          memo.clear();
+        }
+        let v = memo.get(name);
+        if (v === undefined) {
+          v = derived.get(input.event) ?? null;
+          memo.set(name, v);
+        }
+        return v === null ? EMPTY : [v];
       };
     }
     if (name === 'resources') {
@@ -166,11 +180,20 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
       const col = name as keyof EventRow;
       return (input) => {
         const v = input.event[col];
-        return v === null || v === undefined ? [] : [v];
+        return v === null || v === undefined ? EMPTY : [v];
       };
     }
   }
   if (dataType === 'aws:cloudtrail:entry' && path === 'eventName') return (input) => [input.event.action];
+  if (dataType === 'aws:cloudtrail:entry' && path === 'eventSource') {
+    // The normalizer stores eventSource without its `.amazonaws.com` suffix as `service`; every CloudTrail event source
+    // carries that suffix, so it is put back. A service with a dot was stored as is.
+    return (input) => {
+      const s = input.event.service;
+      if (s === null || s === '') return valuesAt(input.raw(), 'eventSource');
+      return [s.includes('.') ? s : `${s}.amazonaws.com`];
+    };
+  }
   const parts = path.split('.');
   return (input) => {
     const out: unknown[] = [];

@@ -130,7 +130,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
     else err(lineKey('title') ?? 1, "rule has no level; using 'medium'", shownId, 'warning');
   } else if (typeof levelRaw === 'string' && (SEVERITIES as readonly string[]).includes(levelRaw.toLowerCase())) {
     severity = levelRaw.toLowerCase() as Severity;
-  } else fail(lineKey('level'), `level '${JSON.stringify(levelRaw)}' is not one of ${SEVERITIES.join(', ')}`);
+  } else fail(lineKey('level'), `level ${typeof levelRaw === 'string' ? `'${levelRaw}'` : JSON.stringify(levelRaw)} is not one of ${SEVERITIES.join(', ')}`);
   const tagsRaw = val('tags');
   const tags = Array.isArray(tagsRaw) ? tagsRaw.filter((t): t is string => typeof t === 'string') : [];
   if (tagsRaw !== undefined && !Array.isArray(tagsRaw)) fail(lineKey('tags'), 'tags must be a list');
@@ -192,6 +192,10 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
       if (sel) {
         selections.set(key, sel.pred);
         selActions.set(key, sel.actions);
+      } else {
+        // Already reported; keep the name known so the condition reports only its own problems.
+        selections.set(key, () => false);
+        selActions.set(key, null);
       }
     }
   }
@@ -394,7 +398,7 @@ function compileMapSelection(
     const test = cv.test;
     const ref = (input: DetectInput) => (name: string) => getter(name)(input);
     const pred: Pred = mods.includes('fieldref') ? (input) => test(get(input), ref(input)) : (input) => test(get(input), () => []);
-    const cheap = isEventField(field) || (dataType === 'aws:cloudtrail:entry' && field === 'eventName');
+    const cheap = isEventField(field) || (dataType === 'aws:cloudtrail:entry' && (field === 'eventName' || field === 'eventSource'));
     tests.push({ cheap, pred });
     // Index: exact eventName / event.action values (no modifiers, no wildcards).
     const actionField = field === 'event.action' || (dataType === 'aws:cloudtrail:entry' && field === 'eventName');

@@ -234,8 +234,12 @@ function sharedValue(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'sh
       const v = str(spec.value.get, input);
       if (v === undefined) return;
       if (spec.right(input)) {
-        const item = { ms, ev: input.event };
-        rightSeen.set(v, item);
+        const prev = rightSeen.get(v);
+        const item = prev ?? { ms, ev: input.event };
+        if (prev) {
+          prev.ms = ms;
+          prev.ev = input.event;
+        } else rightSeen.set(v, item);
         const waiting = pending.get(v);
         if (waiting) {
           for (const l of waiting) if (ms - l.ms <= spec.windowMs) fire(l.key, v, l, item, l.input);

@@ -182,6 +182,47 @@ function ipv6ToBig(ip: string): bigint | undefined {
   return g.reduce((acc, h) => (acc << 16n) + BigInt(parseInt(h, 16)), 0n);
 }
 
+/** A test for membership in any of several (valid) CIDRs that parses the address once. */
+function cidrSet(cidrs: readonly string[]): StrTest {
+  const v4: Array<{ mask: number; net: number }> = [];
+  const v6: Array<{ shift: bigint; net: bigint }> = [];
+  for (const c of cidrs) {
+    const [addr = '', bitsText] = c.split('/');
+    const a4 = ipv4ToInt(addr);
+    if (a4 !== undefined) {
+      const bits = bitsText === undefined ? 32 : Number(bitsText);
+      const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+      v4.push({ mask, net: (a4 & mask) >>> 0 });
+      continue;
+    }
+    const a6 = ipv6ToBig(addr);
+    if (a6 !== undefined) {
+      const shift = BigInt(128 - (bitsText === undefined ? 128 : Number(bitsText)));
+      v6.push({ shift, net: a6 >> shift });
+    }
+  }
+  const test = (s: string): boolean => {
+    if (s.includes('.') && !s.includes(':')) {
+      const x = ipv4ToInt(s);
+      return x !== undefined && v4.some((n) => ((x & n.mask) >>> 0) === n.net);
+    }
+    if (v6.length === 0) return false;
+    const x = ipv6ToBig(s);
+    return x !== undefined && v6.some((n) => x >> n.shift === n.net);
+  };
+  // Source addresses repeat a lot: remember recent answers (bounded).
+  const memo = new Map<string, boolean>();
+  return (s) => {
+    let r = memo.get(s);
+    if (r === undefined) {
+      r = test(s);
+      if (memo.size >= 50_000) memo.clear();
+      memo.set(s, r);
+    }
+    return r;
+  };
+}
+
 /** Compile a CIDR (`10.0.0.0/8`, `2001:db8::/32`) to an IP-string test, or an error. */
 export function cidrTest(cidr: string): StrTest | string {
   const [addr, bitsText] = cidr.split('/');
@@ -243,8 +284,39 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
     return { ok: true, test: (vals) => (vals.length > 0) === v };
   }
 
+  if (kind === 'cidr') {
+    // One parse of the field value for the whole list of networks.
+    const nets: StrTest[] = [];
+    for (const v of values) {
+      if (typeof v !== 'string') return { ok: false, error: `'cidr' needs network strings, got ${JSON.stringify(v)}` };
+      const t = cidrTest(v);
+      if (typeof t === 'string') return { ok: false, error: t };
+      nets.push(t);
+    }
+    if (all) return { ok: false, error: "'cidr' cannot be combined with 'all' (an address is in one network)" };
+    const parsed = cidrSet(values as string[]);
+    return {
+      ok: true,
+      test: (vals) =>
+        vals.some((x) => {
+          const t = asText(x);
+          return t !== undefined && parsed(t);
+        }),
+    };
+  }
   const tests: Array<ValuesTest> = [];
+  // Plain values without wildcards are looked up in one set (one lower-casing of the field value for the whole list).
+  const exact = new Set<string>();
+  const plain = kind === undefined && !encoders.length && !has('windash') && !all;
   for (const v of values) {
+    if (plain && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) {
+      const toks = parseWildcards(String(v));
+      if (toks.every((t) => 'lit' in t)) {
+        const lit = toks.map((t) => ('lit' in t ? t.lit : '')).join('');
+        exact.add(cased ? lit : lit.toLowerCase());
+        continue;
+      }
+    }
     if (v === null) {
       if (kind !== undefined || encoders.length) return { ok: false, error: `null cannot be used with modifier '${kind ?? encoders[0] ?? ''}'` };
       tests.push((vals) => vals.length === 0 || vals.some((x) => x === null));
@@ -261,10 +333,6 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
       } catch (err) {
         return { ok: false, error: `regular expression '${text}' is not valid in JavaScript: ${(err as Error).message}` };
       }
-    } else if (kind === 'cidr') {
-      const t = cidrTest(text);
-      if (typeof t === 'string') return { ok: false, error: t };
-      one = t;
     } else if (kind === 'gt' || kind === 'gte' || kind === 'lt' || kind === 'lte') {
       const n = Number(text);
       if (!Number.isFinite(n)) return { ok: false, error: `'${kind}' needs a number, got '${text}'` };
@@ -326,6 +394,14 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
       vals.some((x) => {
         const t = asText(x);
         return t !== undefined && strTest(t);
+      }),
+    );
+  }
+  if (exact.size > 0) {
+    tests.unshift((vals) =>
+      vals.some((x) => {
+        const t = asText(x);
+        return t !== undefined && exact.has(cased ? t : t.toLowerCase());
       }),
     );
   }
