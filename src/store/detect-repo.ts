@@ -10,8 +10,13 @@ const EVENT_COLS = `e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.lay
   e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent, e.outcome,
   e.error_code, e.read_only, e.resources, r.sha256 AS raw_sha256, e.data_type`;
 
-/** An event row plus the text of its first raw record (parsed lazily by the caller). */
-export interface EventWithRaw extends EventRow {
+/**
+ * An event row plus the text of its first raw record (parsed lazily by the caller). The raw text is kept beside the
+ * row, not in it: rules may retain event rows (windows, baselines), and they should not retain the raw text with them.
+ */
+export interface EventWithRaw {
+  /** The normalized event. */
+  event: EventRow;
   /** The raw record's exact text. */
   raw: string;
 }
@@ -23,7 +28,7 @@ export function eventCount(db: Db): number {
 
 /** Build an EventWithRaw from a positional row (column order of {@link STREAM_SQL}). */
 function rowFromArray(a: unknown[]): EventWithRaw {
-  return {
+  const event: EventRow = {
     rowid: a[0] as number,
     id: a[1] as string,
     time: a[2] as string,
@@ -50,11 +55,13 @@ function rowFromArray(a: unknown[]): EventWithRaw {
     resources: a[23] as string,
     raw_sha256: a[24] as string,
     data_type: a[25] as string,
-    raw: a[26] as string,
   };
+  return { event, raw: a[26] as string };
 }
 
 const STREAM_SQL = `SELECT ${EVENT_COLS}, r.raw AS raw FROM events e JOIN raw_records r ON r.id = e.raw_id ORDER BY e.time_ms`;
+
+const byEventId = (x: EventWithRaw, y: EventWithRaw): number => (x.event.id < y.event.id ? -1 : x.event.id > y.event.id ? 1 : 0);
 
 /**
  * Stream every event in time order (ties by id) with its raw text. better-sqlite3 steps the statement row by row,
@@ -73,17 +80,17 @@ export function* streamEventsWithRaw(db: Db): Generator<EventWithRaw, void, unde
   for (const a of it) {
     const row = rowFromArray(a);
     const head = tie[0];
-    if (head !== undefined && head.time_ms !== row.time_ms) {
+    if (head !== undefined && head.event.time_ms !== row.event.time_ms) {
       if (tie.length === 1) yield head;
       else {
-        tie.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+        tie.sort(byEventId);
         for (const r of tie) yield r;
       }
       tie = [];
     }
     tie.push(row);
   }
-  if (tie.length > 1) tie.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  if (tie.length > 1) tie.sort(byEventId);
   for (const r of tie) yield r;
 }
 
