@@ -160,6 +160,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const selections = new Map<string, Pred>();
   const selActions = new Map<string, Set<string> | null>();
   let conditionNodes: Array<{ node: CondNode; line: number | undefined }> = [];
+  let conditionSeen = false;
   if (!isMap(det)) {
     fail(lineKey('detection') ?? 1, 'rule has no detection map');
   } else {
@@ -167,6 +168,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
       const key = isScalar(p.key) ? String(p.key.value) : '';
       const kline = lineOf(p.key as Node);
       if (key === 'condition') {
+        conditionSeen = true;
         const conds = isSeq(p.value) ? p.value.items : [p.value];
         conditionNodes = [];
         for (const c of conds) {
@@ -233,7 +235,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   let match: Pred | undefined;
   let actions: Set<string> | null = null;
   if (conditionNodes.length === 0) {
-    if (needsCondition && isMap(det)) fail(lineOf(det) ?? lineKey('detection'), 'detection has no condition');
+    if (needsCondition && isMap(det) && !conditionSeen) fail(lineOf(det) ?? lineKey('detection'), 'detection has no condition');
   } else {
     const preds: Pred[] = [];
     const acts: Array<Set<string> | null> = [];
