@@ -14,7 +14,8 @@ import { UsageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
 import { appendCustody, type ChainHead } from '../store/custody.js';
 import { IngestWriter, indexEntities, type IngestRow, type InputRow } from '../store/ingest-repo.js';
-import { fileLevelReject, fileRows, type FileEnd, type RowBatch } from './file-rows.js';
+import { BATCH_ROWS, fileLevelReject, type FileEnd, type RowBatch } from './file-rows.js';
+import { parsedStream } from './parsed-stream.js';
 import type { InputFormat } from './formats.js';
 import { walkInputs } from './walk.js';
 
@@ -26,10 +27,12 @@ export interface ImportOptions {
   format: InputFormat;
   /** Aborted on Ctrl-C: the run stops after the current batch and records what it saved. */
   signal?: AbortSignal | undefined;
-  /** Rows per transaction. @default 5000 */
+  /** Rows per transaction. @default 5000 (BATCH_ROWS) */
   batchSize?: number;
   /** Clock (injected for tests). */
   now?: () => Date;
+  /** Parse on a worker thread when running compiled. @default true */
+  threads?: boolean;
 }
 
 /** Per-file outcome, recorded in the custody log. */
@@ -89,7 +92,7 @@ export function printable(s: string): string {
 /** Run an import into an open case. */
 export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoHost): Promise<ImportSummary> {
   const now = opts.now ?? (() => new Date());
-  const batchRows = opts.batchSize ?? 5000;
+  const batchRows = opts.batchSize ?? BATCH_ROWS;
   for (const p of opts.paths) {
     // A mistyped top-level path is a usage error, not a reject (a broken link is reported like any other).
     if (!existsSync(p) && !isLink(p)) throw new UsageError(`${printable(p)} does not exist`, { hint: 'Check the path given to `irctl import`.' });
@@ -125,79 +128,103 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
 
   let interrupted = false;
   const progress = io.progress(`importing ${files.length} file(s)`);
+
+  /** State of the file being written. */
+  interface Open {
+    file: number;
+    path: string;
+    inputId: number;
+    fo: FileOutcome;
+    named: string[];
+    notes: string[];
+    noteCount: number;
+    /** One batch held back so the last one can carry the input row in the same transaction. */
+    pending: RowBatch | undefined;
+  }
+  let open: Open | undefined;
+  const write = (o: Open, b: RowBatch, input: InputRow | null): void => {
+    const c = writer.writeBatch(b.rows, input);
+    o.fo.events += c.events;
+    o.fo.duplicates += c.duplicates;
+    o.fo.quarantined += c.quarantined;
+    progress.update(`importing ${o.file + 1}/${files.length} ${basename(o.path)}: ${totals.events + o.fo.events} events`);
+  };
+  const start = (file: number): Open => {
+    const path = files[file] as string;
+    return {
+      file,
+      path,
+      inputId: writer.beginInput(runId, path),
+      fo: { path, sha256: null, size: null, format: opts.format, records: 0, events: 0, duplicates: 0, quarantined: 0, status: 'ok' },
+      named: [],
+      notes: [],
+      noteCount: 0,
+      pending: undefined,
+    };
+  };
+  const finish = (o: Open, fileEnd: FileEnd | undefined): void => {
+    const fo = o.fo;
+    const end = fileEnd?.end;
+    if (end) {
+      fo.sha256 = end.sha256;
+      fo.size = end.size;
+      fo.format = end.format;
+    }
+    if (fileEnd?.openError !== undefined) {
+      fo.status = 'failed';
+      fo.error = fileEnd.openError;
+    } else if (fileEnd?.fileProblem !== undefined) {
+      fo.status = 'partial';
+      fo.error = fileEnd.fileProblem;
+    } else if (!fileEnd) {
+      fo.status = 'partial';
+      fo.error = 'interrupted before the end of the file';
+    }
+    const rejectedInPending = o.pending ? o.pending.rows.filter((r) => r.kind === 'rejected').length : 0;
+    const quarantinedTotal = fo.quarantined + rejectedInPending;
+    if (fo.status === 'ok' && quarantinedTotal > 0) fo.status = 'partial';
+    write(
+      o,
+      o.pending ?? { rows: [], records: 0, bytes: 0, notes: [] },
+      inputRow(o.inputId, runId, o.path, fo.format, end?.gzip ?? null, fo.sha256, fo.size, fo.status === 'skipped' ? 'failed' : fo.status, fo.records, quarantinedTotal, now),
+    );
+    if (fo.status === 'failed') totals.failed++;
+    reportFile(io, o.path, fo, o.named, o.notes, o.noteCount);
+    totals.records += fo.records;
+    totals.events += fo.events;
+    totals.duplicates += fo.duplicates;
+    totals.quarantined += fo.quarantined;
+    outcomes.push(fo);
+  };
+
+  const stream = parsedStream(files, opts.format, { batchRows, thread: opts.threads !== false });
   try {
-    for (let fi = 0; fi < files.length; fi++) {
-      const path = files[fi] as string;
-      if (opts.signal?.aborted) {
-        interrupted = true;
-        break;
+    if (opts.signal?.aborted) interrupted = true;
+    while (!interrupted) {
+      const next = await stream.next();
+      if (next.done === true) break;
+      const item = next.value;
+      if (!open || open.file !== item.file) open = start(item.file);
+      if (item.kind === 'end') {
+        finish(open, item.end);
+        open = undefined;
+      } else {
+        const b = item.batch;
+        open.fo.records += b.records;
+        for (const r of b.rows) if (r.kind === 'rejected' && open.named.length < NAMED_REJECTS) open.named.push(r.reason);
+        open.noteCount += b.notes.length;
+        if (open.notes.length === 0 && b.notes.length > 0) open.notes.push(b.notes[0] as string);
+        if (open.pending) write(open, open.pending, null);
+        open.pending = b;
       }
-      const inputId = writer.beginInput(runId, path);
-      const fo: FileOutcome = { path, sha256: null, size: null, format: opts.format, records: 0, events: 0, duplicates: 0, quarantined: 0, status: 'ok' };
-      const named: string[] = [];
-      const notes: string[] = [];
-      let noteCount = 0;
-      let pending: RowBatch | undefined;
-      const write = (b: RowBatch, input: InputRow | null): void => {
-        const c = writer.writeBatch(b.rows, input);
-        fo.events += c.events;
-        fo.duplicates += c.duplicates;
-        fo.quarantined += c.quarantined;
-        progress.update(`importing ${fi + 1}/${files.length} ${basename(path)}: ${totals.events + fo.events} events`);
-      };
-      let fileEnd: FileEnd | undefined;
-      const gen = fileRows(path, opts.format, { batchRows });
-      for (;;) {
-        const next = await gen.next();
-        if (next.done === true) {
-          fileEnd = next.value;
-          break;
-        }
-        const b = next.value;
-        fo.records += b.records;
-        for (const r of b.rows) if (r.kind === 'rejected' && named.length < NAMED_REJECTS) named.push(r.reason);
-        noteCount += b.notes.length;
-        for (const n of b.notes) if (notes.length < 1) notes.push(n);
-        // Hold one batch back so the last one can carry the input row in the same transaction.
-        if (pending) write(pending, null);
-        pending = b;
-        if (opts.signal?.aborted) {
-          interrupted = true;
-          await gen.return({});
-          break;
-        }
-      }
-      const end = fileEnd?.end;
-      if (end) {
-        fo.sha256 = end.sha256;
-        fo.size = end.size;
-        fo.format = end.format;
-      }
-      if (fileEnd?.openError !== undefined) {
-        fo.status = 'failed';
-        fo.error = fileEnd.openError;
-      } else if (fileEnd?.fileProblem !== undefined) {
-        fo.status = 'partial';
-        fo.error = fileEnd.fileProblem;
-      } else if (!fileEnd && interrupted) {
-        fo.status = 'partial';
-        fo.error = 'interrupted before the end of the file';
-      }
-      const rejectedInPending = pending ? pending.rows.filter((r) => r.kind === 'rejected').length : 0;
-      const quarantinedTotal = fo.quarantined + rejectedInPending;
-      if (fo.status === 'ok' && quarantinedTotal > 0) fo.status = 'partial';
-      write(
-        pending ?? { rows: [], records: 0, bytes: 0, notes: [] },
-        inputRow(inputId, runId, path, fo.format, end?.gzip ?? null, fo.sha256, fo.size, fo.status === 'skipped' ? 'failed' : fo.status, fo.records, quarantinedTotal, now),
-      );
-      if (fo.status === 'failed') totals.failed++;
-      reportFile(io, path, fo, named, notes, noteCount);
-      totals.records += fo.records;
-      totals.events += fo.events;
-      totals.duplicates += fo.duplicates;
-      totals.quarantined += fo.quarantined;
-      outcomes.push(fo);
-      if (interrupted) break;
+      // Let the event loop run (Ctrl-C arrives as a signal event): when the parser thread is ahead, its messages are
+      // drained in one go and the writes run in their microtasks, so without this a signal waits for the whole import.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (opts.signal?.aborted) interrupted = true;
+    }
+    if (interrupted) {
+      await stream.return();
+      if (open) finish(open, undefined);
     }
   } finally {
     progress.stop();

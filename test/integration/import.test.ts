@@ -249,3 +249,32 @@ describe('irctl import: identity and idempotency', () => {
     expect(run.stdout).toMatch(/events\s+1 new, 0 duplicate/);
   });
 });
+
+describe('irctl import: parser thread', () => {
+  it('the built CLI (parsing on a worker thread) stores exactly what the in-thread parser stores', async () => {
+    const { spawnIrctl } = await import('../helpers/run-irctl.js');
+    const { symlinkSync } = await import('node:fs');
+    // GIVEN a tree mixing every shape with bad input
+    const tree = join(dir, 'tree');
+    copyFileSync(fixture('cloudtrail', 'lookup-events.json'), writeFile(join(tree, 'a', 'lookup.json'), ''));
+    copyFileSync(fixture('cloudtrail', 's3-records-secretsmanager.json.gz'), writeFile(join(tree, 'a', 's3.json.gz'), ''));
+    copyFileSync(fixture('cloudtrail', 's3-records-missing-comma.json'), writeFile(join(tree, 'b', 'comma.json'), ''));
+    writeFile(join(tree, 'b', 'lines.jsonl'), `${JSON.stringify(ctRecord(1))}\n{"broken\n${JSON.stringify(ctRecord(2))}\n`);
+    writeFile(join(tree, 'b', 'empty.json'), '');
+    symlinkSync(join(dir, 'missing'), join(tree, 'b', 'dangling.json'));
+    const runs: Array<{ code: number; summary: Record<string, unknown>; events: string; quarantine: string }> = [];
+    for (const threads of ['1', '0']) {
+      const c = join(dir, `case-${threads}`);
+      // WHEN imported with and without the worker thread
+      const r = await spawnIrctl(['--case', c, 'import', tree, '--json'], { env: { IRCTL_IMPORT_THREADS: threads } });
+      const { run_id: _r, custody_head: _h, ...summary } = JSON.parse(r.stdout) as Record<string, unknown>;
+      const ev = await runIrctl(['--case', c, 'events', '--json']);
+      const q = await runIrctl(['--case', c, 'case', 'quarantine', '--json']);
+      runs.push({ code: r.code, summary, events: ev.stdout, quarantine: q.stdout.replace(/"run_id":"[^"]+"/g, '') });
+    }
+    // THEN identical results
+    expect(runs[0]?.code).toBe(6);
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[0]?.summary).toMatchObject({ files: 5, skipped: 1, events: 16, quarantined: 3 });
+  });
+});

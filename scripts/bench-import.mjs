@@ -1,0 +1,305 @@
+#!/usr/bin/env node
+// Import benchmark (issue 2 item 8): `npm run bench:import [-- --records 1000000]`.
+//
+// 1. Generates deterministic synthetic CloudTrail S3 log files (.json.gz, 1,000 records of ~1.3 KB each per file,
+//    AWSLogs/<account>/CloudTrail/<region>/yyyy/mm/dd layout) under bench-out/ (reused when already there).
+// 2. Runs the real built `bin/irctl import` on them in a child process (fresh case).
+// 3. Runs, in the same run, the bare floor in a child process: gunzip + JSON.parse + better-sqlite3 insert of the same
+//    raw JSON and event columns, one transaction per file, with a prepared statement and only the uniqueness indexes
+//    de-duplication needs (raw sha256, event id). Nothing else: no splitting, no byte-exact raw, no normalization
+//    beyond picking the columns, no custody, no entity index, no query indexes.
+// 4. Prints events/s of both, the ratio, and each child's peak RSS (/usr/bin/time -v "Maximum resident set size").
+//
+// Options: --records N (default 200000), --per-file N (default 1000), --runs N (default 1: best of N),
+//          --out DIR (default bench-out/import), --keep (keep the cases), --json (one JSON line of results).
+// Never part of `npm test`.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Floor child: `node scripts/bench-import.mjs --floor-child DIR DB`
+// ---------------------------------------------------------------------------------------------------------------
+if (process.argv[2] === '--floor-child') {
+  const [dir, dbPath] = process.argv.slice(3);
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(dbPath);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE raw_records (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, event_id TEXT NOT NULL, raw TEXT NOT NULL);
+    CREATE TABLE events (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, raw_id INTEGER NOT NULL, time TEXT NOT NULL, time_ms INTEGER NOT NULL,
+      provider TEXT NOT NULL, layer TEXT NOT NULL, account TEXT, region TEXT, service TEXT, action TEXT NOT NULL, actor TEXT,
+      access_key TEXT, src_ip TEXT, user_agent TEXT, outcome TEXT NOT NULL, error_code TEXT);`);
+  const insRaw = db.prepare('INSERT INTO raw_records(sha256, event_id, raw) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING');
+  const insEvent = db.prepare(`INSERT INTO events(id, raw_id, time, time_ms, provider, layer, account, region, service, action, actor, access_key,
+    src_ip, user_agent, outcome, error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`);
+  const files = listFiles(dir);
+  let events = 0;
+  const t0 = performance.now();
+  for (const f of files) {
+    const records = JSON.parse(gunzipSync(readFileSync(f)).toString('utf8')).Records;
+    db.transaction(() => {
+      for (const r of records) {
+        const raw = JSON.stringify(r);
+        const sha = createHash('sha256').update(raw).digest('hex');
+        const res = insRaw.run(sha, r.eventID, raw);
+        if (res.changes === 0) continue;
+        const ui = r.userIdentity ?? {};
+        const t = Date.parse(r.eventTime);
+        events += insEvent.run(r.eventID, res.lastInsertRowid, new Date(t).toISOString(), t, 'aws', 'control_plane', r.recipientAccountId ?? null,
+          r.awsRegion ?? null, r.eventSource, r.eventName, ui.arn ?? null, ui.accessKeyId ?? null, r.sourceIPAddress ?? null, r.userAgent ?? null,
+          r.errorCode ? 'failure' : 'success', r.errorCode ?? null).changes;
+      }
+    })();
+  }
+  db.close();
+  process.stdout.write(`${JSON.stringify({ events, seconds: (performance.now() - t0) / 1000 })}\n`);
+  process.exit(0);
+}
+
+function listFiles(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.json.gz')) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const RECORDS = Number(opt('records', '200000'));
+const PER_FILE = Number(opt('per-file', '1000'));
+const RUNS = Number(opt('runs', '1'));
+const OUT = resolve(ROOT, opt('out', 'bench-out/import'));
+const KEEP = argv.includes('--keep');
+const JSON_OUT = argv.includes('--json');
+if (!Number.isInteger(RECORDS) || RECORDS <= 0 || !Number.isInteger(PER_FILE) || PER_FILE <= 0) {
+  process.stderr.write('usage: npm run bench:import -- [--records N] [--per-file N] [--runs N] [--out DIR] [--keep] [--json]\n');
+  process.exit(2);
+}
+const BIN = join(ROOT, 'bin', 'irctl');
+if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+  process.stderr.write('dist/ is missing: run `npm run build` first\n');
+  process.exit(2);
+}
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deterministic synthetic CloudTrail
+// ---------------------------------------------------------------------------------------------------------------
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const ACCOUNT = '111122223333';
+const REGIONS = ['us-east-1', 'eu-west-1'];
+const ACTIONS = [
+  ['s3.amazonaws.com', 'GetObject', true], ['s3.amazonaws.com', 'PutObject', false], ['s3.amazonaws.com', 'ListBuckets', true],
+  ['ec2.amazonaws.com', 'DescribeInstances', true], ['ec2.amazonaws.com', 'RunInstances', false], ['ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', false],
+  ['iam.amazonaws.com', 'ListUsers', true], ['iam.amazonaws.com', 'CreateAccessKey', false], ['iam.amazonaws.com', 'AttachUserPolicy', false],
+  ['sts.amazonaws.com', 'AssumeRole', false], ['sts.amazonaws.com', 'GetCallerIdentity', true], ['kms.amazonaws.com', 'Decrypt', true],
+  ['lambda.amazonaws.com', 'Invoke', false], ['secretsmanager.amazonaws.com', 'GetSecretValue', true], ['cloudtrail.amazonaws.com', 'LookupEvents', true],
+  ['bedrock.amazonaws.com', 'InvokeModel', false], ['signin.amazonaws.com', 'ConsoleLogin', false], ['logs.amazonaws.com', 'PutLogEvents', false],
+];
+const UAS = ['aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0 exe/x86_64.debian.12 prompt/off command/s3.cp', 'Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#6.1.0 lang/python#3.11.8', 'aws-sdk-go-v2/1.25.3 os/linux lang/go#1.22.1 md/GOOS#linux md/GOARCH#amd64', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36'];
+
+function principal(rnd) {
+  const n = Math.floor(rnd() * 60);
+  if (n < 30) {
+    const user = `user${n}`;
+    return { type: 'IAMUser', principalId: `AIDA${String(n).padStart(17, '0')}`, arn: `arn:aws:iam::${ACCOUNT}:user/${user}`, accountId: ACCOUNT, accessKeyId: `AKIA${String(n).padStart(16, '0')}`, userName: user };
+  }
+  const role = `role${n % 10}`;
+  const sess = `session-${n}`;
+  return {
+    type: 'AssumedRole',
+    principalId: `AROA${String(n % 10).padStart(17, '0')}:${sess}`,
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${sess}`,
+    accountId: ACCOUNT,
+    accessKeyId: `ASIA${String(n).padStart(16, '0')}`,
+    sessionContext: {
+      sessionIssuer: { type: 'Role', principalId: `AROA${String(n % 10).padStart(17, '0')}`, arn: `arn:aws:iam::${ACCOUNT}:role/${role}`, accountId: ACCOUNT, userName: role },
+      webIdFederationData: {},
+      attributes: { creationDate: '2024-03-01T00:00:00Z', mfaAuthenticated: 'false' },
+    },
+  };
+}
+
+function makeRecord(i, rnd, region, t) {
+  const [src, name, ro] = ACTIONS[Math.floor(rnd() * ACTIONS.length)];
+  const failed = rnd() < 0.05;
+  const rec = {
+    eventVersion: '1.09',
+    userIdentity: principal(rnd),
+    eventTime: new Date(t).toISOString().replace('.000Z', 'Z'),
+    eventSource: src,
+    eventName: name,
+    awsRegion: region,
+    sourceIPAddress: `198.51.100.${Math.floor(rnd() * 200)}`,
+    userAgent: UAS[Math.floor(rnd() * UAS.length)],
+    requestParameters: {
+      bucketName: `bucket-${Math.floor(rnd() * 20)}`,
+      key: `data/${i.toString(36)}/${Math.floor(rnd() * 1e9).toString(36)}.parquet`,
+      'x-amz-server-side-encryption': 'aws:kms',
+      Host: `bucket-${Math.floor(rnd() * 20)}.s3.${region}.amazonaws.com`,
+    },
+    responseElements: failed ? null : { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-version-id': Math.floor(rnd() * 1e15).toString(36) },
+    additionalEventData: { SignatureVersion: 'SigV4', CipherSuite: 'TLS_AES_128_GCM_SHA256', bytesTransferredIn: Math.floor(rnd() * 1e4), AuthenticationMethod: 'AuthHeader', 'x-amz-id-2': Math.floor(rnd() * 1e15).toString(36) },
+    requestID: Math.floor(rnd() * 1e15).toString(16).toUpperCase().padStart(16, '0'),
+    eventID: `${Math.floor(rnd() * 0xffffffff).toString(16).padStart(8, '0')}-${(i >>> 16).toString(16).padStart(4, '0')}-4${(i & 0xfff).toString(16).padStart(3, '0')}-8000-${i.toString(16).padStart(12, '0')}`,
+    readOnly: ro,
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::bucket-${Math.floor(rnd() * 20)}/data/${i.toString(36)}` }],
+    eventType: 'AwsApiCall',
+    managementEvent: false,
+    recipientAccountId: ACCOUNT,
+    eventCategory: 'Data',
+    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `s3.${region}.amazonaws.com` },
+  };
+  if (failed) {
+    rec.errorCode = 'AccessDenied';
+    rec.errorMessage = 'User is not authorized to perform this action';
+  }
+  return rec;
+}
+
+function generate(dir, records, perFile) {
+  const marker = join(dir, '.complete');
+  const spec = JSON.stringify({ records, perFile, v: 1 });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === spec) return listFiles(dir);
+  rmSync(dir, { recursive: true, force: true });
+  const files = Math.ceil(records / perFile);
+  log(`generating ${records} records in ${files} .json.gz files under ${dir} ...`);
+  const t0 = performance.now();
+  const base = Date.UTC(2024, 2, 1);
+  let bytes = 0;
+  for (let f = 0; f < files; f++) {
+    const rnd = mulberry32(0x1e57 + f);
+    const region = REGIONS[f % REGIONS.length];
+    const start = base + f * 60_000;
+    const day = new Date(start);
+    const n = Math.min(perFile, records - f * perFile);
+    const parts = [];
+    for (let k = 0; k < n; k++) parts.push(JSON.stringify(makeRecord(f * perFile + k, rnd, region, start + k * 50)));
+    const text = `{"Records":[${parts.join(',')}]}`;
+    bytes += text.length;
+    const stamp = day.toISOString().replace(/[-:]/g, '').slice(0, 13);
+    const p = join(dir, 'AWSLogs', ACCOUNT, 'CloudTrail', region, String(day.getUTCFullYear()), String(day.getUTCMonth() + 1).padStart(2, '0'),
+      String(day.getUTCDate()).padStart(2, '0'), `${ACCOUNT}_CloudTrail_${region}_${stamp}Z_${String(f).padStart(6, '0')}.json.gz`);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, gzipSync(text, { level: 6 }));
+  }
+  writeFileSync(marker, spec);
+  log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(bytes / records).toFixed(0)} bytes/record uncompressed)`);
+  return listFiles(dir);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running a child under /usr/bin/time -v (peak RSS)
+// ---------------------------------------------------------------------------------------------------------------
+function timed(args) {
+  const useTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const res = useTime
+    ? spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } })
+    : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  const wall = (performance.now() - t0) / 1000;
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(res.stderr ?? '');
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr, wall, rssMb: m ? Number(m[1]) / 1024 : null };
+}
+
+const dataDir = join(OUT, `data-${RECORDS}`);
+const files = generate(dataDir, RECORDS, PER_FILE);
+const inputBytes = files.reduce((s, f) => s + statSync(f).size, 0);
+
+const results = { irctl: [], floor: [] };
+for (let run = 0; run < RUNS; run++) {
+  const caseDir = join(OUT, `case-${RECORDS}`);
+  rmSync(caseDir, { recursive: true, force: true });
+  log(`run ${run + 1}/${RUNS}: irctl import ...`);
+  const imp = timed([BIN, '--case', caseDir, 'import', join(dataDir, 'AWSLogs'), '--json']);
+  if (imp.status !== 0) {
+    log(`irctl import failed (exit ${imp.status}):\n${imp.stderr}`);
+    process.exit(1);
+  }
+  const summary = JSON.parse(imp.stdout.trim().split('\n').pop());
+  if (summary.events !== RECORDS) {
+    log(`irctl import stored ${summary.events} events, expected ${RECORDS}`);
+    process.exit(1);
+  }
+  results.irctl.push({ events: summary.events, seconds: imp.wall, rssMb: imp.rssMb });
+  if (!KEEP) rmSync(caseDir, { recursive: true, force: true });
+
+  const floorDb = join(OUT, `floor-${RECORDS}.sqlite`);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(floorDb + suffix, { force: true });
+  log(`run ${run + 1}/${RUNS}: floor ...`);
+  const fl = timed([fileURLToPath(import.meta.url), '--floor-child', dataDir, floorDb]);
+  if (fl.status !== 0) {
+    log(`floor failed (exit ${fl.status}):\n${fl.stderr}`);
+    process.exit(1);
+  }
+  const fr = JSON.parse(fl.stdout.trim());
+  results.floor.push({ events: fr.events, seconds: fl.wall, rssMb: fl.rssMb });
+  if (!KEEP) for (const suffix of ['', '-wal', '-shm']) rmSync(floorDb + suffix, { force: true });
+}
+
+// Best of N (least disturbed by other load on a shared machine), each measured as the child's whole wall time.
+const best = (list) => list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const bi = best(results.irctl);
+const bf = best(results.floor);
+const rate = (r) => r.events / r.seconds;
+const out = {
+  date: new Date().toISOString(),
+  host: hostname(),
+  cpus: cpus().length,
+  cpu_model: cpus()[0]?.model ?? 'unknown',
+  mem_gb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  load_avg_1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+  records: RECORDS,
+  files: files.length,
+  input_mb: Math.round(inputBytes / 2 ** 20),
+  irctl: { events_per_s: Math.round(rate(bi)), seconds: Number(bi.seconds.toFixed(2)), peak_rss_mb: bi.rssMb && Math.round(bi.rssMb) },
+  floor: { events_per_s: Math.round(rate(bf)), seconds: Number(bf.seconds.toFixed(2)), peak_rss_mb: bf.rssMb && Math.round(bf.rssMb) },
+  ratio: Number((rate(bi) / rate(bf)).toFixed(2)),
+};
+if (JSON_OUT) {
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+} else {
+  const pad = (s, n) => String(s).padStart(n);
+  process.stdout.write(
+    [
+      `irctl import benchmark: ${RECORDS.toLocaleString('en')} records in ${files.length} .json.gz files (${out.input_mb} MB compressed)`,
+      `machine: ${out.cpus} x ${out.cpu_model}, ${out.mem_gb} GB, Node ${out.node}, load ${out.load_avg_1m}`,
+      '',
+      `                 events/s   seconds   peak RSS`,
+      `irctl import   ${pad(out.irctl.events_per_s.toLocaleString('en'), 10)}  ${pad(out.irctl.seconds.toFixed(1), 8)}  ${pad(out.irctl.peak_rss_mb ?? '?', 6)} MB`,
+      `floor          ${pad(out.floor.events_per_s.toLocaleString('en'), 10)}  ${pad(out.floor.seconds.toFixed(1), 8)}  ${pad(out.floor.peak_rss_mb ?? '?', 6)} MB`,
+      '',
+      `ratio irctl/floor: ${out.ratio.toFixed(2)}x (target >= 0.80x; peak RSS target <= 200 MB at 1,000,000 records)`,
+      '',
+    ].join('\n'),
+  );
+}
