@@ -146,7 +146,10 @@ function timed(cliArgs) {
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(ROOT, 'bin', 'irctl'), ...cliArgs], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = performance.now() - t0;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
-  return { ms, code: r.status, rssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, stdout: r.stdout, stderr: r.stderr };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
+  const cpuS = user && sys ? Number(user[1]) + Number(sys[1]) : null;
+  return { ms, code: r.status, rssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, cpuS, stdout: r.stdout, stderr: r.stderr };
 }
 
 const bundle = join(OUT, `bench-${EVENTS}.bundle.tar.gz`);
@@ -165,9 +168,12 @@ const res = {
   export_s: +(exp.ms / 1000).toFixed(1),
   export_events_per_s: Math.round(EVENTS / (exp.ms / 1000)),
   export_peak_rss_mb: exp.rssMb,
+  export_cpu_s: exp.cpuS === null ? null : +exp.cpuS.toFixed(1),
   verify_s: +(ver.ms / 1000).toFixed(1),
   verify_ok: verJson.ok === true && ver.code === 0,
   verify_peak_rss_mb: ver.rssMb,
+  verify_cpu_s: ver.cpuS === null ? null : +ver.cpuS.toFixed(1),
+  load_average_1m: +(await import('node:os')).loadavg()[0].toFixed(1),
   total_s: +(total / 1000).toFixed(1),
   budget_s: BUDGET_MS / 1000,
   within_budget: total <= BUDGET_MS,
@@ -177,8 +183,9 @@ const res = {
 if (JSON_OUT) process.stdout.write(`${JSON.stringify(res)}\n`);
 else {
   process.stdout.write(`events            ${EVENTS.toLocaleString('en-US')}\n`);
-  process.stdout.write(`export --all      ${res.export_s} s (${res.export_events_per_s.toLocaleString('en-US')} events/s), peak RSS ${res.export_peak_rss_mb} MB\n`);
-  process.stdout.write(`verify            ${res.verify_s} s (${res.verify_ok ? 'OK' : 'FAILED'}), peak RSS ${res.verify_peak_rss_mb} MB\n`);
+  process.stdout.write(`export --all      ${res.export_s} s wall, ${res.export_cpu_s} s CPU (${res.export_events_per_s.toLocaleString('en-US')} events/s), peak RSS ${res.export_peak_rss_mb} MB\n`);
+  process.stdout.write(`verify            ${res.verify_s} s wall, ${res.verify_cpu_s} s CPU (${res.verify_ok ? 'OK' : 'FAILED'}), peak RSS ${res.verify_peak_rss_mb} MB\n`);
+  process.stdout.write(`machine           ${res.cores} cores, load average ${res.load_average_1m} (wall time stretches when other work shares the cores)\n`);
   process.stdout.write(`total             ${res.total_s} s of a ${res.budget_s} s budget (${(total / BUDGET_MS * 100).toFixed(0)}%)\n`);
   process.stdout.write(`bundle            ${res.bundle_mb} MB (${bundle})\n`);
 }
