@@ -178,7 +178,7 @@ export function compileCondition<C>(
 
 /**
  * The set of (lower-cased) action names an event must have for the condition to possibly hold, or `null` when the
- * condition can hold for any action. Used to index rules by CloudTrail eventName.
+ * condition can hold for any action; an entry ending in `*` is a prefix. Used to index rules by CloudTrail eventName.
  */
 export function requiredActions(node: CondNode, selectionActions: ReadonlyMap<string, Set<string> | null>): Set<string> | null {
   const names = [...selectionActions.keys()];
@@ -188,12 +188,11 @@ export function requiredActions(node: CondNode, selectionActions: ReadonlyMap<st
     for (const s of sets) for (const x of s ?? []) out.add(x);
     return out;
   };
+  // For AND any one operand's set is a valid necessary filter: take the smallest (entries may be `prefix*`).
   const inter = (sets: Array<Set<string> | null>): Set<string> | null => {
     const known = sets.filter((s): s is Set<string> => s !== null);
     if (known.length === 0) return null;
-    let acc = known[0] as Set<string>;
-    for (const s of known.slice(1)) acc = new Set([...acc].filter((x) => s.has(x)));
-    return acc;
+    return known.reduce((a, b) => (b.size < a.size ? b : a));
   };
   switch (node.k) {
     case 'id':

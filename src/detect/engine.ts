@@ -13,6 +13,7 @@ import { InternalError } from '../errors.js';
 import type { CompiledRule } from './compiled.js';
 import { renderSummary, HitBuilder } from './hits.js';
 import { compileRuleText } from './sigma.js';
+import { lower } from './values.js';
 import { createEvaluator, type StatefulEvaluator } from './stateful.js';
 import type { DetectInput, DetectionHit, RuleError, RuleMeta } from './types.js';
 
@@ -116,7 +117,13 @@ export function loadRulePack(opts: LoadOptions = {}): RulePack {
 
 interface TypeIndex {
   byAction: Map<string, Array<{ rule: CompiledRule; slot: number }>>;
+  /** Rules indexed by an action prefix (`startswith`), checked by prefix per event. */
+  byPrefix: Array<{ prefix: string; entries: Array<{ rule: CompiledRule; slot: number }> }>;
   any: Array<{ rule: CompiledRule; slot: number }>;
+}
+
+function firstPrefix(ti: TypeIndex, action: string, e: { rule: CompiledRule; slot: number }): TypeIndex['byPrefix'][number] | undefined {
+  return ti.byPrefix.find((p) => action.startsWith(p.prefix) && p.entries.includes(e));
 }
 
 /** Run every rule of the pack over events given in time order (ties by event id). */
@@ -127,13 +134,23 @@ export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): Detecti
     evaluators[slot] = rule.stateful ? createEvaluator(rule, rule.stateful) : undefined;
     let ti = index.get(rule.dataType);
     if (!ti) {
-      ti = { byAction: new Map(), any: [] };
+      ti = { byAction: new Map(), byPrefix: [], any: [] };
       index.set(rule.dataType, ti);
     }
     const entry = { rule, slot };
     if (rule.actions === null) ti.any.push(entry);
     else
       for (const a of rule.actions) {
+        if (a.endsWith('*')) {
+          const prefix = a.slice(0, -1);
+          let p = ti.byPrefix.find((x) => x.prefix === prefix);
+          if (!p) {
+            p = { prefix, entries: [] };
+            ti.byPrefix.push(p);
+          }
+          p.entries.push(entry);
+          continue;
+        }
         const arr = ti.byAction.get(a) ?? [];
         arr.push(entry);
         ti.byAction.set(a, arr);
@@ -167,8 +184,14 @@ export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): Detecti
       lastType = dt;
     }
     if (!ti) continue;
-    const byAction = ti.byAction.get(input.event.action.toLowerCase());
+    const action = lower(input.event.action);
+    const byAction = ti.byAction.get(action);
     if (byAction) for (const e of byAction) evalOne(e, input);
+    for (const p of ti.byPrefix) {
+      if (!action.startsWith(p.prefix)) continue;
+      // A rule listed under several prefixes of the same action is evaluated once.
+      for (const e of p.entries) if (!byAction?.includes(e) && firstPrefix(ti, action, e) === p) evalOne(e, input);
+    }
     for (const e of ti.any) evalOne(e, input);
   }
   for (const ev of evaluators) if (ev) hits.push(...ev.hits());
@@ -189,7 +212,7 @@ export function conditionMatches(input: DetectInput, pack: RulePack): RuleMeta[]
   const action = input.event.action.toLowerCase();
   for (const rule of pack.compiled) {
     if (rule.dataType !== input.event.data_type) continue;
-    if (rule.actions !== null && !rule.actions.has(action)) continue;
+    if (rule.actions !== null && !rule.actions.has(action) && ![...rule.actions].some((a) => a.endsWith('*') && action.startsWith(a.slice(0, -1)))) continue;
     if (rule.match(input)) out.push(rule.meta);
   }
   return out;

@@ -153,6 +153,7 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
     const derived = DERIVED_FIELDS[name];
     if (derived) {
       // Several rules read the same derived value of the event being evaluated: compute it once per event.
+      const one: unknown[] = [undefined];
       return (input) => {
         if (input.event !== memoRow) {
           memoRow = input.event;
@@ -163,7 +164,9 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
           v = derived.get(input.event) ?? null;
           memo.set(name, v);
         }
-        return v === null ? EMPTY : [v];
+        if (v === null) return EMPTY;
+        one[0] = v;
+        return one;
       };
     }
     if (name === 'resources') {
@@ -178,13 +181,23 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
     }
     if (COLUMN_SET.has(name)) {
       const col = name as keyof EventRow;
+      // One reused array per getter: values are consumed synchronously by the matcher that asked for them.
+      const one: unknown[] = [undefined];
       return (input) => {
         const v = input.event[col];
-        return v === null || v === undefined ? EMPTY : [v];
+        if (v === null || v === undefined) return EMPTY;
+        one[0] = v;
+        return one;
       };
     }
   }
-  if (dataType === 'aws:cloudtrail:entry' && path === 'eventName') return (input) => [input.event.action];
+  if (dataType === 'aws:cloudtrail:entry' && path === 'eventName') {
+    const one: unknown[] = [undefined];
+    return (input) => {
+      one[0] = input.event.action;
+      return one;
+    };
+  }
   if (dataType === 'aws:cloudtrail:entry' && path === 'eventSource') {
     // The normalizer stores eventSource without its `.amazonaws.com` suffix as `service`; every CloudTrail event source
     // carries that suffix, so it is put back. A service with a dot was stored as is.

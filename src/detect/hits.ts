@@ -52,6 +52,8 @@ export function clean(v: string, max = 160): string {
 export class HitBuilder {
   readonly hit: DetectionHit & { eventCount: number };
   private readonly ents = new Set<string>();
+  /** Entity sources already added (a long burst repeats the same actor, address and resources). */
+  private readonly seenSources = new Set<string>();
 
   constructor(rule: CompiledRule) {
     this.hit = { rule: rule.meta, eventIds: [], firstMs: Number.POSITIVE_INFINITY, lastMs: Number.NEGATIVE_INFINITY, summary: '', entities: [], eventCount: 0 };
@@ -65,6 +67,9 @@ export class HitBuilder {
     if (e.time_ms < h.firstMs) h.firstMs = e.time_ms;
     if (e.time_ms > h.lastMs) h.lastMs = e.time_ms;
     if (h.entities.length >= MAX_ENTITIES) return;
+    const src = `${e.actor ?? ''}\u0000${e.access_key ?? ''}\u0000${e.session ?? ''}\u0000${e.src_ip ?? ''}\u0000${e.account ?? ''}\u0000${e.resources}`;
+    if (this.seenSources.has(src)) return;
+    if (this.seenSources.size < 10_000) this.seenSources.add(src);
     for (const ent of entitiesOf(e)) {
       const k = `${ent.kind}\u0000${ent.value}`;
       if (this.ents.has(k) || h.entities.length >= MAX_ENTITIES) continue;

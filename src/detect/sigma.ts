@@ -404,10 +404,20 @@ function compileMapSelection(
     tests.push({ cheap, pred });
     // Index: exact eventName / event.action values (no modifiers, no wildcards).
     const actionField = field === 'event.action' || (dataType === 'aws:cloudtrail:entry' && field === 'eventName');
-    if (actionField && mods.length === 0 && values.every((x) => typeof x === 'string' && parseWildcards(x).every((t) => 'lit' in t))) {
-      const set = new Set(values.map((x) => (x as string).toLowerCase()));
-      const prev = actions;
-      actions = prev ? new Set([...prev].filter((a) => set.has(a))) : set;
+    if (actionField && !mods.includes('all') && !mods.includes('cased')) {
+      // Exact names, or `prefix*` entries for startswith / a trailing wildcard; anything else is not indexed.
+      const keys: string[] = [];
+      for (const x of values) {
+        if (typeof x !== 'string') break;
+        const toks = parseWildcards(x);
+        const lits = toks.filter((t): t is { lit: string } => 'lit' in t);
+        const litText = lits.map((t) => t.lit).join('').toLowerCase();
+        if (mods.length === 0 && toks.every((t) => 'lit' in t)) keys.push(litText);
+        else if (mods.length === 0 && toks.length === 2 && 'lit' in (toks[0] as object) && 'wild' in (toks[1] as object) && (toks[1] as { wild: string }).wild === '*') keys.push(`${litText}*`);
+        else if (mods.length === 1 && mods[0] === 'startswith' && toks.every((t) => 'lit' in t)) keys.push(`${litText}*`);
+        else break;
+      }
+      if (keys.length === values.length && (actions === null || keys.length < actions.size)) actions = new Set(keys);
     }
   }
   if (!ok) return undefined;

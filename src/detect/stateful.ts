@@ -30,6 +30,7 @@ function str(get: FieldGetter, input: DetectInput): string | undefined {
 /** Group key of an event, or undefined when a group-by field is missing (the event is then ignored). */
 function groupKey(groupBy: readonly FieldGetter[], input: DetectInput): string | undefined {
   if (groupBy.length === 0) return '';
+  if (groupBy.length === 1) return str(groupBy[0] as FieldGetter, input);
   const parts: string[] = [];
   for (const g of groupBy) {
     const v = str(g, input);

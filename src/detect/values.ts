@@ -86,7 +86,7 @@ const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'
 
 /** Compile wildcard tokens to a string test; `cased` false lower-cases both sides. */
 function tokensTest(tokens: Token[], cased: boolean): StrTest {
-  const norm = (s: string): string => (cased ? s : s.toLowerCase());
+  const norm = (s: string): string => (cased ? s : lower(s));
   const wilds = tokens.filter((t) => 'wild' in t);
   const lits = tokens.filter((t): t is { lit: string } => 'lit' in t).map((t) => norm(t.lit));
   const first = tokens[0];
@@ -113,6 +113,20 @@ function tokensTest(tokens: Token[], cased: boolean): StrTest {
   const src = tokens.map((t) => ('wild' in t ? (t.wild === '*' ? '.*' : '.') : reEscape(norm(t.lit)))).join('');
   const re = new RegExp(`^${src}$`, 's');
   return (s) => re.test(norm(s));
+}
+
+const lowerMemo = new Map<string, string>();
+
+/** Lower-case with a bounded memo: the same short values (actions, actor types, user agents) repeat on every event. */
+export function lower(s: string): string {
+  if (s.length > 80) return s.toLowerCase();
+  let l = lowerMemo.get(s);
+  if (l === undefined) {
+    l = s.toLowerCase();
+    if (lowerMemo.size >= 100_000) lowerMemo.clear();
+    lowerMemo.set(s, l);
+  }
+  return l;
 }
 
 /** String form of a field value for string matching (undefined for null: only `null` patterns match it). */
@@ -398,10 +412,14 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
     );
   }
   if (exact.size > 0) {
+    // Lower-casing keeps the length of these values, so a length check rejects most non-matches cheaply.
+    const lengths = new Set([...exact].map((e) => e.length));
+    const safe = [...exact].every((e) => /^[\x20-\x7e]*$/.test(e));
     tests.unshift((vals) =>
       vals.some((x) => {
         const t = asText(x);
-        return t !== undefined && exact.has(cased ? t : t.toLowerCase());
+        if (t === undefined || (safe && !lengths.has(t.length))) return false;
+        return exact.has(cased ? t : lower(t));
       }),
     );
   }
