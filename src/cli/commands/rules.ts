@@ -31,7 +31,7 @@ const list = defineCommand({
   description: 'list the detection rules: the built-in pack plus any --rules folders',
   configure: (cmd) =>
     void cmd
-      .option('--rules <path...>', 'also load Sigma / irctl rules from these folders or files')
+      .option('--rules <path>', 'also load the Sigma / irctl rules in this folder or file (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--no-builtin', 'leave out the built-in pack'),
   examples: ['irctl rules list', 'irctl rules list --rules ./sigma/rules/cloud/aws --json'],
   handler: async (_args, opts, ctx: CommandContext) => {
