@@ -105,9 +105,14 @@ export const investigateCommand = defineCommand({
         } else {
           // The design card: an investigation ends by writing the threat's signed evidence bundle into the case.
           const { writeThreatBundle } = await import('../../export/index.js');
-          const bundleOut = str('bundleOut');
+          const path = await import('node:path');
+          // One bundle per investigation run: the run id keeps names unique when runs share a second.
+          const stamp = ctx.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+          const bundleOut =
+            str('bundleOut') ??
+            path.join(kase.exportsDir, `${outcome.result.threat_id}-${stamp}-${outcome.result.investigation_id.slice(0, 8)}.bundle.tar.gz`);
           const b = await writeThreatBundle(kase, outcome.result.threat_id, {
-            ...(bundleOut !== undefined ? { out: bundleOut } : {}),
+            out: bundleOut,
             now: ctx.now,
             io: ctx.io,
             signal: ctx.signal,
