@@ -7,13 +7,13 @@
  * record index; the valid records around it are kept.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CaseHandle } from '../case/case.js';
 import { UsageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
 import { appendCustody, type ChainHead } from '../store/custody.js';
-import { IngestWriter, indexEntities, type IngestRow, type InputRow } from '../store/ingest-repo.js';
+import { deferIndexes, IngestWriter, indexEntities, lastEventRowid, restoreDeferredIndexes, type IngestRow, type InputRow } from '../store/ingest-repo.js';
 import { BATCH_ROWS, fileLevelReject, type FileEnd, type RowBatch } from './file-rows.js';
 import { parsedStream } from './parsed-stream.js';
 import type { InputFormat } from './formats.js';
@@ -127,6 +127,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
   }
 
   let interrupted = false;
+  // A bulk load into a case much smaller than the input: drop the lookup indexes and build them once at the end.
+  const deferred = shouldDefer(db, files) ? deferIndexes(db) : [];
   const progress = io.progress(`importing ${files.length} file(s)`);
 
   /** State of the file being written. */
@@ -228,6 +230,10 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     }
   } finally {
     progress.stop();
+    if (deferred.length > 0) {
+      io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1009', message: `building indexes (${deferred.join(', ')})` });
+      restoreDeferredIndexes(db);
+    }
   }
 
   indexEntities(db);
@@ -256,6 +262,28 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     custody_head: head,
     file_outcomes: outcomes,
   };
+}
+
+/** Input bytes above which a bulk load may defer index building. */
+const DEFER_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Defer index building when the input is big and the case holds fewer events than the input probably brings
+ * (gzip files count ten times their size; ~1.5 KB per CloudTrail record). Rebuilding the indexes of a large case
+ * for a small import would cost more than it saves.
+ */
+function shouldDefer(db: CaseHandle['db'], files: readonly string[]): boolean {
+  let bytes = 0;
+  for (const f of files) {
+    try {
+      const size = statSync(f).size;
+      bytes += f.endsWith('.gz') ? size * 10 : size;
+    } catch {
+      // unreadable files are reported when read
+    }
+  }
+  if (bytes < DEFER_MIN_BYTES) return false;
+  return lastEventRowid(db) < bytes / 1500;
 }
 
 function isLink(p: string): boolean {

@@ -1,5 +1,6 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
+import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
 
 const info = defineCommand({
@@ -15,7 +16,7 @@ const info = defineCommand({
         return;
       }
       const s = info.stats;
-      ctx.io.out(`case            ${kase.dir}`);
+      ctx.io.out(`case            ${sanitize(kase.dir)}`);
       ctx.io.out(`events          ${s.events} (${s.raw_records} raw records, ${s.inputs} inputs, ${s.quarantined} quarantined)`);
       ctx.io.out(`time span       ${s.first_event ?? '-'} .. ${s.last_event ?? '-'}`);
       ctx.io.out(`custody         ${s.custody_entries} entries, head ${info.custody_head.hash}`);
@@ -29,8 +30,8 @@ const info = defineCommand({
         ctx.io.out('');
         ctx.io.out('RUNS');
         for (const r of info.runs) {
-          ctx.io.out(`${r.started} ${r.kind.padEnd(8)} by ${r.os_user}@${r.host} (irctl ${r.tool_version}) ${r.status}`);
-          ctx.io.out(`    source: ${r.source}`);
+          ctx.io.out(sanitize(`${r.started} ${r.kind.padEnd(8)} by ${r.os_user}@${r.host} (irctl ${r.tool_version}) ${r.status}`));
+          ctx.io.out(`    source: ${sanitize(r.source)}`);
           ctx.io.out(`    counts: ${Object.entries(r.counts).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
         }
       }
@@ -53,12 +54,12 @@ const verify = defineCommand({
         ctx.io.out(`quarantine      ${r.quarantine_entries} re-hashed`);
         ctx.io.out(`custody chain   ${r.custody_entries} entries walked`);
         ctx.io.out(`custody head    ${r.custody_head.hash} (entry ${r.custody_head.seq})`);
-        for (const w of r.warnings) ctx.io.out(`warning: ${w}`);
-        for (const c of r.conflicts) ctx.io.out(`conflict: ${c}`);
+        for (const w of r.warnings) ctx.io.out(`warning: ${sanitize(w)}`);
+        for (const c of r.conflicts) ctx.io.out(`conflict: ${sanitize(c)}`);
         if (r.ok) ctx.io.out('result          OK: evidence intact');
         else {
           ctx.io.out(`result          FAILED: ${r.problems.length} problem(s)`);
-          for (const p of r.problems) ctx.io.out(`  - ${p}`);
+          for (const p of r.problems) ctx.io.out(`  - ${sanitize(p)}`);
         }
       }
       return r.ok ? ExitCode.Ok : ExitCode.Integrity;
@@ -86,7 +87,7 @@ const quarantine = defineCommand({
       else {
         if (rows.length === 0) ctx.io.out('quarantine is empty');
         for (const r of rows)
-          ctx.io.out(`#${r.id}  ${r.locator}${r.record_index === null ? '' : ` [record ${r.record_index}]`}  ${r.size} bytes  ${r.reason}`);
+          ctx.io.out(sanitize(`#${r.id}  ${r.locator}${r.record_index === null ? '' : ` [record ${r.record_index}]`}  ${r.size} bytes  ${r.reason}`));
       }
     });
   },
