@@ -7,6 +7,7 @@
  */
 import { appendCustody, type ChainHead, type Provenance } from './custody.js';
 import type { Db } from './db.js';
+import type { EventRow } from './query-repo.js';
 
 /** A threat row (003 contract), JSON columns parsed. */
 export interface ThreatRecord {
@@ -46,31 +47,7 @@ export interface DetectionRecord {
 }
 
 /** An event with the attacker-controlled raw fields tools show (request parameters, error message). */
-export interface EventDetail {
-  rowid: number;
-  id: string;
-  time: string;
-  time_ms: number;
-  provider: string;
-  layer: string;
-  class: string;
-  data_type: string;
-  account: string | null;
-  region: string | null;
-  service: string | null;
-  action: string;
-  actor: string | null;
-  actor_type: string | null;
-  actor_name: string | null;
-  access_key: string | null;
-  session: string | null;
-  assumed_from: string | null;
-  src_ip: string | null;
-  src_host: string | null;
-  user_agent: string | null;
-  outcome: string;
-  error_code: string | null;
-  resources: string;
+export interface EventDetail extends Omit<EventRow, 'raw_sha256' | 'read_only'> {
   /** JSON text of requestParameters (CloudTrail; EventBridge detail too), capped at 2,000 characters by SQL. */
   request_parameters: string | null;
   /** errorMessage text, capped. */
