@@ -4,6 +4,7 @@
  * Tables of later stages (detect, investigate) may be empty or absent: callers get empty results, never an error.
  */
 import type { Db } from './db.js';
+import type { DetectionRow } from './detect-repo.js';
 
 /** True when a table exists in the main schema. */
 export function hasTable(db: Db, name: string): boolean {
@@ -237,25 +238,8 @@ export function countScopeEvents(db: Db, scoped: Scoped): number {
   return db.prepare(`SELECT COUNT(*) FROM events e ${scopeJoin(scoped)}`).pluck().get() as number;
 }
 
-/** A detection row (migration 003). */
-export interface DetectionRow {
-  id: number;
-  fingerprint: string;
-  rule_id: string;
-  rule_title: string;
-  rule_author: string | null;
-  rule_source: string;
-  severity: string;
-  techniques: string;
-  tactics: string;
-  first_ms: number;
-  last_ms: number;
-  first_seen: string;
-  last_seen: string;
-  summary: string;
-  entities: string;
-  event_ids: string;
-}
+/** A detection row (migration 003): the same shape the detect stage stores. */
+export type { DetectionRow };
 
 /** Detections of a threat (or all), in time order, ties by fingerprint (stable across `detect` re-runs). */
 export function listDetections(db: Db, threatId: string | undefined): DetectionRow[] {
