@@ -280,14 +280,17 @@ if (args.includes('--stage-only')) {
     ruleCount: 4,
     errors: [],
     hash: '0'.repeat(64),
-    run: (inputs) => {
+    prefetch: [],
+    start: () => {
       const hits = [];
-      for (const i of inputs) {
-        const body = i.raw();
-        const rule = fire[i.event.action];
-        if (rule && body) hits.push({ rule, eventIds: [i.event.id], firstMs: i.event.time_ms, lastMs: i.event.time_ms, summary: i.event.action, entities: [] });
-      }
-      return hits;
+      return {
+        feed: (i) => {
+          const body = i.raw();
+          const rule = fire[i.event.action];
+          if (rule && body) hits.push({ rule, eventIds: [i.event.id], firstMs: i.event.time_ms, lastMs: i.event.time_ms, summary: i.event.action, entities: [] });
+        },
+        finish: () => hits,
+      };
     },
   });
   const k = openCase(caseDir);

@@ -1,5 +1,5 @@
 /**
- * Adapter from the rule engine (src/detect/engine.ts: `loadRulePack`, `runRules`) to the detect stage's
+ * Adapter from the rule engine (src/detect/engine.ts: `loadRulePack`, `startRules`) to the detect stage's
  * {@link RuleLoader}: checks the rule folders exist, and hashes the pack for the custody log.
  */
 import { statSync } from 'node:fs';
@@ -31,12 +31,13 @@ export const loadRules: RuleLoader = async (opts): Promise<LoadedRules> => {
     }
     if (!isDir) throw new UsageError(`rules folder ${d} does not exist or is not a folder`, { hint: 'Pass --rules DIR with a folder of Sigma YAML rules.' });
   }
-  const { loadRulePack, runRules } = await import('../detect/engine.js');
+  const { loadRulePack, rawPrefetch, startRules } = await import('../detect/engine.js');
   const pack = loadRulePack({ builtin: opts.builtin, dirs: opts.dirs.map((d) => resolve(d)) });
   return {
     ruleCount: pack.rules.length,
     errors: pack.errors,
     hash: rulePackHash(pack.rules),
-    run: (inputs) => runRules(inputs, pack),
+    start: () => startRules(pack),
+    prefetch: rawPrefetch(pack),
   };
 };

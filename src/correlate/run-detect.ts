@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CaseHandle } from '../case/case.js';
 import type { OperatorContext } from '../context/context.js';
-import type { DetectInput, DetectionHit, RuleError } from '../detect/types.js';
+import type { RuleRun } from '../detect/engine.js';
+import type { DetectionHit, RuleError } from '../detect/types.js';
 import { asObject } from '../normalize/event.js';
 import { appendCustody, type ChainHead } from '../store/custody.js';
 import {
@@ -17,20 +18,20 @@ import {
   exposedInstances,
   hasExposureData,
   principalsBehindIp,
-  streamEventsWithRaw,
   previousThreatEvents,
   threatIdRegistry,
   writeDetectRun,
   type DetectionRecord,
   type ThreatRecord,
 } from '../store/detect-repo.js';
+import { eventBatches, rawText, type RawPrefetch } from '../store/event-batches.js';
 import { indexEntities } from '../store/ingest-repo.js';
 import type { Db } from '../store/db.js';
 import { sha256Hex } from '../util/hash.js';
 import { eventEntities, isServiceValue, LINK_KINDS, linkKey, sortEntities, type Entity } from './entities.js';
 import { groupDetections, type GroupNode } from './group.js';
 import { assignThreatIds } from './ids.js';
-import { detectInputs, parseRawBody, type InputStreamState } from './inputs.js';
+import { parseRawBody, toDetectInput } from './inputs.js';
 import {
   adminPrincipals,
   isAdminRoleName,
@@ -51,8 +52,10 @@ export interface LoadedRules {
   errors: RuleError[];
   /** SHA-256 identifying the pack's content (recorded in custody). */
   hash: string;
-  /** Evaluate the pack over events in time order. */
-  run(inputs: Iterable<DetectInput>): DetectionHit[];
+  /** Start evaluating the pack; feed it events in time order. */
+  start(): RuleRun;
+  /** Which events' raw records to read with them (the rest are read when a rule asks). */
+  prefetch: RawPrefetch[];
 }
 
 /** Loads rules: built-ins unless disabled, plus every folder given. */
@@ -74,9 +77,17 @@ export interface DetectOptions {
   signal?: AbortSignal | undefined;
   /** Clock. */
   now: () => Date;
-  /** Progress callback (events evaluated so far, total). */
+  /** Progress callback (events evaluated so far, total), after each batch of events. */
   onProgress?: ((seen: number, total: number) => void) | undefined;
+  /**
+   * Read events on a worker thread (when irctl runs compiled): `auto` does so for cases of at least
+   * {@link THREAD_MIN_EVENTS} events. @default 'auto'
+   */
+  thread?: boolean | 'auto' | undefined;
 }
+
+/** Below this many events a reader thread costs more to start than it saves. */
+export const THREAD_MIN_EVENTS = 20_000;
 
 /** A short description of one threat in the summary. */
 export interface ThreatBrief {
@@ -96,6 +107,8 @@ export interface DetectSummary {
   run_id: string;
   /** Events evaluated. */
   events: number;
+  /** Where the events were read: `thread` (a reader thread beside rule evaluation) or `inline`. */
+  reader: 'thread' | 'inline';
   /** Rules that ran. */
   rules: number;
   /** Rules skipped because of load errors (a rule with several errors counts once; `rule_problems` lists them all). */
@@ -326,18 +339,29 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
   indexEntities(db);
   const rules = await loader({ builtin: opts.builtin, dirs: opts.ruleDirs });
   const total = eventCount(db);
-  const state: InputStreamState = { seen: 0, interrupted: false };
-  const hits = rules.run(
-    detectInputs(streamEventsWithRaw(db), state, {
-      signal: opts.signal,
-      onProgress: opts.onProgress ? (n) => opts.onProgress?.(n, total) : undefined,
-    }),
-  );
+  const run = rules.start();
+  let seen = 0;
+  let interrupted = false;
+  const thread = opts.thread === undefined || opts.thread === 'auto' ? total >= THREAD_MIN_EVENTS : opts.thread;
+  const lookup = (rawId: number): string | undefined => rawText(db, rawId);
+  const stream = eventBatches(db.name, { prefetch: rules.prefetch, thread });
+  for await (const batch of stream.batches) {
+    if (opts.signal?.aborted === true) {
+      interrupted = true;
+      break;
+    }
+    for (const row of batch) run.feed(toDetectInput(row, lookup));
+    seen += batch.length;
+    opts.onProgress?.(seen, total);
+  }
+  if (!interrupted && opts.signal?.aborted === true) interrupted = true;
+  const hits = interrupted ? [] : run.finish();
   // One rule can have several errors: count skipped rules (by file and rule id), not error messages.
   const skipped = new Set(rules.errors.filter((e) => e.level === 'error').map((e) => `${e.file}\u0000${e.ruleId ?? ''}`)).size;
   const base = {
     run_id: runId,
-    events: state.seen,
+    events: seen,
+    reader: stream.reader,
     rules: rules.ruleCount,
     rule_errors: skipped,
     rule_warnings: rules.errors.filter((e) => e.level !== 'error').length,
@@ -345,7 +369,7 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
     window_ms: opts.windowMs,
     rule_problems: rules.errors,
   };
-  if (state.interrupted) {
+  if (interrupted) {
     return {
       ...base,
       detections: 0,
@@ -393,7 +417,7 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
             builtin: opts.builtin,
             rule_dirs: opts.ruleDirs,
             window_ms: opts.windowMs,
-            events: state.seen,
+            events: seen,
             detections: detections.length,
             threats: threats.length,
             new_threats: newThreats,

@@ -60,6 +60,8 @@ export interface CompiledRule {
   stateful?: StatefulSpec | undefined;
   /** Summary template (`{field}` placeholders), when the rule gives one. */
   summary?: string | undefined;
+  /** Whether evaluating the condition can read the raw record (summary placeholders aside). */
+  readsRaw: boolean;
   /** Field getters by name, for summary placeholders. */
   getter: (name: string) => FieldGetter;
 }

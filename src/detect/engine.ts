@@ -126,8 +126,31 @@ function firstPrefix(ti: TypeIndex, action: string, e: { rule: CompiledRule; slo
   return ti.byPrefix.find((p) => action.startsWith(p.prefix) && p.entries.includes(e));
 }
 
-/** Run every rule of the pack over events given in time order (ties by event id). */
-export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): DetectionHit[] {
+/** An incremental run of a rule pack: feed events in time order (ties by event id), then take the hits. */
+export interface RuleRun {
+  feed(input: DetectInput): void;
+  /** Hits of the whole run, sorted by first time, rule id, first event id. Call once, after the last event. */
+  finish(): DetectionHit[];
+}
+
+/**
+ * Which events' raw records the pack is likely to read, for the store to read them with the events: per data type,
+ * the actions (or `prefix*`) that rules reading raw fields are indexed on. Rules that read raw fields of any action
+ * are left out (they test normalized columns first, so few events get that far; those are fetched on demand).
+ */
+export function rawPrefetch(pack: RulePack): Array<{ dataType: string; actions: string[] }> {
+  const by = new Map<string, Set<string>>();
+  for (const r of pack.compiled) {
+    if (!r.readsRaw || r.actions === null) continue;
+    let set = by.get(r.dataType);
+    if (!set) by.set(r.dataType, (set = new Set()));
+    for (const a of r.actions) set.add(a);
+  }
+  return [...by.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([dataType, set]) => ({ dataType, actions: [...set].sort() }));
+}
+
+/** Start an incremental run of every rule of the pack. */
+export function startRules(pack: RulePack): RuleRun {
   const index = new Map<string, TypeIndex>();
   const evaluators: Array<StatefulEvaluator | undefined> = [];
   pack.compiled.forEach((rule, slot) => {
@@ -177,30 +200,41 @@ export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): Detecti
   };
   let lastType: string | undefined;
   let ti: TypeIndex | undefined;
-  for (const input of inputs) {
-    const dt = input.event.data_type;
-    if (dt !== lastType) {
-      ti = index.get(dt);
-      lastType = dt;
-    }
-    if (!ti) continue;
-    const action = lower(input.event.action);
-    const byAction = ti.byAction.get(action);
-    if (byAction) for (const e of byAction) evalOne(e, input);
-    for (const p of ti.byPrefix) {
-      if (!action.startsWith(p.prefix)) continue;
-      // A rule listed under several prefixes of the same action is evaluated once.
-      for (const e of p.entries) if (!byAction?.includes(e) && firstPrefix(ti, action, e) === p) evalOne(e, input);
-    }
-    for (const e of ti.any) evalOne(e, input);
-  }
-  for (const ev of evaluators) if (ev) hits.push(...ev.hits());
-  return hits.sort(
-    (a, b) =>
-      a.firstMs - b.firstMs ||
-      (a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0) ||
-      ((a.eventIds[0] ?? '') < (b.eventIds[0] ?? '') ? -1 : (a.eventIds[0] ?? '') > (b.eventIds[0] ?? '') ? 1 : 0),
-  );
+  return {
+    feed(input) {
+      const dt = input.event.data_type;
+      if (dt !== lastType) {
+        ti = index.get(dt);
+        lastType = dt;
+      }
+      if (!ti) return;
+      const action = lower(input.event.action);
+      const byAction = ti.byAction.get(action);
+      if (byAction) for (const e of byAction) evalOne(e, input);
+      for (const p of ti.byPrefix) {
+        if (!action.startsWith(p.prefix)) continue;
+        // A rule listed under several prefixes of the same action is evaluated once.
+        for (const e of p.entries) if (!byAction?.includes(e) && firstPrefix(ti, action, e) === p) evalOne(e, input);
+      }
+      for (const e of ti.any) evalOne(e, input);
+    },
+    finish() {
+      for (const ev of evaluators) if (ev) hits.push(...ev.hits());
+      return hits.sort(
+        (a, b) =>
+          a.firstMs - b.firstMs ||
+          (a.rule.id < b.rule.id ? -1 : a.rule.id > b.rule.id ? 1 : 0) ||
+          ((a.eventIds[0] ?? '') < (b.eventIds[0] ?? '') ? -1 : (a.eventIds[0] ?? '') > (b.eventIds[0] ?? '') ? 1 : 0),
+      );
+    },
+  };
+}
+
+/** Run every rule of the pack over events given in time order (ties by event id). */
+export function runRules(inputs: Iterable<DetectInput>, pack: RulePack): DetectionHit[] {
+  const run = startRules(pack);
+  for (const input of inputs) run.feed(input);
+  return run.finish();
 }
 
 /**

@@ -3,11 +3,15 @@
  * `userIdentity.sessionContext.sessionIssuer.type`) or a column of the normalized event (`event.actor`,
  * `event.src_ip`, ...) plus a few derived `event.*` values (network prefixes, user-agent family). Pure.
  */
-import type { EventRow } from '../store/query-repo.js';
+import type { DetectEvent as EventRow } from '../store/query-repo.js';
 import type { DetectInput } from './types.js';
 
-/** Values of a field in one event: `[]` when the field is absent; JSON `null` is kept as `null`. */
-export type FieldGetter = (input: DetectInput) => unknown[];
+/**
+ * Values of a field in one event: `[]` when the field is absent; JSON `null` is kept as `null`. Getters of
+ * single-valued fields (normalized columns, derived values, CloudTrail eventName) also have `single`: the value, or
+ * null/undefined when absent, without building an array.
+ */
+export type FieldGetter = ((input: DetectInput) => unknown[]) & { single?: ((input: DetectInput) => unknown) | undefined };
 
 /** Normalized-event columns rules may name as `event.<column>`. */
 export const EVENT_COLUMNS = [
@@ -37,17 +41,36 @@ export const EVENT_COLUMNS = [
   'data_type',
 ] as const satisfies ReadonlyArray<keyof EventRow>;
 
-/** Derived `event.*` values (computed from the normalized columns). */
-export const DERIVED_FIELDS: Record<string, { description: string; get: (e: EventRow) => string | undefined }> = {
-  src_prefix16: { description: 'IPv4 /16 (IPv6 /48) network of the source IP, e.g. 203.0.0.0/16', get: (e) => ipPrefix(e.src_ip, 16, 48) },
-  src_prefix24: { description: 'IPv4 /24 (IPv6 /64) network of the source IP', get: (e) => ipPrefix(e.src_ip, 24, 64) },
-  ua_family: { description: 'user-agent family: the first product token, lower-cased (aws-cli, boto3, console.amazonaws.com...)', get: (e) => uaFamily(e.user_agent) },
-  instance_id: {
-    description: 'EC2 instance id when the actor is an instance-profile role session (session name i-...)',
-    get: (e) => instanceIdOfSession(e.session ?? e.actor),
-  },
-  principal_name: { description: 'actor name, else the last path element of the actor ARN', get: (e) => e.actor_name ?? e.actor?.split('/').pop() ?? undefined },
+/**
+ * Derived `event.*` values (computed from the normalized columns). `from` picks the column value a derived value
+ * depends on and `of` computes it from that alone, so results can be remembered per distinct column value.
+ */
+export const DERIVED_FIELDS: Record<
+  string,
+  { description: string; get: (e: EventRow) => string | undefined; from: (e: EventRow) => string | null; of: (v: string) => string | undefined }
+> = {};
+const derived = (name: string, description: string, from: (e: EventRow) => string | null, of: (v: string) => string | undefined): void => {
+  DERIVED_FIELDS[name] = {
+    description,
+    from,
+    of,
+    get: (e) => {
+      const v = from(e);
+      return v === null ? undefined : of(v);
+    },
+  };
 };
+derived('src_prefix16', 'IPv4 /16 (IPv6 /48) network of the source IP, e.g. 203.0.0.0/16', (e) => e.src_ip, (v) => ipPrefix(v, 16, 48));
+derived('src_prefix24', 'IPv4 /24 (IPv6 /64) network of the source IP', (e) => e.src_ip, (v) => ipPrefix(v, 24, 64));
+derived('ua_family', 'user-agent family: the first product token, lower-cased (aws-cli, boto3, console.amazonaws.com...)', (e) => e.user_agent, uaFamily);
+derived('instance_id', 'EC2 instance id when the actor is an instance-profile role session (session name i-...)', (e) => e.session ?? e.actor, instanceIdOfSession);
+derived(
+  'principal_name',
+  'actor name, else the last path element of the actor ARN',
+  // The actor name as is; else the ARN's last path element (marked so the two cannot be confused in the memo).
+  (e) => (e.actor_name !== null ? `n${e.actor_name}` : e.actor !== null ? `a${e.actor}` : null),
+  (v) => (v.startsWith('n') ? v.slice(1) : v.slice(1).split('/').pop()),
+);
 
 const COLUMN_SET: ReadonlySet<string> = new Set(EVENT_COLUMNS);
 
@@ -140,8 +163,19 @@ export function valuesAt(v: unknown, path: string): unknown[] {
 
 const EMPTY: unknown[] = [];
 Object.freeze(EMPTY);
-let memoRow: EventRow | undefined;
-const memo = new Map<string, string | null>();
+/** A bounded memo of a derived value per distinct column value (the same few addresses and agents repeat). */
+function memoized(of: (v: string) => string | undefined): (v: string) => string | null {
+  const memo = new Map<string, string | null>();
+  return (v) => {
+    let r = memo.get(v);
+    if (r === undefined) {
+      r = of(v) ?? null;
+      if (memo.size >= 50_000) memo.clear();
+      memo.set(v, r);
+    }
+    return r;
+  };
+}
 
 /**
  * Compile a field name to a getter. `event.*` reads the normalized event; `eventName` on CloudTrail events reads the
@@ -150,24 +184,23 @@ const memo = new Map<string, string | null>();
 export function fieldGetter(path: string, dataType: string): FieldGetter {
   if (path.startsWith('event.')) {
     const name = path.slice(6);
-    const derived = DERIVED_FIELDS[name];
-    if (derived) {
-      // Several rules read the same derived value of the event being evaluated: compute it once per event.
+    const d = DERIVED_FIELDS[name];
+    if (d) {
+      const { from } = d;
+      const of = memoized(d.of);
+      const single = (input: DetectInput): string | null => {
+        const src = from(input.event);
+        return src === null ? null : of(src);
+      };
       const one: unknown[] = [undefined];
-      return (input) => {
-        if (input.event !== memoRow) {
-          memoRow = input.event;
-          memo.clear();
-        }
-        let v = memo.get(name);
-        if (v === undefined) {
-          v = derived.get(input.event) ?? null;
-          memo.set(name, v);
-        }
+      const get: FieldGetter = (input) => {
+        const v = single(input);
         if (v === null) return EMPTY;
         one[0] = v;
         return one;
       };
+      get.single = single;
+      return get;
     }
     if (name === 'resources') {
       return (input) => {
@@ -183,20 +216,24 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
       const col = name as keyof EventRow;
       // One reused array per getter: values are consumed synchronously by the matcher that asked for them.
       const one: unknown[] = [undefined];
-      return (input) => {
+      const get: FieldGetter = (input) => {
         const v = input.event[col];
         if (v === null || v === undefined) return EMPTY;
         one[0] = v;
         return one;
       };
+      get.single = (input) => input.event[col];
+      return get;
     }
   }
   if (dataType === 'aws:cloudtrail:entry' && path === 'eventName') {
     const one: unknown[] = [undefined];
-    return (input) => {
+    const get: FieldGetter = (input) => {
       one[0] = input.event.action;
       return one;
     };
+    get.single = (input) => input.event.action;
+    return get;
   }
   if (dataType === 'aws:cloudtrail:entry' && path === 'eventSource') {
     // The normalizer stores eventSource without its `.amazonaws.com` suffix as `service`; every CloudTrail event source

@@ -2,7 +2,7 @@
  * Building detection hits: the events a rule fired on, their time span, the entities involved and a one-line summary.
  * Pure.
  */
-import type { EventRow } from '../store/query-repo.js';
+import type { DetectEvent as EventRow } from '../store/query-repo.js';
 import type { CompiledRule } from './compiled.js';
 import { instanceIdOfSession } from './fields.js';
 import type { DetectInput, DetectionHit } from './types.js';

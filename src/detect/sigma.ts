@@ -61,7 +61,8 @@ export function techniquesFromTags(tags: readonly string[]): { techniques: strin
   return { techniques: [...new Set(techniques)], tactics: [...new Set(tactics)] };
 }
 
-type Sel = { pred: Pred; actions: Set<string> | null };
+/** A compiled selection; `raw` when it searches the whole raw record (keywords). */
+type Sel = { pred: Pred; actions: Set<string> | null; raw?: boolean };
 
 /** Compile all rules in one YAML file's text. */
 export function compileRuleText(text: string, src: CompileSource): CompileResult {
@@ -145,11 +146,14 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const dataType = 'dataType' in dt ? dt.dataType : 'unknown';
 
   const getters = new Map<string, FieldGetter>();
+  // Whether evaluating the rule can read the raw record (a field outside the normalized columns, or keywords).
+  let readsRaw = false;
   const getter = (name: string): FieldGetter => {
     let g = getters.get(name);
     if (!g) {
       g = fieldGetter(name, dataType);
       getters.set(name, g);
+      if (!isCheapField(name, dataType)) readsRaw = true;
     }
     return g;
   };
@@ -192,6 +196,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
       }
       const sel = compileSelection(p.value as Node | null, dataType, getter, (line, msg) => fail(line ?? kline, `selection '${key}': ${msg}`), lineOf);
       if (sel) {
+        if (sel.raw === true) readsRaw = true;
         selections.set(key, sel.pred);
         selActions.set(key, sel.actions);
       } else {
@@ -295,7 +300,14 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
     ...(typeof status === 'string' ? { status } : {}),
   };
   void fileName;
-  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter }], errors };
+  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw }], errors };
+}
+
+const noRef = (): unknown[] => [];
+
+/** Fields answered from the normalized event's columns, without parsing the raw record. */
+function isCheapField(field: string, dataType: string): boolean {
+  return isEventField(field) || (dataType === 'aws:cloudtrail:entry' && (field === 'eventName' || field === 'eventSource'));
 }
 
 /** Compile one search identifier (map = AND of fields, list of maps = OR, list of strings = keywords). */
@@ -327,7 +339,7 @@ function compileSelection(
       }
       const preds = parts.map((p) => p.pred);
       const actions = parts.some((p) => p.actions === null) ? null : new Set(parts.flatMap((p) => [...(p.actions ?? [])]));
-      return { pred: (i) => preds.some((f) => f(i)), actions };
+      return { pred: (i) => preds.some((f) => f(i)), actions, raw: parts.some((p) => p.raw === true) };
     }
     if (items.every((i) => isScalar(i) && (typeof i.value === 'string' || typeof i.value === 'number'))) {
       return keywordSelection(items.map((i) => String((i as { value: unknown }).value)));
@@ -348,6 +360,7 @@ function keywordSelection(words: string[]): Sel {
       return tests.some((t) => leaves.some((s) => t(s)));
     },
     actions: null,
+    raw: true,
   };
 }
 
@@ -399,8 +412,19 @@ function compileMapSelection(
     const get = getter(field);
     const test = cv.test;
     const ref = (input: DetectInput) => (name: string) => getter(name)(input);
-    const pred: Pred = mods.includes('fieldref') ? (input) => test(get(input), ref(input)) : (input) => test(get(input), () => []);
-    const cheap = isEventField(field) || (dataType === 'aws:cloudtrail:entry' && (field === 'eventName' || field === 'eventSource'));
+    let pred: Pred;
+    if (mods.includes('fieldref')) pred = (input) => test(get(input), ref(input));
+    else if (cv.single !== undefined && get.single !== undefined) {
+      // A single-valued field (normalized column, derived value): test the value directly.
+      const one = cv.single;
+      const value = get.single;
+      const absent = test([], noRef);
+      pred = (input) => {
+        const x = value(input);
+        return x === null || x === undefined ? absent : one(x);
+      };
+    } else pred = (input) => test(get(input), noRef);
+    const cheap = isCheapField(field, dataType);
     tests.push({ cheap, pred });
     // Index: exact eventName / event.action values (no modifiers, no wildcards).
     const actionField = field === 'event.action' || (dataType === 'aws:cloudtrail:entry' && field === 'eventName');

@@ -2,7 +2,7 @@
  * Stateful rule evaluators (threshold, sequence, new_value, shared_value). Each sees, in time order, the events that
  * matched its rule's condition, and keeps bounded per-group state. Pure (state lives in the evaluator object).
  */
-import type { EventRow } from '../store/query-repo.js';
+import type { DetectEvent as EventRow } from '../store/query-repo.js';
 import type { CompiledRule, StatefulSpec } from './compiled.js';
 import type { FieldGetter } from './fields.js';
 import { HitBuilder, renderSummary } from './hits.js';
@@ -20,6 +20,10 @@ type Item = { ms: number; ev: EventRow; v?: string | undefined };
 
 /** First non-null value of a field as a string (group keys and counted values). */
 function str(get: FieldGetter, input: DetectInput): string | undefined {
+  if (get.single !== undefined) {
+    const v = get.single(input);
+    return v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
+  }
   for (const v of get(input)) {
     if (v === null || v === undefined) continue;
     return typeof v === 'string' ? v : JSON.stringify(v);
@@ -88,7 +92,9 @@ function threshold(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'thre
           else g.counts.set(old.v, n);
         }
       }
-      if (g.head > 1024 && g.head * 2 > g.q.length) {
+      // Drop expired entries promptly: a window holds references to events, which would otherwise live on (and be
+      // traced by every major GC) long after they left the window.
+      if (g.head >= 32 && g.head * 2 >= g.q.length) {
         g.q = g.q.slice(g.head);
         g.head = 0;
       }

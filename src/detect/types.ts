@@ -2,7 +2,7 @@
  * Contract between the rule engine (src/detect: Sigma + built-in pack) and correlation (src/correlate: threats,
  * timeline). Pure types.
  */
-import type { EventRow } from '../store/query-repo.js';
+import type { DetectEvent } from '../store/query-repo.js';
 
 /** Severity, Sigma `level` names. */
 export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
@@ -49,7 +49,7 @@ export interface RuleError {
 
 /** One input to rule evaluation: the normalized event plus lazy access to its parsed raw record. */
 export interface DetectInput {
-  event: EventRow;
+  event: DetectEvent;
   /** Parsed raw record body (for CloudTrail: the record inside any EventBridge envelope). Parsed on first call. */
   raw(): unknown;
 }

@@ -53,7 +53,12 @@ const REJECTED: Record<string, string> = {
 };
 
 /** Result of compiling a field condition. */
-export type CompiledValues = { ok: true; test: ValuesTest } | { ok: false; error: string };
+/**
+ * A compiled field condition. `single`, when given, is `test` specialised to a field with exactly one non-null value
+ * (every normalized-event column): same answer as `test([x])`, without the array walk. It is absent for `all` and
+ * `fieldref`.
+ */
+export type CompiledValues = { ok: true; test: ValuesTest; single?: ((x: unknown) => boolean) | undefined } | { ok: false; error: string };
 
 type StrTest = (s: string) => boolean;
 
@@ -295,7 +300,7 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
   if (kind === 'exists') {
     const v = values[0];
     if (values.length !== 1 || typeof v !== 'boolean') return { ok: false, error: "'exists' takes true or false" };
-    return { ok: true, test: (vals) => (vals.length > 0) === v };
+    return { ok: true, test: (vals) => (vals.length > 0) === v, single: () => v };
   }
 
   if (kind === 'cidr') {
@@ -309,16 +314,15 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
     }
     if (all) return { ok: false, error: "'cidr' cannot be combined with 'all' (an address is in one network)" };
     const parsed = cidrSet(values as string[]);
-    return {
-      ok: true,
-      test: (vals) =>
-        vals.some((x) => {
-          const t = asText(x);
-          return t !== undefined && parsed(t);
-        }),
+    const one = (x: unknown): boolean => {
+      const t = asText(x);
+      return t !== undefined && parsed(t);
     };
+    return { ok: true, test: (vals) => vals.some(one), single: one };
   }
   const tests: Array<ValuesTest> = [];
+  // Per-value form of each entry of `tests` (undefined for fieldref, which needs the other field).
+  const singles: Array<((x: unknown) => boolean) | undefined> = [];
   // Plain values without wildcards are looked up in one set (one lower-casing of the field value for the whole list).
   const exact = new Set<string>();
   const plain = kind === undefined && !encoders.length && !has('windash') && !all;
@@ -334,6 +338,7 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
     if (v === null) {
       if (kind !== undefined || encoders.length) return { ok: false, error: `null cannot be used with modifier '${kind ?? encoders[0] ?? ''}'` };
       tests.push((vals) => vals.length === 0 || vals.some((x) => x === null));
+      singles.push((x) => x === null);
       continue;
     }
     if (typeof v === 'object') return { ok: false, error: 'a value must be a string, number, boolean or null (not a map or list)' };
@@ -367,6 +372,7 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
           return t !== undefined && theirs.includes(cased ? t : t.toLowerCase());
         });
       });
+      singles.push(undefined);
       continue;
     } else {
       // Plain, contains, startswith, endswith, with optional windash / base64 transformations.
@@ -404,32 +410,35 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
     }
     const strTest = one;
     if (!strTest) return { ok: false, error: 'internal: no matcher' };
-    tests.push((vals) =>
-      vals.some((x) => {
-        const t = asText(x);
-        return t !== undefined && strTest(t);
-      }),
-    );
+    const oneStr = (x: unknown): boolean => {
+      const t = asText(x);
+      return t !== undefined && strTest(t);
+    };
+    tests.push((vals) => vals.some(oneStr));
+    singles.push(oneStr);
   }
   if (exact.size > 0) {
     // Lower-casing keeps the length of these values, so a length check rejects most non-matches cheaply.
     const lengths = new Set([...exact].map((e) => e.length));
     const safe = [...exact].every((e) => /^[\x20-\x7e]*$/.test(e));
-    tests.unshift((vals) =>
-      vals.some((x) => {
-        const t = asText(x);
-        if (t === undefined || (safe && !lengths.has(t.length))) return false;
-        return exact.has(cased ? t : lower(t));
-      }),
-    );
+    const oneExact = (x: unknown): boolean => {
+      const t = asText(x);
+      if (t === undefined || (safe && !lengths.has(t.length))) return false;
+      return exact.has(cased ? t : lower(t));
+    };
+    tests.unshift((vals) => vals.some(oneExact));
+    singles.unshift(oneExact);
   }
+  const ones = all || singles.some((f) => f === undefined) ? undefined : (singles as Array<(x: unknown) => boolean>);
+  const single = ones === undefined ? undefined : ones.length === 1 ? ones[0] : (x: unknown) => ones.some((f) => f(x));
   if (tests.length === 1) {
     const t = tests[0];
-    if (t) return { ok: true, test: t };
+    if (t) return { ok: true, test: t, single };
   }
   return {
     ok: true,
     test: all ? (vals, ref) => tests.every((t) => t(vals, ref)) : (vals, ref) => tests.some((t) => t(vals, ref)),
+    single,
   };
 }
 

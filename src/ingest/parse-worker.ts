@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { InputFormat } from './formats.js';
 import { fileRows } from './file-rows.js';
 import type { WorkerMessage } from './parsed-stream.js';
+import { creditGate, errorMessage } from '../util/worker-stream.js';
 
 interface Job {
   files: string[];
@@ -17,16 +18,7 @@ interface Job {
 const port = parentPort;
 if (port) {
   const job = workerData as Job;
-  let credits = job.window;
-  let wake: (() => void) | undefined;
-  port.on('message', (m: { kind: string }) => {
-    if (m.kind === 'credit') {
-      credits++;
-      const w = wake;
-      wake = undefined;
-      w?.();
-    }
-  });
+  const credit = creditGate(port, job.window);
   const post = (m: WorkerMessage): void => port.postMessage(m);
   const run = async (): Promise<void> => {
     for (let file = 0; file < job.files.length; file++) {
@@ -37,14 +29,11 @@ if (port) {
           post({ kind: 'end', file, end: n.value });
           break;
         }
-        while (credits <= 0) await new Promise<void>((r) => (wake = r));
-        credits--;
+        await credit();
         post({ kind: 'batch', file, batch: n.value });
       }
     }
     post({ kind: 'done' });
   };
-  run().catch((err: unknown) => {
-    post({ kind: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
-  });
+  run().catch((err: unknown) => post(errorMessage(err)));
 }

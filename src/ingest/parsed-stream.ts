@@ -6,6 +6,7 @@
  * main thread. Either way the items, their order and so the stored rows are identical.
  */
 import { Worker } from 'node:worker_threads';
+import { workerItems, type EndMessage } from '../util/worker-stream.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { fileRows, type FileEnd, type RowBatch } from './file-rows.js';
 import type { InputFormat } from './formats.js';
@@ -26,8 +27,8 @@ const WINDOW = 2;
 /** Young generation of the parser thread, MB. */
 const YOUNG_MB = 12;
 
-/** Messages from the worker. */
-export type WorkerMessage = ParsedItem | { kind: 'done' } | { kind: 'error'; message: string; stack?: string | undefined };
+/** Messages from the worker (its items; the end and error messages are util/worker-stream.ts's). */
+export type WorkerMessage = ParsedItem | EndMessage;
 
 /** Parse `files` in order. Stop early with `.return()` (Ctrl-C): the worker is terminated, files are closed. */
 export function parsedStream(files: readonly string[], format: InputFormat, opts: ParseOptions = {}): AsyncGenerator<ParsedItem, void, undefined> {
@@ -72,49 +73,11 @@ async function* workerStream(url: URL, files: readonly string[], format: InputFo
     // so that a record of hundreds of MB still parses.
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB },
   });
-  const queue: WorkerMessage[] = [];
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  worker.on('message', (m: WorkerMessage) => {
-    queue.push(m);
-    notify();
-  });
-  worker.on('error', (err) => {
-    failure = err;
-    notify();
-  });
-  worker.on('exit', (code) => {
-    if (code !== 0 && failure === undefined) failure = new Error(`import parser thread exited with code ${code}`);
-    notify();
-  });
-  let finished = false;
-  try {
-    for (;;) {
-      while (queue.length === 0 && failure === undefined) await new Promise<void>((r) => (wake = r));
-      const m = queue.shift();
-      if (m === undefined) throw failure ?? new Error('import parser thread stopped');
-      if (m.kind === 'done') {
-        finished = true;
-        return;
-      }
-      if (m.kind === 'error') {
-        const e = new Error(m.message);
-        if (m.stack !== undefined) e.stack = m.stack;
-        throw e;
-      }
-      if (m.kind === 'batch') {
-        reviveRows(m.batch.rows);
-        worker.postMessage({ kind: 'credit' });
-      }
-      yield m;
+  for await (const m of workerItems<ParsedItem>(worker, 'import parser thread')) {
+    if (m.kind === 'batch') {
+      reviveRows(m.batch.rows);
+      worker.postMessage({ kind: 'credit' });
     }
-  } finally {
-    if (!finished) await worker.terminate();
-    else await worker.terminate().catch(() => undefined);
+    yield m;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * All SQL of the detect / correlate / timeline stages: streaming events for rule evaluation, writing detections and
+ * All SQL of the detect / correlate / timeline stages (streaming events for rule evaluation is in event-batches.ts): writing detections and
  * threats (derived, replaced per run), the stable threat-id registry, context look-ups used to raise severity, and
  * the queries behind `irctl threats` and `irctl timeline`. Parameterized SQL only.
  */
@@ -10,88 +10,9 @@ const EVENT_COLS = `e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.lay
   e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent, e.outcome,
   e.error_code, e.read_only, e.resources, r.sha256 AS raw_sha256, e.data_type`;
 
-/**
- * An event row plus the text of its first raw record (parsed lazily by the caller). The raw text is kept beside the
- * row, not in it: rules may retain event rows (windows, baselines), and they should not retain the raw text with them.
- */
-export interface EventWithRaw {
-  /** The normalized event. */
-  event: EventRow;
-  /** The raw record's exact text. */
-  raw: string;
-}
-
 /** Number of normalized events in the case. */
 export function eventCount(db: Db): number {
   return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
-}
-
-/** Build an EventWithRaw from a positional row (column order of {@link STREAM_SQL}). */
-function rowFromArray(a: unknown[]): EventWithRaw {
-  const event: EventRow = {
-    rowid: a[0] as number,
-    id: a[1] as string,
-    time: a[2] as string,
-    time_ms: a[3] as number,
-    provider: a[4] as string,
-    layer: a[5] as string,
-    class: a[6] as string,
-    account: a[7] as string | null,
-    region: a[8] as string | null,
-    service: a[9] as string | null,
-    action: a[10] as string,
-    actor: a[11] as string | null,
-    actor_type: a[12] as string | null,
-    actor_name: a[13] as string | null,
-    access_key: a[14] as string | null,
-    session: a[15] as string | null,
-    assumed_from: a[16] as string | null,
-    src_ip: a[17] as string | null,
-    src_host: a[18] as string | null,
-    user_agent: a[19] as string | null,
-    outcome: a[20] as string,
-    error_code: a[21] as string | null,
-    read_only: a[22] as number | null,
-    resources: a[23] as string,
-    raw_sha256: a[24] as string,
-    data_type: a[25] as string,
-  };
-  return { event, raw: a[26] as string };
-}
-
-const STREAM_SQL = `SELECT ${EVENT_COLS}, r.raw AS raw FROM events e JOIN raw_records r ON r.id = e.raw_id ORDER BY e.time_ms`;
-
-const byEventId = (x: EventWithRaw, y: EventWithRaw): number => (x.event.id < y.event.id ? -1 : x.event.id > y.event.id ? 1 : 0);
-
-/**
- * Stream every event in time order (ties by id) with its raw text. better-sqlite3 steps the statement row by row,
- * so memory stays flat however large the case; the connection cannot write until the iterator is finished.
- *
- * Measured choices (scripts/bench-detect.mjs): rows come back as arrays and are turned into objects here (about twice
- * as fast as better-sqlite3 building 27-key objects), and SQLite orders by the time index only: events of the same
- * millisecond are ordered by id in a small buffer, which avoids a temporary B-tree sort over the whole table.
- */
-export function* streamEventsWithRaw(db: Db): Generator<EventWithRaw, void, undefined> {
-  // Memory-mapped reads skip a copy per page on a full scan (measured 1.3-1.6x on a 2.4 GB case). Per connection;
-  // SQLite caps it at its compile-time maximum.
-  db.pragma('mmap_size = 2147418112');
-  const it = db.prepare(STREAM_SQL).raw(true).iterate() as IterableIterator<unknown[]>;
-  let tie: EventWithRaw[] = [];
-  for (const a of it) {
-    const row = rowFromArray(a);
-    const head = tie[0];
-    if (head !== undefined && head.event.time_ms !== row.event.time_ms) {
-      if (tie.length === 1) yield head;
-      else {
-        tie.sort(byEventId);
-        for (const r of tie) yield r;
-      }
-      tie = [];
-    }
-    tie.push(row);
-  }
-  if (tie.length > 1) tie.sort(byEventId);
-  for (const r of tie) yield r;
 }
 
 /** Events by id, in one statement per batch of 500 ids. Missing ids are absent from the result. */
@@ -304,8 +225,10 @@ export function crownJewelTouches(
 ): string[] {
   if (values.length === 0) return [];
   const ph = values.map(() => '?').join(',');
-  const match = jewel.prefix ? '(r.value >= ? AND r.value < ?)' : '(r.value = ? OR (r.value > ? AND r.value < ?))';
-  const mparams = jewel.prefix ? [jewel.value, `${jewel.value}\uffff`] : [jewel.value, `${jewel.value}/`, `${jewel.value}0`];
+  // Written as one index range (an OR of ranges would make SQLite scan every resource entity): the value itself or
+  // anything below `value/` lies in [value, value + '0'), since '/' sorts just before '0'.
+  const match = jewel.prefix ? '(r.value >= ? AND r.value < ?)' : '(r.value >= ? AND r.value < ? AND (r.value = ? OR r.value >= ?))';
+  const mparams = jewel.prefix ? [jewel.value, `${jewel.value}\uffff`] : [jewel.value, `${jewel.value}0`, jewel.value, `${jewel.value}/`];
   return db
     .prepare(
       `SELECT DISTINCT r.value FROM entities r JOIN events e ON e.rowid = r.event_rowid

@@ -34,6 +34,9 @@ export interface EventFilter {
 }
 
 /** One event as queries return it. */
+/** An event as rule evaluation sees it: every column but the raw record's hash (detect does not read raw_records for it). */
+export type DetectEvent = Omit<EventRow, 'raw_sha256'>;
+
 export interface EventRow {
   rowid: number;
   id: string;

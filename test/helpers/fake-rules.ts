@@ -31,32 +31,35 @@ export function fakeLoader(rules: FakeRule[], stats: { rawParsed: number } = { r
     ruleCount: rules.length,
     errors: [{ file: 'fake/bad.yml', line: 3, message: 'unsupported modifier |base64offset', level: 'error' }],
     hash: 'f'.repeat(64),
-    run: (inputs) => {
+    prefetch: [],
+    start: () => {
       const hits: DetectionHit[] = [];
-      for (const i of inputs) {
-        let parsedOnce = false;
-        const input: DetectInput = {
-          event: i.event,
-          raw: () => {
-            if (!parsedOnce) stats.rawParsed++;
-            parsedOnce = true;
-            return i.raw();
-          },
-        };
-        for (const r of rules) {
-          if (r.match(input)) {
-            hits.push({
-              rule: r.meta,
-              eventIds: [i.event.id],
-              firstMs: i.event.time_ms,
-              lastMs: i.event.time_ms,
-              summary: `${i.event.action} by ${i.event.actor ?? '?'}`,
-              entities: [],
-            });
+      return {
+        feed: (i) => {
+          let parsedOnce = false;
+          const input: DetectInput = {
+            event: i.event,
+            raw: () => {
+              if (!parsedOnce) stats.rawParsed++;
+              parsedOnce = true;
+              return i.raw();
+            },
+          };
+          for (const r of rules) {
+            if (r.match(input)) {
+              hits.push({
+                rule: r.meta,
+                eventIds: [i.event.id],
+                firstMs: i.event.time_ms,
+                lastMs: i.event.time_ms,
+                summary: `${i.event.action} by ${i.event.actor ?? '?'}`,
+                entities: [],
+              });
+            }
           }
-        }
-      }
-      return hits;
+        },
+        finish: () => hits,
+      };
     },
   });
 }

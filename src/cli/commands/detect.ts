@@ -37,6 +37,7 @@ export const detectCommand = defineCommand({
           context,
           signal: ctx.signal,
           now: ctx.now,
+          thread: ctx.env.IRCTL_DETECT_THREADS === '0' ? false : ctx.env.IRCTL_DETECT_THREADS === '1' ? true : 'auto',
           onProgress: (seen, total) => progress.update(`detect: ${seen.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events`),
         });
       } finally {
