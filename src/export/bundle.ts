@@ -1,15 +1,19 @@
 /**
- * Bundle I/O: members are written to a staging directory while being hashed (a tar header needs the size first,
- * so nothing is buffered in memory), then packed into a deterministic tar.gz: members sorted by path, fixed
- * mtime/uid/gid/mode, no user or group names. Reading streams the archive entry by entry.
+ * Bundle I/O. Writing: each member is compressed into its own gzip segment in the staging directory while it is
+ * produced (so compression runs on the thread pool, overlapping the SQLite reads) and hashed as it goes; packing then
+ * writes the tar headers as small gzip members and copies the segments between them. The result is one valid
+ * multi-member gzip stream (RFC 1952 section 2.2; gunzip, tar and Node read it as one stream) holding a deterministic
+ * ustar archive: members sorted by path, fixed mtime/uid/gid/mode, no user or group names. Reading streams the
+ * archive entry by entry.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, openSync, statSync, writeSync } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { closeSync, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
+import { Transform, type Readable, type TransformOptions } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip, constants as zc } from 'node:zlib';
+import { createGunzip, createGzip, gzipSync, type Gzip, type ZlibOptions } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { errnoCode } from '../errors.js';
+import { errnoCode, InternalError } from '../errors.js';
 import type { BundleFile } from './manifest.js';
 import { byteOrder } from './manifest.js';
 
@@ -24,10 +28,16 @@ export const GZIP_LEVEL = 3;
 
 const FLUSH_AT = 1 << 20;
 
-/** One member being written to the staging directory: buffered writes, hashed and counted as it goes. */
+/**
+ * One member being written: buffered, hashed and counted as it goes, and compressed into its own gzip segment file.
+ * `line` returns false when it handed a buffer to the compressor: the caller then awaits `drain()`, which gives the
+ * event loop a turn (the compressor's thread-pool jobs are scheduled from it, so a caller that never yields gets no
+ * overlap) and waits when the compressor is behind (bounded memory).
+ */
 export class MemberWriter {
-  private readonly fd: number;
   private readonly hash: Hash = createHash('sha256');
+  private readonly gz: Gzip;
+  private readonly done: Promise<void>;
   private chunks: string[] = [];
   private pending = 0;
   private size = 0;
@@ -35,35 +45,48 @@ export class MemberWriter {
 
   /** Archive path of the member. */
   readonly path: string;
-  /** Staging file path. */
+  /** Staging file (the member's compressed segment). */
   readonly file: string;
 
   constructor(path: string, file: string) {
     this.path = path;
     this.file = file;
-    this.fd = openSync(file, 'wx', 0o600);
+    // Output chunks large enough that one input buffer compresses in one thread-pool job, and room for a few input
+    // buffers queued ahead, so the producer keeps working while the compressor runs.
+    // (zlib streams take the Transform stream options too; @types/node only declares the zlib ones.)
+    const opts: ZlibOptions & TransformOptions = { level: GZIP_LEVEL, memLevel: 9, chunkSize: 1 << 20, writableHighWaterMark: 8 * FLUSH_AT };
+    this.gz = createGzip(opts);
+    this.done = pipeline(this.gz, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    // Failures surface from `finished()`; keep them from being reported as unhandled meanwhile.
+    this.done.catch(() => undefined);
   }
 
   /** Append one NDJSON line (without its newline). */
-  line(s: string): void {
+  line(s: string): boolean {
     this.chunks.push(s, '\n');
     this.pending += s.length + 1;
     this.lines++;
-    if (this.pending >= FLUSH_AT) this.flush();
+    if (this.pending < FLUSH_AT) return true;
+    this.flush();
+    return false;
   }
 
   /** Append text or bytes as-is. */
   write(data: string | Uint8Array): void {
     this.flush();
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    this.put(buf);
+    this.put(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  }
+
+  /** Resolves when the compressor can take more, after at least one turn of the event loop. */
+  async drain(): Promise<void> {
+    if (this.gz.writableNeedDrain) await once(this.gz, 'drain');
+    else await new Promise((r) => setImmediate(r));
   }
 
   private put(buf: Uint8Array): void {
     this.hash.update(buf);
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     this.size += buf.length;
+    this.gz.write(buf);
   }
 
   private flush(): void {
@@ -74,13 +97,24 @@ export class MemberWriter {
     this.put(buf);
   }
 
-  /** Finish; NDJSON members report their line count. */
+  /** Finish the content (compression may still be running: see `finished`); NDJSON members report their line count. */
   close(ndjson: boolean): BundleFile {
     this.flush();
-    closeSync(this.fd);
+    this.gz.end();
     const f: BundleFile = { path: this.path, sha256: this.hash.digest('hex'), size: this.size };
     if (ndjson) f.records = this.lines;
     return f;
+  }
+
+  /** Resolves when the segment file is complete. */
+  finished(): Promise<void> {
+    return this.done;
+  }
+
+  /** Stop compressing (an export that failed or was interrupted); resolves when the file is closed. */
+  async abort(): Promise<void> {
+    if (!this.gz.writableFinished) this.gz.destroy();
+    await this.done.catch(() => undefined);
   }
 }
 
@@ -88,34 +122,89 @@ export class MemberWriter {
 export interface StagedMember {
   /** Archive path. */
   path: string;
-  /** Staging file. */
+  /** Staging file: the member's bytes as one gzip segment. */
   file: string;
+  /** Uncompressed size. */
+  size: number;
 }
 
-/** Pack staged members into a deterministic tar.gz at `out`; returns the archive's sha256 and size. */
-export async function packTarGz(members: readonly StagedMember[], out: string): Promise<{ sha256: string; size: number }> {
+const BLOCK = 512;
+
+/** Octal field of `width` bytes: digits, then a space (as tar-stream and GNU tar write them). */
+function octal(buf: Buffer, off: number, width: number, value: number): void {
+  const digits = value.toString(8).padStart(width - 1, '0');
+  buf.write(`${digits} `, off, 'ascii');
+}
+
+/**
+ * A POSIX ustar header of a regular file with irctl's fixed metadata. Sizes of 8 GiB and more use the base-256
+ * encoding GNU tar and tar-stream read. Names are bundle paths: ASCII, at most 100 bytes.
+ */
+export function ustarHeader(name: string, size: number): Buffer {
+  if (!/^[\x21-\x7e]{1,100}$/.test(name)) throw new InternalError(`bundle member name "${name}" cannot be written in a ustar header`);
+  const h = Buffer.alloc(BLOCK);
+  h.write(name, 0, 'ascii');
+  octal(h, 100, 7, 0o644);
+  octal(h, 108, 7, 0);
+  octal(h, 116, 7, 0);
+  if (size < 8 ** 11) octal(h, 124, 12, size);
+  else {
+    h[124] = 0x80;
+    let n = size;
+    for (let i = 135; i > 124; i--) {
+      h[i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+  }
+  octal(h, 136, 12, Math.floor(MEMBER_MTIME.getTime() / 1000));
+  h[156] = 0x30; // '0': regular file
+  h.write('ustar\u000000', 257, 'latin1');
+  octal(h, 329, 7, 0);
+  octal(h, 337, 7, 0);
+  let sum = 8 * 0x20; // the checksum field counts as spaces
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += h[i] as number;
+  octal(h, 148, 7, sum);
+  return h;
+}
+
+/**
+ * Pack staged members into a deterministic tar.gz at `out`: per member a gzip member holding the previous member's
+ * padding and this member's header, then the member's own segment; finally the end-of-archive blocks. Returns the
+ * archive's sha256 and size.
+ */
+export function packTarGz(members: readonly StagedMember[], out: string): { sha256: string; size: number } {
   const sorted = [...members].sort((a, b) => byteOrder(a.path, b.path));
-  const pack = tar.pack();
   const hash = createHash('sha256');
   let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const writing = pipeline(pack, createGzip({ level: GZIP_LEVEL, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY }), tap, createWriteStream(out, { mode: 0o644 }));
+  const fd = openSync(out, 'w', 0o644);
+  const emit = (buf: Buffer): void => {
+    hash.update(buf);
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    size += buf.length;
+  };
+  const padding = (n: number): Buffer => Buffer.alloc((BLOCK - (n % BLOCK)) % BLOCK);
   try {
+    let prev = 0;
+    const chunk = Buffer.allocUnsafe(1 << 20);
     for (const m of sorted) {
-      const entry = pack.entry({ name: m.path, size: statSync(m.file).size, mode: 0o644, mtime: MEMBER_MTIME, uid: 0, gid: 0, uname: '', gname: '', type: 'file' });
-      await pipeline(createReadStream(m.file, { highWaterMark: 1 << 20 }), entry);
+      emit(gzipSync(Buffer.concat([padding(prev), ustarHeader(m.path, m.size)]), { level: GZIP_LEVEL }));
+      const src = openSync(m.file, 'r');
+      try {
+        for (;;) {
+          const n = readSync(src, chunk, 0, chunk.length, null);
+          if (n === 0) break;
+          emit(chunk.subarray(0, n));
+        }
+      } finally {
+        closeSync(src);
+      }
+      prev = m.size;
     }
-    pack.finalize();
-  } catch (err) {
-    pack.destroy(err instanceof Error ? err : new Error(String(err)));
+    emit(gzipSync(Buffer.concat([padding(prev), Buffer.alloc(2 * BLOCK)]), { level: GZIP_LEVEL }));
+  } finally {
+    closeSync(fd);
   }
-  await writing;
   return { sha256: hash.digest('hex'), size };
 }
 

@@ -170,26 +170,39 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     if (req.signal?.aborted === true) throw new InterruptedError('export interrupted: no bundle was written', { hint: 'Run the same command again.' });
   };
   const staged: StagedMember[] = [];
+  const writers: MemberWriter[] = [];
   const files: BundleFile[] = [];
   const open = (path: string): MemberWriter => {
-    const w = new MemberWriter(path, join(staging, `${staged.length}.member`));
-    staged.push({ path, file: w.file });
+    const w = new MemberWriter(path, join(staging, `${writers.length}.member.gz`));
+    writers.push(w);
     return w;
   };
+  /** Finish a member; it is listed in the statement unless `signed` is false (the envelope itself). */
+  const close = (w: MemberWriter, ndjsonMember: boolean, signed = true): BundleFile => {
+    const f = w.close(ndjsonMember);
+    staged.push({ path: f.path, file: w.file, size: f.size });
+    if (signed) files.push(f);
+    return f;
+  };
   /** Write one NDJSON member; `preformatted` rows are JSON lines already (built by SQLite). */
-  const ndjson = (path: string, rows: Iterable<unknown>, map: (r: never) => unknown = (r) => r, preformatted = false): BundleFile => {
+  const ndjson = async (path: string, rows: Iterable<unknown>, map: (r: never) => unknown = (r) => r, preformatted = false): Promise<BundleFile> => {
     const w = open(path);
     let n = 0;
     for (const r of rows) {
-      w.line(preformatted ? (map(r as never) as string) : JSON.stringify(map(r as never)));
+      // The compressor runs on the thread pool; wait for it when it falls behind.
+      if (!w.line(preformatted ? (map(r as never) as string) : JSON.stringify(map(r as never)))) await w.drain();
       if (++n % 20_000 === 0) {
         checkAbort();
         progress.update(`${path}: ${n} records`);
       }
     }
-    const f = w.close(true);
-    files.push(f);
-    return f;
+    return close(w, true);
+  };
+  /** Write one member that is not NDJSON. */
+  const whole = (path: string, text: string, signed = true): BundleFile => {
+    const w = open(path);
+    w.write(text);
+    return close(w, false, signed);
   };
 
   try {
@@ -204,24 +217,24 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     const report = prepareReport(db, { threat, scoped, context, asOf, custodyHead: head });
 
     // evidence
-    ndjson(DATA_MEMBERS.inputs, iterInputs(db, scoped), (r: Record<string, unknown>) => ({ ...r, params: parsed(r.params) }));
-    ndjson(DATA_MEMBERS.rawRecords, iterRawRecordLines(db, scoped), (line: string) => line, true);
-    ndjson(DATA_MEMBERS.quarantine, scoped ? [] : iterQuarantine(db), (r: Record<string, unknown>) => ({ ...r, raw: Buffer.isBuffer(r.raw) ? r.raw.toString('base64') : r.raw, raw_encoding: 'base64' }));
+    await ndjson(DATA_MEMBERS.inputs, iterInputs(db, scoped), (r: Record<string, unknown>) => ({ ...r, params: parsed(r.params) }));
+    await ndjson(DATA_MEMBERS.rawRecords, iterRawRecordLines(db, scoped), (line: string) => line, true);
+    await ndjson(DATA_MEMBERS.quarantine, scoped ? [] : iterQuarantine(db), (r: Record<string, unknown>) => ({ ...r, raw: Buffer.isBuffer(r.raw) ? r.raw.toString('base64') : r.raw, raw_encoding: 'base64' }));
     const threatId = threat?.id;
-    ndjson(DATA_MEMBERS.verdictOverrides, listOverrides(db, threatId));
-    ndjson(DATA_MEMBERS.custody, iterCustody(db, head.seq));
+    await ndjson(DATA_MEMBERS.verdictOverrides, listOverrides(db, threatId));
+    await ndjson(DATA_MEMBERS.custody, iterCustody(db, head.seq));
 
     // derived
-    ndjson(DATA_MEMBERS.events, iterEventLines(db, scoped), (line: string) => line, true);
+    await ndjson(DATA_MEMBERS.events, iterEventLines(db, scoped), (line: string) => line, true);
     // Timeline: a threat's attack timeline as `irctl timeline` builds it; for the whole case, every event a detection
     // fired on.
-    ndjson(
+    await ndjson(
       DATA_MEMBERS.timeline,
       timeline && threat ? timeline.entries.map((e) => entryJson(threat.id, e)) : eventFactsByIds(db, report.detectionsByEvent.keys()),
       (r: Record<string, unknown>) => (timeline ? r : timelineLine(r, report.detectionsByEvent.get(String(r.id)) ?? [])),
     );
     const byDetection = threatIdsByDetection(db);
-    ndjson(DATA_MEMBERS.detections, report.detections, (d: (typeof report.detections)[number]) => ({
+    await ndjson(DATA_MEMBERS.detections, report.detections, (d: (typeof report.detections)[number]) => ({
       ...d,
       techniques: parsed(d.techniques),
       tactics: parsed(d.tactics),
@@ -229,7 +242,7 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
       event_ids: parsed(d.event_ids),
       threat_ids: byDetection.get(d.id) ?? [],
     }));
-    ndjson(DATA_MEMBERS.threats, threat ? [threat] : listThreatRows(db), (t: ThreatRow) => ({
+    await ndjson(DATA_MEMBERS.threats, threat ? [threat] : listThreatRows(db), (t: ThreatRow) => ({
       ...t,
       entities: parsed(t.entities),
       techniques: parsed(t.techniques),
@@ -238,19 +251,13 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     }));
     const model = report.build();
     const invs = listInvestigations(db, threatId);
-    ndjson(DATA_MEMBERS.investigations, invs);
-    ndjson(DATA_MEMBERS.verdicts, verdictRecords(invs, listOverrides(db, threatId)));
-    ndjson(DATA_MEMBERS.actions, custodyByActionPrefix(db, 'contain.', head.seq));
+    await ndjson(DATA_MEMBERS.investigations, invs);
+    await ndjson(DATA_MEMBERS.verdicts, verdictRecords(invs, listOverrides(db, threatId)));
+    await ndjson(DATA_MEMBERS.actions, custodyByActionPrefix(db, 'contain.', head.seq));
 
     // report
-    for (const [path, text] of [
-      [REPORT_MEMBERS.md, renderMarkdown(model)],
-      [REPORT_MEMBERS.html, renderHtml(model)],
-    ] as const) {
-      const w = open(path);
-      w.write(text);
-      files.push(w.close(false));
-    }
+    whole(REPORT_MEMBERS.md, renderMarkdown(model));
+    whole(REPORT_MEMBERS.html, renderHtml(model));
 
     const counts: Record<string, number> = {};
     for (const f of files) if (f.records !== undefined) counts[f.path] = f.records;
@@ -274,15 +281,9 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
       files,
       notes,
     });
-    const mw = open(MANIFEST_FILE);
-    mw.write(serializeManifest(manifest));
-    files.push(mw.close(false));
-    const kw = open(PUBKEY_FILE);
-    kw.write(key.publicPem);
-    files.push(kw.close(false));
-    const sw = open(SUMS_FILE);
-    sw.write(sha256SumsText(files));
-    files.push(sw.close(false));
+    whole(MANIFEST_FILE, serializeManifest(manifest));
+    whole(PUBKEY_FILE, key.publicPem);
+    whole(SUMS_FILE, sha256SumsText(files));
 
     checkAbort();
     const statement = buildStatement(files, {
@@ -294,13 +295,12 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
       key_fingerprint: key.fingerprint,
     });
     const env = signEnvelope(Buffer.from(statement, 'utf8'), PAYLOAD_TYPE, key.privateKey, key.fingerprint);
-    const ew = open(ENVELOPE_FILE);
-    ew.write(serializeEnvelope(env));
-    ew.close(false);
+    whole(ENVELOPE_FILE, serializeEnvelope(env), false);
 
     progress.update(`writing ${basename(out)}`);
+    await Promise.all(writers.map((w) => w.finished()));
     const partial = `${out}.partial`;
-    const packed = await packTarGz(staged, partial);
+    const packed = packTarGz(staged, partial);
     checkAbort();
     renameSync(partial, out);
     progress.stop();
@@ -334,6 +334,8 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     throw err;
   } finally {
     clearScope(db);
+    // An interrupted export leaves compressors running: let them stop before their files are removed.
+    await Promise.allSettled(writers.map((w) => w.abort()));
     rmSync(staging, { recursive: true, force: true });
   }
 }
