@@ -91,8 +91,8 @@ class Problems {
   }
 }
 
-/** Splits a byte stream into lines without holding more than one line. */
-async function forEachLine(stream: AsyncIterable<Buffer>, onChunk: (b: Buffer) => void, onLine: (line: string, n: number) => void): Promise<void> {
+/** Splits a byte stream into lines (bytes `buf[start..end)`) without holding more than one line. */
+async function forEachLine(stream: AsyncIterable<Buffer>, onChunk: (b: Buffer) => void, onLine: (buf: Buffer, start: number, end: number, n: number) => void): Promise<void> {
   let rest: Buffer | undefined;
   let n = 0;
   for await (const chunk of stream) {
@@ -101,13 +101,25 @@ async function forEachLine(stream: AsyncIterable<Buffer>, onChunk: (b: Buffer) =
     let start = 0;
     let nl = buf.indexOf(10, start);
     while (nl !== -1) {
-      onLine(buf.toString('utf8', start, nl), ++n);
+      onLine(buf, start, nl, ++n);
       start = nl + 1;
       nl = buf.indexOf(10, start);
     }
     rest = start < buf.length ? buf.subarray(start) : undefined;
   }
-  if (rest && rest.length > 0) onLine(rest.toString('utf8'), n + 1);
+  if (rest && rest.length > 0) onLine(rest, 0, rest.length, n + 1);
+}
+
+const RAW_SHA_KEY = Buffer.from('"raw_sha256":"', 'latin1');
+
+/** True when `buf[at..at+64)` is 64 lower-case hex digits. */
+function isHex64(buf: Buffer, at: number): boolean {
+  if (at + 64 > buf.length) return false;
+  for (let i = at; i < at + 64; i++) {
+    const c = buf[i] as number;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 interface MemberInfo {
@@ -160,17 +172,17 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
       let count = 0;
       const lineCheck = lineCheckerFor(name);
       const isEvents = name === DATA_MEMBERS.events;
-      await forEachLine(e.stream, onChunk, (line, n) => {
+      await forEachLine(e.stream, onChunk, (buf, start, end, n) => {
         count++;
         if (isEvents) {
-          // A million events: take raw_sha256 (the last key, see iterEventLines) without parsing the whole line;
-          // the member's bytes are covered by the signed digest anyway.
-          checkEventLine(line, n);
+          // A million events: take raw_sha256 (the last key, see iterEventLines) from the line's bytes without
+          // decoding or parsing it; the member's bytes are covered by the signed digest anyway.
+          checkEventLine(buf, start, end, n);
           return;
         }
         let v: unknown;
         try {
-          v = JSON.parse(line);
+          v = JSON.parse(buf.toString('utf8', start, end));
         } catch {
           if (++bad <= 1) problems.add('format', `${name} line ${n} is not valid JSON`);
           return;
@@ -191,17 +203,19 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
     members.set(name, info);
   };
 
-  const checkEventLine = (line: string, n: number): void => {
+  const checkEventLine = (buf: Buffer, start: number, end: number, n: number): void => {
     eventsChecked++;
-    const at = line.lastIndexOf('"raw_sha256":"');
-    const hash = at >= 0 ? line.slice(at + 14, at + 14 + 64) : '';
-    if (!/^[0-9a-f]{64}$/.test(hash)) {
+    const key = end > start ? buf.lastIndexOf(RAW_SHA_KEY, end - 1) : -1;
+    const at = key >= start ? key + RAW_SHA_KEY.length : -1;
+    if (at < 0 || at + 64 > end || !isHex64(buf, at)) {
       problems.add('event', `${DATA_MEMBERS.events} line ${n}: no raw_sha256`);
       return;
     }
     if (!rawDone) return;
     eventsCrossChecked = true;
-    if (!rawSet.has(hash.slice(0, 20))) problems.add('event', `${DATA_MEMBERS.events} line ${n}: its raw record ${hash} is not in ${DATA_MEMBERS.rawRecords}`);
+    if (!rawSet.has(buf.toString('latin1', at, at + 20))) {
+      problems.add('event', `${DATA_MEMBERS.events} line ${n}: its raw record ${buf.toString('latin1', at, at + 64)} is not in ${DATA_MEMBERS.rawRecords}`);
+    }
   };
 
   const lineCheckerFor = (name: string): ((v: unknown, n: number) => void) | undefined => {

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+// One-shot hashing (Node >= 20.12) skips creating a Hash object per call: measurable at a million records.
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
 
 /** Hex SHA-256 of bytes or a UTF-8 string. */
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /**
