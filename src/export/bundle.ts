@@ -233,7 +233,10 @@ export async function readTarGz(source: Readable, onEntry: (e: ArchiveEntry) => 
       cb(null, chunk);
     },
   });
-  const piping = pipeline(source, tap, createGunzip({ chunkSize: 256 << 10 }), extract).catch((err: unknown) => {
+  // A deep output buffer lets decompression (on the thread pool) run ahead of the member checks instead of waiting
+  // for each chunk to be consumed.
+  const gunzipOpts: ZlibOptions & TransformOptions = { chunkSize: 256 << 10, readableHighWaterMark: 16 << 20 };
+  const piping = pipeline(source, tap, createGunzip(gunzipOpts), extract).catch((err: unknown) => {
     containerError = err;
   });
   try {

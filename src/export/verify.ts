@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { entryHash, GENESIS_HASH } from '../store/custody.js';
 import { sha256Hex } from '../util/hash.js';
 import { ArchiveError, readTarGz, type ArchiveEntry } from './bundle.js';
+import { startRawCheck } from './raw-check.js';
 import { parseEnvelope, verifyEnvelope } from './dsse.js';
 import { fingerprintOf, parsePublicKey } from './keys.js';
 import {
@@ -30,7 +31,15 @@ import {
 export interface VerifyOptions {
   /** The key the bundle must be signed by, and where it came from (shown in the output). */
   expectedKey?: { key: KeyObject; source: string } | undefined;
+  /**
+   * Check raw records on a worker thread (when irctl runs compiled): `auto` does so for members of at least
+   * {@link THREAD_MIN_BYTES}. @default 'auto'
+   */
+  thread?: boolean | 'auto' | undefined;
 }
+
+/** Below this size a raw-records member is checked in-thread (a thread costs more to start than it saves). */
+export const THREAD_MIN_BYTES = 32 << 20;
 
 /** One thing that was checked. */
 export interface VerifyCheck {
@@ -80,6 +89,12 @@ class Problems {
     const n = (this.counts.get(kind) ?? 0) + 1;
     this.counts.set(kind, n);
     if (n <= PER_KIND_CAP) this.list.push(msg);
+  }
+  /** Problems of one kind found elsewhere (the raw-record checker): its first messages and its total. */
+  addGroup(kind: string, messages: readonly string[], total: number): void {
+    const before = this.counts.get(kind) ?? 0;
+    this.counts.set(kind, before + total);
+    for (const m of messages.slice(0, Math.max(0, PER_KIND_CAP - before))) this.list.push(m);
   }
   count(kind: string): number {
     return this.counts.get(kind) ?? 0;
@@ -167,7 +182,24 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
       if (keep && size <= SMALL_LIMIT) parts.push(c);
     };
     let lines: number | undefined;
-    if (ndjsonMembers.has(name)) {
+    if (name === DATA_MEMBERS.rawRecords) {
+      const check = startRawCheck(name, opts.thread === true || ((opts.thread ?? 'auto') === 'auto' && e.size >= THREAD_MIN_BYTES));
+      try {
+        for await (const c of e.stream) {
+          onChunk(c);
+          await check.feed(c);
+        }
+      } catch (err) {
+        await check.close();
+        throw err;
+      }
+      const res = await check.end();
+      lines = res.lines;
+      rawChecked = res.checked;
+      for (const g of res.problems) problems.addGroup(g.kind, g.messages, g.total);
+      for (let i = 0; i + 20 <= res.prefixes.length; i += 20) rawSet.add(res.prefixes.slice(i, i + 20));
+      rawDone = true;
+    } else if (ndjsonMembers.has(name)) {
       let bad = 0;
       let count = 0;
       const lineCheck = lineCheckerFor(name);
@@ -190,7 +222,6 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
         lineCheck?.(v, n);
       });
       lines = count;
-      if (name === DATA_MEMBERS.rawRecords) rawDone = true;
     } else {
       for await (const c of e.stream) onChunk(c);
     }
@@ -219,21 +250,6 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
   };
 
   const lineCheckerFor = (name: string): ((v: unknown, n: number) => void) | undefined => {
-    if (name === DATA_MEMBERS.rawRecords) {
-      return (v, n) => {
-        const r = (v ?? {}) as { raw?: unknown; sha256?: unknown; id?: unknown; event_id?: unknown };
-        if (typeof r.raw !== 'string' || typeof r.sha256 !== 'string') {
-          problems.add('raw-record', `${name} line ${n}: no raw text or sha256`);
-          return;
-        }
-        rawChecked++;
-        const actual = sha256Hex(r.raw);
-        if (actual !== r.sha256) {
-          problems.add('raw-record', `${name} line ${n} (raw record ${String(r.id)}, event ${String(r.event_id)}): the raw bytes hash to ${actual}, the record says ${r.sha256}`);
-        }
-        rawSet.add(r.sha256.slice(0, 20));
-      };
-    }
     if (name === DATA_MEMBERS.custody) {
       return (v, n) => {
         const r = (v ?? {}) as { seq?: unknown; prev_hash?: unknown; hash?: unknown; body?: unknown };

@@ -7,7 +7,7 @@ import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDetectedCase, newKey, readBundle, resign, writeBundle } from '../helpers/export-case.js';
-import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { runIrctl, spawnIrctl, tempDir } from '../helpers/run-irctl.js';
 
 let tmp: { dir: string; cleanup: () => void };
 let caseDir: string;
@@ -202,6 +202,31 @@ describe('tampering', () => {
     expect(r.stdout).toContain('the archive is truncated');
     expect(r.stdout).toMatch(/FAIL\s+archive/);
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('the built CLI checking raw records on a worker thread finds the same problems (and passes a good bundle)', async () => {
+    // GIVEN a good bundle and one with an altered raw record and a line that is not JSON
+    const bad = await tampered((m) => {
+      edit(m, 'evidence/raw-records.ndjson', '203.0.113.77', '203.0.113.78');
+      const text = m.get('evidence/raw-records.ndjson')!.toString('utf8').split('\n');
+      text.splice(3, 0, '{"raw": not json');
+      m.set('evidence/raw-records.ndjson', Buffer.from(text.join('\n'), 'utf8'));
+    });
+    const env = { IRCTL_VERIFY_THREADS: '1' };
+    // WHEN the built CLI verifies them with the raw-record check on its thread
+    const good = await spawnIrctl(['--case', join(tmp.dir, 'no-case'), 'verify', bundle, '--key', pub, '--json'], { env });
+    const r = await spawnIrctl(['--case', join(tmp.dir, 'no-case'), 'verify', bad, '--key', pub], { env });
+    const inline = await spawnIrctl(['--case', join(tmp.dir, 'no-case'), 'verify', bad, '--key', pub], { env: { IRCTL_VERIFY_THREADS: '0' } });
+    // THEN
+    expect(good.code, good.stderr).toBe(0);
+    const j = JSON.parse(good.stdout) as { ok: boolean; checks: Array<{ name: string; detail: string }> };
+    expect(j.ok).toBe(true);
+    expect(j.checks.find((c) => c.name === 'raw-records')?.detail).toMatch(/^[1-9]\d* raw records re-hashed/);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toMatch(/evidence\/raw-records\.ndjson line \d+ \(raw record \d+, event [^)]+\): the raw bytes hash to [0-9a-f]{64}, the record says [0-9a-f]{64}/);
+    expect(r.stdout).toContain('evidence/raw-records.ndjson line 4 is not valid JSON');
+    expect(r.stdout).toMatch(/FAIL\s+raw-records/);
+    expect(r.stdout).toBe(inline.stdout);
   });
 
   it('a file that is not a bundle at all', async () => {

@@ -27,7 +27,8 @@ export const verifyCommand = defineCommand({
       const { publicPath } = caseKeyPaths(join(caseDir, 'keys'));
       if (existsSync(publicPath)) expected = { key: loadPublicKeyFile(publicPath), source: `case key ${publicPath}` };
     }
-    const r = await verifyBundle(file, { expectedKey: expected });
+    const thread = ctx.env.IRCTL_VERIFY_THREADS === '0' ? false : ctx.env.IRCTL_VERIFY_THREADS === '1' ? true : 'auto';
+    const r = await verifyBundle(file, { expectedKey: expected, thread });
     if (ctx.io.json) {
       ctx.io.outJson(r);
       return r.ok ? ExitCode.Ok : ExitCode.Integrity;

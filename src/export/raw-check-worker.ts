@@ -1,0 +1,22 @@
+/**
+ * Worker thread of `irctl verify`: checks the raw-records member's lines as the main thread streams its bytes here
+ * (see raw-check.ts), returning a credit per chunk and the result at the end.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { RawRecordChecker, type FromChecker, type ToChecker } from './raw-check.js';
+
+const port = parentPort;
+if (port) {
+  const checker = new RawRecordChecker((workerData as { name: string }).name);
+  const post = (m: FromChecker): void => port.postMessage(m);
+  port.on('message', (m: ToChecker) => {
+    try {
+      if (m.kind === 'chunk') {
+        checker.feed(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+        post({ kind: 'credit' });
+      } else post({ kind: 'result', result: checker.end() });
+    } catch (err) {
+      post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
