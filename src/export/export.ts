@@ -37,6 +37,8 @@ import {
   type ThreatRow,
 } from '../store/export-repo.js';
 import { MemberWriter, packTarGz, type StagedMember } from './bundle.js';
+import { memberThreadAvailable, startEventsMember, type MemberJob } from './member-thread.js';
+import { eventCount } from '../store/detect-repo.js';
 import { signEnvelope, serializeEnvelope } from './dsse.js';
 import { caseKeyPaths, generateKeyFiles, loadSigningKey, privateKeyTooOpen, type SigningKey } from './keys.js';
 import {
@@ -70,7 +72,15 @@ export interface ExportRequest {
   io: IoHost;
   /** Ctrl-C. */
   signal?: AbortSignal | undefined;
+  /**
+   * Write the events member of a whole-case bundle on a worker thread (when irctl runs compiled): `auto` does so
+   * from {@link THREAD_MIN_EVENTS} events. @default 'auto'
+   */
+  thread?: boolean | 'auto' | undefined;
 }
+
+/** Below this many events the events member is written in-thread. */
+export const THREAD_MIN_EVENTS = 50_000;
 
 /** What an export produced. */
 export interface ExportResult {
@@ -170,6 +180,7 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     if (req.signal?.aborted === true) throw new InterruptedError('export interrupted: no bundle was written', { hint: 'Run the same command again.' });
   };
   const staged: StagedMember[] = [];
+  let eventsJob: MemberJob | undefined;
   const writers: MemberWriter[] = [];
   const files: BundleFile[] = [];
   const open = (path: string): MemberWriter => {
@@ -207,6 +218,11 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
 
   try {
     const scoped = threat !== undefined;
+    // The events member of a whole-case bundle is written beside the raw records, on a thread of its own.
+    const wantThread = req.thread === true || ((req.thread ?? 'auto') === 'auto' && eventCount(db) >= THREAD_MIN_EVENTS);
+    if (!scoped && wantThread && memberThreadAvailable()) {
+      eventsJob = startEventsMember(db.name, DATA_MEMBERS.events, join(staging, 'events.member.gz'));
+    }
     // A threat's events are those of its attack timeline (the same as `irctl timeline`), plus every event of its
     // detections.
     let timeline: Timeline | undefined;
@@ -225,7 +241,13 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     await ndjson(DATA_MEMBERS.custody, iterCustody(db, head.seq));
 
     // derived
-    await ndjson(DATA_MEMBERS.events, iterEventLines(db, scoped), (line: string) => line, true);
+    if (eventsJob) {
+      progress.update(`${DATA_MEMBERS.events}: finishing`);
+      const f = await eventsJob.result;
+      checkAbort();
+      staged.push({ path: f.path, file: join(staging, 'events.member.gz'), size: f.size });
+      files.push(f);
+    } else await ndjson(DATA_MEMBERS.events, iterEventLines(db, scoped), (line: string) => line, true);
     // Timeline: a threat's attack timeline as `irctl timeline` builds it; for the whole case, every event a detection
     // fired on.
     await ndjson(
@@ -334,7 +356,9 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     throw err;
   } finally {
     clearScope(db);
-    // An interrupted export leaves compressors running: let them stop before their files are removed.
+    // An interrupted export leaves compressors (and maybe the member thread) running: stop them before their files
+    // are removed.
+    await eventsJob?.cancel();
     await Promise.allSettled(writers.map((w) => w.abort()));
     rmSync(staging, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@ import { openCase } from '../../src/case/case.js';
 import { writeThreatBundle } from '../../src/export/index.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import { FIXED_NOW, makeDetectedCase, newKey, readBundle } from '../helpers/export-case.js';
-import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { runIrctl, spawnIrctl, tempDir } from '../helpers/run-irctl.js';
 
 let tmp: { dir: string; cleanup: () => void };
 let base: string;
@@ -170,6 +170,55 @@ describe('export of a threat', () => {
     const listing = execFileSync('tar', ['-tvzf', o1], { encoding: 'utf8' });
     expect(listing).toContain('2000-01-01');
     expect(listing).toMatch(/^-rw-r--r-- 0\/0/m);
+  });
+});
+
+describe('export --all with the events member on its own thread (built CLI)', () => {
+  it('writes the same members as in-thread, and the bundle verifies', async () => {
+    // GIVEN two identical copies of a case and one key
+    const c1 = freshCase();
+    const c2 = freshCase();
+    const key = newKey(tmp.dir, 'thr');
+    const o1 = join(tmp.dir, 'thr1.tgz');
+    const o2 = join(tmp.dir, 'thr2.tgz');
+    // WHEN the built CLI exports one with the member thread and one without
+    const a = await spawnIrctl(['--case', c1, 'export', '--all', '--out', o1, '--key', key.privPath], { env: { IRCTL_EXPORT_THREADS: '1' } });
+    const b = await spawnIrctl(['--case', c2, 'export', '--all', '--out', o2, '--key', key.privPath], { env: { IRCTL_EXPORT_THREADS: '0' } });
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    // THEN every member but the envelope (signature time) is byte-identical, and the threaded bundle verifies
+    const ma = await readBundle(o1);
+    const mb = await readBundle(o2);
+    expect(ma.get('normalized/events.ndjson')!.length).toBeGreaterThan(1000);
+    for (const [name, data] of ma) {
+      if (name === 'bundle.dsse.json') continue;
+      expect(data.equals(mb.get(name)!), name).toBe(true);
+    }
+    const v = await spawnIrctl(['--case', join(tmp.dir, 'no-case'), 'verify', o1, '--key', key.pubPath]);
+    expect(v.code, v.stdout).toBe(0);
+  });
+});
+
+describe('Ctrl-C during export', () => {
+  it('writes no bundle, leaves no staging files and records no export', async () => {
+    const c = freshCase();
+    const out = join(tmp.dir, 'interrupted.tgz');
+    const ctl = new AbortController();
+    ctl.abort();
+    const r = await runIrctl(['--case', c, 'export', '--all', '--out', out], { signal: ctl.signal });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('export interrupted: no bundle was written');
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.irctl-export-'))).toEqual([]);
+    const info = await runIrctl(['--case', c, 'case', 'verify', '--json']);
+    expect(info.code).toBe(0);
+    const k = openCase(c);
+    try {
+      expect(k.db.prepare("SELECT COUNT(*) FROM custody WHERE action = 'export.bundle'").pluck().get()).toBe(0);
+    } finally {
+      k.close();
+    }
   });
 });
 

@@ -26,6 +26,7 @@ export const exportCommand = defineCommand({
         now: ctx.now,
         io: ctx.io,
         signal: ctx.signal,
+        thread: ctx.env.IRCTL_EXPORT_THREADS === '0' ? false : ctx.env.IRCTL_EXPORT_THREADS === '1' ? true : 'auto',
       });
       if (ctx.io.json) {
         ctx.io.outJson(r);
