@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { stealMeter } from './lib/cpu-steal.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -258,13 +259,14 @@ if (FRESH || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
 const HAVE_TIME = existsSync('/usr/bin/time');
 /** Run the built CLI; with GNU time available, also report its peak RSS (kB). */
 const irctl = (...a) => {
+  const steal = stealMeter();
   const t = performance.now();
   const argv = [join(ROOT, 'bin', 'irctl'), '--case', caseDir, ...a];
   const r = HAVE_TIME
     ? spawnSync('/usr/bin/time', ['-f', 'IRCTL_BENCH_RSS_KB=%M', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } })
     : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, NO_COLOR: '1' } });
   const m = /IRCTL_BENCH_RSS_KB=(\d+)/.exec(r.stderr ?? '');
-  return { ms: performance.now() - t, code: r.status, stdout: r.stdout, stderr: r.stderr, rssMb: m ? Number(m[1]) / 1024 : undefined };
+  return { ms: performance.now() - t, code: r.status, stdout: r.stdout, stderr: r.stderr, rssMb: m ? Number(m[1]) / 1024 : undefined, stealPct: steal.stop() };
 };
 
 const ratio = (ms, budget) => `${(ms / 1000).toFixed(2)} s (${((ms / budget) * 100).toFixed(0)}% of the ${budget >= 1000 ? `${budget / 1000} s` : `${budget} ms`} budget)`;
@@ -329,7 +331,8 @@ const lines = [
   `rules:                       ${summary.rules} (${summary.rule_errors} skipped)`,
   `detections / threats:        ${summary.detections} / ${summary.threats}`,
   `detect (CLI, wall):          ${ratio(det.ms, DETECT_BUDGET_MS)}; ${((summary.events / det.ms) * 1000).toFixed(0)} events/s`,
-  `detect (stage, reported):    ${(summary.duration_ms / 1000).toFixed(2)} s`,
+  `detect (stage, reported):    ${(summary.duration_ms / 1000).toFixed(2)} s (events read ${summary.reader === 'thread' ? 'on a reader thread' : 'in-thread'})`,
+  `machine:                     ${(await import('node:os')).cpus().length} cores; CPU steal during detect ${det.stealPct === null ? 'n/a' : `${det.stealPct}%`} (other VMs sharing the host stretch wall time)`,
   `timeline (stage), per threat: max ${worst.ms.toFixed(1)} ms (${worst.id ?? '-'}, ${worst.events ?? 0} events, plan ${worst.plan ?? '-'}) = ${((worst.ms / TIMELINE_BUDGET_MS) * 100).toFixed(0)}% of ${TIMELINE_BUDGET_MS} ms; median ${per.length ? per.map((p) => p.ms).sort((a, b) => a - b)[Math.floor(per.length / 2)].toFixed(1) : '-'} ms over ${per.length} threats`,
   tlCli ? `timeline ${top.id} (CLI, wall incl. Node start-up): ${tlCli.ms.toFixed(0)} ms` : 'timeline: no threats',
   det.rssMb ? `detect peak RSS:             ${det.rssMb.toFixed(0)} MB` : '',

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { stealMeter } from './lib/cpu-steal.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -142,6 +143,7 @@ else process.stderr.write(`  reusing ${caseDir}\n`);
 
 /** Run the built CLI under /usr/bin/time -v; returns wall ms, exit code, peak RSS MB and stdout. */
 function timed(cliArgs) {
+  const steal = stealMeter();
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(ROOT, 'bin', 'irctl'), ...cliArgs], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = performance.now() - t0;
@@ -149,7 +151,7 @@ function timed(cliArgs) {
   const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
   const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
   const cpuS = user && sys ? Number(user[1]) + Number(sys[1]) : null;
-  return { ms, code: r.status, rssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, cpuS, stdout: r.stdout, stderr: r.stderr };
+  return { ms, code: r.status, rssMb: rss ? Math.round(Number(rss[1]) / 1024) : null, cpuS, stealPct: steal.stop(), stdout: r.stdout, stderr: r.stderr };
 }
 
 const bundle = join(OUT, `bench-${EVENTS}.bundle.tar.gz`);
@@ -174,6 +176,8 @@ const res = {
   verify_peak_rss_mb: ver.rssMb,
   verify_cpu_s: ver.cpuS === null ? null : +ver.cpuS.toFixed(1),
   load_average_1m: +(await import('node:os')).loadavg()[0].toFixed(1),
+  export_cpu_steal_pct: exp.stealPct,
+  verify_cpu_steal_pct: ver.stealPct,
   total_s: +(total / 1000).toFixed(1),
   budget_s: BUDGET_MS / 1000,
   within_budget: total <= BUDGET_MS,
@@ -185,7 +189,8 @@ else {
   process.stdout.write(`events            ${EVENTS.toLocaleString('en-US')}\n`);
   process.stdout.write(`export --all      ${res.export_s} s wall, ${res.export_cpu_s} s CPU (${res.export_events_per_s.toLocaleString('en-US')} events/s), peak RSS ${res.export_peak_rss_mb} MB\n`);
   process.stdout.write(`verify            ${res.verify_s} s wall, ${res.verify_cpu_s} s CPU (${res.verify_ok ? 'OK' : 'FAILED'}), peak RSS ${res.verify_peak_rss_mb} MB\n`);
-  process.stdout.write(`machine           ${res.cores} cores, load average ${res.load_average_1m} (wall time stretches when other work shares the cores)\n`);
+  const stolen = (p) => (p === null ? 'n/a' : `${p}%`);
+  process.stdout.write(`machine           ${res.cores} cores, load average ${res.load_average_1m}; CPU steal during export ${stolen(res.export_cpu_steal_pct)}, verify ${stolen(res.verify_cpu_steal_pct)} (wall time stretches when other work or other VMs share the cores)\n`);
   process.stdout.write(`total             ${res.total_s} s of a ${res.budget_s} s budget (${(total / BUDGET_MS * 100).toFixed(0)}%)\n`);
   process.stdout.write(`bundle            ${res.bundle_mb} MB (${bundle})\n`);
 }

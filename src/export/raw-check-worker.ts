@@ -1,6 +1,6 @@
 /**
- * Worker thread of `irctl verify`: checks the raw-records member's lines as the main thread streams its bytes here
- * (see raw-check.ts), returning a credit per chunk and the result at the end.
+ * Worker thread of `irctl verify`: checks pieces of whole lines of the raw-records member as the main thread hands
+ * them over (see raw-check.ts), returning a credit per piece and its part of the result at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RawRecordChecker, type FromChecker, type ToChecker } from './raw-check.js';
@@ -11,8 +11,8 @@ if (port) {
   const post = (m: FromChecker): void => port.postMessage(m);
   port.on('message', (m: ToChecker) => {
     try {
-      if (m.kind === 'chunk') {
-        checker.feed(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+      if (m.kind === 'lines') {
+        checker.feedLines(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), m.first);
         post({ kind: 'credit' });
       } else post({ kind: 'result', result: checker.end() });
     } catch (err) {
