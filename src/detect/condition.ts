@@ -146,10 +146,17 @@ export function compileCondition<C>(
       }
       case 'and': {
         const fs = n.items.map(build);
+        // Two or three operands (almost every rule) get a closure without the array walk.
+        const [f0, f1, f2] = fs;
+        if (fs.length === 2 && f0 && f1) return (c) => f0(c) && f1(c);
+        if (fs.length === 3 && f0 && f1 && f2) return (c) => f0(c) && f1(c) && f2(c);
         return (c) => fs.every((f) => f(c));
       }
       case 'or': {
         const fs = n.items.map(build);
+        const [f0, f1, f2] = fs;
+        if (fs.length === 2 && f0 && f1) return (c) => f0(c) || f1(c);
+        if (fs.length === 3 && f0 && f1 && f2) return (c) => f0(c) || f1(c) || f2(c);
         return (c) => fs.some((f) => f(c));
       }
       case 'of': {

@@ -448,13 +448,18 @@ function compileMapSelection(
   // Columns first: most events are rejected before the raw record is parsed.
   tests.sort((a, b) => Number(b.cheap) - Number(a.cheap));
   const preds = tests.map((t) => t.pred);
+  const [p0, p1, p2] = preds;
   const pred: Pred =
-    preds.length === 1
-      ? (preds[0] as Pred)
-      : (input) => {
-          for (const f of preds) if (!f(input)) return false;
-          return true;
-        };
+    preds.length === 1 && p0
+      ? p0
+      : preds.length === 2 && p0 && p1
+        ? (input) => p0(input) && p1(input)
+        : preds.length === 3 && p0 && p1 && p2
+          ? (input) => p0(input) && p1(input) && p2(input)
+          : (input) => {
+              for (const f of preds) if (!f(input)) return false;
+              return true;
+            };
   return { pred, actions };
 }
 
