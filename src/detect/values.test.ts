@@ -100,3 +100,40 @@ describe('Sigma value matching', () => {
     expect(err(['exists'], ['yes'])).toMatch(/true or false/);
   });
 });
+
+describe('the single-value form of a field condition', () => {
+  it('answers exactly as the list form does for one value, for every kind of condition', () => {
+    const conditions: Array<[string[], unknown[]]> = [
+      [[], ['StopLogging', 'DeleteTrail']],
+      [[], ['Get*', 'List?uckets', 0, true]],
+      [[], [null, 'x']],
+      [['contains'], ['AccessDenied', 'Forbidden']],
+      [['startswith'], ['aws-cli/', 'Boto3/']],
+      [['endswith', 'cased'], ['.amazonaws.com']],
+      [['re'], ['^i-[0-9a-f]{8,17}$']],
+      [['re', 'i'], ['^ROOT$']],
+      [['cidr'], ['10.0.0.0/8', '192.168.0.0/16', 'fc00::/7']],
+      [['exists'], [true]],
+      [['exists'], [false]],
+      [['gte'], [5]],
+      [['contains', 'windash'], ['-enc']],
+      [['base64offset', 'contains'], ['secret']],
+    ];
+    const samples: unknown[] = ['StopLogging', 'stoplogging', 'GetObject', 'ListBuckets', 'ListXuckets', '0', 0, true, 'true', 'x', 'AccessDeniedException',
+      'aws-cli/2.15 Python', 'boto3/1.34', 'sts.amazonaws.com', 'STS.AMAZONAWS.COM', 'i-0abc12345678', 'root', '10.1.2.3', '192.168.9.9', '203.0.113.7',
+      'fd00::1', '2001:db8::1', 7, '4', '/enc', 'c2VjcmV0', '', 'a-very-long-value-'.repeat(10)];
+    for (const [mods, values] of conditions) {
+      const c = compileValues(mods, values);
+      if (!c.ok) throw new Error(c.error);
+      expect(c.single, `${mods.join('|')} has a single-value form`).toBeDefined();
+      for (const x of samples) expect(c.single?.(x), `${mods.join('|')} ${JSON.stringify(values)} on ${JSON.stringify(x)}`).toBe(c.test([x], () => []));
+    }
+  });
+
+  it('is absent where one value is not the whole story (all, fieldref)', () => {
+    const all = compileValues(['contains', 'all'], ['a', 'b']);
+    const ref = compileValues(['fieldref'], ['other']);
+    expect(all.ok && all.single).toBeFalsy();
+    expect(ref.ok && ref.single).toBeFalsy();
+  });
+});
