@@ -119,7 +119,7 @@ interface TypeIndex {
   byAction: Map<string, Array<{ rule: CompiledRule; slot: number }>>;
   /** Rules indexed by an action prefix (`startswith`), checked by prefix per event. */
   byPrefix: Array<{ prefix: string; entries: Array<{ rule: CompiledRule; slot: number }> }>;
-  any: Array<{ rule: CompiledRule; slot: number }>;
+  anyAction: Array<{ rule: CompiledRule; slot: number }>;
 }
 
 function firstPrefix(ti: TypeIndex, action: string, e: { rule: CompiledRule; slot: number }): TypeIndex['byPrefix'][number] | undefined {
@@ -157,11 +157,11 @@ export function startRules(pack: RulePack): RuleRun {
     evaluators[slot] = rule.stateful ? createEvaluator(rule, rule.stateful) : undefined;
     let ti = index.get(rule.dataType);
     if (!ti) {
-      ti = { byAction: new Map(), byPrefix: [], any: [] };
+      ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
       index.set(rule.dataType, ti);
     }
     const entry = { rule, slot };
-    if (rule.actions === null) ti.any.push(entry);
+    if (rule.actions === null) ti.anyAction.push(entry);
     else
       for (const a of rule.actions) {
         if (a.endsWith('*')) {
@@ -216,7 +216,7 @@ export function startRules(pack: RulePack): RuleRun {
         // A rule listed under several prefixes of the same action is evaluated once.
         for (const e of p.entries) if (!byAction?.includes(e) && firstPrefix(ti, action, e) === p) evalOne(e, input);
       }
-      for (const e of ti.any) evalOne(e, input);
+      for (const e of ti.anyAction) evalOne(e, input);
     },
     finish() {
       for (const ev of evaluators) if (ev) hits.push(...ev.hits());
