@@ -7,7 +7,7 @@ import { openDatabase } from '../store/db.js';
 import { iterEventLines } from '../store/export-repo.js';
 import { errorMessage, type EndMessage } from '../util/worker-stream.js';
 import { MemberWriter } from './bundle.js';
-import { writeLines, type MemberMessage } from './member-thread.js';
+import { pumpLines, type MemberMessage } from './member-thread.js';
 
 const port = parentPort;
 if (port) {
@@ -15,7 +15,10 @@ if (port) {
   const run = async (): Promise<void> => {
     const db = openDatabase(job.dbFile, { readonly: true });
     try {
-      const file = await writeLines(new MemberWriter(job.path, job.file), iterEventLines(db, false));
+      const w = new MemberWriter(job.path, job.file);
+      await pumpLines(w, iterEventLines(db, false));
+      const file = w.close(true);
+      await w.finished();
       port.postMessage({ kind: 'member', file } satisfies MemberMessage);
     } finally {
       db.close();

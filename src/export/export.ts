@@ -37,7 +37,7 @@ import {
   type ThreatRow,
 } from '../store/export-repo.js';
 import { MemberWriter, packTarGz, type StagedMember } from './bundle.js';
-import { memberThreadAvailable, startEventsMember, type MemberJob } from './member-thread.js';
+import { memberThreadAvailable, pumpLines, startEventsMember, type MemberJob } from './member-thread.js';
 import { eventCount } from '../store/detect-repo.js';
 import { signEnvelope, serializeEnvelope } from './dsse.js';
 import { caseKeyPaths, generateKeyFiles, loadSigningKey, privateKeyTooOpen, type SigningKey } from './keys.js';
@@ -198,15 +198,13 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
   /** Write one NDJSON member; `preformatted` rows are JSON lines already (built by SQLite). */
   const ndjson = async (path: string, rows: Iterable<unknown>, map: (r: never) => unknown = (r) => r, preformatted = false): Promise<BundleFile> => {
     const w = open(path);
-    let n = 0;
-    for (const r of rows) {
-      // The compressor runs on the thread pool; wait for it when it falls behind.
-      if (!w.line(preformatted ? (map(r as never) as string) : JSON.stringify(map(r as never)))) await w.drain();
-      if (++n % 20_000 === 0) {
-        checkAbort();
-        progress.update(`${path}: ${n} records`);
-      }
-    }
+    const lines = function* (): Generator<string> {
+      for (const r of rows) yield preformatted ? (map(r as never) as string) : JSON.stringify(map(r as never));
+    };
+    await pumpLines(w, lines(), (n) => {
+      checkAbort();
+      progress.update(`${path}: ${n} records`);
+    });
     return close(w, true);
   };
   /** Write one member that is not NDJSON. */

@@ -10,16 +10,16 @@ import { workerItems } from '../util/worker-stream.js';
 import type { MemberWriter } from './bundle.js';
 import type { BundleFile } from './manifest.js';
 
-/** Write preformatted NDJSON lines into a member, yielding to the compressor as needed. */
-export async function writeLines(w: MemberWriter, lines: Iterable<string>, every?: (n: number) => void): Promise<BundleFile> {
+/**
+ * Write NDJSON lines into a member, waiting for the compressor (thread pool) when it falls behind; `every` is called
+ * every 20,000 lines (progress, Ctrl-C). The caller closes the member.
+ */
+export async function pumpLines(w: MemberWriter, lines: Iterable<string>, every?: (n: number) => void): Promise<void> {
   let n = 0;
   for (const l of lines) {
     if (!w.line(l)) await w.drain();
     if (++n % 20_000 === 0) every?.(n);
   }
-  const f = w.close(true);
-  await w.finished();
-  return f;
 }
 
 /** Message of the member thread (besides util/worker-stream's done/error). */
