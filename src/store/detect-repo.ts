@@ -1,7 +1,7 @@
 /**
- * All SQL of the detect / correlate / timeline stages (streaming events for rule evaluation is in event-batches.ts): writing detections and
- * threats (derived, replaced per run), the stable threat-id registry, context look-ups used to raise severity, and
- * the queries behind `irctl threats` and `irctl timeline`. Parameterized SQL only.
+ * The SQL of the detect / correlate / timeline stages: writing detections and threats (derived, replaced per run), the
+ * stable threat-id registry, context look-ups used to raise severity, and the queries behind `irctl threats` and
+ * `irctl timeline`. Streaming events for rule evaluation is in event-batches.ts. Parameterized SQL only.
  */
 import type { Db } from './db.js';
 import type { EventRow } from './query-repo.js';
