@@ -364,6 +364,9 @@ async function* workerBatches(file: string, prefetch: readonly RawPrefetch[], ba
   }
 }
 
+/** One prepared look-up statement per connection. */
+const rawStmts = new WeakMap<Db, ReturnType<Db['prepare']>>();
+
 /** Raw text of one raw record by id (for events whose raw text was not prefetched). Undefined when absent. */
 export function rawText(db: Db, rawId: number): string | undefined {
   let st = rawStmts.get(db);
@@ -373,4 +376,3 @@ export function rawText(db: Db, rawId: number): string | undefined {
   }
   return st.get(rawId) as string | undefined;
 }
-const rawStmts = new WeakMap<Db, ReturnType<Db['prepare']>>();
