@@ -34,7 +34,7 @@ if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
 const dist = (p) => import(join(ROOT, 'dist', p));
 const { openCase } = await dist('case/case.js');
 const { IngestWriter, indexEntities } = await dist('store/ingest-repo.js');
-const { normalizeCloudTrail } = await dist('sources/aws-cloudtrail.js');
+const { normalizeCloudTrail } = await dist('sources/aws/cloudtrail.js');
 const { appendCustody } = await dist('store/custody.js');
 const { sha256Hex } = await dist('util/hash.js');
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { addCovered, gapsIn, mergeRanges, parseRanges } from './checkpoints.js';
-import { openIngressOf, computeExposure } from './exposure.js';
-import { passesClientFilters, serverAttribute } from './filters.js';
-import { buildLakeQuery, parseEventDataStore } from './lake.js';
+import { openIngressOf, computeExposure } from './aws/exposure.js';
+import { passesClientFilters, serverAttribute } from './aws/filters.js';
+import { buildLakeQuery, parseEventDataStore } from './aws/lake.js';
 import { backoffMs, TokenBucket, withRetries, type Timer } from './rate-limit.js';
-import { daysOf, fileTime, parseS3Url } from './s3.js';
+import { daysOf, fileTime, parseS3Url } from './aws/s3.js';
 import { resolveWindow } from './window.js';
 
 function fakeTimer(): Timer & { t: number; sleeps: number[] } {

@@ -3,10 +3,10 @@
  * (read and JSON.parse'd only when a rule asks for the raw body, and at most once per event).
  */
 import type { DetectInput } from '../detect/types.js';
-import { cloudTrailBody } from '../sources/aws-cloudtrail.js';
+import { ruleBodyOf } from '../sources/index.js';
 import type { DetectRow } from '../store/event-batches.js';
 
-/** Parse a raw record's text into the body rules see (for CloudTrail: the record inside any EventBridge envelope). */
+/** Parse a raw record's text into the body rules see (the data type's adapter removes envelopes). */
 export function parseRawBody(dataType: string, raw: string): unknown {
   let parsed: unknown;
   try {
@@ -15,8 +15,7 @@ export function parseRawBody(dataType: string, raw: string): unknown {
     // Evidence was valid JSON when imported; if not, the rule sees no body rather than crashing the run.
     return undefined;
   }
-  if (dataType === 'aws:cloudtrail:entry') return cloudTrailBody(parsed) ?? parsed;
-  return parsed;
+  return ruleBodyOf(dataType, parsed);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DetectEvent } from '../store/query-repo.js';
+import type { DetectEvent } from '../normalize/event-row.js';
 import { fieldGetter } from './fields.js';
 import type { DetectInput } from './types.js';
 

@@ -3,7 +3,8 @@
  * `userIdentity.sessionContext.sessionIssuer.type`) or a column of the normalized event (`event.actor`,
  * `event.src_ip`, ...) plus a few derived `event.*` values (network prefixes, user-agent family). Pure.
  */
-import type { DetectEvent as EventRow } from '../store/query-repo.js';
+import type { DetectEvent as EventRow } from '../normalize/event-row.js';
+import { adapterByDataType, instanceOfSession, type FieldAlias } from '../sources/index.js';
 import type { DetectInput } from './types.js';
 
 /**
@@ -62,8 +63,8 @@ const derived = (name: string, description: string, from: (e: EventRow) => strin
 };
 derived('src_prefix16', 'IPv4 /16 (IPv6 /48) network of the source IP, e.g. 203.0.0.0/16', (e) => e.src_ip, (v) => ipPrefix(v, 16, 48));
 derived('src_prefix24', 'IPv4 /24 (IPv6 /64) network of the source IP', (e) => e.src_ip, (v) => ipPrefix(v, 24, 64));
-derived('ua_family', 'user-agent family: the first product token, lower-cased (aws-cli, boto3, console.amazonaws.com...)', (e) => e.user_agent, uaFamily);
-derived('instance_id', 'EC2 instance id when the actor is an instance-profile role session (session name i-...)', (e) => e.session ?? e.actor, instanceIdOfSession);
+derived('ua_family', 'user-agent family: the first product token, lower-cased (e.g. curl, python-requests)', (e) => e.user_agent, uaFamily);
+derived('instance_id', 'the compute instance the actor\'s role session was issued to (instance-profile sessions)', (e) => e.session ?? e.actor, instanceOfSession);
 derived(
   'principal_name',
   'actor name, else the last path element of the actor ARN',
@@ -79,13 +80,6 @@ export function isEventField(path: string): boolean {
   if (!path.startsWith('event.')) return false;
   const name = path.slice(6);
   return COLUMN_SET.has(name) || Object.hasOwn(DERIVED_FIELDS, name);
-}
-
-/** Instance id named by an instance-profile session ARN (`.../assumed-role/<role>/i-0abc...`). */
-export function instanceIdOfSession(arn: string | null | undefined): string | undefined {
-  if (!arn) return undefined;
-  const m = /:assumed-role\/[^/]+\/(i-[0-9a-fA-F]{8,17})$/.exec(arn);
-  return m ? m[1] : undefined;
 }
 
 /** User-agent family: first token up to `/`, space or `(`, lower-cased; `[...]` wrappers removed. */
@@ -226,22 +220,23 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
       return get;
     }
   }
-  if (dataType === 'aws:cloudtrail:entry' && path === 'eventName') {
-    const one: unknown[] = [undefined];
-    const get: FieldGetter = (input) => {
-      one[0] = input.event.action;
-      return one;
-    };
-    get.single = (input) => input.event.action;
-    return get;
-  }
-  if (dataType === 'aws:cloudtrail:entry' && path === 'eventSource') {
-    // The normalizer stores eventSource without its `.amazonaws.com` suffix as `service`; every CloudTrail event source
-    // carries that suffix, so it is put back. A service with a dot was stored as is.
+  const alias = fieldAlias(dataType, path);
+  if (alias) {
+    const col = alias.column;
+    const toRecord = alias.toRecord;
+    if (!toRecord) {
+      const one: unknown[] = [undefined];
+      const get: FieldGetter = (input) => {
+        one[0] = input.event[col];
+        return one;
+      };
+      get.single = (input) => input.event[col];
+      return get;
+    }
     return (input) => {
-      const s = input.event.service;
-      if (s === null || s === '') return valuesAt(input.raw(), 'eventSource');
-      return [s.includes('.') ? s : `${s}.amazonaws.com`];
+      const s = input.event[col];
+      const v = s === null ? undefined : toRecord(s);
+      return v === undefined ? valuesAt(input.raw(), path) : [v];
     };
   }
   const parts = path.split('.');
@@ -250,6 +245,12 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
     walk(input.raw(), parts, 0, out);
     return out;
   };
+}
+
+/** The normalized column a provider answers a record field of this data type from, if any. */
+export function fieldAlias(dataType: string, path: string): FieldAlias | undefined {
+  const aliases = adapterByDataType(dataType)?.fieldAliases;
+  return aliases && Object.hasOwn(aliases, path) ? aliases[path] : undefined;
 }
 
 /** Every string and number leaf of a parsed JSON value (keyword search). */

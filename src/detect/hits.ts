@@ -2,43 +2,18 @@
  * Building detection hits: the events a rule fired on, their time span, the entities involved and a one-line summary.
  * Pure.
  */
-import type { DetectEvent as EventRow } from '../store/query-repo.js';
+import type { DetectEvent as EventRow } from '../normalize/event-row.js';
 import type { CompiledRule } from './compiled.js';
-import { instanceIdOfSession } from './fields.js';
+import { eventEntities, parseResources } from '../sources/index.js';
 import type { DetectInput, DetectionHit } from './types.js';
 
 /** Most event ids kept on one hit (a discovery burst can span thousands; `eventCount` has the total). */
 export const MAX_HIT_EVENTS = 1000;
 const MAX_ENTITIES = 64;
 
-/** Entities an event involves (kinds of the DetectionHit contract). */
+/** Entities an event involves (kinds of the DetectionHit contract); at most 16 of its resources. */
 export function entitiesOf(e: EventRow): Array<{ kind: string; value: string }> {
-  const out: Array<{ kind: string; value: string }> = [];
-  const add = (kind: string, value: string | null | undefined): void => {
-    if (value) out.push({ kind, value });
-  };
-  add('principal', e.actor);
-  add('access_key', e.access_key);
-  add('session', e.session);
-  add('role', e.assumed_from);
-  add('ip', e.src_ip);
-  add('account', e.account);
-  add('instance', instanceIdOfSession(e.session ?? e.actor));
-  let res: unknown;
-  try {
-    res = JSON.parse(e.resources || '[]');
-  } catch {
-    res = [];
-  }
-  if (Array.isArray(res)) {
-    for (const r of (res as unknown[]).slice(0, 16)) {
-      if (typeof r !== 'string') continue;
-      const inst = /:instance\/(i-[0-9a-fA-F]+)$/.exec(r);
-      if (inst) add('instance', inst[1]);
-      else add('resource', r);
-    }
-  }
-  return out;
+  return eventEntities(e, { resources: parseResources(e.resources).slice(0, 16), servicePrincipals: true });
 }
 
 /** Strip control characters and bound the length of a value shown in a summary (log content is attacker-controlled). */

@@ -1,36 +1,22 @@
 /**
- * Detection inputs built straight from parsed CloudTrail records, without a case: used by the rule tests, the
- * measurement script (labelled Panther test logs) and `irctl rules test`-style checks. The store-backed path
- * (src/correlate) produces the same shape from stored events. Pure.
+ * Detection inputs built straight from parsed records (any registered source), without a case: used by the rule
+ * tests, the measurement script (labelled Panther test logs) and `irctl rules test`-style checks. The store-backed
+ * path (src/correlate) produces the same shape from stored events. Pure.
  */
-import { normalizeTime } from '../normalize/event.js';
-import { cloudTrailBody, normalizeCloudTrail } from '../sources/aws-cloudtrail.js';
-import type { EventRow } from '../store/query-repo.js';
+import { adapterFor } from '../sources/index.js';
+import type { EventRow } from '../normalize/event-row.js';
 import { canonicalJson, sha256Hex } from '../util/hash.js';
 import type { DetectInput } from './types.js';
 
-/** Options of {@link inputsFromCloudTrail}. */
-export interface RecordInputOptions {
-  /**
-   * Time to use when a record's eventTime is missing or not ISO 8601 (some labelled test logs are trimmed), epoch ms.
-   * Without it such records are skipped.
-   */
-  fallbackTimeMs?: number | undefined;
-}
-
-/** The EventRow a stored CloudTrail record would have (rowid = position). Undefined when it is not CloudTrail. */
-export function eventRowOf(record: unknown, rowid: number, opts: RecordInputOptions = {}): EventRow | undefined {
-  const body = cloudTrailBody(record);
-  if (!body) return undefined;
+/** The EventRow a stored record would have (rowid = position), and the body rules see. Undefined when no source adapter recognises the record or it does not normalize. */
+export function eventRowOf(record: unknown, rowid: number): { event: EventRow; body: unknown } | undefined {
+  const adapter = adapterFor(record);
+  if (!adapter) return undefined;
   const sha = sha256Hex(canonicalJson(record));
-  let res = normalizeCloudTrail(record, sha);
-  if (!res.ok && opts.fallbackTimeMs !== undefined && normalizeTime(body.eventTime) === undefined) {
-    const patched = { ...body, eventTime: new Date(opts.fallbackTimeMs).toISOString() };
-    res = normalizeCloudTrail(patched, sha);
-  }
+  const res = adapter.normalize(record, sha);
   if (!res.ok) return undefined;
   const e = res.event;
-  return {
+  const event: EventRow = {
     rowid,
     id: e.id,
     time: e.time,
@@ -58,16 +44,16 @@ export function eventRowOf(record: unknown, rowid: number, opts: RecordInputOpti
     raw_sha256: sha,
     data_type: e.dataType,
   };
+  return { event, body: adapter.ruleBody ? (adapter.ruleBody(record) ?? record) : record };
 }
 
-/** DetectInputs for CloudTrail records, in time order (ties by event id), as `detect` would feed them. */
-export function inputsFromCloudTrail(records: readonly unknown[], opts: RecordInputOptions = {}): DetectInput[] {
+/** DetectInputs for parsed records of any registered source, in time order (ties by event id), as `detect` would feed them. Records no adapter normalizes are skipped. */
+export function inputsFromRecords(records: readonly unknown[]): DetectInput[] {
   const out: DetectInput[] = [];
   records.forEach((r, i) => {
-    const event = eventRowOf(r, i + 1, opts);
-    if (!event) return;
-    const body = cloudTrailBody(r);
-    out.push({ event, raw: () => body });
+    const row = eventRowOf(r, i + 1);
+    if (!row) return;
+    out.push({ event: row.event, raw: () => row.body });
   });
   return out.sort((a, b) => a.event.time_ms - b.event.time_ms || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
 }

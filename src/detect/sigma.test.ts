@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildPack, runRules } from './engine.js';
-import { inputsFromCloudTrail } from './record-inputs.js';
+import { inputsFromRecords } from './record-inputs.js';
 import { compileRuleText, techniquesFromTags } from './sigma.js';
 
 const ct = (over: Record<string, unknown>): Record<string, unknown> => ({
@@ -55,7 +55,7 @@ describe('Sigma rule compiler', () => {
 
   it('fires on the matching CloudTrail record and not on the filtered or other ones', () => {
     const pack = buildPack([{ file: 'r.yml', text: RULE, builtin: false }]);
-    const inputs = inputsFromCloudTrail([
+    const inputs = inputsFromRecords([
       ct({ eventID: 'hit' }),
       ct({ eventID: 'filtered', userIdentity: { type: 'IAMUser', userName: 'automation-ci', arn: 'arn:aws:iam::111122223333:user/automation-ci' } }),
       ct({ eventID: 'other', eventName: 'DescribeTrails' }),

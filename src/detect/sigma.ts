@@ -7,7 +7,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Node, type
 import { sha256Hex } from '../util/hash.js';
 import type { CompiledRule, Pred, StatefulSpec } from './compiled.js';
 import { compileCondition, parseCondition, requiredActions, type CondNode } from './condition.js';
-import { fieldGetter, isEventField, leafStrings, type FieldGetter } from './fields.js';
+import { fieldAlias, fieldGetter, isEventField, leafStrings, type FieldGetter } from './fields.js';
 import { dataTypeOf } from './logsource.js';
 import type { DetectInput, RuleError, RuleMeta, Severity } from './types.js';
 import { compileValues, keywordTest, parseWildcards } from './values.js';
@@ -307,7 +307,7 @@ const noRef = (): unknown[] => [];
 
 /** Fields answered from the normalized event's columns, without parsing the raw record. */
 function isCheapField(field: string, dataType: string): boolean {
-  return isEventField(field) || (dataType === 'aws:cloudtrail:entry' && (field === 'eventName' || field === 'eventSource'));
+  return isEventField(field) || fieldAlias(dataType, field) !== undefined;
 }
 
 /** Compile one search identifier (map = AND of fields, list of maps = OR, list of strings = keywords). */
@@ -427,7 +427,7 @@ function compileMapSelection(
     const cheap = isCheapField(field, dataType);
     tests.push({ cheap, pred });
     // Index: exact eventName / event.action values (no modifiers, no wildcards).
-    const actionField = field === 'event.action' || (dataType === 'aws:cloudtrail:entry' && field === 'eventName');
+    const actionField = field === 'event.action' || fieldAlias(dataType, field)?.column === 'action';
     if (actionField && !mods.includes('all') && !mods.includes('cased')) {
       // Exact names, or `prefix*` entries for startswith / a trailing wildcard; anything else is not indexed.
       const keys: string[] = [];

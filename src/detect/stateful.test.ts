@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRulePack, runRules, type RulePack } from './engine.js';
-import { inputsFromCloudTrail } from './record-inputs.js';
+import { inputsFromRecords } from './record-inputs.js';
 import type { DetectionHit } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -35,7 +35,7 @@ describe('threshold rules', () => {
     // GIVEN 7 reads of 6 distinct secrets over 6 minutes
     const recs = [secret(0, 'a'), secret(1, 'b'), secret(1, 'b'), secret(2, 'c'), secret(3, 'd'), secret(4, 'e'), secret(6, 'f')];
     // WHEN
-    const hits = only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-secrets-bulk-read');
+    const hits = only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-secrets-bulk-read');
     // THEN
     expect(hits).toHaveLength(1);
     expect(hits[0]?.eventIds).toHaveLength(7);
@@ -45,9 +45,9 @@ describe('threshold rules', () => {
 
   it('does not fire below the threshold or when reads are spread beyond the window', () => {
     const few = [secret(0, 'a'), secret(1, 'b'), secret(2, 'c'), secret(3, 'd'), secret(3, 'd')];
-    expect(only(runRules(inputsFromCloudTrail(few), pack), 'irctl-aws-secrets-bulk-read')).toEqual([]);
+    expect(only(runRules(inputsFromRecords(few), pack), 'irctl-aws-secrets-bulk-read')).toEqual([]);
     const spread = ['a', 'b', 'c', 'd', 'e'].map((s, i) => secret(i * 11, s));
-    expect(only(runRules(inputsFromCloudTrail(spread), pack), 'irctl-aws-secrets-bulk-read')).toEqual([]);
+    expect(only(runRules(inputsFromRecords(spread), pack), 'irctl-aws-secrets-bulk-read')).toEqual([]);
   });
 });
 
@@ -57,7 +57,7 @@ describe('sequence rules', () => {
 
   it('fires on 3 failed console logins followed by a success from the same IP', () => {
     const recs = [login(0, 'Failure'), login(1, 'Failure'), login(2, 'Failure'), login(3, 'Success')];
-    const hits = only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-console-login-failures-then-success');
+    const hits = only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-console-login-failures-then-success');
     expect(hits).toHaveLength(1);
     expect(hits[0]?.eventIds).toHaveLength(4);
     expect(hits[0]?.summary).toMatch(/^3 failed console logins then a success/);
@@ -70,7 +70,7 @@ describe('sequence rules', () => {
       [login(0, 'Failure'), login(1, 'Failure'), login(2, 'Failure'), login(45, 'Success')],
       [login(0, 'Failure'), login(1, 'Failure'), login(3, 'Success')],
     ];
-    for (const recs of cases) expect(only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-console-login-failures-then-success')).toEqual([]);
+    for (const recs of cases) expect(only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-console-login-failures-then-success')).toEqual([]);
   });
 });
 
@@ -80,7 +80,7 @@ describe('new-for-this-entity rules (own baseline)', () => {
     const recs = Array.from({ length: 30 }, (_, i) => rec(i * 4, { sourceIPAddress: `198.51.100.${i + 1}` }));
     recs.push(rec(130, { sourceIPAddress: '203.0.113.5' }), rec(131, { sourceIPAddress: '203.0.113.6' }));
     // WHEN
-    const hits = only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-principal-new-network');
+    const hits = only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-principal-new-network');
     // THEN one hit, for the first call from the new network
     expect(hits).toHaveLength(1);
     expect(hits[0]?.summary).toMatch(/alice used new network 203\.0\.0\.0\/16 \(203\.0\.113\.5\).*198\.51\.0\.0\/16/);
@@ -89,11 +89,11 @@ describe('new-for-this-entity rules (own baseline)', () => {
   it('does not report first-ever activity: a principal without a baseline is never "new"', () => {
     // GIVEN a principal whose whole history is 25 calls from 25 networks within 20 minutes (no min_age baseline)
     const recs = Array.from({ length: 25 }, (_, i) => rec(i * 0.8, { sourceIPAddress: `${10 + i}.1.2.3` }));
-    expect(only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-principal-new-network')).toEqual([]);
+    expect(only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-principal-new-network')).toEqual([]);
     // AND a principal with 5 calls spread over 3 hours (too few events) then a new network
     const sparse = [0, 40, 80, 120, 160].map((m) => rec(m, { sourceIPAddress: '198.51.100.1' }));
     sparse.push(rec(200, { sourceIPAddress: '203.0.113.5' }));
-    expect(only(runRules(inputsFromCloudTrail(sparse), pack), 'irctl-aws-principal-new-network')).toEqual([]);
+    expect(only(runRules(inputsFromRecords(sparse), pack), 'irctl-aws-principal-new-network')).toEqual([]);
   });
 });
 
@@ -114,7 +114,7 @@ describe('shared-value rules (instance credentials used off-instance)', () => {
 
   it("fires when an instance session calls from an IP a user also used, naming the instance", () => {
     const recs = [rec(0, { sourceIPAddress: '203.0.113.50' }), instance(5, '203.0.113.50')];
-    const hits = only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-instance-credentials-shared-ip');
+    const hits = only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-instance-credentials-shared-ip');
     expect(hits).toHaveLength(1);
     expect(hits[0]?.eventIds).toHaveLength(2);
     expect(hits[0]?.entities).toContainEqual({ kind: 'instance', value: 'i-0123456789abcdef0' });
@@ -123,16 +123,16 @@ describe('shared-value rules (instance credentials used off-instance)', () => {
 
   it('also fires when the stolen credentials are used first, and not for private or unrelated addresses', () => {
     const first = [instance(0, '203.0.113.50'), rec(5, { sourceIPAddress: '203.0.113.50' })];
-    expect(only(runRules(inputsFromCloudTrail(first), pack), 'irctl-aws-instance-credentials-shared-ip')).toHaveLength(1);
+    expect(only(runRules(inputsFromRecords(first), pack), 'irctl-aws-instance-credentials-shared-ip')).toHaveLength(1);
     const priv = [rec(0, { sourceIPAddress: '10.0.0.5' }), instance(5, '10.0.0.5')];
-    expect(only(runRules(inputsFromCloudTrail(priv), pack), 'irctl-aws-instance-credentials-shared-ip')).toEqual([]);
+    expect(only(runRules(inputsFromRecords(priv), pack), 'irctl-aws-instance-credentials-shared-ip')).toEqual([]);
     const unrelated = [rec(0, { sourceIPAddress: '203.0.113.50' }), instance(5, '198.51.100.7')];
-    expect(only(runRules(inputsFromCloudTrail(unrelated), pack), 'irctl-aws-instance-credentials-shared-ip')).toEqual([]);
+    expect(only(runRules(inputsFromRecords(unrelated), pack), 'irctl-aws-instance-credentials-shared-ip')).toEqual([]);
   });
 
   it('flags an instance session seen from a second network', () => {
     const recs = [instance(0, '198.51.100.7'), instance(1, '198.51.100.8'), instance(2, '203.0.113.99')];
-    const hits = only(runRules(inputsFromCloudTrail(recs), pack), 'irctl-aws-instance-credentials-new-network');
+    const hits = only(runRules(inputsFromRecords(recs), pack), 'irctl-aws-instance-credentials-new-network');
     expect(hits).toHaveLength(1);
     expect(hits[0]?.eventIds).toHaveLength(1);
   });

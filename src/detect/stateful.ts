@@ -2,7 +2,7 @@
  * Stateful rule evaluators (threshold, sequence, new_value, shared_value). Each sees, in time order, the events that
  * matched its rule's condition, and keeps bounded per-group state. Pure (state lives in the evaluator object).
  */
-import type { DetectEvent as EventRow } from '../store/query-repo.js';
+import type { DetectEvent as EventRow } from '../normalize/event-row.js';
 import type { CompiledRule, StatefulSpec } from './compiled.js';
 import type { FieldGetter } from './fields.js';
 import { HitBuilder, renderSummary } from './hits.js';

@@ -2,7 +2,7 @@
  * Contract between the rule engine (src/detect: Sigma + built-in pack) and correlation (src/correlate: threats,
  * timeline). Pure types.
  */
-import type { DetectEvent } from '../store/query-repo.js';
+import type { DetectEvent } from '../normalize/event-row.js';
 
 /** Severity, Sigma `level` names. */
 export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';

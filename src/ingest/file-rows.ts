@@ -3,6 +3,7 @@
  * for quarantine). Reads, gunzips, splits, checks UTF-8, parses, hashes and normalizes; writes nothing. Kept apart
  * from the writer so the work can run on a worker thread while the main thread writes (see import.ts).
  */
+import { adapterById, sourceAdapters } from '../sources/index.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
 import type { InputFormat } from './formats.js';
@@ -47,9 +48,11 @@ export function fileLevelReject(reason: string, offset: number | null = null): I
 export async function* fileRows(
   path: string,
   format: InputFormat,
-  opts: { batchRows?: number; batchBytes?: number; maxRecordBytes?: number } = {},
+  opts: { batchRows?: number; batchBytes?: number; maxRecordBytes?: number; source?: string | undefined } = {},
 ): AsyncGenerator<RowBatch, FileEnd> {
   const batchRows = opts.batchRows ?? BATCH_ROWS;
+  const forced = opts.source === undefined ? undefined : adapterById(opts.source);
+  const adapters = forced ? [forced] : sourceAdapters();
   const batchBytes = opts.batchBytes ?? BATCH_BYTES;
   let batch: RowBatch = { rows: [], records: 0, bytes: 0, notes: [] };
   const take = (): RowBatch => {
@@ -77,7 +80,7 @@ export async function* fileRows(
       }
       for (const n of next.value.notes) batch.notes.push(n.reason);
       for (const item of next.value.items) {
-        const row = rowFromItem(item, next.value.format);
+        const row = rowFromItem(item, next.value.format, adapters);
         batch.rows.push(row);
         if (item.type === 'record') batch.records++;
         if (row.kind === 'accepted') batch.bytes += row.raw.length;

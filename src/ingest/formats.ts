@@ -1,33 +1,44 @@
 /**
  * Container formats of input files, and per-file auto-detection from the first bytes (pure).
  */
+import { containerFormats } from '../sources/index.js';
 import type { SplitMode } from './json-split.js';
 
-/** Formats `--format` accepts. */
-export const INPUT_FORMATS = ['auto', 'records', 'lookup', 'array', 'jsonl', 'json'] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
-export type ConcreteFormat = Exclude<InputFormat, 'auto'>;
+/** Container formats every source can come in; providers add their own (`lookup` for AWS LookupEvents output). */
+export const GENERIC_FORMATS = ['records', 'array', 'jsonl', 'json'] as const;
+/** A concrete container format: a generic one or a provider's. */
+export type ConcreteFormat = string;
+/** What `--format` accepts: `auto` or a concrete format. */
+export type InputFormat = string;
 
-/** What each format is, for help and docs. */
-export const FORMAT_DESCRIPTIONS: Record<ConcreteFormat, string> = {
-  records: 'an object with a "Records" array (CloudTrail S3 log files, .json or .json.gz)',
-  lookup: 'an object with an "Events" array whose CloudTrailEvent strings are the records (aws cloudtrail lookup-events)',
+/** Every format `--format` accepts. */
+export function inputFormats(): string[] {
+  return ['auto', ...GENERIC_FORMATS, ...containerFormats().map((c) => c.format)];
+}
+
+/** What each generic format is, for help and docs. */
+const GENERIC_DESCRIPTIONS: Record<(typeof GENERIC_FORMATS)[number], string> = {
+  records: 'an object with a "Records" (or "records") array (CloudTrail S3 log files, Azure diagnostic exports; .json or .json.gz)',
   array: 'a bare JSON array of records',
   jsonl: 'JSON Lines: one record per line',
   json: 'one JSON object, or objects one after another (e.g. a single EventBridge envelope)',
 };
 
+/** What each concrete format is, for help and docs. */
+export function formatDescriptions(): Record<string, string> {
+  const out: Record<string, string> = { ...GENERIC_DESCRIPTIONS };
+  for (const c of containerFormats()) out[c.format] = c.description;
+  return out;
+}
+
 /** Top-level keys whose array holds the records. */
 const RECORD_KEYS = ['Records', 'records'];
-const LOOKUP_KEYS = ['Events'];
 
 /** Splitter mode for a concrete format. */
 export function splitModeFor(format: ConcreteFormat): SplitMode {
   switch (format) {
     case 'records':
       return { kind: 'key', keys: RECORD_KEYS };
-    case 'lookup':
-      return { kind: 'key', keys: LOOKUP_KEYS };
     case 'array':
       return { kind: 'array' };
     case 'jsonl':
@@ -35,10 +46,13 @@ export function splitModeFor(format: ConcreteFormat): SplitMode {
     case 'json':
       return { kind: 'values' };
   }
+  const c = containerFormats().find((x) => x.format === format);
+  if (!c) throw new Error(`unknown input format ${format}`);
+  return { kind: 'key', keys: [...c.keys] };
 }
 
 /** Result of detection. */
-export type Detection = { format: ConcreteFormat } | { format: 'empty' } | { format: 'unknown'; reason: string };
+export type Detection = { format: ConcreteFormat } | { format: 'unknown'; reason: string };
 
 function skipWs(b: Buffer, i: number): number {
   while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
@@ -59,7 +73,7 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
     const preview = head.subarray(i, i + 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
     return { format: 'unknown', reason: `not JSON (starts with "${preview}")` };
   }
-  // Walk the first top-level value: a "Records"/"Events" key holding an array (at any position among the top-level
+  // Walk the first top-level value: a "Records" key (or a provider container's key) holding an array (at any position among the top-level
   // keys: some exporters put other keys first) makes it a container; otherwise find where the value ends.
   let depth = 0;
   let inString = false;
@@ -91,7 +105,8 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
     } else if (c === 0x7b || c === 0x5b) {
       if (depth === 1 && expectValue && c === 0x5b) {
         if (RECORD_KEYS.includes(lastKey)) return { format: 'records' };
-        if (LOOKUP_KEYS.includes(lastKey)) return { format: 'lookup' };
+        const c = containerFormats().find((x) => x.keys.includes(lastKey));
+        if (c) return { format: c.format };
       }
       if (depth === 1) expectValue = false;
       depth++;
@@ -111,21 +126,10 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
 }
 
 /**
- * Turn one split element into the raw record it carries. LookupEvents elements carry the CloudTrail record as a
- * JSON string (`CloudTrailEvent`): that string is the raw record (design.md "What raw means").
+ * Turn one split element into the raw record it carries: a provider's container (e.g. LookupEvents output) says
+ * where the record is; elements of generic formats are the records.
  */
-export function unwrapElement(
-  format: ConcreteFormat,
-  bytes: Buffer,
-  parsed: unknown,
-): { bytes: Buffer; parsed: unknown } | { error: string } {
-  if (format !== 'lookup') return { bytes, parsed };
-  const obj = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  const inner = obj?.CloudTrailEvent;
-  if (typeof inner !== 'string') return { error: 'LookupEvents element has no CloudTrailEvent string' };
-  try {
-    return { bytes: Buffer.from(inner, 'utf8'), parsed: JSON.parse(inner) as unknown };
-  } catch (err) {
-    return { error: `CloudTrailEvent string is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
-  }
+export function unwrapElement(format: ConcreteFormat, bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string } {
+  const c = containerFormats().find((x) => x.format === format);
+  return c ? c.unwrap(bytes, parsed) : { bytes, parsed };
 }

@@ -16,6 +16,7 @@ import { appendCustody, type ChainHead } from '../store/custody.js';
 import { deferIndexes, IngestWriter, indexEntities, lastEventRowid, restoreDeferredIndexes, type IngestRow, type InputRow } from '../store/ingest-repo.js';
 import { BATCH_ROWS, fileLevelReject, type FileEnd, type RowBatch } from './file-rows.js';
 import { parsedStream } from './parsed-stream.js';
+import { skipReason } from '../sources/index.js';
 import type { InputFormat } from './formats.js';
 import { walkInputs } from './walk.js';
 
@@ -25,6 +26,8 @@ export interface ImportOptions {
   paths: string[];
   /** Container format, or auto-detect per file. @default 'auto' */
   format: InputFormat;
+  /** Source id or data type that every record must be (`--source`): forces the adapter instead of recognising one. */
+  source?: string | undefined;
   /** Aborted on Ctrl-C: the run stops after the current batch and records what it saved. */
   signal?: AbortSignal | undefined;
   /** Rows per transaction. @default 5000 (BATCH_ROWS) */
@@ -75,11 +78,6 @@ export interface ImportSummary {
 /** How many rejects of one file are named on stderr before summarising the rest. */
 const NAMED_REJECTS = 5;
 
-/** CloudTrail digest files are integrity data, not events. */
-function isDigestFile(path: string): boolean {
-  return /CloudTrail-Digest/.test(path);
-}
-
 /**
  * Make attacker-controlled text (file names, record snippets in parser messages) safe for a terminal: control
  * characters are shown as escapes, never sent raw.
@@ -104,8 +102,9 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
   const totals = { records: 0, events: 0, duplicates: 0, quarantined: 0, failed: 0 };
   const walk = await walkInputs(opts.paths);
   const files = walk.files.filter((f) => {
-    if (!isDigestFile(f)) return true;
-    io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1002', message: `not importing ${printable(f)}: a CloudTrail digest file (integrity data, not events)` });
+    const why = skipReason(f);
+    if (why === undefined) return true;
+    io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1002', message: `not importing ${printable(f)}: ${why}` });
     return false;
   });
   if (files.length === 0 && walk.skipped.length === 0) {
@@ -199,7 +198,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     outcomes.push(fo);
   };
 
-  const stream = parsedStream(files, opts.format, { batchRows, thread: opts.threads !== false });
+  const stream = parsedStream(files, opts.format, { batchRows, thread: opts.threads !== false, source: opts.source });
   try {
     if (opts.signal?.aborted) interrupted = true;
     while (!interrupted) {

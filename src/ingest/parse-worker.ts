@@ -13,6 +13,7 @@ interface Job {
   format: InputFormat;
   batchRows: number | null;
   window: number;
+  source: string | null;
 }
 
 const port = parentPort;
@@ -22,7 +23,7 @@ if (port) {
   const post = (m: WorkerMessage): void => port.postMessage(m);
   const run = async (): Promise<void> => {
     for (let file = 0; file < job.files.length; file++) {
-      const gen = fileRows(job.files[file] as string, job.format, job.batchRows === null ? {} : { batchRows: job.batchRows });
+      const gen = fileRows(job.files[file] as string, job.format, { ...(job.batchRows === null ? {} : { batchRows: job.batchRows }), source: job.source ?? undefined });
       for (;;) {
         const n = await gen.next();
         if (n.done === true) {

@@ -20,6 +20,8 @@ export interface ParseOptions {
   batchRows?: number;
   /** Use a worker thread when possible. @default true */
   thread?: boolean;
+  /** Force this source adapter (`--source`): id or data type. */
+  source?: string | undefined;
 }
 
 /** Batches the worker may run ahead of the writer (bounds memory: each batch is at most ~16 MB of raw records). */
@@ -40,7 +42,7 @@ export function parsedStream(files: readonly string[], format: InputFormat, opts
 
 async function* inThreadStream(files: readonly string[], format: InputFormat, opts: ParseOptions): AsyncGenerator<ParsedItem, void, undefined> {
   for (let file = 0; file < files.length; file++) {
-    const gen = fileRows(files[file] as string, format, opts.batchRows === undefined ? {} : { batchRows: opts.batchRows });
+    const gen = fileRows(files[file] as string, format, { ...(opts.batchRows === undefined ? {} : { batchRows: opts.batchRows }), source: opts.source });
     try {
       for (;;) {
         const n = await gen.next();
@@ -68,7 +70,7 @@ function reviveRows(rows: IngestRow[]): void {
 
 async function* workerStream(url: URL, files: readonly string[], format: InputFormat, opts: ParseOptions): AsyncGenerator<ParsedItem, void, undefined> {
   const worker = new Worker(url, {
-    workerData: { files: [...files], format, batchRows: opts.batchRows ?? null, window: WINDOW },
+    workerData: { files: [...files], format, batchRows: opts.batchRows ?? null, window: WINDOW, source: opts.source ?? null },
     // A small young generation keeps the parser's garbage from piling up (peak RSS); old-space stays the default
     // so that a record of hundreds of MB still parses.
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB },

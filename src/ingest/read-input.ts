@@ -152,7 +152,7 @@ export async function* readInputStream(
         used = 'empty';
         return;
       }
-      if (d.format === 'unknown') {
+      if ('reason' in d) {
         used = 'unknown';
         out.push({ type: 'issue', reason: `${d.reason}: not a supported log file; use --format if it is`, bytes: head, offset: 0 });
         return;

@@ -10,7 +10,7 @@ import { unwrapElement, type ConcreteFormat } from './formats.js';
 import type { SplitIssue, SplitRecord } from './json-split.js';
 
 /** Convert one split item into a row. */
-export function rowFromItem(item: SplitRecord | SplitIssue, format: ConcreteFormat, adapters: readonly SourceAdapter[] = sourceAdapters): IngestRow {
+export function rowFromItem(item: SplitRecord | SplitIssue, format: ConcreteFormat, adapters: readonly SourceAdapter[] = sourceAdapters()): IngestRow {
   if (item.type === 'issue') {
     return { kind: 'rejected', bytes: item.bytes, sha256: sha256Hex(item.bytes), index: item.index ?? null, offset: item.offset, reason: item.reason };
   }
@@ -33,7 +33,10 @@ export function rowFromItem(item: SplitRecord | SplitIssue, format: ConcreteForm
   const unwrapped = unwrapElement(format, item.bytes, parsed);
   if ('error' in unwrapped) return reject(unwrapped.error);
   const adapter = adapters.find((a) => a.matches(unwrapped.parsed));
-  if (!adapter) return reject('is not a record of any supported log source (for CloudTrail: no eventSource/eventName)', unwrapped.bytes);
+  if (!adapter) {
+    const why = adapters.length === 1 ? `is not a ${adapters[0]?.id ?? '?'} record (--source)` : 'is not a record of any supported log source (`irctl import --help` lists them; `--source` forces one)';
+    return reject(why, unwrapped.bytes);
+  }
   const sha256 = sha256Hex(unwrapped.bytes);
   const result = adapter.normalize(unwrapped.parsed, sha256);
   if (!result.ok) return reject(result.reason, unwrapped.bytes);

@@ -1,18 +1,213 @@
-import { awsCloudTrail } from './aws-cloudtrail.js';
-import { awsEc2ContextAdapters } from './aws-ec2-context.js';
-import type { SourceAdapter } from './types.js';
+/**
+ * The provider registry: the one place generic stages ask for provider knowledge (docs/architecture.md "Providers").
+ * Every answer is the union over registered providers, or the answer of the provider that wrote an event.
+ */
+import type { DetectEvent, EventRow } from '../normalize/event-row.js';
+import { awsProvider } from './aws/index.js';
+import { plannedProviders } from './planned.js';
+import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
-/** Every source adapter, tried in order for each record. Add one line per new source. */
-export const sourceAdapters: readonly SourceAdapter[] = [awsCloudTrail, ...awsEc2ContextAdapters];
+/** Registered providers, in the order their adapters are tried. Add one line per new provider. */
+const PROVIDERS: Provider[] = [awsProvider, ...plannedProviders];
+
+/** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
+let cache: {
+  adapters?: SourceAdapter[];
+  byDataType?: Map<string, SourceAdapter>;
+  byName?: Map<string, Provider>;
+  tamper?: { actions: Set<string>; stops: Set<string>; starts: string[] };
+} = {};
+
+/**
+ * Register another provider (plug-ins and tests: a provider defined outside `src/sources/` goes through exactly the
+ * same stages). A provider with the name of a registered one replaces it.
+ */
+export function registerProvider(p: Provider): void {
+  const i = PROVIDERS.findIndex((x) => x.name === p.name);
+  if (i >= 0) PROVIDERS[i] = p;
+  else PROVIDERS.push(p);
+  cache = {};
+}
+
+/** Remove a provider registered with {@link registerProvider} (tests). */
+export function unregisterProvider(name: string): void {
+  const i = PROVIDERS.findIndex((x) => x.name === name);
+  if (i >= 0) PROVIDERS.splice(i, 1);
+  cache = {};
+}
+
+/** Every registered provider. */
+export function providers(): readonly Provider[] {
+  return PROVIDERS;
+}
+
+/** Every source adapter, tried in order for each record. */
+export function sourceAdapters(): readonly SourceAdapter[] {
+  return (cache.adapters ??= PROVIDERS.flatMap((p) => p.adapters));
+}
 
 /** The first adapter that recognises a parsed record. */
-export function adapterFor(record: unknown, adapters: readonly SourceAdapter[] = sourceAdapters): SourceAdapter | undefined {
+export function adapterFor(record: unknown, adapters: readonly SourceAdapter[] = sourceAdapters()): SourceAdapter | undefined {
   return adapters.find((a) => a.matches(record));
 }
 
-/** Adapter by data type (to re-normalize stored raw records). */
+/** Adapter by data type (to re-normalize stored raw records, to read rule bodies). */
 export function adapterByDataType(dataType: string): SourceAdapter | undefined {
-  return sourceAdapters.find((a) => a.dataType === dataType);
+  cache.byDataType ??= new Map(sourceAdapters().map((a) => [a.dataType, a]));
+  return cache.byDataType.get(dataType);
 }
 
-export type { SourceAdapter } from './types.js';
+/** Adapter by source id (`--source aws-cloudtrail`) or data type. */
+export function adapterById(id: string): SourceAdapter | undefined {
+  return sourceAdapters().find((a) => a.id === id) ?? adapterByDataType(id);
+}
+
+/** Provider by name (the `provider` column of an event). */
+export function providerNamed(name: string | null | undefined): Provider | undefined {
+  if (!name) return undefined;
+  cache.byName ??= new Map(PROVIDERS.map((p) => [p.name, p]));
+  return cache.byName.get(name);
+}
+
+/** Container formats every provider defines. */
+export function containerFormats(): ContainerFormat[] {
+  return PROVIDERS.flatMap((p) => p.containers ?? []);
+}
+
+/** Why a file found while walking an import tree is not a log file, if a provider says so. */
+export function skipReason(path: string): string | undefined {
+  for (const p of PROVIDERS) {
+    const r = p.skipFile?.(path);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** Every Sigma log source: those with an importer, then planned ones. */
+export function logSources(): Array<LogSource & { dataType: string; importer: boolean }> {
+  const out: Array<LogSource & { dataType: string; importer: boolean }> = [];
+  for (const a of sourceAdapters()) for (const l of a.logSources ?? []) out.push({ ...l, dataType: a.dataType, importer: true });
+  for (const p of PROVIDERS) for (const l of p.plannedLogSources ?? []) out.push({ ...l, importer: false });
+  return out;
+}
+
+/** The body rules see for a parsed raw record of a data type. */
+export function ruleBodyOf(dataType: string, parsed: unknown): unknown {
+  const f = adapterByDataType(dataType)?.ruleBody;
+  return f ? (f(parsed) ?? parsed) : parsed;
+}
+
+/** True when any provider says the value names its own service rather than an actor. */
+export function isServicePrincipal(value: string, actorType?: string | null): boolean {
+  return PROVIDERS.some((p) => p.isServicePrincipal?.(value, actorType) === true);
+}
+
+/**
+ * Entities of one normalized event: the generic ones every provider's events have (actor, key, session, role, IP,
+ * account, resources), plus what the event's provider adds (instances, issued keys, ...).
+ */
+export function eventEntities(e: DetectEvent, opts: { resources?: readonly string[]; servicePrincipals?: boolean } = {}): Entity[] {
+  const out: Entity[] = [];
+  const add = (kind: string, v: string | null | undefined): void => {
+    if (v !== null && v !== undefined && v !== '') out.push({ kind, value: v });
+  };
+  // Service principals are kept on a detection (what fired) but are not an actor entity of the event (they link nothing).
+  if (e.actor && (opts.servicePrincipals === true || !isServicePrincipal(e.actor, e.actor_type))) add('principal', e.actor);
+  add('access_key', e.access_key);
+  add('session', e.session);
+  add('role', e.assumed_from);
+  add('ip', e.src_ip);
+  add('account', e.account);
+  for (const r of opts.resources ?? parseResources(e.resources)) add('resource', r);
+  const extra = providerNamed(e.provider)?.extraEntities?.(e);
+  if (extra) out.push(...extra);
+  return out;
+}
+
+/** The resources column (a JSON array) as strings; a malformed column only loses resources. */
+export function parseResources(json: string | null | undefined): string[] {
+  if (!json) return [];
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The instance a session was issued to, asking every provider. */
+export function instanceOfSession(session: string | null | undefined): string | undefined {
+  if (!session) return undefined;
+  for (const p of PROVIDERS) {
+    const r = p.instanceOfSession?.(session);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** The role a session came from, asking every provider. */
+export function roleOfSession(session: string): string | undefined {
+  for (const p of PROVIDERS) {
+    const r = p.roleOfSession?.(session);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** Short display name of a principal (user or role name); the value itself when no provider knows it. */
+export function shortName(principal: string): string {
+  for (const p of PROVIDERS) {
+    const r = p.shortName?.(principal);
+    if (r !== undefined && r !== '') return r;
+  }
+  return principal;
+}
+
+/** Why a principal is privileged (root, admin-named role), or undefined. */
+export function privilegeOf(principal: string): string | undefined {
+  for (const p of PROVIDERS) {
+    const k = p.privilege;
+    if (!k) continue;
+    if (k.isRoot(principal)) return 'root';
+    if (k.isAdminNamed(principal)) return 'admin-named';
+  }
+  return undefined;
+}
+
+/** Logging-tampering actions of every provider. */
+export function tamperingActions(): { actions: ReadonlySet<string>; stops: ReadonlySet<string>; starts: readonly string[] } {
+  if (!cache.tamper) {
+    const t = { actions: new Set<string>(), stops: new Set<string>(), starts: [] as string[] };
+    for (const p of PROVIDERS) {
+      for (const a of p.tampering?.actions ?? []) t.actions.add(a);
+      for (const a of p.tampering?.stops ?? []) t.stops.add(a);
+      t.starts.push(...(p.tampering?.starts ?? []));
+    }
+    cache.tamper = t;
+  }
+  return cache.tamper;
+}
+
+/** Roles an event assumed (blast radius), by the event's provider. */
+export function rolesAssumed(e: EventRow, resources: readonly string[]): string[] {
+  return providerNamed(e.provider)?.rolesAssumed?.(e, resources) ?? [];
+}
+
+/** The forms a crown-jewel entry may take in events: the entry itself plus every provider's other forms. */
+export function jewelForms(jewel: string): string[] {
+  const out = new Set([jewel]);
+  for (const p of PROVIDERS) for (const f of p.jewelForms?.(jewel) ?? []) out.add(f);
+  return [...out];
+}
+
+/** Provider-specific identifier shapes to pseudonymize, every provider's. */
+export function pseudonymPatterns(): PseudonymPattern[] {
+  return PROVIDERS.flatMap((p) => p.pseudonymPatterns ?? []);
+}
+
+/** JSON paths of request parameters and error messages, per data type, for investigation displays. */
+export function detailPaths(): Array<{ dataType: string; request: readonly string[]; error: readonly string[] }> {
+  return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths }] : []));
+}
+
+export type { ContainerFormat, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';

@@ -1,18 +1,54 @@
-import type { NormalizeResult } from '../normalize/event.js';
-
 /**
- * One source adapter per log type (style.md §7). Adding a source = one adapter file + one line in
- * sources/index.ts + a fixture + a test.
+ * The provider interface: everything irctl knows about one vendor's records lives behind it (design.md "Provider
+ * modules"). The generic stages (ingest, detect, correlate, timeline, investigate, export, report) ask the registry
+ * in `sources/index.ts` and never name a provider. Adding a source = one adapter in its provider's folder + a fixture
+ * + a test; adding a provider = one folder with an `index.ts` exporting a {@link Provider} + one line in the registry.
+ * Pure types.
  */
+import type { NormalizeResult } from '../normalize/event.js';
+import type { DetectEvent, EventRow } from '../normalize/event-row.js';
+
+/** An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource. */
+export interface Entity {
+  /** principal | access_key | session | role | instance | ip | account | resource. */
+  kind: string;
+  /** The identifier (ARN, key id, IP address, ...). */
+  value: string;
+}
+
+/** A Sigma field answered from a normalized column instead of parsing the raw record. */
+export interface FieldAlias {
+  /** The column holding the value. */
+  column: 'action' | 'service';
+  /**
+   * Turn the stored column value back into the record's form (e.g. `s3` -> `s3.amazonaws.com`). Undefined: the
+   * column holds the record's value as is. Returning undefined means "read the raw record instead".
+   */
+  toRecord?: ((stored: string) => string | undefined) | undefined;
+}
+
+/** A Sigma `logsource` a data type answers to. */
+export interface LogSource {
+  product: string;
+  service: string;
+  description: string;
+}
+
+/** One record type of a provider (CloudTrail entry, EC2 context item, sign-in log row, ...). */
 export interface SourceAdapter {
   /** Source id, `<provider>-<log>`, e.g. `aws-cloudtrail`. */
   id: string;
   /** Data type stored with each raw record, `<provider>:<log>:<record>`. */
   dataType: string;
-  /** Provider name stored on events. */
+  /** Provider name stored on events (the vendor whose product wrote the record). */
   provider: string;
   /** One line for `irctl import --help` and docs. */
   description: string;
+  /**
+   * Version of {@link normalize}: raise it whenever the mapping changes what an event or its entities look like, so
+   * derived rows made by an older mapper are recognised as stale rather than tampered.
+   */
+  version: number;
   /** Cheap structural check: does this parsed record belong to this source? */
   matches(record: unknown): boolean;
   /**
@@ -20,4 +56,123 @@ export interface SourceAdapter {
    * used as identity when the provider has no id of its own.
    */
   normalize(record: unknown, rawSha256: string): NormalizeResult;
+  /**
+   * The record rules address (Sigma field paths), e.g. the CloudTrail entry inside an EventBridge envelope.
+   * Undefined: the parsed record itself.
+   */
+  ruleBody?: ((record: unknown) => unknown) | undefined;
+  /** Sigma log sources whose rules run on this data type. */
+  logSources?: readonly LogSource[] | undefined;
+  /** Sigma fields of this data type answered from normalized columns (action index, no raw parse). */
+  fieldAliases?: Readonly<Record<string, FieldAlias>> | undefined;
+  /**
+   * JSON paths (SQLite `json_extract` syntax, in the raw record as stored) where the record keeps its request
+   * parameters and its error message: shown by investigation tools next to the normalized fields.
+   */
+  detailPaths?: { request: readonly string[]; error: readonly string[] } | undefined;
+}
+
+/**
+ * A container format a provider defines (records carried inside another JSON document), e.g. LookupEvents output
+ * whose `Events[].CloudTrailEvent` strings are the records.
+ */
+export interface ContainerFormat {
+  /** `--format` name. */
+  format: string;
+  /** One line for `--help` and docs. */
+  description: string;
+  /** Top-level keys whose array holds the elements (auto-detection looks for them). */
+  keys: readonly string[];
+  /**
+   * The raw record an element carries (its exact bytes and parsed value), or why it carries none. Elements that are
+   * the record themselves return `{ bytes, parsed }` unchanged.
+   */
+  unwrap(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string };
+}
+
+/** A principal granted administrator rights by an event, with the reason. */
+export interface AdminGrant {
+  principal: string;
+  why: string;
+}
+
+/** One event that may grant administrator rights, with its parsed rule body. */
+export interface GrantEvent {
+  action: string;
+  /** JSON array of resources. */
+  resources: string;
+  /** Parsed rule body of the raw record (or undefined). */
+  body: unknown;
+}
+
+/** What makes a principal privileged, for this provider. */
+export interface PrivilegeKnowledge {
+  /** The account's all-powerful principal (AWS root, a tenant's global admin...). */
+  isRoot(principal: string): boolean;
+  /** A role (or a session of it) whose name says administrator. */
+  isAdminNamed(principal: string): boolean;
+  /** The events that can grant administrator rights: services and actions to select them by (successful ones). */
+  grantActions: ReadonlyArray<{ service: string; actions: readonly string[] }>;
+  /** Principals granted administrator rights by these events (in time order), with the reason. */
+  adminGrants(events: readonly GrantEvent[]): AdminGrant[];
+}
+
+/** A pseudonymization rule: values of a provider-specific shape and the kind of pseudonym they get. */
+export interface PseudonymPattern {
+  /** What the values are (for docs and tests). */
+  name: string;
+  /** Global regex matching the values. */
+  pattern: RegExp;
+  /** Pseudonym kind. */
+  kind: 'account' | 'key' | 'principal_id' | 'principal' | 'resource';
+}
+
+/** Everything irctl knows about one vendor. Only {@link name}, {@link description} and {@link adapters} are required. */
+export interface Provider {
+  /** The vendor whose product wrote the records: `aws`, `azure`, `gcp`, `okta`, ... (stored as `provider`). */
+  name: string;
+  /** One line for docs. */
+  description: string;
+  /** Record types, tried in order. */
+  adapters: readonly SourceAdapter[];
+  /** Container formats this provider's exports come in (beyond the generic array / JSON Lines / JSON). */
+  containers?: readonly ContainerFormat[] | undefined;
+  /** Files that sit among this provider's logs but are not records (e.g. digest files): the reason to skip one. */
+  skipFile?: ((path: string) => string | undefined) | undefined;
+  /** Sigma log sources of this vendor that irctl has no importer for yet (their rules load and wait). */
+  plannedLogSources?: ReadonlyArray<LogSource & { dataType: string }> | undefined;
+  /**
+   * A value that names the provider's own service rather than an actor (`ec2.amazonaws.com`, service-linked
+   * roles). Such values are never principals and never link detections.
+   */
+  isServicePrincipal?: ((value: string, actorType?: string | null) => boolean) | undefined;
+  /** Entities of an event beyond the generic ones (e.g. the instance a role session was issued to). */
+  extraEntities?: ((e: DetectEvent) => Entity[]) | undefined;
+  /** The compute instance a session was issued to (an instance-profile role session), when the session id says it. */
+  instanceOfSession?: ((session: string) => string | undefined) | undefined;
+  /** The role a session was assumed from, when the session id says it. */
+  roleOfSession?: ((session: string) => string | undefined) | undefined;
+  /** A short display name of a principal id (user or role name), for titles. */
+  shortName?: ((principal: string) => string | undefined) | undefined;
+  /** Privileged principals and grants. */
+  privilege?: PrivilegeKnowledge | undefined;
+  /** Logging and monitoring tampering. */
+  tampering?:
+    | {
+        /** Actions that disable, delete or reduce logging or monitoring. */
+        actions: readonly string[];
+        /** Of those, the ones that stop a log's delivery outright. */
+        stops: readonly string[];
+        /** Actions that (re)start delivery. */
+        starts: readonly string[];
+      }
+    | undefined;
+  /** Roles (resource ids) an event assumed, for the blast radius. */
+  rolesAssumed?: ((e: EventRow, resources: readonly string[]) => string[]) | undefined;
+  /**
+   * Other forms a crown-jewel entry takes in events (e.g. a secret's name for its ARN), beyond the entry itself.
+   */
+  jewelForms?: ((jewel: string) => string[]) | undefined;
+  /** Provider-specific identifier shapes the pseudonymizer must replace before text leaves the machine. */
+  pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
 }

@@ -2,6 +2,10 @@
  * Read-only queries over the evidence store used by `events`, `case info` and later stages. Parameterized SQL only.
  */
 import type { Db } from './db.js';
+import type { EventRow } from '../normalize/event-row.js';
+
+/** One event as queries return it (defined with the common schema, re-exported for the store's callers). */
+export type { DetectEvent, EventRow } from '../normalize/event-row.js';
 
 /** Filters of `irctl events` (all optional, combined with AND). */
 export interface EventFilter {
@@ -33,38 +37,6 @@ export interface EventFilter {
   descending?: boolean | undefined;
 }
 
-/** One event as queries return it. */
-/** An event as rule evaluation sees it: every column but the raw record's hash (detect does not read raw_records for it). */
-export type DetectEvent = Omit<EventRow, 'raw_sha256'>;
-
-export interface EventRow {
-  rowid: number;
-  id: string;
-  time: string;
-  time_ms: number;
-  provider: string;
-  layer: string;
-  class: string;
-  account: string | null;
-  region: string | null;
-  service: string | null;
-  action: string;
-  actor: string | null;
-  actor_type: string | null;
-  actor_name: string | null;
-  access_key: string | null;
-  session: string | null;
-  assumed_from: string | null;
-  src_ip: string | null;
-  src_host: string | null;
-  user_agent: string | null;
-  outcome: string;
-  error_code: string | null;
-  read_only: number | null;
-  resources: string;
-  raw_sha256: string;
-  data_type: string;
-}
 
 const SELECT_EVENT = `SELECT e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.layer, e.class, e.account, e.region, e.service, e.action,
   e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent, e.outcome,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAws } from '../../src/collect/clients/aws.js';
-import { AwsApiError } from '../../src/collect/ports.js';
+import { connectAws } from '../../src/collect/aws/client.js';
+import { AwsApiError } from '../../src/collect/aws/ports.js';
 import { FakeCloudTrail, makeEvent } from '../fakes/fake-cloudtrail.js';
 
 const T0 = Date.parse('2026-11-20T12:00:00Z');

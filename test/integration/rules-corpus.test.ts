@@ -5,12 +5,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadRulePack, runRules } from '../../src/detect/engine.js';
-import { inputsFromCloudTrail } from '../../src/detect/record-inputs.js';
+import { inputsFromRecords } from '../../src/detect/record-inputs.js';
 import { fixture } from '../helpers/run-irctl.js';
 
-function stratus(technique: string): ReturnType<typeof inputsFromCloudTrail> {
+function stratus(technique: string): ReturnType<typeof inputsFromRecords> {
   const recs = JSON.parse(readFileSync(fixture('stratus', `${technique}.json`), 'utf8')) as unknown[];
-  return inputsFromCloudTrail(recs);
+  return inputsFromRecords(recs);
 }
 
 describe('SigmaHQ rules (fixtures/sigma, DRL-1.1)', () => {

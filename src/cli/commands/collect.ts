@@ -20,7 +20,7 @@ function positive(flag: string, v: unknown, dflt: number): number {
 const safe = (s: string): string => sanitize(s);
 
 async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { collectAws, outcomeOf } = await import('../../collect/collect-aws.js');
+  const { collectAws, outcomeOf } = await import('../../collect/aws/collect.js');
   return withCase(ctx, { create: true }, async (kase) => {
     const s = await collectAws(
       kase,

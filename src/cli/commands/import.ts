@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { ExitCode } from '../../errors.js';
-import { INPUT_FORMATS } from '../../ingest/formats.js';
+import { formatDescriptions, inputFormats } from '../../ingest/formats.js';
+import { sourceAdapters } from '../../sources/index.js';
 import { defineCommand } from '../command.js';
 import { withCase } from '../with-case.js';
 
@@ -11,12 +12,25 @@ export const importCommand = defineCommand({
   configure: (cmd) =>
     void cmd
       .argument('<paths...>', 'files or directories (walked recursively; .json, .json.gz, .jsonl, ...)')
-      .addOption(new Option('--format <format>', 'container format; auto-detected per file by default').choices([...INPUT_FORMATS]).default('auto')),
-  examples: ['irctl import ./AWSLogs', 'irctl --case ./case-42 import lookup.json --format lookup', 'irctl import exports/ --json'],
+      .addOption(new Option('--format <format>', 'container format; auto-detected per file by default').choices(inputFormats()).default('auto'))
+      .addOption(
+        new Option('--source <source>', 'record type every record must be (source id or data type); recognised per record by default').choices([
+          ...new Set(sourceAdapters().map((a) => a.id)),
+        ]),
+      )
+      .addHelpText(
+        'after',
+        `\nContainer formats:\n${Object.entries(formatDescriptions())
+          .map(([f, d]) => `  ${f.padEnd(8)} ${d}`)
+          .join('\n')}\n\nSources (record types):\n${sourceAdapters()
+          .map((a) => `  ${a.id.padEnd(28)} ${a.description}`)
+          .join('\n')}`,
+      ),
+  examples: ['irctl import ./AWSLogs', 'irctl --case ./case-42 import lookup.json --format lookup', 'irctl import trail.jsonl --source aws-cloudtrail', 'irctl import exports/ --json'],
   handler: async (args, opts, ctx) => {
     const { importPaths } = await import('../../ingest/import.js');
     return withCase(ctx, { create: true }, async (kase) => {
-      const s = await importPaths(kase, { paths: args, format: opts.format as (typeof INPUT_FORMATS)[number], signal: ctx.signal, now: ctx.now, threads: ctx.env.IRCTL_IMPORT_THREADS !== '0' }, ctx.io);
+      const s = await importPaths(kase, { paths: args, format: typeof opts.format === 'string' ? opts.format : 'auto', source: typeof opts.source === 'string' ? opts.source : undefined, signal: ctx.signal, now: ctx.now, threads: ctx.env.IRCTL_IMPORT_THREADS !== '0' }, ctx.io);
       if (ctx.io.json) {
         const { file_outcomes, ...rest } = s;
         ctx.io.outJson({ ...rest, inputs: file_outcomes });

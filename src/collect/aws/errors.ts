@@ -1,9 +1,9 @@
 /**
  * From a failed AWS call to a message an operator can act on (pure). Each names the call, the region and what to do.
  */
-import { SourceAccessError } from '../errors.js';
+import { SourceAccessError } from '../../errors.js';
 import { AwsApiError } from './ports.js';
-import { AbortedError } from './rate-limit.js';
+import { AbortedError } from '../rate-limit.js';
 
 /** Broad reason of a failure, for summaries and tests. */
 export type FailureKind = 'no_credentials' | 'expired_token' | 'access_denied' | 'region_disabled' | 'network' | 'throttled' | 'api_error';

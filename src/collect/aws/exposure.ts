@@ -2,7 +2,7 @@
  * Internet exposure of EC2 instances (pure): an instance is exposed when it has a public address (public IPv4,
  * Elastic IP, or IPv6) and one of its security groups allows ingress from 0.0.0.0/0 or ::/0.
  */
-import type { ExposureRow, OpenIngress } from '../store/collect-repo.js';
+import type { ExposureRow, OpenIngress } from '../../store/collect-repo.js';
 
 type Obj = Record<string, unknown>;
 

@@ -4,17 +4,17 @@
  * event record as a JSON string, which becomes the raw record (same identity as the S3 and LookupEvents copies).
  * Rows without an event JSON column (an expert query selecting other columns) are kept in quarantine, not lost.
  */
-import { rowFromItem } from '../ingest/records.js';
-import type { Progress } from '../io/io-host.js';
-import { loadCheckpoint } from '../store/collect-repo.js';
-import type { IngestRow } from '../store/ingest-repo.js';
-import { canonicalJson, sha256Hex } from '../util/hash.js';
-import { addCovered, gapsIn, parseRanges, type Range } from './checkpoints.js';
+import { rowFromItem } from '../../ingest/records.js';
+import type { Progress } from '../../io/io-host.js';
+import { loadCheckpoint } from '../../store/collect-repo.js';
+import type { IngestRow } from '../../store/ingest-repo.js';
+import { canonicalJson, sha256Hex } from '../../util/hash.js';
+import { addCovered, gapsIn, parseRanges, type Range } from '../checkpoints.js';
 import { explainAwsError, isAbort } from './errors.js';
 import { filterObject, type CollectFilters } from './filters.js';
 import { checkpointKey, type RegionResult } from './lookup.js';
 import { AwsApiError, type RawPage } from './ports.js';
-import { TokenBucket, withRetries } from './rate-limit.js';
+import { TokenBucket, withRetries } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 
 /** API name. */

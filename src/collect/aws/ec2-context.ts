@@ -4,15 +4,15 @@
  * (`aws:ec2:<kind>`) and each API page as an input row with the SHA-256 of the XML body as received; exposure is
  * computed from the snapshot and stored as derived data.
  */
-import { rowFromItem } from '../ingest/records.js';
-import { ec2Arn, ec2ContextRecord } from '../sources/aws-ec2-context.js';
-import { insertExposure, type ExposureRow } from '../store/collect-repo.js';
-import type { IngestRow } from '../store/ingest-repo.js';
-import { sha256Hex } from '../util/hash.js';
+import { rowFromItem } from '../../ingest/records.js';
+import { ec2Arn, ec2ContextRecord } from '../../sources/aws/ec2-context.js';
+import { insertExposure, type ExposureRow } from '../../store/collect-repo.js';
+import type { IngestRow } from '../../store/ingest-repo.js';
+import { sha256Hex } from '../../util/hash.js';
 import { explainAwsError, isAbort, type Explained } from './errors.js';
 import { computeExposure } from './exposure.js';
 import { AwsApiError, EC2_KINDS, type Ec2Kind } from './ports.js';
-import { withRetries } from './rate-limit.js';
+import { withRetries } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 
 /** Outcome of one region's snapshot. */

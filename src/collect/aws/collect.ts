@@ -5,21 +5,21 @@
  * failure or Ctrl-C stays in the case; the checkpoint makes the next run resume.
  */
 import { randomUUID } from 'node:crypto';
-import type { CaseHandle } from '../case/case.js';
-import { SourceAccessError, UsageError } from '../errors.js';
-import type { IoHost } from '../io/io-host.js';
-import { CollectStore } from '../store/collect-repo.js';
-import { appendCustody, type ChainHead } from '../store/custody.js';
-import { indexEntities } from '../store/ingest-repo.js';
-import { sha256Hex } from '../util/hash.js';
+import type { CaseHandle } from '../../case/case.js';
+import { SourceAccessError, UsageError } from '../../errors.js';
+import type { IoHost } from '../../io/io-host.js';
+import { CollectStore } from '../../store/collect-repo.js';
+import { appendCustody, type ChainHead } from '../../store/custody.js';
+import { indexEntities } from '../../store/ingest-repo.js';
+import { sha256Hex } from '../../util/hash.js';
 import { explainAwsError, toSourceAccessError, type Explained } from './errors.js';
 import { collectEc2Context, type ContextResult } from './ec2-context.js';
 import { filterObject, type CollectFilters } from './filters.js';
 import { collectLookupRegion, LOOKUP_API, type RegionResult } from './lookup.js';
 import { AwsApiError, type AwsPorts, type CallerIdentity } from './ports.js';
-import { realTimer, withRetries, type Timer } from './rate-limit.js';
+import { realTimer, withRetries, type Timer } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
-import { parseDuration, resolveWindow } from './window.js';
+import { parseDuration, resolveWindow } from '../window.js';
 
 /** What to collect. */
 export interface CollectAwsOptions {
@@ -331,7 +331,7 @@ function pageHashesDetail(hashes: string[]): Record<string, unknown> {
 }
 
 async function defaultConnect(opts: CollectAwsOptions, env: NodeJS.ProcessEnv, homeRegion: string): Promise<AwsPorts> {
-  const { connectAws } = await import('./clients/aws.js');
+  const { connectAws } = await import('./client.js');
   return connectAws({ env, profile: opts.profile, roleArn: opts.roleArn, externalId: opts.externalId, homeRegion });
 }
 

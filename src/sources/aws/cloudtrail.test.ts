@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NormalizedEvent } from '../normalize/event.js';
-import { awsCloudTrail, cloudTrailBody, normalizeCloudTrail } from './aws-cloudtrail.js';
+import type { NormalizedEvent } from '../../normalize/event.js';
+import { awsCloudTrail, cloudTrailBody, normalizeCloudTrail } from './cloudtrail.js';
 
 const IAM_USER_RECORD = {
   eventVersion: '1.08',

@@ -40,7 +40,7 @@ import {
   type LakeResultsPage,
   type LookupEventsPage,
   type RawPage,
-} from '../ports.js';
+} from './ports.js';
 
 /** How to reach AWS. */
 export interface AwsConnectOptions {

@@ -4,17 +4,17 @@
  * a re-run resumes. Events arrive newest first; after each page everything newer than the page's oldest event is
  * known to be collected, so the checkpoint advances page by page in the same transaction as the page's evidence.
  */
-import { rowFromItem } from '../ingest/records.js';
-import type { Progress } from '../io/io-host.js';
-import { loadCheckpoint } from '../store/collect-repo.js';
-import type { IngestRow } from '../store/ingest-repo.js';
-import { canonicalJson, sha256Hex } from '../util/hash.js';
-import { addCovered, gapsIn, parseRanges, type Range } from './checkpoints.js';
+import { rowFromItem } from '../../ingest/records.js';
+import type { Progress } from '../../io/io-host.js';
+import { loadCheckpoint } from '../../store/collect-repo.js';
+import type { IngestRow } from '../../store/ingest-repo.js';
+import { canonicalJson, sha256Hex } from '../../util/hash.js';
+import { addCovered, gapsIn, parseRanges, type Range } from '../checkpoints.js';
 import { explainAwsError, isAbort, type FailureKind } from './errors.js';
 import { filterObject, passesClientFilters, serverAttribute, type CollectFilters } from './filters.js';
 import type { LookupEvent } from './ports.js';
 import { AwsApiError } from './ports.js';
-import { TokenBucket, withRetries } from './rate-limit.js';
+import { TokenBucket, withRetries } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 
 /** API name used in locators, checkpoints and custody. */

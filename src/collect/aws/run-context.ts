@@ -1,10 +1,10 @@
 /**
  * What every collector of one run shares.
  */
-import type { Db } from '../store/db.js';
-import type { CollectStore } from '../store/collect-repo.js';
+import type { Db } from '../../store/db.js';
+import type { CollectStore } from '../../store/collect-repo.js';
 import type { AwsPorts } from './ports.js';
-import type { Timer } from './rate-limit.js';
+import type { Timer } from '../rate-limit.js';
 
 /** Shared state of one `collect aws` run. */
 export interface RunContext {

@@ -8,20 +8,20 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { readInputStream, type InputFileEnd } from '../ingest/read-input.js';
-import { rowFromItem } from '../ingest/records.js';
-import type { Progress } from '../io/io-host.js';
-import { storedObjects } from '../store/collect-repo.js';
-import type { IngestRow } from '../store/ingest-repo.js';
-import { UsageError } from '../errors.js';
-import { sha256Hex } from '../util/hash.js';
-import type { Range } from './checkpoints.js';
-import type { S3Counts } from './collect-aws.js';
+import { readInputStream, type InputFileEnd } from '../../ingest/read-input.js';
+import { rowFromItem } from '../../ingest/records.js';
+import type { Progress } from '../../io/io-host.js';
+import { storedObjects } from '../../store/collect-repo.js';
+import type { IngestRow } from '../../store/ingest-repo.js';
+import { UsageError } from '../../errors.js';
+import { sha256Hex } from '../../util/hash.js';
+import type { Range } from '../checkpoints.js';
+import type { S3Counts } from './collect.js';
 import { explainAwsError, isAbort } from './errors.js';
 import { noFilters, type CollectFilters } from './filters.js';
 import type { RegionResult } from './lookup.js';
 import { AwsApiError } from './ports.js';
-import { withRetries } from './rate-limit.js';
+import { withRetries } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 
 /** Options of an S3 collection. */

@@ -12,8 +12,8 @@ import {
   type Layer,
   type NormalizeResult,
   type Outcome,
-} from '../normalize/event.js';
-import type { SourceAdapter } from './types.js';
+} from '../../normalize/event.js';
+import type { ContainerFormat, SourceAdapter } from '../types.js';
 
 /** The CloudTrail record inside a record that may be an EventBridge envelope. */
 export function cloudTrailBody(record: unknown): Record<string, unknown> | undefined {
@@ -168,6 +168,38 @@ export const awsCloudTrail: SourceAdapter = {
   dataType: 'aws:cloudtrail:entry',
   provider: 'aws',
   description: 'AWS CloudTrail events (S3 log files, LookupEvents output, arrays, JSON Lines, EventBridge envelopes)',
+  version: 1,
   matches: (record) => cloudTrailBody(record) !== undefined,
   normalize: normalizeCloudTrail,
+  ruleBody: cloudTrailBody,
+  logSources: [{ product: 'aws', service: 'cloudtrail', description: 'AWS CloudTrail records (inside any EventBridge envelope)' }],
+  fieldAliases: {
+    eventName: { column: 'action' },
+    // The normalizer stores eventSource without its `.amazonaws.com` suffix as `service`; every CloudTrail event
+    // source carries that suffix, so it is put back. A service with a dot was stored as is; none: read the record.
+    eventSource: { column: 'service', toRecord: (s) => (s === '' ? undefined : s.includes('.') ? s : `${s}.amazonaws.com`) },
+  },
+  detailPaths: {
+    request: ['$.requestParameters', '$.detail.requestParameters'],
+    error: ['$.errorMessage', '$.detail.errorMessage'],
+  },
+};
+
+/**
+ * LookupEvents output (`aws cloudtrail lookup-events`): the records are the `CloudTrailEvent` strings of the `Events`
+ * elements, and that string is the raw record (design.md "What raw means").
+ */
+export const lookupContainer: ContainerFormat = {
+  format: 'lookup',
+  description: 'an object with an "Events" array whose CloudTrailEvent strings are the records (aws cloudtrail lookup-events)',
+  keys: ['Events'],
+  unwrap(_bytes, parsed) {
+    const inner = asObject(parsed)?.CloudTrailEvent;
+    if (typeof inner !== 'string') return { error: 'LookupEvents element has no CloudTrailEvent string' };
+    try {
+      return { bytes: Buffer.from(inner, 'utf8'), parsed: JSON.parse(inner) as unknown };
+    } catch (err) {
+      return { error: `CloudTrailEvent string is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  },
 };

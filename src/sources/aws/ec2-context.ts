@@ -7,9 +7,9 @@
  * and the record is the SDK's reading of one XML item; the SHA-256 of the XML page as received is kept on the page's
  * input row. `{"account","arn","contextType","observedAt","region","resource":{...as DescribeX returned it...}}`.
  */
-import { asObject, asString, normalizeTime, type NormalizeResult } from '../normalize/event.js';
-import { canonicalJson } from '../util/hash.js';
-import type { SourceAdapter } from './types.js';
+import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
+import { canonicalJson } from '../../util/hash.js';
+import type { SourceAdapter } from '../types.js';
 
 /** Kinds of EC2 context record. */
 export const EC2_CONTEXT_KINDS = ['instance', 'security-group', 'network-interface', 'volume', 'address', 'iam-instance-profile-association'] as const;
@@ -152,6 +152,7 @@ export const awsEc2ContextAdapters: readonly SourceAdapter[] = EC2_CONTEXT_KINDS
   dataType: `aws:ec2:${kind}`,
   provider: 'aws',
   description: `AWS EC2 ${kind} snapshots collected by \`irctl collect aws\` (context layer)`,
+  version: 1,
   matches: (record: unknown) => kindOf(record) === kind,
   normalize: normalizeFor(kind),
 }));

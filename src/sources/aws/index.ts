@@ -1,0 +1,46 @@
+/**
+ * The AWS provider: CloudTrail entries and EC2 context records, and everything irctl knows about AWS identities,
+ * privilege and logging. Collection clients live in `src/collect/aws/`.
+ */
+import type { Provider } from '../types.js';
+import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
+import { awsEc2ContextAdapters } from './ec2-context.js';
+import {
+  ADMIN_GRANT_ACTIONS,
+  adminGrants,
+  AWS_PSEUDONYM_PATTERNS,
+  AWS_TAMPER_ACTIONS,
+  awsExtraEntities,
+  awsJewelForms,
+  awsRolesAssumed,
+  instanceOfSession,
+  isAdminRoleName,
+  isAwsServiceValue,
+  isRootPrincipal,
+  roleArnOfSession,
+  shortNameOfArn,
+} from './knowledge.js';
+
+/** AWS. */
+export const awsProvider: Provider = {
+  name: 'aws',
+  description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
+  adapters: [awsCloudTrail, ...awsEc2ContextAdapters],
+  containers: [lookupContainer],
+  skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
+  isServicePrincipal: isAwsServiceValue,
+  extraEntities: awsExtraEntities,
+  instanceOfSession,
+  roleOfSession: roleArnOfSession,
+  shortName: shortNameOfArn,
+  privilege: {
+    isRoot: isRootPrincipal,
+    isAdminNamed: isAdminRoleName,
+    grantActions: [{ service: 'iam', actions: ADMIN_GRANT_ACTIONS }],
+    adminGrants,
+  },
+  tampering: { actions: AWS_TAMPER_ACTIONS, stops: ['StopLogging', 'DeleteTrail'], starts: ['StartLogging', 'CreateTrail'] },
+  rolesAssumed: awsRolesAssumed,
+  jewelForms: awsJewelForms,
+  pseudonymPatterns: AWS_PSEUDONYM_PATTERNS,
+};
