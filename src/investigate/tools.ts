@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { OperatorContext } from '../context/context.js';
 import { normalizeTime } from '../normalize/event.js';
+import { tamperingActions } from '../sources/index.js';
 import type { Db } from '../store/db.js';
 import {
   actionCount,
@@ -57,32 +58,6 @@ export interface ToolEnv {
   /** Per-run memo (threat facts). */
   memo: Map<string, unknown>;
 }
-
-/** Logging and monitoring tampering actions (CloudTrail, VPC flow logs, DNS query logs, GuardDuty, Config, Bedrock logging). */
-export const TAMPER_ACTIONS = [
-  'StopLogging',
-  'DeleteTrail',
-  'UpdateTrail',
-  'PutEventSelectors',
-  'PutInsightSelectors',
-  'DeleteFlowLogs',
-  'DeleteResolverQueryLogConfig',
-  'DisassociateResolverQueryLogConfig',
-  'DeleteDetector',
-  'UpdateDetector',
-  'DeleteMembers',
-  'DisassociateFromMasterAccount',
-  'StopConfigurationRecorder',
-  'DeleteConfigurationRecorder',
-  'DeleteDeliveryChannel',
-  'DeleteModelInvocationLoggingConfiguration',
-  'DeleteLogGroup',
-  'DeleteLogStream',
-  'PutRetentionPolicy',
-  'LeaveOrganization',
-];
-const STOP_ACTIONS = new Set(['StopLogging', 'DeleteTrail']);
-const START_ACTIONS = ['StartLogging', 'CreateTrail'];
 
 /** User-agent marks of attack-simulation tools: a lead to confirm with the operator, never a verdict on its own. */
 export const ATTACK_TOOL_MARKERS: Array<{ name: string; re: RegExp }> = [
@@ -305,7 +280,7 @@ export const TOOL_DESCRIPTIONS: Record<ToolName, string> = {
     "An entity's history before the threat: first/last seen, usual IPs, user agents, regions and actions with counts, and how often it did each of the threat's actions before (rarity).",
   related_entities: 'Entities that appear in the same events as this one (key <-> principal <-> session <-> role <-> IP <-> resource).',
   timeline: "Events of the threat's principals, keys, sessions and IPs around the threat, in time order.",
-  log_coverage: 'Which sources and regions have data in a window, silences (gaps), and logging-tampering events (StopLogging, DeleteTrail, ...).',
+  log_coverage: 'Which sources and regions have data in a window, silences (gaps), and logging-tampering events (trails or log sinks stopped, deleted, reduced).',
   operator_context:
     "The operator's context.yaml (change windows, declared red-team markers/principals/IPs, automation principals, crown jewels) and which threat events match it.",
   asset_context: 'Asset inventory (EC2 instances, security groups, volumes, tags) collected for the threat\'s resources.',
@@ -545,7 +520,8 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
   const sources = sourceCoverage(env.db, since, until, 50);
   const { facts: tf } = threatEvents(env);
   const threatActors = new Set([...Object.keys(tf.principals), ...tf.access_keys, ...tf.roles]);
-  const tamperEvents = eventsWithActions(env.db, TAMPER_ACTIONS, since - 7 * DAY, until, 100);
+  const tamper = tamperingActions();
+  const tamperEvents = eventsWithActions(env.db, [...tamper.actions], since - 7 * DAY, until, 100);
   const tampering = tamperEvents.map((e) => ({
     event_id: e.id,
     action: e.action,
@@ -555,10 +531,10 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     by_threat_entity: (e.actor !== null && threatActors.has(e.actor)) || (e.access_key !== null && threatActors.has(e.access_key)),
   }));
   // Logging stopped: the last successful stop before the window end with no successful restart after it.
-  const restarts = eventsWithActions(env.db, START_ACTIONS, since - 7 * DAY, until, 100).filter((e) => e.outcome !== 'failure');
+  const restarts = eventsWithActions(env.db, tamper.starts, since - 7 * DAY, until, 100).filter((e) => e.outcome !== 'failure');
   let stopped: CoverageFacts['logging_stopped'] = null;
   for (const e of tamperEvents) {
-    if (!STOP_ACTIONS.has(e.action) || e.outcome === 'failure') continue;
+    if (!tamper.stops.has(e.action) || e.outcome === 'failure') continue;
     if (!restarts.some((r) => r.time_ms > e.time_ms)) stopped = { event_id: e.id, time: e.time, actor: e.actor };
   }
   const gaps: CoverageFacts['gaps'] = [];

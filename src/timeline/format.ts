@@ -168,7 +168,7 @@ export function timesketchLines(t: Timeline): Array<Record<string, unknown>> {
         datetime: e.time,
         timestamp: e.time_ms * 1000,
         timestamp_desc: 'Event Time',
-        data_type: e.provider === 'aws' ? 'aws:cloudtrail:entry' : `${e.provider}:event`,
+        data_type: e.data_type,
         event_id: id,
         threat_id: t.threat.id,
         layer: e.layer,

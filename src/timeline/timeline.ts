@@ -60,6 +60,8 @@ export interface TimelineEntry {
   layer: string;
   /** Provider (aws, ...). */
   provider: string;
+  /** Record type of the events (`<provider>:<log>:<record>`; collapsed entries share it). */
+  data_type: string;
   /** Event class. */
   class: string;
   /** Service (iam, s3, ...). */
@@ -164,7 +166,7 @@ export function normalizeThreatId(s: string): string {
 
 /** Key of "identical" events: same actor, action, source and outcome, and the same detections. */
 function runKey(e: EventRow, dets: readonly EntryDetection[]): string {
-  return [e.actor, e.service, e.action, e.src_ip ?? e.src_host, e.outcome, e.error_code, dets.map((d) => d.fingerprint).join(',')].join('\u0000');
+  return [e.data_type, e.actor, e.service, e.action, e.src_ip ?? e.src_host, e.outcome, e.error_code, dets.map((d) => d.fingerprint).join(',')].join('\u0000');
 }
 
 /** Build entries from events in time order, collapsing runs of identical consecutive events when asked (pure). */
@@ -197,6 +199,7 @@ export function toEntries(
       event_ids: [e.id],
       layer: e.layer,
       provider: e.provider,
+      data_type: e.data_type,
       class: e.class,
       service: e.service,
       action: e.action,
