@@ -12,7 +12,8 @@ import {
   crownJewelTouches,
   exposedInstances,
   hasExposureData,
-  principalsBehindIp,
+  actorsBehindIp,
+  distinctActorCount,
   type DetectionRecord,
   type ThreatRecord,
 } from '../store/detect-repo.js';
@@ -32,7 +33,7 @@ export interface CorrelateOptions {
   context: OperatorContext;
 }
 
-/** An IP used by at least this many distinct principals in the case is shared infrastructure (NAT, proxy): it does not link. */
+/** An IP used by at least this many distinct principals in the case is shared infrastructure (NAT, proxy): it does not link. Fewer can still be every principal of a small case: see {@link buildThreats}. */
 export const COMMON_IP_PRINCIPALS = 10;
 
 /** Stored detection fingerprint: sha256 of the rule id and the event ids. */
@@ -73,30 +74,66 @@ function linksOf(d: DetectionRecord, common: ReadonlySet<string>): string[] {
   return d.entities.filter((e) => LINK_KINDS.has(e.kind) && !isServicePrincipal(e.value) && !common.has(linkKey(e))).map(linkKey);
 }
 
-/** Short name of the principal a threat is mostly about. */
-function mainActor(dets: readonly DetectionRecord[], common: ReadonlySet<string>): string | undefined {
-  const counts = new Map<string, number>();
-  for (const kind of ['principal', 'access_key', 'ip']) {
-    for (const d of dets) {
-      for (const e of d.entities) {
-        if (e.kind === kind && !common.has(linkKey(e)) && !isServicePrincipal(e.value)) counts.set(e.value, (counts.get(e.value) ?? 0) + 1);
-      }
-    }
-    if (counts.size > 0) break;
-  }
-  const best = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
-  if (!best) return undefined;
-  const v = best[0];
-  return shortName(v);
+/** The longest a title gets; longer ones are cut at a word boundary and say how much was left out. */
+export const TITLE_MAX = 200;
+
+/** Actors of a detection: its principals that are neither a provider's service nor a common value. */
+function actorsOf(d: DetectionRecord, common: ReadonlySet<string>): string[] {
+  return d.entities.filter((e) => e.kind === 'principal' && !common.has(linkKey(e)) && !isServicePrincipal(e.value)).map((e) => e.value);
 }
 
-/** Title of a threat: the most severe (then earliest) detection's rule title, how many more, and who. */
+/** The one source address of an actor's detections, when there is exactly one that links. */
+function onlyIp(dets: readonly DetectionRecord[], common: ReadonlySet<string>): string | undefined {
+  const ips = new Set(dets.flatMap((d) => d.entities.filter((e) => e.kind === 'ip' && !common.has(linkKey(e))).map((e) => e.value)));
+  return ips.size === 1 ? [...ips][0] : undefined;
+}
+
+const bySeverityThenTime = (a: DetectionRecord, b: DetectionRecord): number => severityRank(b.severity) - severityRank(a.severity) || a.first_ms - b.first_ms;
+
+/**
+ * Title of a threat: a one-line story of who did what, in time order. Each actor (principal) gets its most severe
+ * detection's rule title, the first one its source address; at most three actors, always including the one with
+ * the most severe detection (the title names who carries the threat, not who happened to act first). Without
+ * principals, the most severe detection's title and the key or address involved.
+ */
 export function threatTitle(dets: readonly DetectionRecord[], common: ReadonlySet<string>): string {
-  const top = [...dets].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.first_ms - b.first_ms)[0];
   const rules = new Set(dets.map((d) => d.rule_id)).size;
-  const actor = mainActor(dets, common);
-  const more = rules > 1 ? ` (+${rules - 1} more rule${rules > 2 ? 's' : ''})` : dets.length > 1 ? ` (x${dets.length})` : '';
-  return `${top?.rule_title ?? 'detections'}${more}${actor ? ` by ${actor}` : ''}`;
+  const perActor = new Map<string, DetectionRecord[]>();
+  for (const d of dets) for (const a of new Set(actorsOf(d, common))) perActor.set(a, [...(perActor.get(a) ?? []), d]);
+  let segments: string[];
+  let shownRules: Set<string>;
+  if (perActor.size === 0) {
+    const top = [...dets].sort(bySeverityThenTime)[0];
+    const who = dets.flatMap((d) => d.entities).find((e) => (e.kind === 'access_key' || e.kind === 'ip') && !common.has(linkKey(e)));
+    segments = [`${who ? `${who.value}: ` : ''}${top?.rule_title ?? 'detections'}`];
+    shownRules = new Set(top ? [top.rule_id] : []);
+  } else {
+    const actors = [...perActor.entries()].map(([actor, list]) => ({ actor, list: [...list].sort(bySeverityThenTime), first: Math.min(...list.map((d) => d.first_ms)) }));
+    const lead = [...actors].sort((x, y) => bySeverityThenTime(x.list[0] as DetectionRecord, y.list[0] as DetectionRecord) || (x.actor < y.actor ? -1 : 1))[0];
+    const chosen = [...actors].sort((x, y) => x.first - y.first || (x.actor < y.actor ? -1 : 1)).slice(0, 3);
+    if (lead && !chosen.includes(lead)) chosen.splice(2, 1, lead);
+    chosen.sort((x, y) => x.first - y.first || (x.actor < y.actor ? -1 : 1));
+    shownRules = new Set();
+    segments = chosen.map((c, i) => {
+      const top = c.list[0] as DetectionRecord;
+      shownRules.add(top.rule_id);
+      const ip = i === 0 ? onlyIp(c.list, common) : undefined;
+      return `${shortName(c.actor)}${ip ? ` from ${ip}` : ''}: ${top.rule_title}`;
+    });
+    const hidden = actors.length - chosen.length;
+    if (hidden > 0) segments.push(`${hidden} more principal${hidden > 1 ? 's' : ''}`);
+  }
+  const moreRules = rules - shownRules.size;
+  const tail = moreRules > 0 ? ` (+${moreRules} more rule${moreRules > 1 ? 's' : ''})` : dets.length > 1 && rules === 1 ? ` (x${dets.length})` : '';
+  return cutAtWord(segments.join('; then '), TITLE_MAX - tail.length) + tail;
+}
+
+/** Cut a text to at most `max` characters at a word boundary, ending with an ellipsis when cut. */
+export function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = text.slice(0, Math.max(1, max - 1));
+  const at = room.lastIndexOf(' ');
+  return `${(at > max / 2 ? room.slice(0, at) : room).replace(/[;:,]$/, '')}…`;
 }
 
 /** Principals granted administrator rights in the case's events, by every provider's reading of its grant events. */
@@ -165,11 +202,18 @@ export function buildThreats(
   detections: readonly DetectionRecord[],
   opts: CorrelateOptions,
 ): { groups: Array<Omit<ThreatRecord, 'id'>>; exposure: boolean } {
-  // Values too common to link: service hosts (always), and IPs behind which many principals act (NAT, proxies).
+  // Values too common to link: service hosts (always), and addresses that do not single out an actor: used by many
+  // principals (NAT, proxies), by a provider's own service, or by every principal of the case (an exporter that
+  // replaced every address with one value). An address shared by a few principals still links them.
   const common = new Set<string>();
   const ips = new Set(detections.flatMap((d) => d.entities.filter((e) => e.kind === 'ip').map((e) => e.value)));
+  const casePrincipals = ips.size > 0 ? distinctActorCount(db, COMMON_IP_PRINCIPALS) : 0;
   for (const ip of ips) {
-    if (principalsBehindIp(db, ip, COMMON_IP_PRINCIPALS) >= COMMON_IP_PRINCIPALS) common.add(linkKey({ kind: 'ip', value: ip }));
+    const actors = actorsBehindIp(db, ip, COMMON_IP_PRINCIPALS);
+    const people = actors.filter((a) => !isServicePrincipal(a.actor, a.actor_type));
+    const shared =
+      actors.length >= COMMON_IP_PRINCIPALS || people.length < actors.length || (people.length >= 2 && people.length >= casePrincipals);
+    if (shared) common.add(linkKey({ kind: 'ip', value: ip }));
   }
   const byFp = new Map(detections.map((d) => [d.fingerprint, d]));
   const nodes: GroupNode[] = detections.map((d) => ({ key: d.fingerprint, firstMs: d.first_ms, lastMs: d.last_ms, links: linksOf(d, common) }));

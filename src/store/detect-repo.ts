@@ -207,15 +207,20 @@ export function adminGrantEvents(db: Db, provider: string, grants: ReadonlyArray
   return out;
 }
 
-/** How many distinct principals used an IP anywhere in the case, counting up to `cap`. */
-export function principalsBehindIp(db: Db, ip: string, cap: number): number {
+/** The distinct actors (with their type) that used an IP anywhere in the case, at most `cap`. */
+export function actorsBehindIp(db: Db, ip: string, cap: number): Array<{ actor: string; actor_type: string | null }> {
   return db
     .prepare(
-      `SELECT COUNT(*) FROM (SELECT DISTINCT e.actor FROM entities en JOIN events e ON e.rowid = en.event_rowid
-        WHERE en.kind = 'ip' AND en.value = ? AND e.actor IS NOT NULL LIMIT ?)`,
+      `SELECT e.actor AS actor, MIN(e.actor_type) AS actor_type FROM entities en JOIN events e ON e.rowid = en.event_rowid
+        WHERE en.kind = 'ip' AND en.value = ? AND e.actor IS NOT NULL GROUP BY e.actor ORDER BY e.actor LIMIT ?`,
     )
-    .pluck()
-    .get(ip, cap) as number;
+    .all(ip, cap) as Array<{ actor: string; actor_type: string | null }>;
+}
+
+/** How many distinct actors the case has, counting up to `cap`. */
+export function distinctActorCount(db: Db, cap: number): number {
+  // The entity index holds every actor as a `principal` row: distinct values come straight off its (kind, value) index.
+  return db.prepare("SELECT COUNT(*) FROM (SELECT DISTINCT value FROM entities WHERE kind = 'principal' LIMIT ?)").pluck().get(cap) as number;
 }
 
 /**
