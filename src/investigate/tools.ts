@@ -21,6 +21,7 @@ import {
   latestInvestigationsExcept,
   overridesOf,
   providerEventCount,
+  nextProviderEvent,
   providers,
   relatedEntities,
   searchEventDetails,
@@ -71,6 +72,8 @@ export const ATTACK_TOOL_MARKERS: Array<{ name: string; re: RegExp }> = [
 const HOUR = 3_600_000;
 /** A silence is missing coverage when the preceding day's rate predicts at least this many events in it. */
 export const GAP_EXPECTED_EVENTS = 10;
+/** A provider's next event within this long after a stop shows the case's own delivery did not stop. */
+export const STOP_GRACE_MS = 5 * 60_000;
 const DAY = 24 * HOUR;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -175,6 +178,12 @@ export interface ThreatFacts {
   max_severity: string;
   rule_ids: string[];
   detections: number;
+  /** Successful events that change something (not read-only). */
+  successful_writes: number;
+  /** Successful events in all. */
+  successful: number;
+  /** ATT&CK tactics of the threat's detections. */
+  tactics: string[];
 }
 
 const SEVERITY_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
@@ -212,6 +221,10 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
     max_severity: maxSev,
     rule_ids: [...new Set(dets.map((d) => d.rule_id))].sort(),
     detections: dets.length,
+    // A sign-in is not a change, whatever the record's read-only flag says.
+    successful_writes: events.filter((e) => e.outcome === 'success' && e.read_only !== 1 && e.class !== 'authentication').length,
+    successful: events.filter((e) => e.outcome === 'success').length,
+    tactics: [...env.threat.tactics].sort(),
   };
   const r = { events, facts };
   env.memo.set('threat-events', r);
@@ -507,6 +520,8 @@ export interface CoverageFacts {
   sources: Array<{ provider: string; data_type: string; region: string | null; events: number }>;
   tampering: Array<{ event_id: string; action: string; actor: string | null; time: string; by_threat_entity: boolean; outcome: string }>;
   logging_stopped: { event_id: string; time: string; actor: string | null } | null;
+  /** Successful stops after which the case's events of that provider kept arriving (another trail or sink stopped). */
+  stops_without_gap: string[];
   gaps: Array<{ provider: string; from: string; to: string; minutes: number; event_id: string }>;
   /** True when logging was stopped, tampered with in the window, or silent inside the threat's own span. */
   coverage_missing: boolean;
@@ -530,12 +545,23 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     outcome: e.outcome,
     by_threat_entity: (e.actor !== null && threatActors.has(e.actor)) || (e.access_key !== null && threatActors.has(e.access_key)),
   }));
-  // Logging stopped: the last successful stop before the window end with no successful restart after it.
+  // Logging stopped: the last successful stop before the window end with no successful restart after it, and only
+  // when the case's own delivery of that provider's events stopped too: none came after it, or the next one came only
+  // after a silence the day before's rate says is a gap. Events arriving as usual afterwards mean the stop hit
+  // another trail or sink: tampering (listed above), not a gap in what the case holds.
   const restarts = eventsWithActions(env.db, tamper.starts, since - 7 * DAY, until, 100).filter((e) => e.outcome !== 'failure');
   let stopped: CoverageFacts['logging_stopped'] = null;
+  const stopsWithoutGap: string[] = [];
   for (const e of tamperEvents) {
     if (!tamper.stops.has(e.action) || e.outcome === 'failure') continue;
-    if (!restarts.some((r) => r.time_ms > e.time_ms)) stopped = { event_id: e.id, time: e.time, actor: e.actor };
+    if (restarts.some((r) => r.time_ms > e.time_ms)) continue;
+    const next = nextProviderEvent(env.db, e.provider, e.time_ms);
+    // The rate over the day before the stop, or over the part of it the case covers.
+    const from = nextProviderEvent(env.db, e.provider, e.time_ms - DAY - 1) ?? e.time_ms;
+    const ratePerMs = providerEventCount(env.db, e.provider, from, e.time_ms) / Math.max(e.time_ms - from, STOP_GRACE_MS * 2);
+    const silent = next === undefined || (next - e.time_ms > STOP_GRACE_MS && ratePerMs * (next - e.time_ms) >= GAP_EXPECTED_EVENTS);
+    if (silent) stopped = { event_id: e.id, time: e.time, actor: e.actor };
+    else stopsWithoutGap.push(e.id);
   }
   const gaps: CoverageFacts['gaps'] = [];
   for (const p of providers(env.db)) {
@@ -545,8 +571,6 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
   }
   const reasons: string[] = [];
   if (stopped) reasons.push(`logging stopped at ${stopped.time} by ${stopped.actor ?? 'unknown'} (${stopped.event_id}) and not restarted before ${iso(until)}`);
-  const inWindowTamper = tampering.filter((t) => t.outcome !== 'failure' && Date.parse(t.time) >= since && !(stopped && t.event_id === stopped.event_id));
-  for (const t of inWindowTamper) reasons.push(`${t.action} by ${t.actor ?? 'unknown'} at ${t.time} (${t.event_id})`);
   // A silence inside the threat's span counts when the provider's rate in the 24 h before it predicts at least
   // GAP_EXPECTED_EVENTS events in it (sparse logs have natural silences).
   const inner = gaps.filter((g) => {
@@ -563,6 +587,7 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     sources: sources.map((s) => ({ provider: s.provider, data_type: s.data_type, region: s.region, events: s.events })),
     tampering,
     logging_stopped: stopped,
+    stops_without_gap: stopsWithoutGap,
     gaps,
     coverage_missing: reasons.length > 0,
     reasons,

@@ -48,8 +48,8 @@ export interface DetectionRecord {
 }
 
 /** An event with the attacker-controlled raw fields tools show (request parameters, error message). */
-export interface EventDetail extends Omit<EventRow, 'raw_sha256' | 'read_only'> {
-  /** JSON text of requestParameters (CloudTrail; EventBridge detail too), capped at 2,000 characters by SQL. */
+export interface EventDetail extends Omit<EventRow, 'raw_sha256'> {
+  /** JSON text of the record's request parameters (the paths its adapter names), capped at 2,000 characters by SQL. */
   request_parameters: string | null;
   /** errorMessage text, capped. */
   error_message: string | null;
@@ -142,7 +142,7 @@ function detailColumn(pick: (p: ReturnType<typeof detailPaths>[number]) => reado
 function detailSelect(): string {
   return `SELECT e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.layer, e.class, e.data_type, e.account, e.region,
   e.service, e.action, e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host,
-  e.user_agent, e.outcome, e.error_code, e.resources,
+  e.user_agent, e.outcome, e.error_code, e.read_only, e.resources,
   ${detailColumn((p) => p.request, 2000, 'request_parameters')},
   ${detailColumn((p) => p.error, 1000, 'error_message')}
   FROM events e JOIN raw_records r ON r.id = e.raw_id`;
@@ -393,6 +393,12 @@ export function eventsOfEntities(
 /** Events of a provider in [since, until). */
 export function providerEventCount(db: Db, provider: string, sinceMs: number, untilMs: number): number {
   return db.prepare('SELECT COUNT(*) FROM events WHERE provider = ? AND time_ms >= ? AND time_ms < ?').pluck().get(provider, sinceMs, untilMs) as number;
+}
+
+/** Time of the first event of a provider after a time (epoch ms), if any. */
+export function nextProviderEvent(db: Db, provider: string, afterMs: number): number | undefined {
+  const v = db.prepare('SELECT MIN(time_ms) FROM events WHERE provider = ? AND time_ms > ?').pluck().get(provider, afterMs) as number | null;
+  return v ?? undefined;
 }
 
 /** Last event of a provider before a time (to find a silence that starts before the window). */
