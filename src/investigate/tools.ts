@@ -70,6 +70,8 @@ export const ATTACK_TOOL_MARKERS: Array<{ name: string; re: RegExp }> = [
 ];
 
 const HOUR = 3_600_000;
+/** Set-up and clean-up of a red-team exercise are looked for this long before its first and after its last marked call. */
+export const EXERCISE_PAD_MS = 60 * 60_000;
 /** A silence is missing coverage when the preceding day's rate predicts at least this many events in it. */
 export const GAP_EXPECTED_EVENTS = 10;
 /** A provider's next event within this long after a stop shows the case's own delivery did not stop. */
@@ -676,6 +678,27 @@ export function contextMatches(ctx: OperatorContext, events: readonly EventDetai
       matches.push({ ctx_id: `ctx:red_team.source_ips[${i}]`, kind: 'red_team', event_ids: ids, detail: `source ${p} is a declared red-team address` });
     }
   });
+  // Exercise scope: the exercise's own set-up and clean-up calls (same principal or session, same source, around the
+  // marked calls) rarely carry the marker; they are part of the exercise all the same.
+  const marked = events.filter((e) => redTeamCovered.has(e.id));
+  if (marked.length > 0) {
+    const first = Math.min(...marked.map((e) => e.time_ms)) - EXERCISE_PAD_MS;
+    const last = Math.max(...marked.map((e) => e.time_ms)) + EXERCISE_PAD_MS;
+    const pairs = new Set(marked.flatMap((e) => who(e).concat(e.session ?? []).map((p) => `${p}\u0000${e.src_ip ?? e.src_host ?? ''}`)));
+    const ids = events
+      .filter((e) => !redTeamCovered.has(e.id) && e.time_ms >= first && e.time_ms <= last)
+      .filter((e) => who(e).concat(e.session ?? []).some((p) => pairs.has(`${p}\u0000${e.src_ip ?? e.src_host ?? ''}`)))
+      .map((e) => e.id);
+    if (ids.length > 0) {
+      ids.forEach((id) => redTeamCovered.add(id));
+      matches.push({
+        ctx_id: matches.find((m) => m.kind === 'red_team')?.ctx_id ?? 'ctx:red_team',
+        kind: 'red_team',
+        event_ids: ids,
+        detail: `${ids.length} event(s) without the marker by the same principal or session from the same source within the exercise's span (${new Date(first).toISOString()} .. ${new Date(last).toISOString()}, its marked calls padded by ${EXERCISE_PAD_MS / 60_000} min for set-up and clean-up)`,
+      });
+    }
+  }
   ctx.change_windows.forEach((w, i) => {
     const start = Date.parse(w.start);
     const end = Date.parse(w.end);
