@@ -160,13 +160,18 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
 
   // Q2-Q4: the principal's baseline.
   const principal = facts.primary_principal;
+  // Every statement about the principal compares its own events with its own history, never another principal's.
+  const own = { actions: facts.primary_actions, sources: facts.primary_sources, user_agents: facts.primary_user_agents };
+  const ownIds = new Set(facts.primary_event_ids);
+  const idsOfOwnAction = (act: string): string[] => idsOfAction(act).filter((id) => ownIds.has(id));
   let routine = false;
   if (principal) {
     let args: Record<string, unknown> = { kind: 'principal', value: principal };
     const baselineRows = (a: SessionAnswer, facet: string, values: readonly string[]): string[] =>
       a.result.rows.filter((r) => r.facet === facet && typeof r.value === 'string' && values.includes(r.value)).map((r) => r.evidence_id);
     let pf: ProfileFacts | undefined;
-    ask(`Who is ${principal}, and what does it usually do?`, 'entity_profile', args, (a) => {
+    const why = facts.primary_reason ? ` (investigated first: ${facts.primary_reason})` : '';
+    ask(`Who is ${principal}, and what does it usually do?${why}`, 'entity_profile', args, (a) => {
       pf = a.result.facts as unknown as ProfileFacts;
       if (pf.baseline_events < THRESHOLDS.baselineEvents) {
         return { answer: `${pf.baseline_events} event(s) in the 90 days before the threat: no usable baseline.`, evidence: a.result.rows.map((r) => r.evidence_id), moves: [] };
@@ -198,38 +203,41 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     }
     const profile = pf;
     if (profile && profile.baseline_events >= THRESHOLDS.baselineEvents) {
-      const newActions = facts.actions.filter((act) => (profile.rarity[act] ?? 0) === 0);
-      const routineActions = facts.actions.filter((act) => (profile.rarity[act] ?? 0) >= THRESHOLDS.routineCount);
-      ask(`Has ${principal} done ${short(facts.actions.join(', '), 120)} before?`, 'entity_profile', args, (a) => {
+      const newActions = own.actions.filter((act) => (profile.rarity[act] ?? 0) === 0);
+      const routineActions = own.actions.filter((act) => (profile.rarity[act] ?? 0) >= THRESHOLDS.routineCount);
+      ask(`Has ${principal} done ${short(own.actions.join(', '), 120)} before?`, 'entity_profile', args, (a) => {
         const moves: AssessmentMove[] = [];
         let evidence: string[];
         if (newActions.length > 0) {
           moves.push({ signal: 'new-action', malice: SCORE.newAction, note: `${principal} never did ${newActions.join(', ')} in the 90 days before` });
-          evidence = newActions.flatMap(idsOfAction);
-        } else evidence = baselineRows(a, 'action', facts.actions);
-        const rarity = Object.entries(profile.rarity).map(([k, n]) => `${k}: ${n} time(s) before`).join('; ');
+          evidence = newActions.flatMap(idsOfOwnAction);
+        } else evidence = baselineRows(a, 'action', own.actions);
+        const rarity = Object.entries(profile.rarity)
+          .filter(([k]) => own.actions.includes(k))
+          .map(([k, n]) => `${k}: ${n} time(s) before`)
+          .join('; ');
         return { answer: short(rarity, 300) || 'no actions to compare.', evidence, moves };
       });
-      const newSources = facts.sources.filter((s) => !(s in profile.ips));
-      const newAgents = facts.user_agents.filter((u) => !(u in profile.user_agents));
+      const newSources = own.sources.filter((s) => !(s in profile.ips));
+      const newAgents = own.user_agents.filter((u) => !(u in profile.user_agents));
       ask(`Is ${principal} acting from its usual IP addresses, client and regions?`, 'entity_profile', args, (a) => {
         const moves: AssessmentMove[] = [];
         const evidence: string[] = [];
         if (newSources.length > 0) {
           moves.push({ signal: 'new-source', malice: SCORE.newSource, note: `source ${newSources.join(', ')} never used by ${principal} before` });
           if (facts.successful_writes > 0) harm.push(`changes made from ${newSources.join(', ')}, a network ${principal} never used before`);
-          evidence.push(...threatEventRows.filter((r) => typeof r.src === 'string' && newSources.includes(r.src)).map((r) => r.evidence_id));
+          evidence.push(...threatEventRows.filter((r) => ownIds.has(r.evidence_id) && typeof r.src === 'string' && newSources.includes(r.src)).map((r) => r.evidence_id));
         }
         if (newAgents.length > 0) {
           moves.push({ signal: 'new-user-agent', malice: SCORE.newUserAgent, note: `user agent ${short(newAgents.join(', '), 100)} never used by ${principal} before` });
-          evidence.push(...threatEventRows.filter((r) => typeof r.user_agent === 'string' && newAgents.includes(r.user_agent)).map((r) => r.evidence_id));
+          evidence.push(...threatEventRows.filter((r) => ownIds.has(r.evidence_id) && typeof r.user_agent === 'string' && newAgents.includes(r.user_agent)).map((r) => r.evidence_id));
         }
-        routine = newActions.length === 0 && routineActions.length === facts.actions.length && newSources.length === 0 && newAgents.length === 0 && facts.actions.length > 0;
+        routine = newActions.length === 0 && routineActions.length === own.actions.length && newSources.length === 0 && newAgents.length === 0 && own.actions.length > 0;
         if (routine) {
           const base = [
-            ...baselineRows(a, 'action', facts.actions),
-            ...baselineRows(a, 'ip', facts.sources),
-            ...baselineRows(a, 'user_agent', facts.user_agents),
+            ...baselineRows(a, 'action', own.actions),
+            ...baselineRows(a, 'ip', own.sources),
+            ...baselineRows(a, 'user_agent', own.user_agents),
           ];
           evidence.push(...base);
           moves.push({
@@ -241,7 +249,7 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
         }
         const usual = Object.keys(profile.ips).slice(0, 3).join(', ');
         return {
-          answer: `threat sources: ${facts.sources.join(', ') || 'none'} (usual: ${usual || 'none'}); ${newAgents.length > 0 ? 'new' : 'usual'} user agent; regions ${facts.regions.join(', ')}.`,
+          answer: `${principal}'s sources in the threat: ${own.sources.join(', ') || 'none'} (usual: ${usual || 'none'}); ${newAgents.length > 0 ? 'new' : 'usual'} user agent; regions ${facts.regions.join(', ')}.`,
           evidence: evidence.length > 0 ? evidence : a.result.rows.slice(0, 4).map((r) => r.evidence_id),
           moves,
         };
@@ -251,15 +259,15 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     // history shows them), changing nothing. With no sign of harm that is not malicious (a root or admin console
     // login from the usual place and browser); the decision below still requires the absence of harm.
     const prior = pf;
-    if (!routine && prior && prior.baseline_events >= 1 && facts.successful_writes === 0 && facts.sources.length > 0) {
-      const unseenSources = facts.sources.filter((s) => !(s in prior.ips));
-      const unseenAgents = facts.user_agents.filter((u) => !(u in prior.user_agents));
+    if (!routine && prior && prior.baseline_events >= 1 && facts.successful_writes === 0 && own.sources.length > 0) {
+      const unseenSources = own.sources.filter((s) => !(s in prior.ips));
+      const unseenAgents = own.user_agents.filter((u) => !(u in prior.user_agents));
       if (unseenSources.length === 0 && unseenAgents.length === 0) {
         ask(`Is this ${principal}'s usual access: its own networks and clients, nothing changed?`, 'entity_profile', args, (a) => {
           familiar = true;
           return {
-            answer: `every source (${facts.sources.join(', ')}) and client of the threat was used by ${principal} before (${prior.baseline_events} earlier event(s)); the threat changed nothing.`,
-            evidence: [...baselineRows(a, 'ip', facts.sources), ...baselineRows(a, 'user_agent', facts.user_agents)],
+            answer: `every source (${own.sources.join(', ')}) and client of the threat was used by ${principal} before (${prior.baseline_events} earlier event(s)); the threat changed nothing.`,
+            evidence: [...baselineRows(a, 'ip', own.sources), ...baselineRows(a, 'user_agent', own.user_agents)],
             moves: [
               {
                 signal: 'familiar-access',
@@ -275,7 +283,9 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   } else missing.push('the threat names no principal: who acted is unknown');
 
   // Q5: what else did the key / principal touch.
-  const pivot = facts.access_keys[0] !== undefined ? { kind: 'access_key', value: facts.access_keys[0] } : principal ? { kind: 'principal', value: principal } : undefined;
+  // The investigated principal's own key first (the entry point), else any key of the threat.
+  const key = facts.primary_access_keys[0] ?? facts.access_keys[0];
+  const pivot = key !== undefined ? { kind: 'access_key', value: key } : principal ? { kind: 'principal', value: principal } : undefined;
   if (pivot) {
     ask(`What else did ${pivot.kind === 'access_key' ? 'access key' : ''} ${pivot.value} touch, and who else used it?`.replace('  ', ' '), 'related_entities', pivot, (a) => {
       const rel = (a.result.facts.related as Array<{ kind: string; value: string; events: number }> | undefined) ?? [];

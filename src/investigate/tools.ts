@@ -168,6 +168,16 @@ export interface ThreatFacts {
   events_total: number;
   principals: Record<string, number>;
   primary_principal: string | null;
+  /** Why the primary principal is the one investigated. */
+  primary_reason: string | null;
+  /** The other identities whose events carry detections, most anomalous first. */
+  other_principals: string[];
+  /** What the primary principal itself did: its own actions, sources, user agents and event ids (never another's). */
+  primary_actions: string[];
+  primary_sources: string[];
+  primary_user_agents: string[];
+  primary_access_keys: string[];
+  primary_event_ids: string[];
   access_keys: string[];
   sessions: string[];
   roles: string[];
@@ -198,12 +208,38 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
   const events = eventDetails(env.db, ids);
   const dets = threatDetections(env.db, env.threat.id, 500);
   const principals = countBy(events, (e) => e.actor);
-  // The principal profiled is the one that acted first (the entry point: a leaked key, a session), as a role ARN for
-  // an assumed-role session (session names change per run); the most frequent one when the first has no identity.
-  const identities = countBy(events, (e) => e.assumed_from ?? e.actor);
+  // The principal profiled is the most anomalous one: the identity whose own events carry the threat's most severe
+  // detections (then the most detections, then the one that acted first), as a role ARN for an assumed-role session
+  // (session names change per run). Never simply the first one seen: a benign user sharing the window is not it.
+  const identityOf = new Map(events.map((e) => [e.id, e.assumed_from ?? e.actor]));
+  const weight = new Map<string, { rank: number; dets: number; first: number; titles: Set<string>; severity: string }>();
+  for (const d of dets) {
+    for (const who of new Set(d.event_ids.map((id) => identityOf.get(id)).filter((x): x is string => typeof x === 'string'))) {
+      const w = weight.get(who) ?? { rank: -1, dets: 0, first: Number.POSITIVE_INFINITY, titles: new Set<string>(), severity: 'informational' };
+      const rank = SEVERITY_RANK[d.severity] ?? 0;
+      if (rank > w.rank) {
+        w.rank = rank;
+        w.severity = d.severity;
+        w.titles = new Set();
+      }
+      if (rank === w.rank) w.titles.add(d.rule_title);
+      w.dets++;
+      w.first = Math.min(w.first, d.first_ms);
+      weight.set(who, w);
+    }
+  }
+  const ranked = [...weight.entries()].sort((a, b) => b[1].rank - a[1].rank || b[1].dets - a[1].dets || a[1].first - b[1].first || a[0].localeCompare(b[0]));
   const firstIdentity = events.find((e) => (e.assumed_from ?? e.actor) !== null);
-  const primary = (firstIdentity ? (firstIdentity.assumed_from ?? firstIdentity.actor) : null) ?? Object.entries(identities).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
-  const uniq = (f: (e: EventDetail) => string | null): string[] => [...new Set(events.map(f).filter((x): x is string => x !== null && x !== ''))].sort();
+  const top = ranked[0];
+  const primary = top?.[0] ?? (firstIdentity ? (firstIdentity.assumed_from ?? firstIdentity.actor) : null);
+  const primaryReason = top
+    ? `its own events carry the threat's most severe detections (${top[1].severity}: ${[...top[1].titles].slice(0, 3).join('; ')})${ranked.length > 1 ? `, ahead of ${ranked.length - 1} other principal(s) in the threat` : ''}`
+    : primary
+      ? 'the only identity named by the threat\'s events'
+      : null;
+  const uniqOf = (list: readonly EventDetail[], f: (e: EventDetail) => string | null): string[] => [...new Set(list.map(f).filter((x): x is string => x !== null && x !== ''))].sort();
+  const uniq = (f: (e: EventDetail) => string | null): string[] => uniqOf(events, f);
+  const own = events.filter((e) => primary !== null && (e.assumed_from ?? e.actor) === primary);
   let maxSev = env.threat.severity;
   for (const d of dets) if ((SEVERITY_RANK[d.severity] ?? 0) > (SEVERITY_RANK[maxSev] ?? 0)) maxSev = d.severity;
   const facts: ThreatFacts = {
@@ -211,6 +247,13 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
     events_total: total,
     principals,
     primary_principal: primary,
+    primary_reason: primaryReason,
+    other_principals: ranked.slice(1).map(([p]) => p),
+    primary_actions: uniqOf(own, (e) => e.action),
+    primary_sources: uniqOf(own, (e) => e.src_ip ?? e.src_host),
+    primary_user_agents: uniqOf(own, (e) => e.user_agent),
+    primary_access_keys: uniqOf(own, (e) => e.access_key),
+    primary_event_ids: own.map((e) => e.id),
     access_keys: uniq((e) => e.access_key),
     sessions: uniq((e) => e.session),
     roles: uniq((e) => e.assumed_from),
