@@ -14,6 +14,7 @@ import { investigateCommand } from './commands/investigate.js';
 import { keysCommand } from './commands/keys.js';
 import { reportCommand } from './commands/report.js';
 import { rulesCommand } from './commands/rules.js';
+import { showCommand } from './commands/show.js';
 import { statsCommand } from './commands/stats.js';
 import { threatsCommand } from './commands/threats.js';
 import { timelineCommand } from './commands/timeline.js';
@@ -25,6 +26,7 @@ export const commands: readonly CommandDefinition[] = [
   collectCommand,
   importCommand,
   eventsCommand,
+  showCommand,
   caseCommand,
   rulesCommand,
   detectCommand,

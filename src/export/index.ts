@@ -16,6 +16,7 @@ const quietIo: IoHost = {
   notify: () => undefined,
   out: () => undefined,
   outJson: () => undefined,
+  outRaw: () => undefined,
   progress: () => ({ update: () => undefined, succeed: () => undefined, fail: () => undefined, stop: () => undefined }),
   confirm: (_q, d) => Promise.resolve(d),
   ask: (_q, d) => Promise.resolve(d),

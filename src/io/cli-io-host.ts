@@ -55,6 +55,10 @@ export class CliIoHost implements IoHost {
     this.stdout.write(`${line}\n`);
   }
 
+  outRaw(text: string): void {
+    this.stdout.write(text);
+  }
+
   outJson(value: unknown): void {
     this.stdout.write(`${JSON.stringify(value)}\n`);
   }

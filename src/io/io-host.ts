@@ -42,6 +42,8 @@ export interface IoHost {
   out(line: string): void;
   /** Write one JSON value as a line to stdout. */
   outJson(value: unknown): void;
+  /** Write text to stdout exactly as given (no newline added): evidence bytes for `show --raw`. */
+  outRaw(text: string): void;
   /** Start a progress indicator (TTY only). */
   progress(text: string): Progress;
   /**
