@@ -88,17 +88,39 @@ export class KeySet {
 
   /** Values of the keys never marked, smallest first, at most `limit` of them, and how many there are. */
   unmarked(limit: number): { values: number[]; total: number } {
-    const values: number[] = [];
+    const r = this.select((_k, _v, marked) => !marked, limit);
+    return { values: r.entries.map((e) => e[1]), total: r.total };
+  }
+
+  /**
+   * Entries for which `pick` holds: the `limit` with the smallest values (as `[key, value]`, ascending), and how
+   * many there are in all. Memory stays at `limit` entries however many match.
+   */
+  select(pick: (key: number, value: number, marked: boolean) => boolean, limit: number): { entries: Array<[number, number]>; total: number } {
+    const out: Array<[number, number]> = [];
     let total = 0;
     for (let i = 0; i < this.keys.length; i++) {
-      const v = this.values[i] as number;
-      if (this.keys[i] !== 0 && v < MARK) {
-        total++;
-        values.push(v);
+      const k = this.keys[i] as number;
+      if (k === 0) continue;
+      const raw = this.values[i] as number;
+      const v = raw & MAX_VALUE;
+      if (!pick(k, v, raw >= MARK)) continue;
+      total++;
+      if (limit <= 0) continue;
+      if (out.length === limit) {
+        if (v >= (out[limit - 1] as [number, number])[1]) continue;
+        out.pop();
       }
+      // Insertion into a short sorted list.
+      let j = out.length;
+      out.push([k, v]);
+      while (j > 0 && (out[j - 1] as [number, number])[1] > v) {
+        out[j] = out[j - 1] as [number, number];
+        j--;
+      }
+      out[j] = [k, v];
     }
-    values.sort((x, y) => x - y);
-    return { values: values.slice(0, limit), total };
+    return { entries: out, total };
   }
 
   /** Every key with its value. */

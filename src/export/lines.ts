@@ -155,15 +155,47 @@ export function countJsonValues(buf: Buffer, start: number, end: number, limit: 
   return n;
 }
 
-/** A parsed line, or why it was not parsed. */
-export type ParsedLine = { value: unknown } | { problem: 'not-json' | 'too-complex' };
+/**
+ * Lines of one member that fail to parse before the rest of the member is no longer parsed: a failed JSON.parse costs
+ * microseconds (an exception), so a member of millions of garbage lines would otherwise take minutes. One such line
+ * already fails the bundle.
+ */
+export const MAX_BAD_LINES = 100;
 
-/** Parse one line of an NDJSON member, refusing lines whose structure would make JSON.parse allocate without bound. */
-export function parseJsonLine(buf: Buffer, start: number, end: number): ParsedLine {
-  if (end - start > SCAN_FROM && countJsonValues(buf, start, end, MAX_JSON_VALUES) > MAX_JSON_VALUES) return { problem: 'too-complex' };
-  try {
-    return { value: JSON.parse(buf.toString('utf8', start, end)) as unknown };
-  } catch {
-    return { problem: 'not-json' };
+/**
+ * Parses the lines of one NDJSON member, refusing lines whose structure would make JSON.parse allocate without bound
+ * and giving up on a member after {@link MAX_BAD_LINES} lines that are not JSON. Every line irctl writes is a JSON
+ * object, so a line that does not start with `{` and end with `}` is not parsed at all.
+ */
+export class JsonLines {
+  /** First line that is not JSON, if any. */
+  firstBad: number | null = null;
+  private bad = 0;
+  private readonly name: string;
+  private readonly report: (line: number, text: string) => void;
+
+  /** `report` receives the lines that are over the limits (one sentence each). */
+  constructor(name: string, report: (line: number, text: string) => void) {
+    this.name = name;
+    this.report = report;
+  }
+
+  /** The value of line `n` (`buf[start..end)`), or undefined when it is not parsed. */
+  parse(buf: Buffer, start: number, end: number, n: number): { value: unknown } | undefined {
+    if (this.bad >= MAX_BAD_LINES) return undefined;
+    if (end - start > SCAN_FROM && countJsonValues(buf, start, end, MAX_JSON_VALUES) > MAX_JSON_VALUES) {
+      this.report(n, `${this.name} line ${n} holds more than ${MAX_JSON_VALUES} JSON values: not parsed`);
+      return undefined;
+    }
+    if (end > start && buf[start] === 0x7b && buf[end - 1] === 0x7d) {
+      try {
+        return { value: JSON.parse(buf.toString('utf8', start, end)) as unknown };
+      } catch {
+        // counted below
+      }
+    }
+    this.firstBad ??= n;
+    if (++this.bad === MAX_BAD_LINES) this.report(n, `${this.name}: ${MAX_BAD_LINES} lines are not valid JSON; the rest of the member is not parsed`);
+    return undefined;
   }
 }

@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { sha256Hex } from '../util/hash.js';
 import { hexKey, KeySet, NumberList, stringKey } from './key-set.js';
-import { eachLine, LineCutter, MAX_JSON_VALUES, MAX_LINE_BYTES, parseJsonLine, type LinePiece } from './lines.js';
+import { eachLine, JsonLines, LineCutter, MAX_LINE_BYTES, type LinePiece } from './lines.js';
 
 /** Problems of one kind: the first few (by line) and how many there were in all. */
 export interface ProblemGroup {
@@ -69,13 +69,14 @@ export const KEEP_MISMATCHED = 10_000;
 export class RawRecordChecker {
   private checked = 0;
   private mismatchedKept = 0;
-  private badJsonLine: number | null = null;
   private readonly groups = new Map<string, ProblemGroup>();
   private readonly keys = new NumberList(4096);
   private readonly name: string;
+  private readonly json: JsonLines;
 
   constructor(name: string) {
     this.name = name;
+    this.json = new JsonLines(name, (n, text) => this.add('format', n, text));
   }
 
   /** Check `piece`, which holds whole lines (the last one may lack its newline). */
@@ -97,7 +98,7 @@ export class RawRecordChecker {
   }
 
   end(): RawCheckResult {
-    return { checked: this.checked, problems: [...this.groups.values()], badJsonLine: this.badJsonLine };
+    return { checked: this.checked, problems: [...this.groups.values()], badJsonLine: this.json.firstBad };
   }
 
   private add(kind: string, line: number, text: string): void {
@@ -108,12 +109,8 @@ export class RawRecordChecker {
   }
 
   private line(buf: Buffer, start: number, end: number, n: number): void {
-    const parsed = parseJsonLine(buf, start, end);
-    if ('problem' in parsed) {
-      if (parsed.problem === 'too-complex') this.add('format', n, `${this.name} line ${n} holds more than ${MAX_JSON_VALUES} JSON values: not parsed (a raw record holds eight)`);
-      else if (this.badJsonLine === null) this.badJsonLine = n;
-      return;
-    }
+    const parsed = this.json.parse(buf, start, end, n);
+    if (!parsed) return;
     const r = (parsed.value ?? {}) as { raw?: unknown; sha256?: unknown; id?: unknown; event_id?: unknown; input_id?: unknown };
     if (typeof r.raw !== 'string' || typeof r.sha256 !== 'string') {
       this.add('raw-record', n, `${this.name} line ${n}: no raw text or sha256`);
