@@ -84,7 +84,7 @@ export class HostileArchive {
   }
 
   plain(...parts: Buffer[]): this {
-    return this.gzipped(gzipSync(Buffer.concat(parts), { level: 9 }));
+    return this.gzipped(gzipSync(Buffer.concat(parts)));
   }
 
   gzipped(member: Buffer): this {
@@ -98,10 +98,10 @@ export class HostileArchive {
     return this.plain(tarHeader({ name, size: content.length }), content, padding(content.length));
   }
 
-  /** A regular file entry of `copies` times `block` (compressed once, its gzip member repeated). */
-  repeated(name: string, block: Buffer, copies: number): this {
-    const size = block.length * copies;
-    this.plain(tarHeader({ name, size }));
+  /** A regular file entry of `head`, then `copies` times `block` (compressed once, its gzip member repeated). */
+  repeated(name: string, block: Buffer, copies: number, head = Buffer.alloc(0)): this {
+    const size = head.length + block.length * copies;
+    this.plain(tarHeader({ name, size }), head);
     const member = gzipSync(block, { level: 9 });
     for (let i = 0; i < copies; i++) this.gzipped(member);
     return this.plain(padding(size));
