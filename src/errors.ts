@@ -19,6 +19,8 @@ export const ExitCode = {
   Integrity: 5,
   /** Completed, but some input was quarantined or some part failed: the summary says what. */
   Partial: 6,
+  /** A bundle is intact, but its signer is not authenticated: no pinned (`--key`), trusted or case key signed it. */
+  NotAuthenticated: 9,
   /** Interrupted (Ctrl-C) after saving what was collected. */
   Interrupted: 130,
 } as const;

@@ -221,40 +221,79 @@ export interface ArchiveEntry {
 }
 
 /**
- * Stream a tar.gz entry by entry. Errors of the container itself (not gzip, truncated, bad tar header) reject with
- * an `ArchiveError`.
+ * A cap on how much an archive may inflate: never more than `slack` plus `ratio` times the compressed bytes read so
+ * far. A gzip member can inflate about a thousand times; irctl's bundles inflate about ten times, so a cap well above
+ * that stops a decompression bomb within its first megabytes while any real bundle passes.
  */
-export async function readTarGz(source: Readable, onEntry: (e: ArchiveEntry) => Promise<void>, onRaw?: (chunk: Buffer) => void): Promise<void> {
+export interface InflateLimit {
+  /** Inflated bytes per compressed byte. */
+  ratio: number;
+  /** Inflated bytes allowed on top (small archives, headers). */
+  slack: number;
+}
+
+/**
+ * Stream a tar.gz entry by entry. Errors of the container itself (not gzip, truncated, bad tar header, more inflated
+ * bytes than `limit` allows) reject with an `ArchiveError`; an `ArchiveError` thrown by `onEntry` stops the reading
+ * and is rethrown as it is.
+ */
+export async function readTarGz(source: Readable, onEntry: (e: ArchiveEntry) => Promise<void>, onRaw?: (chunk: Buffer) => void, limit?: InflateLimit): Promise<void> {
   const extract = tar.extract();
   let containerError: unknown;
+  let compressed = 0;
+  let inflated = 0;
+  let current: string | undefined;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      compressed += chunk.length;
       onRaw?.(chunk);
       cb(null, chunk);
+    },
+  });
+  const guard = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      inflated += chunk.length;
+      if (limit && inflated > limit.slack + limit.ratio * compressed) {
+        const mb = (n: number): string => (n / 1e6).toFixed(1);
+        cb(
+          new ArchiveLimitError(
+            `${current === undefined ? 'the archive' : current.length > 200 ? `${current.slice(0, 200)}...` : current} inflates to more than ${limit.ratio} times its compressed size (${mb(inflated)} MB out of the first ${mb(compressed)} MB): a decompression bomb, not read further`,
+          ),
+        );
+      } else cb(null, chunk);
     },
   });
   // A deep output buffer lets decompression (on the thread pool) run ahead of the member checks instead of waiting
   // for each chunk to be consumed.
   const gunzipOpts: ZlibOptions & TransformOptions = { chunkSize: 256 << 10, readableHighWaterMark: 16 << 20 };
-  const piping = pipeline(source, tap, createGunzip(gunzipOpts), extract).catch((err: unknown) => {
+  const piping = pipeline(source, tap, createGunzip(gunzipOpts), guard, extract).catch((err: unknown) => {
     containerError = err;
   });
+  const fail = (err: unknown): ArchiveError => {
+    const cause = containerError instanceof ArchiveError ? containerError : err instanceof ArchiveError ? err : (containerError ?? err);
+    return cause instanceof ArchiveError ? cause : new ArchiveError(describeArchiveError(cause), { cause });
+  };
   try {
     for await (const entry of extract) {
       const hdr = entry.header;
+      current = hdr.name;
       await onEntry({ name: hdr.name, type: hdr.type ?? 'file', size: hdr.size ?? 0, stream: entry as unknown as AsyncIterable<Buffer> });
       entry.resume();
+      current = undefined;
     }
   } catch (err) {
     await piping;
-    throw new ArchiveError(describeArchiveError(containerError ?? err), { cause: containerError ?? err });
+    throw fail(err);
   }
   await piping;
-  if (containerError !== undefined) throw new ArchiveError(describeArchiveError(containerError), { cause: containerError });
+  if (containerError !== undefined) throw fail(containerError);
 }
 
 /** The archive cannot be read as a tar.gz. */
 export class ArchiveError extends Error {}
+
+/** The archive goes beyond what a bundle can be (a decompression bomb, thousands of members): reading stopped. */
+export class ArchiveLimitError extends ArchiveError {}
 
 function describeArchiveError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

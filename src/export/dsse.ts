@@ -46,8 +46,17 @@ export function serializeEnvelope(env: DsseEnvelope): string {
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/**
+ * Largest envelope read (bytes). irctl's envelope carries a statement of a few KB; a verifier that buffered whatever
+ * an archive calls `*.dsse.json` could be made to hold gigabytes.
+ */
+export const MAX_ENVELOPE_BYTES = 1 << 20;
+/** Most signatures an envelope may carry (irctl writes one; each costs a verification). */
+export const MAX_SIGNATURES = 16;
+
 /** Parse and shape-check an envelope; returns a problem sentence instead of throwing. */
 export function parseEnvelope(text: string): { envelope: DsseEnvelope } | { problem: string } {
+  if (text.length > MAX_ENVELOPE_BYTES) return { problem: `envelope is larger than ${MAX_ENVELOPE_BYTES} bytes: not read` };
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -59,6 +68,7 @@ export function parseEnvelope(text: string): { envelope: DsseEnvelope } | { prob
   if (typeof o.payloadType !== 'string') return { problem: 'envelope has no payloadType' };
   if (typeof o.payload !== 'string' || !B64.test(o.payload)) return { problem: 'envelope payload is missing or not base64' };
   if (!Array.isArray(o.signatures) || o.signatures.length === 0) return { problem: 'envelope has no signatures' };
+  if (o.signatures.length > MAX_SIGNATURES) return { problem: `envelope has ${o.signatures.length} signatures, more than ${MAX_SIGNATURES}: not read` };
   const signatures: DsseSignature[] = [];
   for (const s of o.signatures as unknown[]) {
     if (s === null || typeof s !== 'object') return { problem: 'envelope signature entry is not an object' };

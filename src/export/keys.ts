@@ -6,8 +6,9 @@
  * `openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum`.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { ConfigError, UsageError, errnoCode, errorMessage } from '../errors.js';
 
 /** File name of the private key inside `<case>/keys/`. */
@@ -131,4 +132,110 @@ export function privateKeyTooOpen(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The user's trusted signer keys: `$XDG_CONFIG_HOME/irctl/trusted-keys/` (XDG Base Directory: an unset, empty or
+ * relative value means `~/.config`). Per user and never in a case: a case travels with its bundles, and a key that
+ * came with the evidence cannot vouch for it.
+ */
+export function trustedKeysDir(env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg !== undefined && xdg !== '' && isAbsolute(xdg) ? xdg : join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir(), '.config');
+  return join(base, 'irctl', 'trusted-keys');
+}
+
+/** A public key the user trusts to sign bundles. */
+export interface TrustedKey {
+  /** sha256 of the DER SubjectPublicKeyInfo, hex. */
+  fingerprint: string;
+  /** The PEM file in the trusted-keys directory. */
+  file: string;
+  /** The key. */
+  key: KeyObject;
+}
+
+/** Writable by group or others: anyone who can write there could make a bundle verify as theirs. */
+const tooOpen = (mode: number): boolean => (mode & 0o022) !== 0;
+
+/**
+ * The trusted keys in `dir` (none when it does not exist), sorted by fingerprint. Files that are not Ed25519 public
+ * keys, and files (or a directory) writable by other users, are skipped with a warning.
+ */
+export function listTrustedKeys(dir: string): { keys: TrustedKey[]; warnings: string[] } {
+  const warnings: string[] = [];
+  let names: string[];
+  try {
+    if (tooOpen(statSync(dir).mode)) return { keys: [], warnings: [`${dir} is writable by other users: no key in it is trusted (run: chmod go-w ${dir})`] };
+    names = readdirSync(dir).filter((n) => n.endsWith('.pem'));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { keys: [], warnings };
+    return { keys: [], warnings: [`cannot read the trusted keys in ${dir}: ${errorMessage(err)}`] };
+  }
+  const byFp = new Map<string, TrustedKey>();
+  for (const name of names.sort()) {
+    const file = join(dir, name);
+    try {
+      if (tooOpen(statSync(file).mode)) {
+        warnings.push(`${file} is writable by other users: not trusted (run: chmod go-w ${file})`);
+        continue;
+      }
+      const key = parsePublicKey(readFileSync(file, 'utf8'));
+      if (!key) {
+        warnings.push(`${file} is not an Ed25519 public key in PEM: skipped`);
+        continue;
+      }
+      const fingerprint = fingerprintOf(key);
+      if (!byFp.has(fingerprint)) byFp.set(fingerprint, { fingerprint, file, key });
+    } catch (err) {
+      warnings.push(`cannot read ${file}: ${errorMessage(err)}`);
+    }
+  }
+  return { keys: [...byFp.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1)), warnings };
+}
+
+/**
+ * Trust the public key in `file` (a private key PEM gives its public half): written as `<fingerprint>.pub.pem` into
+ * `dir` (created 0700). `added` is false when it was trusted already.
+ */
+export function trustKey(dir: string, file: string): { fingerprint: string; file: string; added: boolean } {
+  const key = loadPublicKeyFile(file);
+  const fingerprint = fingerprintOf(key);
+  const existing = listTrustedKeys(dir).keys.find((k) => k.fingerprint === fingerprint);
+  if (existing) return { fingerprint, file: existing.file, added: false };
+  const out = join(dir, `${fingerprint}.pub.pem`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(out, publicPemOf(key), { mode: 0o644 });
+  } catch (err) {
+    throw new ConfigError(`cannot write the trusted key into ${dir}: ${errorMessage(err)}`, { cause: err });
+  }
+  return { fingerprint, file: out, added: true };
+}
+
+/**
+ * Stop trusting a key, named by its fingerprint (or a unique prefix of at least 8 hex digits) or by a PEM file of
+ * it. Returns the files removed.
+ */
+export function untrustKey(dir: string, which: string): TrustedKey[] {
+  const fp = /^[0-9a-f]{8,64}$/.test(which) ? which : existsSync(which) ? fingerprintOf(loadPublicKeyFile(which)) : undefined;
+  if (fp === undefined) throw new UsageError(`${which} is neither a key fingerprint nor a key file`, { hint: 'Run `irctl keys list` to see the trusted keys.' });
+  const { keys } = listTrustedKeys(dir);
+  const match = keys.filter((k) => k.fingerprint.startsWith(fp));
+  if (match.length === 0) throw new UsageError(`no trusted key ${fp} in ${dir}`, { hint: 'Run `irctl keys list` to see the trusted keys.' });
+  if (match.length > 1) throw new UsageError(`${fp} matches ${match.length} trusted keys`, { hint: 'Give more digits of the fingerprint.' });
+  // The same key may sit in several files (copied in by hand): remove them all.
+  const removed = readdirSync(dir)
+    .filter((n) => n.endsWith('.pem'))
+    .map((n) => join(dir, n))
+    .filter((f) => {
+      try {
+        const k = parsePublicKey(readFileSync(f, 'utf8'));
+        return k !== undefined && fingerprintOf(k) === match[0]?.fingerprint;
+      } catch {
+        return false;
+      }
+    });
+  for (const f of removed) rmSync(f, { force: true });
+  return removed.map((file) => ({ ...(match[0] as TrustedKey), file }));
 }

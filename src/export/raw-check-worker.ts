@@ -8,12 +8,14 @@ import { RawRecordChecker, type FromChecker, type ToChecker } from './raw-check.
 const port = parentPort;
 if (port) {
   const checker = new RawRecordChecker((workerData as { name: string }).name);
-  const post = (m: FromChecker): void => port.postMessage(m);
+  const post = (m: FromChecker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
   port.on('message', (m: ToChecker) => {
     try {
       if (m.kind === 'lines') {
-        checker.feedLines(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), m.first);
-        post({ kind: 'credit' });
+        checker.feedLines({ buf: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength), first: m.first });
+        // The piece's record keys go with its credit (moved, not copied): the main thread keeps the only sets.
+        const keys = checker.takeKeys();
+        post({ kind: 'credit', keys }, [keys.buffer as ArrayBuffer]);
       } else post({ kind: 'result', result: checker.end() });
     } catch (err) {
       post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });

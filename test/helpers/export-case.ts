@@ -16,7 +16,19 @@ import { runDetect } from '../../src/correlate/run-detect.js';
 import { readTarGz } from '../../src/export/bundle.js';
 import { serializeEnvelope, signEnvelope } from '../../src/export/dsse.js';
 import { fingerprintOf, publicPemOf } from '../../src/export/keys.js';
-import { buildStatement, ENVELOPE_FILE, PAYLOAD_TYPE, PUBKEY_FILE, SUMS_FILE, sha256SumsText, type BundlePredicate } from '../../src/export/manifest.js';
+import {
+  buildStatement,
+  DATA_MEMBERS,
+  ENVELOPE_FILE,
+  MANIFEST_FILE,
+  PAYLOAD_TYPE,
+  PUBKEY_FILE,
+  SUMS_FILE,
+  serializeManifest,
+  sha256SumsText,
+  type BundleManifest,
+  type BundlePredicate,
+} from '../../src/export/manifest.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import { actionRule, fakeLoader } from './fake-rules.js';
 import { fixture, runIrctl } from './run-irctl.js';
@@ -125,6 +137,26 @@ export function resign(members: Map<string, Buffer>, privateKey: KeyObject, publ
   const fp = fingerprintOf(publicKey);
   const statement = buildStatement(files, { ...old.predicate, key_fingerprint: fp });
   out.set(ENVELOPE_FILE, Buffer.from(serializeEnvelope(signEnvelope(Buffer.from(statement), PAYLOAD_TYPE, privateKey, fp))));
+  return out;
+}
+
+/**
+ * Bring manifest.json in line with edited members (record counts, digests, sizes), as an exporter that read an
+ * inconsistent case state would have written it. Re-sign afterwards.
+ */
+export function refreshManifest(members: Map<string, Buffer>): Map<string, Buffer> {
+  const out = new Map(members);
+  const manifest = JSON.parse(members.get(MANIFEST_FILE)!.toString('utf8')) as BundleManifest;
+  const ndjson = new Set<string>(Object.values(DATA_MEMBERS));
+  const lines = (b: Buffer): number => b.toString('utf8').split('\n').length - 1;
+  for (const f of manifest.files) {
+    const b = members.get(f.path);
+    if (!b) continue;
+    f.sha256 = createHash('sha256').update(b).digest('hex');
+    f.size = b.length;
+    if (ndjson.has(f.path)) f.records = manifest.counts[f.path] = lines(b);
+  }
+  out.set(MANIFEST_FILE, Buffer.from(serializeManifest(manifest)));
   return out;
 }
 

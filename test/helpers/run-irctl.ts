@@ -64,10 +64,10 @@ export const BIN = resolve(import.meta.dirname, '../../bin/irctl');
 /** Run the built `bin/irctl` as a child process (needs `npm run build`). */
 export function spawnIrctl(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (child: ChildProcess) => void; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (child: ChildProcess) => void; timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<RunResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
       cwd: opts.cwd,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

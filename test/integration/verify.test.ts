@@ -1,7 +1,8 @@
 /**
  * `irctl verify` against real bundles and tampered copies: each kind of member altered, members dropped and added,
  * truncated and non-gzip archives, a consistent re-signature with another key; each must fail with exit 5 and the
- * message naming what does not match.
+ * message naming what does not match (a consistent re-signature without a pinned key: exit 9, signer not
+ * authenticated).
  */
 import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,9 +29,9 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-/** Verify outside any case (no implicit expected key) unless args say otherwise. */
+/** Verify outside any case and with no trusted keys (no implicit expected key) unless args say otherwise. */
 function verify(file: string, ...extra: string[]): ReturnType<typeof runIrctl> {
-  return runIrctl(['--case', join(tmp.dir, 'no-case'), 'verify', file, ...extra]);
+  return runIrctl(['--case', join(tmp.dir, 'no-case'), 'verify', file, ...extra], { env: { XDG_CONFIG_HOME: join(tmp.dir, 'no-config') } });
 }
 
 async function tampered(change: (m: Map<string, Buffer>) => void): Promise<string> {
@@ -66,20 +67,28 @@ describe('a good bundle', () => {
     expect(r.stdout).toContain('result        OK');
   });
 
-  it('uses the case key as the expected key when run inside the case', async () => {
-    const r = await runIrctl(['--case', caseDir, 'verify', bundle]);
+  it('authenticates the signer with the case key when run inside the case', async () => {
+    const r = await runIrctl(['--case', caseDir, 'verify', bundle], { env: { XDG_CONFIG_HOME: join(tmp.dir, 'no-config') } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('expected key');
-    expect(r.stdout).toContain('(case key ');
+    expect(r.stdout).toMatch(/trusted by\s+case key /);
+    expect(r.stdout).toMatch(/ok\s+signer\s+signed by a key you trust \(case key /);
   });
 
   it('--json gives the machine-readable report', async () => {
-    const r = await verify(bundle, '--json');
+    const r = await verify(bundle, '--json', '--key', pub);
     expect(r.code).toBe(0);
-    const j = r.json<{ ok: boolean; fingerprint: string; checks: Array<{ name: string; ok: boolean }>; problems: string[] }>()[0]!;
-    expect(j.ok).toBe(true);
+    const j = r.json<{ ok: boolean; intact: boolean; authenticated: boolean; checks: Array<{ name: string; ok: boolean }>; problems: string[] }>()[0]!;
+    expect(j).toMatchObject({ ok: true, intact: true, authenticated: true });
     expect(j.problems).toEqual([]);
     expect(j.checks.every((c) => c.ok)).toBe(true);
+  });
+
+  it('without --key, trusted keys or the case: intact, signer not authenticated (exit 9)', async () => {
+    const r = await verify(bundle, '--json');
+    expect(r.code).toBe(9);
+    const j = r.json<{ ok: boolean; intact: boolean; authenticated: boolean; checks: Array<{ name: string; ok: boolean }>; problems: string[] }>()[0]!;
+    expect(j).toMatchObject({ ok: false, intact: true, authenticated: false, problems: [] });
+    expect(j.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['signer']);
   });
 });
 
@@ -246,24 +255,26 @@ describe('tampering', () => {
 });
 
 describe('re-signed with another key', () => {
-  it('verifies on its own (and shows the other fingerprint) but fails against the expected key', async () => {
-    // GIVEN an attacker who edits a raw record, fixes its hash, and re-signs everything with their own key
+  it('is intact on its own but not authenticated (the attacker\'s fingerprint shown), and fails against the expected key', async () => {
+    // GIVEN an attacker who re-signs everything consistently with their own key
     const attacker = newKey(tmp.dir, 'attacker');
     const m = new Map([...members].map(([n, b]) => [n, Buffer.from(b)]));
     const f = join(tmp.dir, 'resigned.tgz');
     await writeBundle(resign(m, attacker.privateKey, attacker.publicKey), f);
-    // WHEN verified without an expected key: internally consistent, but the fingerprint is the attacker's
+    // WHEN verified without an expected key: internally consistent, but nothing vouches for the attacker's key (exit 9)
     const loose = await verify(f, '--json');
-    const j = loose.json<{ ok: boolean; fingerprint: string }>()[0]!;
-    expect(j.ok).toBe(true);
+    expect(loose.code).toBe(9);
+    const j = loose.json<{ ok: boolean; intact: boolean; authenticated: boolean; fingerprint: string }>()[0]!;
+    expect(j).toMatchObject({ ok: false, intact: true, authenticated: false });
     const show = await runIrctl(['keys', 'show', '--key', attacker.pubPath, '--json']);
     expect(j.fingerprint).toBe(show.json<{ fingerprint: string }>()[0]!.fingerprint);
-    // THEN with the expected key (explicit, or the case key inside the case) it fails
+    // THEN with the expected key it fails (exit 5); inside the case the case key does not vouch for it either (exit 9)
     const strict = await verify(f, '--key', pub);
     expect(strict.code).toBe(5);
     expect(strict.stdout).toMatch(/but NOT for the expected key [0-9a-f]{64} \(--key .*\): the bundle was signed by someone else/);
     expect(strict.stdout).toMatch(/FAIL\s+signer/);
-    const inCase = await runIrctl(['--case', caseDir, 'verify', f]);
-    expect(inCase.code).toBe(5);
+    const inCase = await runIrctl(['--case', caseDir, 'verify', f], { env: { XDG_CONFIG_HOME: join(tmp.dir, 'no-config') } });
+    expect(inCase.code).toBe(9);
+    expect(inCase.stdout).toContain(`WARN  signer          NOT AUTHENTICATED: key ${j.fingerprint}`);
   });
 });

@@ -57,9 +57,56 @@ const show = defineCommand({
   },
 });
 
-/** `irctl keys ...`: the case signing key. */
+const trust = defineCommand({
+  name: 'trust',
+  description: `trust a signer's public key for \`irctl verify\` (stored per user in $XDG_CONFIG_HOME/irctl/trusted-keys/, default ~/.config/irctl/trusted-keys/; never in a case)`,
+  configure: (cmd) => void cmd.argument('<pub.pem>', 'the public key (SPKI PEM) whose fingerprint you checked out of band'),
+  examples: ['irctl keys trust partner.pub.pem'],
+  handler: async (args, _opts, ctx) => {
+    const { trustKey, trustedKeysDir } = await import('../../export/keys.js');
+    const t = trustKey(trustedKeysDir(ctx.env), args[0] ?? '');
+    if (ctx.io.json) ctx.io.outJson({ fingerprint: t.fingerprint, file: t.file, added: t.added });
+    else {
+      ctx.io.out(`fingerprint   ${t.fingerprint}`);
+      ctx.io.out(`trusted       ${t.file}${t.added ? '' : ' (already trusted)'}`);
+      ctx.io.out('              (compare this fingerprint with the one the signer gave you out of band: bundles it signed now verify as authenticated)');
+    }
+  },
+});
+
+const list = defineCommand({
+  name: 'list',
+  description: 'list the signer keys you trust (see `irctl keys trust`)',
+  examples: ['irctl keys list', 'irctl keys list --json'],
+  handler: async (_args, _opts, ctx) => {
+    const { listTrustedKeys, trustedKeysDir } = await import('../../export/keys.js');
+    const dir = trustedKeysDir(ctx.env);
+    const { keys, warnings } = listTrustedKeys(dir);
+    for (const w of warnings) ctx.io.notify({ level: 'warn', code: 'IRCTL_VERIFY_W6201', message: w });
+    if (ctx.io.json) for (const k of keys) ctx.io.outJson({ fingerprint: k.fingerprint, file: k.file });
+    else if (keys.length === 0) ctx.io.out(`no trusted keys in ${dir} (add one with: irctl keys trust KEY.pub.pem)`);
+    else for (const k of keys) ctx.io.out(`${k.fingerprint}  ${k.file}`);
+  },
+});
+
+const untrust = defineCommand({
+  name: 'untrust',
+  description: 'stop trusting a signer key, by fingerprint (or a unique prefix of 8+ hex digits) or by its PEM file',
+  configure: (cmd) => void cmd.argument('<fingerprint|pub.pem>', 'which key'),
+  examples: ['irctl keys untrust 3f2a9c1e', 'irctl keys untrust partner.pub.pem'],
+  handler: async (args, _opts, ctx) => {
+    const { untrustKey, trustedKeysDir } = await import('../../export/keys.js');
+    const removed = untrustKey(trustedKeysDir(ctx.env), args[0] ?? '');
+    for (const k of removed) {
+      if (ctx.io.json) ctx.io.outJson({ fingerprint: k.fingerprint, file: k.file, removed: true });
+      else ctx.io.out(`no longer trusted  ${k.fingerprint}  (${k.file} removed)`);
+    }
+  },
+});
+
+/** `irctl keys ...`: the case signing key, and the signer keys the user trusts. */
 export const keysCommand = defineCommand({
   name: 'keys',
-  description: 'manage the case signing key (Ed25519) used to sign evidence bundles',
-  subcommands: [generate, show],
+  description: 'manage the case signing key (Ed25519) used to sign evidence bundles, and the signer keys you trust when verifying',
+  subcommands: [generate, show, trust, list, untrust],
 });
