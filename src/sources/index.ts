@@ -207,8 +207,8 @@ export function pseudonymPatterns(): PseudonymPattern[] {
 }
 
 /** JSON paths of request parameters and error messages, per data type, for investigation displays. */
-export function detailPaths(): Array<{ dataType: string; request: readonly string[]; error: readonly string[] }> {
-  return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths }] : []));
+export function detailPaths(): Array<{ dataType: string; request: readonly string[]; error: readonly string[]; response: readonly string[] }> {
+  return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
 export type { ContainerFormat, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';

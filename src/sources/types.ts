@@ -69,7 +69,7 @@ export interface SourceAdapter {
    * JSON paths (SQLite `json_extract` syntax, in the raw record as stored) where the record keeps its request
    * parameters and its error message: shown by investigation tools next to the normalized fields.
    */
-  detailPaths?: { request: readonly string[]; error: readonly string[] } | undefined;
+  detailPaths?: { request: readonly string[]; error: readonly string[]; response?: readonly string[] | undefined } | undefined;
 }
 
 /**

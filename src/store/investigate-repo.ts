@@ -8,7 +8,7 @@
 import { appendCustody, type ChainHead, type Provenance } from './custody.js';
 import type { Db } from './db.js';
 import type { EventRow } from './query-repo.js';
-import { detailPaths } from '../sources/index.js';
+import { detailColumn } from './detail-sql.js';
 
 /** A threat row (003 contract), JSON columns parsed. */
 export interface ThreatRecord {
@@ -121,21 +121,6 @@ export function existingDetectionFingerprints(db: Db, prefixes: readonly string[
     if (rows.length === 1) out.add(p);
   }
   return out;
-}
-
-/** SQL string literal (the values come from provider modules, not from evidence, but are quoted all the same). */
-const lit = (v: string): string => `'${v.replace(/'/g, "''")}'`;
-
-/**
- * A column read from the raw record at the JSON paths each data type's adapter names (request parameters, error
- * message), the first path present winning; NULL for data types without such paths.
- */
-function detailColumn(pick: (p: ReturnType<typeof detailPaths>[number]) => readonly string[], max: number, name: string): string {
-  const whens = detailPaths()
-    .filter((p) => pick(p).length > 0)
-    .map((p) => `WHEN ${lit(p.dataType)} THEN COALESCE(${pick(p).map((path) => `json_extract(r.raw, ${lit(path)})`).join(', ')}, NULL)`);
-  if (whens.length === 0) return `NULL AS ${name}`;
-  return `substr(CASE WHEN json_valid(r.raw) THEN CASE e.data_type ${whens.join(' ')} END END, 1, ${max}) AS ${name}`;
 }
 
 /** The event detail SELECT (it depends on the registered providers; building it costs far less than preparing it). */

@@ -3,6 +3,7 @@
  */
 import type { Db } from './db.js';
 import type { EventRow } from '../normalize/event-row.js';
+import { detailColumn } from './detail-sql.js';
 
 /** One event as queries return it (defined with the common schema, re-exported for the store's callers). */
 export type { DetectEvent, EventRow } from '../normalize/event-row.js';
@@ -98,10 +99,31 @@ function whereOf(f: EventFilter): { sql: string; params: unknown[] } {
 
 /** Stream events matching a filter, in time order (ties by id). */
 export function queryEvents(db: Db, f: EventFilter): IterableIterator<EventRow> {
+  return queryEventsWith(db, f, SELECT_EVENT) as IterableIterator<EventRow>;
+}
+
+/** An event with the details only its raw record holds (JSON text, as the record has them). */
+export interface FullEventRow extends EventRow {
+  request_parameters: string | null;
+  response_elements: string | null;
+  error_message: string | null;
+}
+
+/** Like {@link queryEvents}, with request parameters, response elements and error message read from the raw record. */
+export function queryEventsFull(db: Db, f: EventFilter): IterableIterator<FullEventRow> {
+  const select = SELECT_EVENT.replace(
+    ' FROM events e',
+    `, ${detailColumn((p) => p.request, 1_000_000, 'request_parameters')}, ${detailColumn((p) => p.response, 1_000_000, 'response_elements')},
+  ${detailColumn((p) => p.error, 100_000, 'error_message')} FROM events e`,
+  );
+  return queryEventsWith(db, f, select) as IterableIterator<FullEventRow>;
+}
+
+function queryEventsWith(db: Db, f: EventFilter, select: string): IterableIterator<unknown> {
   const { sql, params } = whereOf(f);
   const dir = f.descending === true ? 'DESC' : 'ASC';
   const limit = f.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(f.limit))}` : '';
-  return db.prepare(`${SELECT_EVENT} ${sql} ORDER BY e.time_ms ${dir}, e.id ${dir} ${limit}`).iterate(...params) as IterableIterator<EventRow>;
+  return db.prepare(`${select} ${sql} ORDER BY e.time_ms ${dir}, e.id ${dir} ${limit}`).iterate(...params);
 }
 
 /** Count events matching a filter. */

@@ -22,16 +22,19 @@ export const eventsCommand = defineCommand({
       .addOption(new Option('--layer <layer>', 'telemetry layer').choices([...LAYERS]))
       .addOption(new Option('--outcome <outcome>', 'outcome').choices([...OUTCOMES]))
       .option('--limit <n>', 'at most N events (default 200 in the table, all with --json)')
-      .option('--desc', 'newest first'),
+      .option('--desc', 'newest first')
+      .option('--full', 'with --json: also the request parameters, response elements and error message from the raw record'),
   examples: [
     'irctl events --actor AKIAIOSFODNN7EXAMPLE --since 2d',
     'irctl events --action "Delete*" --outcome success',
     'irctl events --ip 203.0.113.7 --json',
+    'irctl events --action CreateAccessKey --json --full',
   ],
   handler: async (_args, opts, ctx) => {
     const { parseTimeArg } = await import('../../util/time.js');
-    const { queryEvents, countEvents } = await import('../../store/query-repo.js');
-    const { renderEventTable, eventJson } = await import('../render/events.js');
+    const { queryEvents, queryEventsFull, countEvents } = await import('../../store/query-repo.js');
+    const { renderEventTable, eventJson, fullEventJson } = await import('../render/events.js');
+    if (opts.full === true && !ctx.io.json) throw new UsageError('--full needs --json', { hint: 'The table shows normalized columns; `irctl show <event-id>` shows one event in full.' });
     const now = ctx.now();
     const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k]) : undefined);
     let limit: number | undefined;
@@ -62,7 +65,8 @@ export const eventsCommand = defineCommand({
     }
     await withCase(ctx, {}, (kase) => {
       if (ctx.io.json) {
-        for (const e of queryEvents(kase.db, filter)) ctx.io.outJson(eventJson(e));
+        if (opts.full === true) for (const e of queryEventsFull(kase.db, filter)) ctx.io.outJson(fullEventJson(e));
+        else for (const e of queryEvents(kase.db, filter)) ctx.io.outJson(eventJson(e));
         return;
       }
       const rows = [...queryEvents(kase.db, filter)];

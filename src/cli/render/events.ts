@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import type { EventRow } from '../../store/query-repo.js';
+import type { EventRow, FullEventRow } from '../../store/query-repo.js';
 import { renderTable } from './table.js';
 
 /** The JSON shape of one event in `irctl events --json` (and the interface acceptance checks use). */
@@ -24,6 +24,27 @@ export function eventJson(e: EventRow): Record<string, unknown> {
     error_code: e.error_code,
     resources: JSON.parse(e.resources) as unknown,
     raw_sha256: e.raw_sha256,
+  };
+}
+
+/** Parse a JSON column read from the raw record (kept as text when it is not JSON). */
+function jsonOrText(v: string | null): unknown {
+  if (v === null) return null;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+}
+
+/** `events --json --full`: the event plus what only its raw record holds. */
+export function fullEventJson(e: FullEventRow): Record<string, unknown> {
+  return {
+    ...eventJson(e),
+    data_type: e.data_type,
+    request_parameters: jsonOrText(e.request_parameters),
+    response_elements: jsonOrText(e.response_elements),
+    error_message: jsonOrText(e.error_message),
   };
 }
 

@@ -182,6 +182,7 @@ export const awsCloudTrail: SourceAdapter = {
   detailPaths: {
     request: ['$.requestParameters', '$.detail.requestParameters'],
     error: ['$.errorMessage', '$.detail.errorMessage'],
+    response: ['$.responseElements', '$.detail.responseElements'],
   },
 };
 
