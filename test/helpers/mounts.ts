@@ -15,6 +15,7 @@ function run(cmd: string, args: string[]): void {
     throw new Error(
       `\`${cmd} ${args.join(' ')}\` failed (${stderr || String(err)}). These storage tests need root (CI runs as root; uid here ${String(uid)}) ` +
         'to mount a tmpfs, bind-mount read-only or chattr +i: run them as root, e.g. in the CI container.',
+      { cause: err },
     );
   }
 }
