@@ -172,3 +172,19 @@ export function localStorageError(err: unknown, what = 'the evidence store'): Ir
   }
   return undefined;
 }
+
+/**
+ * A failed write into the case: read-only media (EROFS, or EPERM of a `chattr +i` file or folder) is a configuration
+ * matter, "the case is read-only" (exit 3: reading commands still work); anything else goes through
+ * {@link localStorageError} (exit 8) or stays as it is.
+ */
+export function caseWriteError(err: unknown, path: string): Error {
+  const code = errnoCode(err);
+  if (code === 'EROFS' || code === 'EPERM') {
+    return new ConfigError(`the case is read-only: ${path} cannot be written (${code === 'EROFS' ? 'read-only file system' : 'not permitted: immutable?'})`, {
+      hint: 'Reading commands (events, threats, timeline, case info, case verify, report) work on a read-only case; copy the case to writable storage to change it.',
+      cause: err,
+    });
+  }
+  return localStorageError(err, path) ?? (err instanceof Error ? err : new Error(String(err)));
+}

@@ -5,7 +5,7 @@
 import { accessSync, closeSync, constants, mkdirSync, existsSync, openSync, statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, errnoCode, localStorageError } from '../errors.js';
+import { ConfigError, caseWriteError, errnoCode } from '../errors.js';
 import { openDatabase, type Db } from '../store/db.js';
 import type { Provenance } from '../store/custody.js';
 import { PRIVATE_FILE_MODE, keepPrivate } from '../util/private-file.js';
@@ -68,7 +68,7 @@ export function prepareCaseDir(dir: string, opts: { create?: boolean } = {}): vo
       try {
         mkdirSync(dir, { recursive: true, mode: CASE_DIR_MODE });
       } catch (err) {
-        throw writeDenied(dir, err);
+        throw caseWriteError(err, dir);
       }
       // mode is filtered by the umask; a folder irctl did not make is never changed.
       keepPrivate(dir, CASE_DIR_MODE);
@@ -78,7 +78,7 @@ export function prepareCaseDir(dir: string, opts: { create?: boolean } = {}): vo
     try {
       accessSync(p, constants.W_OK);
     } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw writeDenied(p, err);
+      if (errnoCode(err) !== 'ENOENT') throw caseWriteError(err, p);
     }
   }
 }
@@ -87,18 +87,6 @@ function noCase(dir: string): ConfigError {
   return new ConfigError(`no case at ${dir} (no ${STORE_FILE} there)`, {
     hint: 'Pass --case DIR (or set IRCTL_CASE) to an existing case, or create one with `irctl import PATH` or `irctl collect aws`.',
   });
-}
-
-/** Read-only media (EROFS, or EPERM of an immutable file) is exit 3 "the case is read-only"; the rest local storage. */
-function writeDenied(path: string, err: unknown): Error {
-  const code = errnoCode(err);
-  if (code === 'EROFS' || code === 'EPERM') {
-    return new ConfigError(`the case is read-only: ${path} cannot be written (${code === 'EROFS' ? 'read-only file system' : 'not permitted: immutable?'})`, {
-      hint: 'Reading commands (events, threats, timeline, case info, case verify, report) work on a read-only case; copy the case to writable storage to change it.',
-      cause: err,
-    });
-  }
-  return localStorageError(err, path) ?? (err instanceof Error ? err : new Error(String(err)));
 }
 
 /**
@@ -118,7 +106,7 @@ export function openCase(dir: string, opts: { create?: boolean; readonly?: boole
       try {
         closeSync(openSync(dbPath, 'wx', PRIVATE_FILE_MODE));
       } catch (err) {
-        if (errnoCode(err) !== 'EEXIST') throw writeDenied(dbPath, err);
+        if (errnoCode(err) !== 'EEXIST') throw caseWriteError(err, dbPath);
       }
       keepPrivate(dbPath);
     }

@@ -30,7 +30,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CaseInUseError, ConfigError, InterruptedError, errnoCode, localStorageError } from '../errors.js';
+import { CaseInUseError, InterruptedError, caseWriteError, errnoCode } from '../errors.js';
+import { pidAlive } from '../util/pid.js';
 
 /** File of the writer (exclusive) lock inside the case directory. */
 export const LOCK_FILE = '.irctl-lock';
@@ -95,6 +96,8 @@ interface Held {
 }
 
 const held = new Set<Held>();
+/** Ids of acquisitions of this process under way: their files exist before they are held. */
+const inFlight = new Set<string>();
 let exitHookInstalled = false;
 
 /**
@@ -121,16 +124,21 @@ export async function acquireCaseLock(caseDir: string, opts: LockOptions): Promi
   const waitMs = opts.waitMs ?? 0;
   const deadline = Date.now() + waitMs;
   let announced = false;
-  for (;;) {
-    const r = opts.mode === 'exclusive' ? await tryExclusive(dir, me, ownIds, opts) : tryShared(dir, me, opts);
-    if ('file' in r) return track({ dir, mode: opts.mode, file: r.file, id: me.id });
-    const left = deadline - Date.now();
-    if (left <= 0) throw inUse(dir, r.holder, waitMs);
-    if (!announced) {
-      announced = true;
-      opts.onWait?.(r.holder);
+  inFlight.add(me.id);
+  try {
+    for (;;) {
+      const r = opts.mode === 'exclusive' ? await tryExclusive(dir, me, ownIds, opts) : tryShared(dir, me, opts);
+      if ('file' in r) return track({ dir, mode: opts.mode, file: r.file, id: me.id });
+      const left = deadline - Date.now();
+      if (left <= 0) throw inUse(dir, r.holder, waitMs);
+      if (!announced) {
+        announced = true;
+        opts.onWait?.(r.holder);
+      }
+      await sleep(Math.min(POLL_MS, left), opts.signal);
     }
-    await sleep(Math.min(POLL_MS, left), opts.signal);
+  } finally {
+    inFlight.delete(me.id);
   }
 }
 
@@ -156,11 +164,11 @@ type Attempt = { file: string } | { holder: LockHolder };
 
 async function tryExclusive(dir: string, me: LockHolder, ownIds: Set<string>, opts: LockOptions): Promise<Attempt> {
   const lockPath = join(dir, LOCK_FILE);
-  for (let tries = 0; ; tries++) {
-    if (createExclusive(lockPath, me)) break;
+  // A few rounds: the holder may leave between link() and the read, or be stale and removed.
+  for (let tries = 0; !createExclusive(lockPath, me); tries++) {
     const h = readHolder(lockPath);
-    if (h === undefined) continue; // gone between link() and read: try again
-    if (!isStale(h, lockPath) || tries >= 3) return { holder: h };
+    if (h === undefined && tries < 5) continue;
+    if (h === undefined || !isStale(h, lockPath) || tries >= 5) return { holder: h ?? placeholder(lockPath) };
     removeStaleWriter(dir, h, opts);
   }
   // Mark, then look: shared holders that marked before us are seen here; later ones see our file and back off.
@@ -227,7 +235,7 @@ function removeStaleWriter(dir: string, stale: LockHolder, opts: LockOptions): v
   try {
     fd = openSync(takeover, 'wx', 0o600);
   } catch (err) {
-    if (errnoCode(err) !== 'EEXIST') throw lockFileError(err, dir);
+    if (errnoCode(err) !== 'EEXIST') throw caseWriteError(err, dir);
     // Another process is taking over; a takeover file left by a crash is removed once it is old.
     if (ageMs(takeover) > FRESH_MS) unlinkQuiet(takeover);
     return;
@@ -265,7 +273,7 @@ function createExclusive(lockPath: string, me: LockHolder): boolean {
         throw e2;
       }
     }
-    throw lockFileError(err, lockPath);
+    throw caseWriteError(err, lockPath);
   } finally {
     unlinkQuiet(tmp);
   }
@@ -278,28 +286,16 @@ function writeNew(path: string, h: LockHolder): void {
     fd = openSync(path, 'wx', 0o600);
   } catch (err) {
     if (errnoCode(err) === 'EEXIST') throw err;
-    throw lockFileError(err, path);
+    throw caseWriteError(err, path);
   }
   try {
     writeSync(fd, `${JSON.stringify(h)}\n`);
   } catch (err) {
     closeSync(fd);
     unlinkQuiet(path);
-    throw lockFileError(err, path);
+    throw caseWriteError(err, path);
   }
   closeSync(fd);
-}
-
-/** A lock file that cannot be made: a read-only case is a configuration matter (exit 3), the rest local storage (8). */
-function lockFileError(err: unknown, path: string): Error {
-  const code = errnoCode(err);
-  if (code === 'EROFS' || code === 'EPERM') {
-    return new ConfigError(`the case is read-only: cannot take its writer lock (${path}: ${code === 'EROFS' ? 'read-only file system' : 'not permitted (immutable?)'})`, {
-      hint: 'Reading commands (events, threats, timeline, case info, case verify, report) work on a read-only case; copy the case to writable storage to change it.',
-      cause: err,
-    });
-  }
-  return localStorageError(err, path) ?? (err instanceof Error ? err : new Error(String(err)));
 }
 
 /** The holder recorded in a lock file, undefined when there is no file. Unreadable content gives a placeholder. */
@@ -309,7 +305,7 @@ function readHolder(path: string): LockHolder | undefined {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
-    throw lockFileError(err, path);
+    throw caseWriteError(err, path);
   }
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
@@ -327,6 +323,11 @@ function readHolder(path: string): LockHolder | undefined {
   } catch {
     // fall through: half-written or damaged
   }
+  return placeholder(path);
+}
+
+/** The holder of a lock file whose content cannot be read (being written, or damaged). */
+function placeholder(path: string): LockHolder {
   return { id: `unreadable:${path}`, mode: path.includes(SHARED_PREFIX) ? 'shared' : 'exclusive', pid: 0, host: '?', command: '(lock file being written or damaged)', started_at: '?', proc_start: null };
 }
 
@@ -334,13 +335,8 @@ function readHolder(path: string): LockHolder | undefined {
 function isStale(h: LockHolder, path: string): boolean {
   if (h.id.startsWith('unreadable:')) return ageMs(path) > FRESH_MS;
   if (h.host !== hostname()) return false;
-  if (h.pid === process.pid) return ![...held].some((x) => x.id === h.id);
-  try {
-    process.kill(h.pid, 0);
-  } catch (err) {
-    // EPERM: alive, but another user's process.
-    return errnoCode(err) === 'ESRCH';
-  }
+  if (h.pid === process.pid) return !inFlight.has(h.id) && ![...held].some((x) => x.id === h.id);
+  if (!pidAlive(h.pid)) return true;
   const start = procStart(h.pid);
   return h.proc_start !== null && start !== null && start !== h.proc_start;
 }
@@ -362,7 +358,7 @@ function sharedFiles(dir: string): string[] {
     return readdirSync(dir).filter((f) => f.startsWith(SHARED_PREFIX));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
-    throw lockFileError(err, dir);
+    throw caseWriteError(err, dir);
   }
 }
 

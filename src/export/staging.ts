@@ -5,7 +5,7 @@
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode } from '../errors.js';
+import { pidAlive } from '../util/pid.js';
 
 /** Prefix of staging folders; the pid of the exporting process follows. */
 export const STAGING_PREFIX = '.irctl-export-';
@@ -34,7 +34,7 @@ export function removeStaleStaging(dir: string): string[] {
   for (const name of names) {
     const path = join(dir, name);
     const pid = /^(\d+)-/.exec(name.slice(STAGING_PREFIX.length))?.[1];
-    if (pid === undefined ? !olderThan(path, UNNAMED_STALE_MS) : alive(Number(pid))) continue;
+    if (pid === undefined ? !olderThan(path, UNNAMED_STALE_MS) : pidAlive(Number(pid))) continue;
     try {
       rmSync(path, { recursive: true, force: true });
       removed.push(path);
@@ -43,15 +43,6 @@ export function removeStaleStaging(dir: string): string[] {
     }
   }
   return removed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }
 
 function olderThan(path: string, ms: number): boolean {
