@@ -19,7 +19,7 @@ export type CaseAccess = 'read' | 'write' | 'snapshot';
 export async function withCase<T>(ctx: CommandContext, opts: { access: CaseAccess; create?: boolean }, fn: (kase: CaseHandle) => Promise<T> | T): Promise<T> {
   const { openCase, resolveCaseDir } = await import('../case/case.js');
   const dir = resolveCaseDir(ctx.globals.case, ctx.env);
-  if (opts.access === 'read') return run(openCase(dir, { readonly: true }), fn);
+  if (opts.access === 'read') return run(await openForReading(ctx, dir), fn);
   return withCaseLock(ctx, opts.access === 'write' ? 'exclusive' : 'shared', { create: opts.create === true }, async () => {
     if (opts.access === 'write') {
       const { removeStaleStaging } = await import('../export/staging.js');
@@ -29,6 +29,26 @@ export async function withCase<T>(ctx: CommandContext, opts: { access: CaseAcces
     }
     return run(openCase(dir, { create: opts.create === true }), fn);
   });
+}
+
+/**
+ * Open read-only. A store that lacks this irctl's migrations (last written by an older irctl) is migrated first,
+ * under the writer lock, when the case is writable and free; otherwise (read-only media, a writer at work, which
+ * has migrated it on opening) it is read as it is.
+ */
+async function openForReading(ctx: CommandContext, dir: string): Promise<CaseHandle> {
+  const { openCase } = await import('../case/case.js');
+  const { schemaBehind } = await import('../store/db.js');
+  const kase = openCase(dir, { readonly: true });
+  if (!schemaBehind(kase.db)) return kase;
+  kase.close();
+  try {
+    await withCaseLock(ctx, 'exclusive', { create: false }, () => openCase(dir).close());
+  } catch (err) {
+    const { ExitCode, isIrctlError } = await import('../errors.js');
+    if (!isIrctlError(err) || err.exitCode === ExitCode.Interrupted) throw err;
+  }
+  return openCase(dir, { readonly: true });
 }
 
 async function run<T>(kase: CaseHandle, fn: (kase: CaseHandle) => Promise<T> | T): Promise<T> {

@@ -173,6 +173,16 @@ export function migrate(db: Db): void {
   }
 }
 
+/** True when the store lacks migrations this irctl has (a case last written by an older irctl). */
+export function schemaBehind(db: Db): boolean {
+  try {
+    const v = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null;
+    return (v ?? 0) < Math.max(...migrations.map((m) => m.version));
+  } catch {
+    return true;
+  }
+}
+
 /** Evidence tables and their required append-only triggers, across all migrations. */
 export function requiredTriggers(): string[] {
   return migrations.flatMap((m) => m.evidenceTables.flatMap((t) => [`${t}_no_update`, `${t}_no_delete`]));

@@ -142,4 +142,23 @@ describe('a case on read-only media', () => {
     expect(ids).toContain('only-in-the-wal');
     expect(ids.length).toBe((JSON.parse(expected.get(key(['case', 'info', '--json'])) ?? '{}') as { stats: { events: number } }).stats.events + 1);
   }, 120_000);
+
+  it('a store last written by an older irctl (a migration missing) is read on read-only media, and migrated when writable', async () => {
+    // GIVEN a case whose store lacks the latest migration record
+    const old = join(dir, 'older');
+    cpSync(original, old, { recursive: true });
+    const db = join(old, 'evidence.sqlite');
+    const latest = Number(execFileSync('sqlite3', [db, 'SELECT MAX(version) FROM schema_migrations'], { encoding: 'utf8' }).trim());
+    execFileSync('sqlite3', [db, `DELETE FROM schema_migrations WHERE version = ${latest}`]);
+    const ro = join(dir, 'older-ro');
+    bindReadOnly(old, ro);
+    mounts.push(ro);
+    // WHEN / THEN a reader on the read-only view reads it as it is
+    const r1 = await spawnIrctl(['--case', ro, 'case', 'verify'], { timeoutMs: 60_000 });
+    expect(r1.code, r1.stderr).toBe(0);
+    // WHEN / THEN a reader on the writable case brings the schema up to date first
+    const r2 = await spawnIrctl(['--case', old, 'threats', '--json'], { timeoutMs: 60_000 });
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(Number(execFileSync('sqlite3', [db, 'SELECT MAX(version) FROM schema_migrations'], { encoding: 'utf8' }).trim())).toBe(latest);
+  }, 120_000);
 });
