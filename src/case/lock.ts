@@ -23,8 +23,8 @@
  *
  * Locks are re-entrant within one process (an investigation that writes its bundle takes the shared lock inside its
  * exclusive one) and are released on every way out: the release function (call it in `finally`), and a synchronous
- * `exit` handler for `process.exit()` (a second Ctrl-C). Only SIGKILL or a crash leaves a file, which the next
- * command finds stale.
+ * `exit` handler for `process.exit()` (a second Ctrl-C). Only a kill (SIGKILL, SIGTERM) or a crash leaves a file,
+ * which the next command finds stale.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';

@@ -55,15 +55,18 @@ describe('the case writer lock', () => {
     const holder = await first.child;
     await until(() => existsSync(join(c, '.irctl-lock')), 30_000, 'the lock file');
 
-    // WHEN a second import starts
+    // WHEN a second import starts, a reader runs and a third import waits (all at once, while the first runs)
     const t0 = Date.now();
-    const second = await spawnIrctl(['--case', c, 'import', fixture('cloudtrail', 'lookup-events.json')], { timeoutMs: 30_000 });
-    const secondMs = Date.now() - t0;
-    // ... a reader runs meanwhile, and a waiting import is queued
-    const reader = await spawnIrctl(['--case', c, 'case', 'info', '--json'], { timeoutMs: 30_000 });
-    const waiting = background(['--case', c, 'import', '--wait', fixture('cloudtrail', 'lookup-events.json'), '--json']);
-    const r1 = await first.done;
-    const r3 = await waiting.done;
+    let secondMs = 0;
+    const [second, reader, r3, r1] = await Promise.all([
+      spawnIrctl(['--case', c, 'import', fixture('cloudtrail', 'lookup-events.json')], { timeoutMs: 30_000 }).then((r) => {
+        secondMs = Date.now() - t0;
+        return r;
+      }),
+      spawnIrctl(['--case', c, 'case', 'info', '--json'], { timeoutMs: 30_000 }),
+      spawnIrctl(['--case', c, 'import', '--wait', fixture('cloudtrail', 'lookup-events.json'), '--json'], { timeoutMs: 120_000 }),
+      first.done,
+    ]);
 
     // THEN the second exits 7 quickly with the holder's command, pid, host and start time
     expect(second.code, second.stderr).toBe(7);
