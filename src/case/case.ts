@@ -124,4 +124,3 @@ export function openCase(dir: string, opts: { create?: boolean; readonly?: boole
     close: () => db.close(),
   };
 }
-
