@@ -13,6 +13,11 @@ export interface GlobalOptions {
   json: boolean;
   /** `--debug`: stack traces on errors. */
   debug: boolean;
+  /**
+   * `--wait[=SECONDS]`: how long a command that needs the case lock waits for its holder, in ms (`Infinity` for a bare
+   * `--wait`). @default 0 (exit 7 at once)
+   */
+  waitMs?: number | undefined;
 }
 
 /** What a handler gets besides its own arguments. */
@@ -27,6 +32,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Clock. */
   now: () => Date;
+  /** The command line as typed (`irctl --case c import ./AWSLogs`): recorded in the case lock for whoever finds it busy. */
+  command?: string | undefined;
 }
 
 /** A handler returns the exit code (0 when omitted). */

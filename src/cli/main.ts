@@ -3,7 +3,7 @@
  * the only place that catches errors, renders them and decides the exit code (style.md §3).
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, errnoCode, isIrctlError, errorMessage } from '../errors.js';
+import { ExitCode, UsageError, errnoCode, isIrctlError, errorMessage, localStorageError } from '../errors.js';
 import { CliIoHost } from '../io/cli-io-host.js';
 import type { IoHost, IoLevel } from '../io/io-host.js';
 import { toolVersion } from '../version.js';
@@ -43,6 +43,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .option('-v, --verbose', 'more diagnostics on stderr')
     .option('-q, --quiet', 'only warnings and errors on stderr')
     .option('--debug', 'stack traces on errors')
+    .option('--wait [seconds]', 'when another irctl command holds the case, wait for it instead of exiting 7 (--wait: until it is free; --wait=SECONDS: at most that long)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
@@ -68,17 +69,18 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     if (!handler) return;
     cmd.action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command;
-      const g = program.opts<{ case?: string; json: boolean; color: boolean; verbose?: boolean; quiet?: boolean; debug?: boolean }>();
+      const g = program.opts<{ case?: string; json: boolean; color: boolean; verbose?: boolean; quiet?: boolean; debug?: boolean; wait?: string }>();
       debug = g.debug === true;
       const envLevel = env.IRCTL_LOG as IoLevel | undefined;
       const level: IoLevel = g.verbose === true ? 'debug' : g.quiet === true ? 'warn' : envLevel && LEVELS.includes(envLevel) ? envLevel : 'info';
       const color = g.color && env.NO_COLOR === undefined && env.TERM !== 'dumb';
-      const globals: GlobalOptions = { case: g.case, json: g.json, debug };
+      const globals: GlobalOptions = { case: g.case, json: g.json, debug, waitMs: waitMs(g.wait) };
       io = deps.makeIo
         ? deps.makeIo({ ...globals, color, level })
         : new CliIoHost({ json: g.json, color, level, stdout, stderr, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
-      const ctx: CommandContext = { io, globals, env, signal, now: deps.now ?? (() => new Date()) };
       const args = self.processedArgs.flatMap((a: unknown) => (Array.isArray(a) ? (a as unknown[]) : a === undefined ? [] : [a])).map(String);
+      const command = ['irctl', ...argv.slice(2).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a))].join(' ');
+      const ctx: CommandContext = { io, globals, env, signal, now: deps.now ?? (() => new Date()), command };
       const code = await handler(args, self.opts(), ctx);
       exitCode = typeof code === 'number' ? code : ExitCode.Ok;
     });
@@ -101,13 +103,31 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   }
 
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(withWaitValue(argv));
   } catch (err) {
     exitCode = renderError(err, io, stderr, debug);
   } finally {
     if (onSigint) process.off('SIGINT', onSigint);
   }
   return exitCode;
+}
+
+/**
+ * `--wait` takes its value only as `--wait=SECONDS`: a bare `--wait` (wait until the case is free) must not swallow
+ * the next argument (`irctl import --wait ./logs`), so it is given an explicit value before commander parses.
+ */
+function withWaitValue(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (a === '--wait' && (end === -1 || i < end) ? '--wait=forever' : a));
+}
+
+/** `--wait` value -> milliseconds (`forever`: Infinity). */
+function waitMs(v: string | undefined): number {
+  if (v === undefined) return 0;
+  if (v === 'forever') return Infinity;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--wait=${v}: give a number of seconds (or --wait alone to wait until the case is free)`);
+  return n * 1000;
 }
 
 function fullName(cmd: Command): string {
@@ -124,6 +144,8 @@ export function renderError(err: unknown, io: IoHost | undefined, stderr: NodeJS
     // commander has already printed its message (usage errors exit 2, not commander's 1).
     return ExitCode.Usage;
   }
+  // Disk full, permission denied, a read-only file system, SQLite busy: the environment's doing, not a bug.
+  if (!isIrctlError(err) || err.exitCode === ExitCode.Internal) err = localStorageError(err) ?? err;
   if (isIrctlError(err)) {
     const lines = [`error: ${err.message}`];
     if (err.hint) lines.push(`  ${err.hint}`);

@@ -7,7 +7,7 @@
  * archive entry by entry.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
 import { Transform, type Readable, type TransformOptions } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -176,7 +176,14 @@ export function packTarGz(members: readonly StagedMember[], out: string): { sha2
   const sorted = [...members].sort((a, b) => byteOrder(a.path, b.path));
   const hash = createHash('sha256');
   let size = 0;
-  const fd = openSync(out, 'w', 0o644);
+  // 0600 whatever the umask (and over a left-over file): a bundle holds raw records, credentials included. File
+  // systems without Unix modes (a FAT stick) refuse the chmod, which is fine.
+  const fd = openSync(out, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } catch {
+    // no Unix modes here
+  }
   const emit = (buf: Buffer): void => {
     hash.update(buf);
     let off = 0;

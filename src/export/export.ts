@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CaseHandle } from '../case/case.js';
 import { loadContext } from '../context/context.js';
-import { ConfigError, InterruptedError, UsageError } from '../errors.js';
+import { ConfigError, InterruptedError, UsageError, localStorageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
 import { prepareReport, verdictRecords } from '../report/gather.js';
 import { renderHtml } from '../report/html.js';
@@ -37,6 +37,7 @@ import {
   type ThreatRow,
 } from '../store/export-repo.js';
 import { MemberWriter, packTarGz, type StagedMember } from './bundle.js';
+import { removeStaleStaging, stagingPrefix } from './staging.js';
 import { memberThreadAvailable, pumpLines, startEventsMember, type MemberJob } from './member-thread.js';
 import { eventCount } from '../store/detect-repo.js';
 import { signEnvelope, serializeEnvelope } from './dsse.js';
@@ -168,13 +169,14 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
   try {
     mkdirSync(dirname(out), { recursive: true });
   } catch (err) {
-    throw new ConfigError(`cannot create the directory for ${out}`, { cause: err });
+    throw localStorageError(err, dirname(out)) ?? new ConfigError(`cannot create the directory for ${out}`, { cause: err });
   }
 
   const { key, generated } = resolveKey(kase, req);
   const head = chainHead(db);
   const asOf = custodyTime(db, head.seq) ?? new Date(0).toISOString();
-  const staging = mkdtempSync(join(dirname(out), '.irctl-export-'));
+  removeStaleStaging(dirname(out));
+  const staging = mkdtempSync(stagingPrefix(dirname(out)));
   const progress = req.io.progress(`exporting ${threat ? threat.id : 'the case'}`);
   const checkAbort = (): void => {
     if (req.signal?.aborted === true) throw new InterruptedError('export interrupted: no bundle was written', { hint: 'Run the same command again.' });

@@ -228,6 +228,9 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
       if (open) finish(open, undefined);
     }
   } finally {
+    // On every way out (a failed write too: disk full, store busy), end the parser thread: it waits for credit that
+    // will never come and would keep the process alive. (A failure to stop must not hide the error that got us here.)
+    await stream.return().catch(() => undefined);
     progress.stop();
     if (deferred.length > 0) {
       io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1009', message: `building indexes (${deferred.join(', ')})` });

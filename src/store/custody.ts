@@ -61,6 +61,9 @@ export function chainHead(db: Db): ChainHead {
 
 /** Append one entry; call inside a transaction when it must land together with evidence rows. */
 export function appendCustody(db: Db, entry: CustodyEntryInput, prov: Provenance, now: Date): ChainHead {
+  // Alone, reading the head and inserting after it must be one IMMEDIATE transaction: exports share the case lock
+  // (docs/architecture.md "One writer at a time"), so two of them may append at the same moment.
+  if (!db.inTransaction) return db.transaction(() => appendCustody(db, entry, prov, now)).immediate();
   const head = chainHead(db);
   const seq = head.seq + 1;
   const body = canonicalJson({

@@ -9,7 +9,7 @@ const info = defineCommand({
   examples: ['irctl case info', 'irctl --case ./case-42 case info --json'],
   handler: async (_args, _opts, ctx) => {
     const { caseInfo } = await import('../../case/info.js');
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'read' }, (kase) => {
       const info = caseInfo(kase.db);
       if (ctx.io.json) {
         ctx.io.outJson({ case: kase.dir, ...info });
@@ -46,7 +46,7 @@ const verify = defineCommand({
   examples: ['irctl case verify', 'irctl case verify --json'],
   handler: async (_args, _opts, ctx) => {
     const { verifyCase } = await import('../../case/verify.js');
-    return withCase(ctx, {}, (kase) => {
+    return withCase(ctx, { access: 'read' }, (kase) => {
       const r = verifyCase(kase.db);
       if (ctx.io.json) ctx.io.outJson({ case: kase.dir, ...r });
       else {
@@ -74,7 +74,7 @@ const quarantine = defineCommand({
   examples: ['irctl case quarantine', 'irctl case quarantine --show 3 > record-3.json'],
   handler: async (_args, opts, ctx) => {
     const { listQuarantine, quarantineBytes } = await import('../../store/query-repo.js');
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'read' }, (kase) => {
       if (opts.show !== undefined) {
         const id = Number(opts.show);
         const bytes = Number.isInteger(id) ? quarantineBytes(kase.db, id) : undefined;
@@ -98,7 +98,7 @@ const rebuild = defineCommand({
   description: 're-derive normalized events and the entity index from the raw evidence (after a mapper improves)',
   handler: async (_args, _opts, ctx) => {
     const { rebuildEvents } = await import('../../case/rebuild.js');
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'write' }, (kase) => {
       const r = rebuildEvents(kase);
       if (ctx.io.json) ctx.io.outJson(r);
       else ctx.io.out(`rebuilt ${r.events} events from ${r.raw_records} raw records (${r.failed} could not be normalized)`);

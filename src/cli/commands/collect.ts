@@ -21,7 +21,7 @@ const safe = (s: string): string => sanitize(s);
 
 async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectAws, outcomeOf } = await import('../../collect/aws/collect.js');
-  return withCase(ctx, { create: true }, async (kase) => {
+  return withCase(ctx, { access: 'write', create: true }, async (kase) => {
     const s = await collectAws(
       kase,
       {

@@ -10,7 +10,7 @@ async function contextPath(ctx: CommandContext): Promise<{ dir: string; path: st
 }
 
 /** Write the edited file and, when the case store exists, a custody entry `context.set` with the file's hash. */
-async function writeEdit(ctx: CommandContext, edit: { text: string; errors: string[]; warnings: string[] }, what: Record<string, unknown>): Promise<number> {
+async function writeEdit(ctx: CommandContext, edit: Edit, what: Record<string, unknown>): Promise<number> {
   if (edit.errors.length > 0) throw new ConfigError(`the edit would make context.yaml invalid:\n  ${edit.errors.join('\n  ')}`);
   const { dir, path } = await contextPath(ctx);
   const { writeFileSync, existsSync, mkdirSync, renameSync } = await import('node:fs');
@@ -27,7 +27,7 @@ async function writeEdit(ctx: CommandContext, edit: { text: string; errors: stri
   if (existsSync(nodePath.join(dir, STORE_FILE))) {
     const { withCase } = await import('../with-case.js');
     const { appendInvestigateCustody } = await import('../../store/investigate-repo.js');
-    head = await withCase(ctx, {}, (kase) => appendInvestigateCustody(kase.db, 'context.set', `context-${ctx.now().getTime()}`, { file: 'context.yaml', sha256: sha, ...what }, kase.provenance, ctx.now()));
+    head = await withCase(ctx, { access: 'write' }, (kase) => appendInvestigateCustody(kase.db, 'context.set', `context-${ctx.now().getTime()}`, { file: 'context.yaml', sha256: sha, ...what }, kase.provenance, ctx.now()));
   }
   if (ctx.io.json) ctx.io.outJson({ path, sha256: sha, ...what, custody_head: head ?? null });
   else {
@@ -36,6 +36,21 @@ async function writeEdit(ctx: CommandContext, edit: { text: string; errors: stri
     else ctx.io.out('custody    no case store yet: the change is not in a custody log');
   }
   return 0;
+}
+
+type Edit = { text: string; errors: string[]; warnings: string[] };
+
+/**
+ * Read context.yaml, make the edit, write it back and record it: all under the case's writer lock, so that two
+ * edits (or an edit and a detect reading the context) never interleave.
+ */
+async function editContext(ctx: CommandContext, change: (path: string, text: string) => { edit: Edit; what: Record<string, unknown> }): Promise<number> {
+  const { withCaseLock } = await import('../with-case.js');
+  return withCaseLock(ctx, 'exclusive', { create: true }, async () => {
+    const { path, text } = await readCurrent(ctx);
+    const { edit, what } = change(path, text);
+    return writeEdit(ctx, edit, what);
+  });
 }
 
 async function readCurrent(ctx: CommandContext): Promise<{ path: string; text: string }> {
@@ -108,12 +123,13 @@ const addChangeWindowCmd = defineCommand({
     const end = normalizeTime(String(opts.end));
     if (!start || !end) throw new UsageError('--start and --end must be ISO 8601 times');
     if (end.ms <= start.ms) throw new UsageError('--end must be later than --start');
-    const { path, text } = await readCurrent(ctx);
     const { addChangeWindow } = await import('../../investigate/context-edit.js');
     const principals = Array.isArray(opts.principal) ? (opts.principal as unknown[]).map(String) : [];
     const description = typeof opts.description === 'string' ? opts.description : undefined;
-    const edit = addChangeWindow(text, { id: String(opts.id), start: start.iso, end: end.iso, principals, description }, path);
-    return writeEdit(ctx, edit, { change: 'add-change-window', id: String(opts.id), start: start.iso, end: end.iso, principals });
+    return editContext(ctx, (path, text) => ({
+      edit: addChangeWindow(text, { id: String(opts.id), start: start.iso, end: end.iso, principals, description }, path),
+      what: { change: 'add-change-window', id: String(opts.id), start: start.iso, end: end.iso, principals },
+    }));
   },
 });
 
@@ -124,9 +140,8 @@ const setAware = defineCommand({
   handler: async (args, _opts, ctx) => {
     const { parseTimeArg, isoMs } = await import('../../util/time.js');
     const at = isoMs(parseTimeArg(args[0] ?? '', ctx.now(), 'time'));
-    const { path, text } = await readCurrent(ctx);
     const { setAwareAt } = await import('../../investigate/context-edit.js');
-    return writeEdit(ctx, setAwareAt(text, at, path), { change: 'set-aware', aware_at: at });
+    return editContext(ctx, (path, text) => ({ edit: setAwareAt(text, at, path), what: { change: 'set-aware', aware_at: at } }));
   },
 });
 
@@ -137,9 +152,8 @@ const addMarker = defineCommand({
   handler: async (args, _opts, ctx) => {
     const marker = (args[0] ?? '').trim();
     if (marker.length < 4) throw new UsageError('a marker must be at least 4 characters (a short one would match ordinary user agents)');
-    const { path, text } = await readCurrent(ctx);
     const { addRedTeamMarker } = await import('../../investigate/context-edit.js');
-    return writeEdit(ctx, addRedTeamMarker(text, marker, path), { change: 'add-red-team-marker', marker });
+    return editContext(ctx, (path, text) => ({ edit: addRedTeamMarker(text, marker, path), what: { change: 'add-red-team-marker', marker } }));
   },
 });
 

@@ -19,7 +19,7 @@ export const detectCommand = defineCommand({
     const windowMs = parseDurationArg(typeof opts.window === 'string' ? opts.window : '24h', '--window');
     const ruleDirs = Array.isArray(opts.rules) ? opts.rules.map(String) : [];
     const builtin = opts.builtin !== false;
-    return withCase(ctx, {}, async (kase) => {
+    return withCase(ctx, { access: 'write' }, async (kase) => {
       const { loadContext } = await import('../../context/context.js');
       const { runDetect } = await import('../../correlate/run-detect.js');
       const { loadRules } = await import('../../correlate/rule-loader.js');

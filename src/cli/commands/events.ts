@@ -63,7 +63,7 @@ export const eventsCommand = defineCommand({
     if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs >= filter.untilMs) {
       throw new UsageError('--since must be earlier than --until');
     }
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'read' }, (kase) => {
       if (ctx.io.json) {
         if (opts.full === true) for (const e of queryEventsFull(kase.db, filter)) ctx.io.outJson(fullEventJson(e));
         else for (const e of queryEvents(kase.db, filter)) ctx.io.outJson(eventJson(e));

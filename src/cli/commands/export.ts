@@ -18,7 +18,7 @@ export const exportCommand = defineCommand({
     if (id !== undefined && opts.all === true) throw new UsageError('give a threat id or --all, not both');
     if (id === undefined && opts.all !== true) throw new UsageError('which threat? give a threat id (irctl export T-3) or --all for the whole case', { hint: 'List threats with `irctl threats`.' });
     const { exportBundle } = await import('../../export/export.js');
-    return withCase(ctx, {}, async (kase) => {
+    return withCase(ctx, { access: 'snapshot' }, async (kase) => {
       const r = await exportBundle(kase, {
         scope: id !== undefined ? { kind: 'threat', threatId: id } : { kind: 'case' },
         out: typeof opts.out === 'string' ? opts.out : undefined,

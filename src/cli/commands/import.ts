@@ -29,7 +29,7 @@ export const importCommand = defineCommand({
   examples: ['irctl import ./AWSLogs', 'irctl --case ./case-42 import lookup.json --format lookup', 'irctl import trail.jsonl --source aws-cloudtrail', 'irctl import exports/ --json'],
   handler: async (args, opts, ctx) => {
     const { importPaths } = await import('../../ingest/import.js');
-    return withCase(ctx, { create: true }, async (kase) => {
+    return withCase(ctx, { access: 'write', create: true }, async (kase) => {
       const s = await importPaths(kase, { paths: args, format: typeof opts.format === 'string' ? opts.format : 'auto', source: typeof opts.source === 'string' ? opts.source : undefined, signal: ctx.signal, now: ctx.now, threads: ctx.env.IRCTL_IMPORT_THREADS !== '0' }, ctx.io);
       if (ctx.io.json) {
         const { file_outcomes, ...rest } = s;

@@ -45,7 +45,9 @@ export const investigateCommand = defineCommand({
     const { investigate, requireThreat, toolEnv } = await import('../../investigate/agent.js');
     const { renderInvestigation } = await import('../../investigate/render.js');
     const { randomUUID } = await import('node:crypto');
-    return withCase(ctx, {}, async (kase) => {
+    // Showing a stored run or the payload only reads; a run, and follow-up questions (custody), write.
+    const reads = (opts.show === true && !interactive) || opts.showPayload === true;
+    return withCase(ctx, { access: reads ? 'read' : 'write' }, async (kase) => {
       let shown: { result: InvestigationResult; investigationId: string } | undefined;
       if (opts.show === true) {
         const { latestInvestigation } = await import('../../store/investigate-repo.js');

@@ -12,7 +12,7 @@ const generate = defineCommand({
     const { generateKeyFiles } = await import('../../export/keys.js');
     const { appendCustody } = await import('../../store/custody.js');
     const { randomUUID } = await import('node:crypto');
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'write' }, (kase) => {
       const g = generateKeyFiles(kase.keysDir, { force: opts.force === true });
       const head = appendCustody(kase.db, { action: 'keys.generate', run_id: randomUUID(), details: { fingerprint: g.fingerprint, public_key: g.publicPath, replaced: opts.force === true } }, kase.provenance, ctx.now());
       if (ctx.io.json) ctx.io.outJson({ private_key: g.privatePath, public_key: g.publicPath, fingerprint: g.fingerprint, custody_head: head });

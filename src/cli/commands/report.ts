@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
+import { writePrivateFile } from '../../util/private-file.js';
 import { defineCommand } from '../command.js';
 import { withCase } from '../with-case.js';
 
@@ -21,7 +22,7 @@ export const reportCommand = defineCommand({
     if (id !== undefined && opts.all === true) throw new UsageError('give a threat id or --all, not both');
     if (id === undefined && opts.all !== true) throw new UsageError('which threat? give a threat id (irctl report T-3) or --all', { hint: 'List threats with `irctl threats`.' });
     const { reportModel, renderReport } = await import('../../report/index.js');
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'read' }, (kase) => {
       const now = ctx.now();
       const model = reportModel(kase, { threatId: id, asOf: now, io: ctx.io });
       if (ctx.io.json && opts.out === undefined) {
@@ -37,7 +38,7 @@ export const reportCommand = defineCommand({
       }
       out ??= join(kase.exportsDir, `${id ?? 'case'}-report-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}.html`);
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
+      writePrivateFile(out, text);
       if (ctx.io.json) ctx.io.outJson({ path: out, format, threat_id: id ?? null });
       else ctx.io.out(`report written to ${out}`);
     });

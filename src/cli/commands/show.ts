@@ -35,7 +35,7 @@ export const showCommand = defineCommand({
     if (!Number.isInteger(copy) || copy < 1) throw new UsageError(`--copy ${String(opts.copy)} is not a copy number (1, 2, ...)`);
     if (id.startsWith('ctx:')) return showContext(id, ctx);
     const repo = await import('../../store/show-repo.js');
-    return withCase(ctx, {}, (kase) => {
+    return withCase(ctx, { access: 'read' }, (kase) => {
       if (id.startsWith('det:')) return showDetection(repo.detectionsByPrefix(kase.db, id.slice(4)), id, ctx);
       if (id.startsWith('inv:')) return showInvestigation(repo.investigationsByPrefix(kase.db, id.slice(4)), id, ctx);
       const ev = repo.eventEvidence(kase.db, id);

@@ -9,7 +9,7 @@ export const statsCommand = defineCommand({
   handler: async (_args, _opts, ctx) => {
     const { verdictStats } = await import('../../investigate/stats.js');
     const { verdictPairs } = await import('../../store/investigate-repo.js');
-    await withCase(ctx, {}, (kase) => {
+    await withCase(ctx, { access: 'read' }, (kase) => {
       const s = verdictStats(verdictPairs(kase.db));
       if (ctx.io.json) {
         ctx.io.outJson(s);

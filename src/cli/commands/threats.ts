@@ -28,7 +28,7 @@ export const threatsCommand = defineCommand({
     if (verb === 'list' && id !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(id)}`, { hint: 'Did you mean `irctl threats show ' + id + '`?' });
     const { Chalk } = await import('chalk');
     const { renderTable, sanitize } = await import('../render/table.js');
-    await withCase(ctx, {}, async (kase) => {
+    await withCase(ctx, { access: 'read' }, async (kase) => {
       const c = new Chalk({ level: ctx.io.color ? 1 : 0 });
       const sev = (s: string): string => SEVERITY_PAINT[s]?.(c, s) ?? s;
       if (verb === 'show' && id !== undefined) {

@@ -39,7 +39,7 @@ export const timelineCommand = defineCommand({
     if (blastOnly && (format === 'csv' || format === 'timesketch')) throw new UsageError(`--blast-radius cannot be combined with --format ${format}`, { hint: 'Use --json or the table.' });
     // Timesketch wants every event: never collapse for it.
     const collapse = opts.collapse !== false && format !== 'timesketch';
-    await withCase(ctx, {}, async (kase) => {
+    await withCase(ctx, { access: 'read' }, async (kase) => {
       const { buildTimeline } = await import('../../timeline/timeline.js');
       const f = await import('../../timeline/format.js');
       const t = buildTimeline(kase.db, id, { marginMs, collapse, limit });

@@ -26,7 +26,8 @@ export const verdictCommand = defineCommand({
     if (reason !== undefined && reason.length > 4000) throw new UsageError('--reason is longer than 4,000 characters');
     const { normalizeThreatId } = await import('../../investigate/agent.js');
     const repo = await import('../../store/investigate-repo.js');
-    return withCase(ctx, {}, (kase) => {
+    // Showing the history only reads; recording a decision writes (the writer lock).
+    return withCase(ctx, { access: set === undefined ? 'read' : 'write' }, (kase) => {
       const id = normalizeThreatId(typed);
       const known = repo.getThreatRecord(kase.db, id) !== undefined || repo.latestInvestigation(kase.db, id) !== undefined;
       if (!known) throw new UsageError(`no threat ${id} in this case`, { hint: 'List threats with `irctl threats`.' });
