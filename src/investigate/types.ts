@@ -38,10 +38,15 @@ export interface InjectionFlag {
   evidence_id: string;
   /** All rows that carry (part of) the payload. */
   evidence_ids: string[];
-  /** Field name, e.g. `user_agent`, `request_parameters`. */
+  /** Field name, e.g. `user_agent`, `request_parameters`; fields joined for a split payload as `a+b`. */
   field: string;
-  /** How it was hidden: plain text, base64, invisible characters, split across events. */
-  encoding: 'plain' | 'base64' | 'invisible' | 'split';
+  /**
+   * How it was hidden (the first reading that revealed it): plain text; `invisible` (zero-width, bidi, tag
+   * characters, variation selectors); `unicode` (fullwidth and other NFKC forms); `homoglyph` (look-alike letters of
+   * other scripts); `url`, `html`, `escape` (backslash escapes), `markup` (tags or comments), `base64`, `rot13`,
+   * `spacing` (letters spelled one by one); `split` (joined across fields or events: `field` names them, `a+b`).
+   */
+  encoding: 'plain' | 'invisible' | 'unicode' | 'homoglyph' | 'url' | 'html' | 'escape' | 'markup' | 'base64' | 'rot13' | 'spacing' | 'split';
   /** Which pattern matched (a short name). */
   pattern: string;
   /** The matching text, sanitized and capped (for display). */
