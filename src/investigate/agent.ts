@@ -7,6 +7,7 @@ import { loadContext, type OperatorContext } from '../context/context.js';
 import { UsageError } from '../errors.js';
 import type { CaseHandle } from '../case/case.js';
 import {
+  caseEntityValues,
   existingDetectionFingerprints,
   existingEventIds,
   existingInvestigationIds,
@@ -195,6 +196,24 @@ export function briefOf(t: ThreatRecord): string {
     .join('\n');
 }
 
+/**
+ * A pseudonymizer that knows every identifier of the case before anything is sent (docs/investigate.md "What is
+ * sent where"): the case's entities, the threat's, and the principals, addresses and resources the operator named
+ * in context.yaml (the operator_context tool shows them).
+ */
+export function casePseudonymizer(kase: CaseHandle, threat: ThreatRecord, ctx: OperatorContext): Pseudonymizer {
+  const p = new Pseudonymizer();
+  p.learn(caseEntityValues(kase.db));
+  p.learn(threat.entities);
+  const named = (kind: string, values: readonly string[]): Array<{ kind: string; value: string }> => values.map((value) => ({ kind, value }));
+  p.learn([
+    ...named('principal', [...ctx.red_team.principals, ...ctx.automation_principals, ...ctx.change_windows.flatMap((w) => w.principals)]),
+    ...named('ip', ctx.red_team.source_ips),
+    ...named('resource', ctx.crown_jewels),
+  ]);
+  return p;
+}
+
 /** Open the tool environment of a threat. */
 export function toolEnv(kase: CaseHandle, threat: ThreatRecord, context: OperatorContext): ToolEnv {
   return { db: kase.db, threat, context, caps: DEFAULT_CAPS, memo: new Map() };
@@ -220,7 +239,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   const exists = existsIn(kase, context);
 
   if (o.showPayload) {
-    const pseudo = new Pseudonymizer();
+    const pseudo = casePseudonymizer(kase, threat, context);
     const request = settings ? firstRequest(settings.model, 2048, briefOf(threat), pseudo) : null;
     const toolResults = settings ? Object.values(detSession.results).map((r) => pseudo.value(r)) : [];
     return {
@@ -248,7 +267,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
     claudeSession = new ToolSession(toolEnv(kase, threat, context));
     try {
       const client = await (deps.clientFactory ?? createLlmClient)(settings);
-      claude = await runClaude(claudeSession, new Pseudonymizer(), briefOf(threat), {
+      claude = await runClaude(claudeSession, casePseudonymizer(kase, threat, context), briefOf(threat), {
         client,
         model: settings.model,
         maxSteps: o.maxSteps ?? 12,
