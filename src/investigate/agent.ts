@@ -19,8 +19,8 @@ import {
 } from '../store/investigate-repo.js';
 import type { ChainHead } from '../store/custody.js';
 import { sha256Hex } from '../util/hash.js';
-import { checkVerdict } from './checks.js';
-import { firstRequest, runClaude, type ClaudeOutcome } from './engine-claude.js';
+import { checkVerdict, settle } from './checks.js';
+import { firstRequest, modelView, runClaude, type ClaudeOutcome } from './engine-claude.js';
 import { runDeterministic } from './engine-deterministic.js';
 import { DEFAULT_MODEL, LlmUnavailableError, createLlmClient, type LlmClient, type LlmProvider, type LlmRequest, type LlmSettings } from './llm-client.js';
 import { Pseudonymizer } from './pseudonymize.js';
@@ -241,7 +241,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   if (o.showPayload) {
     const pseudo = casePseudonymizer(kase, threat, context);
     const request = settings ? firstRequest(settings.model, 2048, briefOf(threat), pseudo) : null;
-    const toolResults = settings ? Object.values(detSession.results).map((r) => pseudo.value(r)) : [];
+    const toolResults = settings ? Object.values(detSession.results).map((r) => pseudo.value(modelView(r))) : [];
     return {
       kind: 'payload',
       payload: {
@@ -291,10 +291,10 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   const injectionFlags = [...flagMap.values()];
 
   const detChecked = checkVerdict({ proposal: det.proposal, ledger: detSession.ledger, exists, coverageMissing: det.coverageMissing, injectionFlags });
+  const detSettled = settle(det.proposal, detChecked);
   let final = detChecked;
-  let proposal = det.proposal;
+  let settled = detSettled;
   if (claude && claudeSession) {
-    proposal = claude.proposal;
     final = checkVerdict({
       proposal: claude.proposal,
       ledger: claudeSession.ledger,
@@ -303,17 +303,25 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
       injectionFlags,
       baseline: { verdict: detChecked.verdict, confidence: detChecked.confidence },
     });
+    // A rejected proposal's words (summary, claims, missing evidence) are kept only in model_verdict.
+    settled = settle(claude.proposal, final, { verdict: detChecked.verdict, summary: detSettled.summary, rationale: detSettled.rationale });
   }
   const finishedAt = deps.now();
   const id = deps.newId();
-  const missing = [...new Set([...proposal.missing_evidence, ...final.missing_evidence, ...(claude ? det.proposal.missing_evidence : [])])];
+  const missing = [
+    ...new Set(
+      claude
+        ? [...(settled.rejected ? [] : claude.proposal.missing_evidence), ...final.missing_evidence, ...det.proposal.missing_evidence]
+        : [...det.proposal.missing_evidence, ...final.missing_evidence],
+    ),
+  ];
   const result: InvestigationResult = {
     investigation_id: id,
     threat_id: threat.id,
     verdict: final.verdict,
     confidence: final.confidence,
-    summary: proposal.summary,
-    rationale: final.rationale,
+    summary: settled.summary,
+    rationale: settled.rationale,
     questions: claude ? claude.questions : det.questions,
     missing_evidence: missing,
     injection_flags: injectionFlags,
@@ -321,7 +329,20 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
     notices,
     checks: final.checks,
     baseline_verdict: { verdict: detChecked.verdict, confidence: detChecked.confidence },
-    ...(claude ? { model_verdict: { verdict: claude.proposal.verdict, confidence: claude.proposal.confidence }, usage: claude.usage } : {}),
+    ...(claude
+      ? {
+          model_verdict: {
+            verdict: claude.proposal.verdict,
+            confidence: claude.proposal.confidence,
+            status: settled.rejected ? ('rejected' as const) : ('accepted' as const),
+            summary: claude.proposal.summary,
+            rationale: claude.proposal.rationale,
+            missing_evidence: claude.proposal.missing_evidence,
+            ...(settled.rejected ? { rejected_by: final.rejected_by } : {}),
+          },
+          usage: claude.usage,
+        }
+      : {}),
     threat: {
       title: threat.title,
       severity: threat.severity,

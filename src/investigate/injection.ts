@@ -327,7 +327,7 @@ const MAX_JOINED = 16;
 const JOIN_REACH = 160;
 
 /** The text values of a JSON document, in order (request parameters read as prose, without their syntax). */
-function jsonText(s: string): string | undefined {
+function jsonLeaves(s: string): string[] | undefined {
   if (!/^\s*[[{]/.test(s)) return undefined;
   let v: unknown;
   try {
@@ -342,12 +342,12 @@ function jsonText(s: string): string | undefined {
     else if (x !== null && typeof x === 'object') Object.values(x).forEach(walk);
   };
   walk(v);
-  return out.join(' ');
+  return out;
 }
 
 function part(id: string, field: string, value: string): Part {
   const decoded = decodeEscapes(decodeHtmlEntities(decodePercent(value)));
-  const t = (jsonText(value) ?? decoded).replace(/<!--|-->|<\/?[a-zA-Z!?][^<>]{0,200}>/g, ' ');
+  const t = (jsonLeaves(value)?.join(' ') ?? decoded).replace(/<!--|-->|<\/?[a-zA-Z!?][^<>]{0,200}>/g, ' ');
   const base = unicodeBase(t);
   return { id, field, latin: latinView(t, base), native: hasNativeScript(base) ? nativeView(t, base) : undefined, rotated: latinView(rot13(t)) };
 }
@@ -414,14 +414,18 @@ export function scanRows(rows: readonly ToolRow[]): InjectionFlag[] {
     }
     // The values of an array field (resources) are one part: they read in order. Pairs grow with the square of
     // the fields: a row's first MAX_JOINED fields are joined (tool rows have fewer).
-    for (const [field, list] of [...values].slice(0, MAX_JOINED)) {
-      const p = part(row.evidence_id, field, list.join(' '));
+    for (const [field, list] of values) {
+      const whole = part(row.evidence_id, field, list.join(' '));
       let seq = byField.get(field);
       if (!seq) byField.set(field, (seq = []));
-      seq.push(p);
-      if (!NOT_JOINED.has(field)) ps.push(p);
+      seq.push(whole);
+      if (NOT_JOINED.has(field)) continue;
+      // Each text of a JSON value is a part of its own: the other keys of request parameters are not filler.
+      const leaves = list.flatMap((v) => jsonLeaves(v) ?? [v]).filter((v) => /\p{L}/u.test(v));
+      if (leaves.length === 1 && leaves[0] === list[0]) ps.push(whole);
+      else for (const leaf of leaves) ps.push(part(row.evidence_id, field, leaf));
     }
-    perRow.push(ps);
+    perRow.push(ps.slice(0, MAX_JOINED));
   }
 
   // The same field across consecutive rows (a payload split across events).

@@ -73,7 +73,7 @@ describe('investigate with Claude (fake Messages API)', () => {
     // THEN the verdict is the model's, checked, agreeing with the deterministic baseline
     expect(result.engine).toBe('claude:claude-test-model');
     expect(result.verdict).toBe('malicious');
-    expect(result.model_verdict).toEqual({ verdict: 'malicious', confidence: 0.9 });
+    expect(result.model_verdict).toMatchObject({ verdict: 'malicious', confidence: 0.9, status: 'accepted' });
     expect(result.baseline_verdict.verdict).toBe('malicious');
     expect(result.checks.find((c) => c.check === 'engines-agree')?.status).toBe('passed');
     expect(result.checks.find((c) => c.check === 'citations')?.status).toBe('passed');
