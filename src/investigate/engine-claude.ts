@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { Proposal } from './checks.js';
 import { LlmUnavailableError, estimateCost, type LlmBlock, type LlmClient, type LlmMessage, type LlmRequest } from './llm-client.js';
-import type { Pseudonymizer } from './pseudonymize.js';
+import { mapStrings, type Pseudonymizer } from './pseudonymize.js';
 import type { ToolSession } from './session.js';
 import { ToolArgumentError, toolJsonSchemas } from './tools.js';
 import { VERDICTS, type InjectionFlag, type Question, type ToolName, type ToolResult, type ToolRow, type TranscriptStep, type Usage } from './types.js';
@@ -104,17 +104,10 @@ export function modelView(result: ToolResult): Omit<ToolResult, 'injection_flags
     for (const [v, note] of values) if (s.includes(v)) return note;
     return s;
   };
-  const facts = mapJson(result.facts, hide) as Record<string, unknown>;
+  const facts = mapStrings(result.facts, hide) as Record<string, unknown>;
   return { ...result, rows, facts, injection_flags: result.injection_flags.map(({ excerpt: _excerpt, ...f }) => f) };
 }
 
-/** Map every string of a JSON value, object keys included. */
-function mapJson(v: unknown, f: (s: string) => string): unknown {
-  if (typeof v === 'string') return f(v);
-  if (Array.isArray(v)) return v.map((x) => mapJson(x, f));
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [f(k), mapJson(x, f)]));
-  return v;
-}
 
 const MAX_RESULT_CHARS = 40_000;
 

@@ -353,7 +353,8 @@ export class Pseudonymizer {
   }
 }
 
-function mapStrings(v: unknown, f: (s: string) => string): unknown {
+/** Map every string of a JSON value, object keys included. */
+export function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (typeof v === 'string') return f(v);
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
   if (v !== null && typeof v === 'object') {
