@@ -117,14 +117,26 @@ export interface PrivilegeKnowledge {
   adminGrants(events: readonly GrantEvent[]): AdminGrant[];
 }
 
-/** A pseudonymization rule: values of a provider-specific shape and the kind of pseudonym they get. */
+/**
+ * A pseudonymization rule: values of a provider-specific shape and what becomes of them before text leaves the
+ * machine (investigate/pseudonymize.ts). Rules apply in the order a provider lists them; a value a rule matched is
+ * not looked at again by later rules.
+ */
 export interface PseudonymPattern {
   /** What the values are (for docs and tests). */
   name: string;
-  /** Global regex matching the values. */
+  /**
+   * Global regex matching the values. Without named groups the whole match gets one pseudonym of {@link kind}.
+   * With named groups the match keeps its shape: group `account` becomes an account pseudonym, group `name` is
+   * split at `/` and `:` and each part with a letter becomes a pseudonym of {@link kind} (learnt, so the same name
+   * is replaced wherever else it appears), and the rest of the match is kept (`arn:aws:iam::ACCT_1:user/principal-2`).
+   */
   pattern: RegExp;
-  /** Pseudonym kind. */
-  kind: 'account' | 'key' | 'principal_id' | 'principal' | 'resource';
+  /**
+   * Pseudonym kind. `secret`: the value is redacted, never pseudonymized (it cannot be mapped back). `public`: a
+   * well-known value that identifies nobody (a vendor-managed policy, a public model id) and is kept as is.
+   */
+  kind: 'account' | 'key' | 'principal_id' | 'principal' | 'resource' | 'secret' | 'public';
 }
 
 /** Everything irctl knows about one vendor. Only {@link name}, {@link description} and {@link adapters} are required. */

@@ -170,6 +170,45 @@ export function existingEventIds(db: Db, ids: readonly string[]): Set<string> {
   return new Set(ids.filter((id) => stmt.get(id) !== undefined));
 }
 
+/**
+ * Every identifying value of the case, for pseudonymization before anything is sent to a model: the entity index
+ * (user agents left out: they identify no one), the identity and source columns of events, and the entities of
+ * detections and threats. Distinct, sorted by kind then value (so pseudonyms are numbered the same on every run).
+ * Reads every event once.
+ */
+export function caseEntityValues(db: Db): Array<{ kind: string; value: string }> {
+  const seen = new Set<string>();
+  const add = (kind: string, value: unknown): void => {
+    if (typeof value === 'string' && value !== '') seen.add(`${kind}\u0000${value}`);
+  };
+  for (const r of db.prepare("SELECT DISTINCT kind, value FROM entities WHERE kind <> 'user_agent'").iterate() as IterableIterator<{ kind: string; value: string }>) add(r.kind, r.value);
+  const cols = db.prepare('SELECT DISTINCT actor, actor_name, principal_id, access_key, session, assumed_from, src_ip, src_host, account FROM events').iterate() as IterableIterator<
+    Record<string, string | null>
+  >;
+  for (const r of cols) {
+    add('principal', r.actor);
+    add('principal', r.actor_name);
+    add('principal_id', r.principal_id);
+    add('access_key', r.access_key);
+    add('session', r.session);
+    add('role', r.assumed_from);
+    add('ip', r.src_ip);
+    add('host', r.src_host);
+    add('account', r.account);
+  }
+  for (const table of ['detections', 'threats']) {
+    for (const json of db.prepare(`SELECT entities FROM ${table}`).pluck().iterate() as IterableIterator<string>) {
+      for (const e of parseJsonArray<{ kind?: unknown; value?: unknown }>(json)) if (typeof e.kind === 'string' && e.kind !== 'user_agent') add(e.kind, e.value);
+    }
+  }
+  return [...seen]
+    .sort()
+    .map((k) => {
+      const i = k.indexOf('\u0000');
+      return { kind: k.slice(0, i), value: k.slice(i + 1) };
+    });
+}
+
 /** Entity kinds tools accept. */
 export type EntityKind = 'principal' | 'access_key' | 'ip' | 'user_agent' | 'resource' | 'session' | 'role' | 'account';
 
