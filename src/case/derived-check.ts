@@ -16,7 +16,8 @@ import { Worker } from 'node:worker_threads';
 import { adapterByDataType, normalizerTag, normalizeStored } from '../sources/index.js';
 import { DERIVED_EVENT_COLUMNS, derivedEventValues, entityRowsOf, type ColumnValue } from '../store/ingest-repo.js';
 import type { Db } from '../store/db.js';
-import { derivedRangeReader, derivedReadPlan, derivedRowidReader, type DerivedReadPlan, type DerivedRow } from '../store/verify-repo.js';
+import { derivedRangeReader, derivedReadPlan, derivedRowidReader, normalizerCounts, type DerivedReadPlan, type DerivedRow } from '../store/verify-repo.js';
+import { IntegrityError, IrctlError, ExitCode } from '../errors.js';
 import { workerItems } from '../util/worker-stream.js';
 
 /** Problems listed per check (the counts are always complete). */
@@ -134,7 +135,7 @@ export function checkRows(rows: readonly DerivedRow[], t: DerivedTally): void {
     }
     if (altered.length > 0) {
       t.altered++;
-      problem(`event ${rawEventId}: ${altered.slice(0, 3).join('; ')}${altered.length > 3 ? `; and ${altered.length - 3} more` : ''} (raw record ${rawId}, ${current}): derived data was altered`);
+      problem(`event ${rawEventId}: ${altered.slice(0, 3).join('; ')}${altered.length > 3 ? `; and ${altered.length - 3} more` : ''} (raw record ${rawId}, ${current}): the stored event does not match its raw record`);
     }
   }
 }
@@ -228,10 +229,45 @@ export function derivedFindings(t: DerivedTally): { problems: string[]; stale: s
       .map(([k, v]) => `${v} made by ${k.replace(/^none ->/, 'an unrecorded normalizer ->')}`)
       .join(', ');
     stale.push(
-      `${staleCount} event(s) were derived by another normalizer than this irctl's (${by}; e.g. ${t.staleExamples.join(', ')}): stale derived data, run \`irctl case rebuild\``,
+      `${staleCount} event(s) were derived by another normalizer than this irctl's (${by}${t.staleExamples.length > 0 ? `; e.g. ${t.staleExamples.join(', ')}` : ''}): stale derived data, run \`irctl case rebuild\``,
     );
   }
   if (t.entityIndexMissing) stale.push('entity rows were not compared: the entity index is missing (a bulk load was cut short): run `irctl case rebuild`');
   if (t.unindexed > 0) stale.push(`${t.unindexed} event(s) have no entity rows yet (a write was cut short): derived data incomplete, run \`irctl case rebuild\``);
   return { problems, stale };
+}
+
+/**
+ * Stale derived data, by counting stored normalizers per data type (one scan, no re-normalization): what
+ * {@link derivedFindings} would call stale, for a quick refusal before long work.
+ */
+export function staleQuick(db: Db): DerivedTally {
+  const t = emptyTally();
+  for (const r of normalizerCounts(db)) {
+    const current = currentTag(r.data_type);
+    if (r.normalizer !== null && r.normalizer === current) continue;
+    const key = `${r.normalizer ?? 'none'} -> ${current ?? `no adapter for ${r.data_type}`}`;
+    t.stale[key] = (t.stale[key] ?? 0) + r.events;
+  }
+  return t;
+}
+
+/**
+ * Throw when derived data may not be signed: altered (exit 5) or stale / incomplete (exit 6). `what` names the
+ * refused action.
+ */
+export function refuseUnlessCurrent(t: DerivedTally, what: string): void {
+  const f = derivedFindings(t);
+  if (f.problems.length > 0) {
+    throw new IntegrityError(`${what}: ${t.altered + t.unnormalizable} event(s) do not match their raw records, e.g. ${f.problems[0] ?? ''}`, {
+      hint: 'Derived data was altered behind irctl\'s back. `irctl case verify` lists every difference; `irctl case rebuild` re-derives the events from the evidence (then run `irctl detect` again) before you export.',
+    });
+  }
+  if (f.stale.length > 0) {
+    throw new IrctlError(`${what}: ${f.stale.join('; ')}`, {
+      exitCode: ExitCode.Partial,
+      source: 'user',
+      hint: 'Run `irctl case rebuild` (and `irctl detect` again), then export.',
+    });
+  }
 }

@@ -63,6 +63,11 @@ export function scopeThreatEvents(db: Db, threat: ThreatRow, eventIds: readonly 
   return db.prepare(`SELECT COUNT(*) FROM ${SCOPE}`).pluck().get() as number;
 }
 
+/** Rowids of the events in a threat-scoped export (filled by {@link scopeThreatEvents}). */
+export function scopeRowids(db: Db): number[] {
+  return db.prepare(`SELECT rowid FROM ${SCOPE} ORDER BY rowid`).pluck().all() as number[];
+}
+
 /** Drop the scope table. */
 export function clearScope(db: Db): void {
   db.exec(`DROP TABLE IF EXISTS ${SCOPE}`);

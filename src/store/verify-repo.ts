@@ -191,3 +191,19 @@ export function derivedRowidReader(db: Db, plan: DerivedReadPlan): (rowids: read
   const stmt = db.prepare(derivedSelect(plan, 'e.rowid IN (SELECT value FROM json_each(?))')).raw();
   return (rowids) => stmt.all(JSON.stringify(rowids)) as DerivedRow[];
 }
+
+/** Events per (data type, stored normalizer): a quick look for stale derived data before the full check. */
+export function normalizerCounts(db: Db): Array<{ data_type: string; normalizer: string | null; events: number }> {
+  if (!hasColumn(db, 'events', 'normalizer')) {
+    return db.prepare('SELECT data_type, NULL AS normalizer, COUNT(*) AS events FROM events GROUP BY data_type ORDER BY data_type').all() as Array<{
+      data_type: string;
+      normalizer: null;
+      events: number;
+    }>;
+  }
+  return db.prepare('SELECT data_type, normalizer, COUNT(*) AS events FROM events GROUP BY data_type, normalizer ORDER BY data_type, normalizer').all() as Array<{
+    data_type: string;
+    normalizer: string | null;
+    events: number;
+  }>;
+}
