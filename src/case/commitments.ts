@@ -133,7 +133,11 @@ export function checkCommitments(db: Db, push: (list: string[], msg: string) => 
   if (legacy.length > 0) push(r.warnings, `${legacy.length} run(s) predate run commitments (${legacy.slice(0, 3).join(', ')}${legacy.length > 3 ? ', ...' : ''}): their rows are checked by their hashes only`);
 
   for (const i of inputs) {
-    if (i.incomplete) push(r.incomplete, `input ${i.id} (${i.locator}) of run ${i.run_id} was never completed: the run was killed or stopped while reading it (the records it stored are kept; import the file again for a complete copy)`);
+    if (!i.incomplete) continue;
+    const what = `input ${i.id} (${i.locator}) of run ${i.run_id} was never completed: the run was killed or stopped while reading it; the records it stored are kept`;
+    // Read again completely later (same locator): the case holds a complete copy, so it is history, not a gap.
+    if (i.redone !== null) push(r.warnings, `${what}, and input ${i.redone} read the same source completely later`);
+    else push(r.incomplete, `${what} (import or collect it again for a complete copy)`);
   }
 
   singleRows(db, 'investigations', 'investigation', claims.investigations, r, push);

@@ -55,6 +55,8 @@ export interface InputForVerify {
   locator: string;
   /** True for an input whose row was written at its start and that has no completion row (its run was killed). */
   incomplete: boolean;
+  /** For an incomplete input: a later input of the same locator that completed `ok` (the file was imported again). */
+  redone: number | null;
 }
 
 /** Every input (a few thousand at most: one per file, page or object). */
@@ -63,10 +65,13 @@ export function inputsForVerify(db: Db): InputForVerify[] {
   return (
     db
       .prepare(
-        `SELECT i.id, i.run_id, i.locator, ${completions ? `(i.status = '${INPUT_STARTED}' AND NOT EXISTS (SELECT 1 FROM input_completions c WHERE c.input_id = i.id))` : '0'} AS incomplete
-         FROM inputs i ORDER BY i.id`,
+        `SELECT id, run_id, locator, incomplete,
+           ${completions ? "CASE WHEN incomplete THEN (SELECT MIN(l.id) FROM input_status l WHERE l.locator = x.locator AND l.id > x.id AND l.status = 'ok') END" : 'NULL'} AS redone
+         FROM (SELECT i.id, i.run_id, i.locator,
+           ${completions ? `(i.status = '${INPUT_STARTED}' AND NOT EXISTS (SELECT 1 FROM input_completions c WHERE c.input_id = i.id))` : '0'} AS incomplete
+           FROM inputs i) x ORDER BY id`,
       )
-      .all() as Array<{ id: number; run_id: string; locator: string; incomplete: number }>
+      .all() as Array<{ id: number; run_id: string; locator: string; incomplete: number; redone: number | null }>
   ).map((r) => ({ ...r, incomplete: r.incomplete === 1 }));
 }
 
