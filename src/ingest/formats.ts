@@ -18,7 +18,7 @@ export function inputFormats(): string[] {
 
 /** What each generic format is, for help and docs. */
 const GENERIC_DESCRIPTIONS: Record<(typeof GENERIC_FORMATS)[number], string> = {
-  records: 'an object with a "Records" (or "records") array (CloudTrail S3 log files, Azure diagnostic exports; .json or .json.gz)',
+  records: 'an object with a "Records" (or "records") array (provider log files such as trail files in object storage; .json or .json.gz)',
   array: 'a bare JSON array of records',
   jsonl: 'JSON Lines: one record per line',
   json: 'one JSON object, or objects one after another (e.g. a single EventBridge envelope)',

@@ -21,8 +21,8 @@ export interface InputFileEnd {
   size: number;
   /** Whether the file was gzip. */
   gzip: boolean;
-  /** Format used ('empty' / 'unknown' when nothing could be split). */
-  format: ConcreteFormat | 'empty' | 'unknown';
+  /** Format used, a concrete format, or 'empty' / 'unknown' when nothing could be split. */
+  format: string;
   /** A file-level problem (unreadable, truncated gzip, not JSON); records before it were still delivered. */
   error?: string;
 }
@@ -135,7 +135,8 @@ export async function* readInputStream(
   }
 
   let splitter: RecordSplitter | undefined;
-  let used: ConcreteFormat | 'empty' | 'unknown' = 'empty';
+  // A concrete format, or 'empty' / 'unknown' while nothing could be split.
+  let used: string = 'empty';
   let headParts: Buffer[] = [];
   let headLen = 0;
   let fileError: string | undefined;
@@ -171,7 +172,7 @@ export async function* readInputStream(
     for await (const chunk of data) {
       if (splitter) {
         splitter.push(chunk, out);
-      } else if ((used as string) === 'unknown') {
+      } else if (used === 'unknown') {
         continue; // drain for the hash
       } else {
         headParts.push(chunk);
@@ -191,7 +192,7 @@ export async function* readInputStream(
   } finally {
     hashed.destroy();
   }
-  if (!splitter && (used as string) === 'empty' && headLen > 0) startSplitter(fileError === undefined);
+  if (!splitter && used === 'empty' && headLen > 0) startSplitter(fileError === undefined);
 
   if (splitter) splitter.end(out);
   if (out.length > 0) yield batchOf(concrete(), out.splice(0, out.length));

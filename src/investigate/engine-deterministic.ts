@@ -24,7 +24,15 @@ export const SCORE = {
   crownJewel: 1,
   automation: -1,
   injection: 1,
+  familiar: -1,
 } as const;
+
+/**
+ * Tactics whose detections show harm when the threat also changed something (persistence created, privilege gained,
+ * logging or defences weakened, data destroyed) or read what they name (credentials, data collected or moved out).
+ */
+const HARM_TACTICS_WRITE = new Set(['persistence', 'privilege-escalation', 'defense-evasion', 'impact', 'exfiltration']);
+const HARM_TACTICS_READ = new Set(['credential-access', 'collection', 'exfiltration']);
 
 /** Thresholds. */
 export const THRESHOLDS = {
@@ -86,6 +94,9 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   const infoClaims: Claim[] = [];
   let score = 0;
   let tamperByThreat = false;
+  // Indicators of compromise or harm beyond a rule firing: `malicious` needs at least one (severity is a prior).
+  const harm: string[] = [];
+  let familiar = false;
 
   const ask = (question: string, tool: ToolName, args: Record<string, unknown>, analyse: (a: SessionAnswer) => { answer: string; evidence: string[]; moves: AssessmentMove[]; claims?: Claim[] }): SessionAnswer => {
     const a = session.call(tool, args);
@@ -128,7 +139,14 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     moves.push({ signal: 'severity', malice: sev, note: `highest detection severity is ${f.max_severity} (${fmtPts(sev)})` });
     if (f.rule_ids.length >= THRESHOLDS.manyRules)
       moves.push({ signal: 'many-rules', malice: SCORE.manyRules, note: `${f.rule_ids.length} different rules fired on this threat: a multi-stage pattern` });
-    if (f.failures >= THRESHOLDS.failures) moves.push({ signal: 'failures', malice: SCORE.failures, note: `${f.failures} failed calls among the threat's events (probing)` });
+    if (f.failures >= THRESHOLDS.failures) {
+      moves.push({ signal: 'failures', malice: SCORE.failures, note: `${f.failures} failed calls among the threat's events (probing)` });
+      harm.push(`${f.failures} failed calls (probing)`);
+    }
+    const writeTactics = f.tactics.filter((t) => HARM_TACTICS_WRITE.has(t));
+    const readTactics = f.tactics.filter((t) => HARM_TACTICS_READ.has(t));
+    if (writeTactics.length > 0 && f.successful_writes > 0) harm.push(`${f.successful_writes} successful change(s) under ${writeTactics.join(', ')} detections`);
+    else if (readTactics.length > 0 && f.successful > 0) harm.push(`successful access under ${readTactics.join(', ')} detections`);
     const titles = [...new Set(dets.map((d) => `${String(d.rule_title)} (${String(d.severity)})`))];
     return {
       answer: `${dets.length} detection(s): ${short(titles.join('; '), 200)}; ${f.events_total} event(s) by ${Object.keys(f.principals).join(', ') || 'no principal'}.`,
@@ -142,13 +160,18 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
 
   // Q2-Q4: the principal's baseline.
   const principal = facts.primary_principal;
+  // Every statement about the principal compares its own events with its own history, never another principal's.
+  const own = { actions: facts.primary_actions, sources: facts.primary_sources, user_agents: facts.primary_user_agents };
+  const ownIds = new Set(facts.primary_event_ids);
+  const idsOfOwnAction = (act: string): string[] => idsOfAction(act).filter((id) => ownIds.has(id));
   let routine = false;
   if (principal) {
     let args: Record<string, unknown> = { kind: 'principal', value: principal };
     const baselineRows = (a: SessionAnswer, facet: string, values: readonly string[]): string[] =>
       a.result.rows.filter((r) => r.facet === facet && typeof r.value === 'string' && values.includes(r.value)).map((r) => r.evidence_id);
     let pf: ProfileFacts | undefined;
-    ask(`Who is ${principal}, and what does it usually do?`, 'entity_profile', args, (a) => {
+    const why = facts.primary_reason ? ` (investigated first: ${facts.primary_reason})` : '';
+    ask(`Who is ${principal}, and what does it usually do?${why}`, 'entity_profile', args, (a) => {
       pf = a.result.facts as unknown as ProfileFacts;
       if (pf.baseline_events < THRESHOLDS.baselineEvents) {
         return { answer: `${pf.baseline_events} event(s) in the 90 days before the threat: no usable baseline.`, evidence: a.result.rows.map((r) => r.evidence_id), moves: [] };
@@ -180,37 +203,41 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     }
     const profile = pf;
     if (profile && profile.baseline_events >= THRESHOLDS.baselineEvents) {
-      const newActions = facts.actions.filter((act) => (profile.rarity[act] ?? 0) === 0);
-      const routineActions = facts.actions.filter((act) => (profile.rarity[act] ?? 0) >= THRESHOLDS.routineCount);
-      ask(`Has ${principal} done ${short(facts.actions.join(', '), 120)} before?`, 'entity_profile', args, (a) => {
+      const newActions = own.actions.filter((act) => (profile.rarity[act] ?? 0) === 0);
+      const routineActions = own.actions.filter((act) => (profile.rarity[act] ?? 0) >= THRESHOLDS.routineCount);
+      ask(`Has ${principal} done ${short(own.actions.join(', '), 120)} before?`, 'entity_profile', args, (a) => {
         const moves: AssessmentMove[] = [];
         let evidence: string[];
         if (newActions.length > 0) {
           moves.push({ signal: 'new-action', malice: SCORE.newAction, note: `${principal} never did ${newActions.join(', ')} in the 90 days before` });
-          evidence = newActions.flatMap(idsOfAction);
-        } else evidence = baselineRows(a, 'action', facts.actions);
-        const rarity = Object.entries(profile.rarity).map(([k, n]) => `${k}: ${n} time(s) before`).join('; ');
+          evidence = newActions.flatMap(idsOfOwnAction);
+        } else evidence = baselineRows(a, 'action', own.actions);
+        const rarity = Object.entries(profile.rarity)
+          .filter(([k]) => own.actions.includes(k))
+          .map(([k, n]) => `${k}: ${n} time(s) before`)
+          .join('; ');
         return { answer: short(rarity, 300) || 'no actions to compare.', evidence, moves };
       });
-      const newSources = facts.sources.filter((s) => !(s in profile.ips));
-      const newAgents = facts.user_agents.filter((u) => !(u in profile.user_agents));
+      const newSources = own.sources.filter((s) => !(s in profile.ips));
+      const newAgents = own.user_agents.filter((u) => !(u in profile.user_agents));
       ask(`Is ${principal} acting from its usual IP addresses, client and regions?`, 'entity_profile', args, (a) => {
         const moves: AssessmentMove[] = [];
         const evidence: string[] = [];
         if (newSources.length > 0) {
           moves.push({ signal: 'new-source', malice: SCORE.newSource, note: `source ${newSources.join(', ')} never used by ${principal} before` });
-          evidence.push(...threatEventRows.filter((r) => typeof r.src === 'string' && newSources.includes(r.src)).map((r) => r.evidence_id));
+          if (facts.successful_writes > 0) harm.push(`changes made from ${newSources.join(', ')}, a network ${principal} never used before`);
+          evidence.push(...threatEventRows.filter((r) => ownIds.has(r.evidence_id) && typeof r.src === 'string' && newSources.includes(r.src)).map((r) => r.evidence_id));
         }
         if (newAgents.length > 0) {
           moves.push({ signal: 'new-user-agent', malice: SCORE.newUserAgent, note: `user agent ${short(newAgents.join(', '), 100)} never used by ${principal} before` });
-          evidence.push(...threatEventRows.filter((r) => typeof r.user_agent === 'string' && newAgents.includes(r.user_agent)).map((r) => r.evidence_id));
+          evidence.push(...threatEventRows.filter((r) => ownIds.has(r.evidence_id) && typeof r.user_agent === 'string' && newAgents.includes(r.user_agent)).map((r) => r.evidence_id));
         }
-        routine = newActions.length === 0 && routineActions.length === facts.actions.length && newSources.length === 0 && newAgents.length === 0 && facts.actions.length > 0;
+        routine = newActions.length === 0 && routineActions.length === own.actions.length && newSources.length === 0 && newAgents.length === 0 && own.actions.length > 0;
         if (routine) {
           const base = [
-            ...baselineRows(a, 'action', facts.actions),
-            ...baselineRows(a, 'ip', facts.sources),
-            ...baselineRows(a, 'user_agent', facts.user_agents),
+            ...baselineRows(a, 'action', own.actions),
+            ...baselineRows(a, 'ip', own.sources),
+            ...baselineRows(a, 'user_agent', own.user_agents),
           ];
           evidence.push(...base);
           moves.push({
@@ -222,16 +249,43 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
         }
         const usual = Object.keys(profile.ips).slice(0, 3).join(', ');
         return {
-          answer: `threat sources: ${facts.sources.join(', ') || 'none'} (usual: ${usual || 'none'}); ${newAgents.length > 0 ? 'new' : 'usual'} user agent; regions ${facts.regions.join(', ')}.`,
+          answer: `${principal}'s sources in the threat: ${own.sources.join(', ') || 'none'} (usual: ${usual || 'none'}); ${newAgents.length > 0 ? 'new' : 'usual'} user agent; regions ${facts.regions.join(', ')}.`,
           evidence: evidence.length > 0 ? evidence : a.result.rows.slice(0, 4).map((r) => r.evidence_id),
           moves,
         };
       });
     }
+    // Familiar access: only sign-ins and reads, from networks and clients the principal used before (even a thin
+    // history shows them), changing nothing. With no sign of harm that is not malicious (a root or admin console
+    // login from the usual place and browser); the decision below still requires the absence of harm.
+    const prior = pf;
+    if (!routine && prior && prior.baseline_events >= 1 && facts.successful_writes === 0 && own.sources.length > 0) {
+      const unseenSources = own.sources.filter((s) => !(s in prior.ips));
+      const unseenAgents = own.user_agents.filter((u) => !(u in prior.user_agents));
+      if (unseenSources.length === 0 && unseenAgents.length === 0) {
+        ask(`Is this ${principal}'s usual access: its own networks and clients, nothing changed?`, 'entity_profile', args, (a) => {
+          familiar = true;
+          return {
+            answer: `every source (${own.sources.join(', ')}) and client of the threat was used by ${principal} before (${prior.baseline_events} earlier event(s)); the threat changed nothing.`,
+            evidence: [...baselineRows(a, 'ip', own.sources), ...baselineRows(a, 'user_agent', own.user_agents)],
+            moves: [
+              {
+                signal: 'familiar-access',
+                malice: SCORE.familiar,
+                supports: 'not_malicious',
+                note: `${principal} acted from its usual network(s) and client(s) (${prior.baseline_events} earlier event(s)) and changed nothing`,
+              },
+            ],
+          };
+        });
+      }
+    }
   } else missing.push('the threat names no principal: who acted is unknown');
 
   // Q5: what else did the key / principal touch.
-  const pivot = facts.access_keys[0] !== undefined ? { kind: 'access_key', value: facts.access_keys[0] } : principal ? { kind: 'principal', value: principal } : undefined;
+  // The investigated principal's own key first (the entry point), else any key of the threat.
+  const key = facts.primary_access_keys[0] ?? facts.access_keys[0];
+  const pivot = key !== undefined ? { kind: 'access_key', value: key } : principal ? { kind: 'principal', value: principal } : undefined;
   if (pivot) {
     ask(`What else did ${pivot.kind === 'access_key' ? 'access key' : ''} ${pivot.value} touch, and who else used it?`.replace('  ', ' '), 'related_entities', pivot, (a) => {
       const rel = (a.result.facts.related as Array<{ kind: string; value: string; events: number }> | undefined) ?? [];
@@ -251,16 +305,28 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   let coverageMissing = false;
   ask('Were logs tampered with, and do we have log coverage for the window?', 'log_coverage', {}, (a) => {
     const f = a.result.facts as unknown as CoverageFacts;
-    coverageMissing = f.coverage_missing;
     const moves: AssessmentMove[] = [];
-    const mine = f.tampering.filter((t) => t.by_threat_entity && t.outcome !== 'failure');
+    // An attempt counts: a failed StopLogging by the threat's own key is a signal, not noise.
+    const mine = f.tampering.filter((t) => t.by_threat_entity);
     const evidence: string[] = [];
     if (mine.length > 0) {
       tamperByThreat = true;
-      moves.push({ signal: 'tamper-by-threat', malice: SCORE.tamperByThreat, note: `the threat's own principal/key tampered with logging: ${[...new Set(mine.map((t) => t.action))].join(', ')}` });
+      const failed = mine.filter((t) => t.outcome === 'failure').length;
+      const acts = [...new Set(mine.map((t) => t.action))].join(', ');
+      moves.push({
+        signal: 'tamper-by-threat',
+        malice: SCORE.tamperByThreat,
+        note: `the threat's own principal/key ${failed === mine.length ? 'tried to tamper' : 'tampered'} with logging: ${acts}${failed > 0 && failed < mine.length ? ` (${failed} attempt(s) failed)` : ''}`,
+      });
+      harm.push(`logging tampered with (or tried) by the threat's own principal: ${acts}`);
       evidence.push(...mine.map((t) => t.event_id));
     }
-    if (f.coverage_missing) {
+    // A gap the threat's own actor caused is evidence of malice (counted above), not a reason to doubt the verdict.
+    const ownStop = f.logging_stopped !== null && mine.some((t) => t.event_id === f.logging_stopped?.event_id);
+    const otherReasons = f.reasons.length - (f.logging_stopped ? 1 : 0);
+    coverageMissing = f.coverage_missing && (!ownStop || otherReasons > 0);
+    if (ownStop) moves.push({ signal: 'own-coverage-gap', malice: 0, note: `logging was stopped by the threat's own principal (${f.logging_stopped?.event_id ?? ''}): counted as malice, not as missing coverage` });
+    if (coverageMissing) {
       for (const r of f.reasons) missing.push(`log coverage: ${r}`);
       moves.push({ signal: 'coverage-gap', malice: 0, note: `log coverage is missing: ${short(f.reasons.join('; '), 200)} (confidence capped)` });
       if (f.logging_stopped) evidence.push(f.logging_stopped.event_id);
@@ -300,6 +366,7 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     }
     if (f.crown_jewels_touched.length > 0) {
       moves.push({ signal: 'crown-jewel', malice: SCORE.crownJewel, note: `touches crown jewel(s): ${f.crown_jewels_touched.join(', ')}` });
+      harm.push(`crown jewel(s) touched: ${f.crown_jewels_touched.join(', ')}`);
       evidence.push(...matchIds('crown_jewel'));
     }
     for (const u of f.undeclared_tool_markers) {
@@ -359,6 +426,7 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   const flags = session.injectionFlags();
   if (flags.length > 0) {
     score += SCORE.injection;
+    harm.push('instructions planted in log fields');
     const claim: Claim = { claim: `instruction-like text was planted in log fields (${[...new Set(flags.map((f) => f.field))].join(', ')}): an attempt to steer automated triage`, evidence_ids: [...new Set(flags.flatMap((f) => f.evidence_ids))].slice(0, 12) };
     maliceClaims.push(claim);
     const last = questions[questions.length - 1];
@@ -384,10 +452,23 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     verdict = 'not_malicious';
     confidence = routine && ctxFacts?.automation_principal === true ? 0.85 : 0.75;
     rationale = [...sup('not_malicious'), ...maliceClaims];
-  } else if (score >= THRESHOLDS.malicious) {
+  } else if (!blocked && familiar && harm.length === 0 && facts.successful_writes === 0 && sup('not_malicious').length > 0) {
+    // Sign-ins and reads from the principal's own networks and clients, with no change and no sign of harm.
+    verdict = 'not_malicious';
+    confidence = routine ? 0.75 : 0.65;
+    rationale = [...sup('not_malicious'), ...maliceClaims];
+  } else if (score >= THRESHOLDS.malicious && harm.length > 0) {
     verdict = 'malicious';
     confidence = Math.min(0.95, 0.55 + 0.08 * score);
     rationale = maliceClaims;
+  } else if (score >= THRESHOLDS.malicious) {
+    // Severity is a prior, not proof: rules fired, but nothing shows compromise or harm.
+    verdict = 'inconclusive';
+    confidence = 0.5;
+    rationale = [...maliceClaims];
+    missing.push(
+      `a sign of compromise or harm beyond the rules firing (malice score ${Math.round(score * 100) / 100}): changes made from a new network or client, persistence or privilege gained, logging tampered with, data moved out, probing failures`,
+    );
   } else {
     verdict = 'inconclusive';
     confidence = 0.5;
@@ -401,6 +482,7 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   }
   confidence = Math.round(confidence * 100) / 100;
   const reasons = rationale.slice(0, 3).map((c) => c.claim).join('; ');
-  const summary = `${LABEL[verdict]}: ${short(String((threatAnswer.result.facts as { title?: string }).title ?? threatId), 100)}${principal ? ` by ${principal}` : ''} (malice score ${score}). ${short(reasons, 400)}`;
+  // The threat's title already says who acted (correlate/correlate.ts threatTitle).
+  const summary = `${LABEL[verdict]}: ${short(String((threatAnswer.result.facts as { title?: string }).title ?? threatId), 160)} (malice score ${score}). ${short(reasons, 400)}`;
   return { proposal: { verdict, confidence, summary, rationale, missing_evidence: [...new Set(missing)] }, questions, coverageMissing, score };
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { OperatorContext } from '../context/context.js';
 import { normalizeTime } from '../normalize/event.js';
+import { tamperingActions } from '../sources/index.js';
 import type { Db } from '../store/db.js';
 import {
   actionCount,
@@ -20,6 +21,7 @@ import {
   latestInvestigationsExcept,
   overridesOf,
   providerEventCount,
+  nextProviderEvent,
   providers,
   relatedEntities,
   searchEventDetails,
@@ -58,32 +60,6 @@ export interface ToolEnv {
   memo: Map<string, unknown>;
 }
 
-/** Logging and monitoring tampering actions (CloudTrail, VPC flow logs, DNS query logs, GuardDuty, Config, Bedrock logging). */
-export const TAMPER_ACTIONS = [
-  'StopLogging',
-  'DeleteTrail',
-  'UpdateTrail',
-  'PutEventSelectors',
-  'PutInsightSelectors',
-  'DeleteFlowLogs',
-  'DeleteResolverQueryLogConfig',
-  'DisassociateResolverQueryLogConfig',
-  'DeleteDetector',
-  'UpdateDetector',
-  'DeleteMembers',
-  'DisassociateFromMasterAccount',
-  'StopConfigurationRecorder',
-  'DeleteConfigurationRecorder',
-  'DeleteDeliveryChannel',
-  'DeleteModelInvocationLoggingConfiguration',
-  'DeleteLogGroup',
-  'DeleteLogStream',
-  'PutRetentionPolicy',
-  'LeaveOrganization',
-];
-const STOP_ACTIONS = new Set(['StopLogging', 'DeleteTrail']);
-const START_ACTIONS = ['StartLogging', 'CreateTrail'];
-
 /** User-agent marks of attack-simulation tools: a lead to confirm with the operator, never a verdict on its own. */
 export const ATTACK_TOOL_MARKERS: Array<{ name: string; re: RegExp }> = [
   { name: 'Stratus Red Team', re: /stratus-red-team/i },
@@ -94,8 +70,12 @@ export const ATTACK_TOOL_MARKERS: Array<{ name: string; re: RegExp }> = [
 ];
 
 const HOUR = 3_600_000;
+/** Set-up and clean-up of a red-team exercise are looked for this long before its first and after its last marked call. */
+export const EXERCISE_PAD_MS = 60 * 60_000;
 /** A silence is missing coverage when the preceding day's rate predicts at least this many events in it. */
 export const GAP_EXPECTED_EVENTS = 10;
+/** A provider's next event within this long after a stop shows the case's own delivery did not stop. */
+export const STOP_GRACE_MS = 5 * 60_000;
 const DAY = 24 * HOUR;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -188,6 +168,16 @@ export interface ThreatFacts {
   events_total: number;
   principals: Record<string, number>;
   primary_principal: string | null;
+  /** Why the primary principal is the one investigated. */
+  primary_reason: string | null;
+  /** The other identities whose events carry detections, most anomalous first. */
+  other_principals: string[];
+  /** What the primary principal itself did: its own actions, sources, user agents and event ids (never another's). */
+  primary_actions: string[];
+  primary_sources: string[];
+  primary_user_agents: string[];
+  primary_access_keys: string[];
+  primary_event_ids: string[];
   access_keys: string[];
   sessions: string[];
   roles: string[];
@@ -200,6 +190,12 @@ export interface ThreatFacts {
   max_severity: string;
   rule_ids: string[];
   detections: number;
+  /** Successful events that change something (not read-only). */
+  successful_writes: number;
+  /** Successful events in all. */
+  successful: number;
+  /** ATT&CK tactics of the threat's detections. */
+  tactics: string[];
 }
 
 const SEVERITY_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
@@ -212,12 +208,38 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
   const events = eventDetails(env.db, ids);
   const dets = threatDetections(env.db, env.threat.id, 500);
   const principals = countBy(events, (e) => e.actor);
-  // The principal profiled is the one that acted first (the entry point: a leaked key, a session), as a role ARN for
-  // an assumed-role session (session names change per run); the most frequent one when the first has no identity.
-  const identities = countBy(events, (e) => e.assumed_from ?? e.actor);
+  // The principal profiled is the most anomalous one: the identity whose own events carry the threat's most severe
+  // detections (then the most detections, then the one that acted first), as a role ARN for an assumed-role session
+  // (session names change per run). Never simply the first one seen: a benign user sharing the window is not it.
+  const identityOf = new Map(events.map((e) => [e.id, e.assumed_from ?? e.actor]));
+  const weight = new Map<string, { rank: number; dets: number; first: number; titles: Set<string>; severity: string }>();
+  for (const d of dets) {
+    for (const who of new Set(d.event_ids.map((id) => identityOf.get(id)).filter((x): x is string => typeof x === 'string'))) {
+      const w = weight.get(who) ?? { rank: -1, dets: 0, first: Number.POSITIVE_INFINITY, titles: new Set<string>(), severity: 'informational' };
+      const rank = SEVERITY_RANK[d.severity] ?? 0;
+      if (rank > w.rank) {
+        w.rank = rank;
+        w.severity = d.severity;
+        w.titles = new Set();
+      }
+      if (rank === w.rank) w.titles.add(d.rule_title);
+      w.dets++;
+      w.first = Math.min(w.first, d.first_ms);
+      weight.set(who, w);
+    }
+  }
+  const ranked = [...weight.entries()].sort((a, b) => b[1].rank - a[1].rank || b[1].dets - a[1].dets || a[1].first - b[1].first || a[0].localeCompare(b[0]));
   const firstIdentity = events.find((e) => (e.assumed_from ?? e.actor) !== null);
-  const primary = (firstIdentity ? (firstIdentity.assumed_from ?? firstIdentity.actor) : null) ?? Object.entries(identities).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
-  const uniq = (f: (e: EventDetail) => string | null): string[] => [...new Set(events.map(f).filter((x): x is string => x !== null && x !== ''))].sort();
+  const top = ranked[0];
+  const primary = top?.[0] ?? (firstIdentity ? (firstIdentity.assumed_from ?? firstIdentity.actor) : null);
+  const primaryReason = top
+    ? `its own events carry the threat's most severe detections (${top[1].severity}: ${[...top[1].titles].slice(0, 3).join('; ')})${ranked.length > 1 ? `, ahead of ${ranked.length - 1} other principal(s) in the threat` : ''}`
+    : primary
+      ? 'the only identity named by the threat\'s events'
+      : null;
+  const uniqOf = (list: readonly EventDetail[], f: (e: EventDetail) => string | null): string[] => [...new Set(list.map(f).filter((x): x is string => x !== null && x !== ''))].sort();
+  const uniq = (f: (e: EventDetail) => string | null): string[] => uniqOf(events, f);
+  const own = events.filter((e) => primary !== null && (e.assumed_from ?? e.actor) === primary);
   let maxSev = env.threat.severity;
   for (const d of dets) if ((SEVERITY_RANK[d.severity] ?? 0) > (SEVERITY_RANK[maxSev] ?? 0)) maxSev = d.severity;
   const facts: ThreatFacts = {
@@ -225,6 +247,13 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
     events_total: total,
     principals,
     primary_principal: primary,
+    primary_reason: primaryReason,
+    other_principals: ranked.slice(1).map(([p]) => p),
+    primary_actions: uniqOf(own, (e) => e.action),
+    primary_sources: uniqOf(own, (e) => e.src_ip ?? e.src_host),
+    primary_user_agents: uniqOf(own, (e) => e.user_agent),
+    primary_access_keys: uniqOf(own, (e) => e.access_key),
+    primary_event_ids: own.map((e) => e.id),
     access_keys: uniq((e) => e.access_key),
     sessions: uniq((e) => e.session),
     roles: uniq((e) => e.assumed_from),
@@ -237,6 +266,10 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
     max_severity: maxSev,
     rule_ids: [...new Set(dets.map((d) => d.rule_id))].sort(),
     detections: dets.length,
+    // A sign-in is not a change, whatever the record's read-only flag says.
+    successful_writes: events.filter((e) => e.outcome === 'success' && e.read_only !== 1 && e.class !== 'authentication').length,
+    successful: events.filter((e) => e.outcome === 'success').length,
+    tactics: [...env.threat.tactics].sort(),
   };
   const r = { events, facts };
   env.memo.set('threat-events', r);
@@ -305,7 +338,7 @@ export const TOOL_DESCRIPTIONS: Record<ToolName, string> = {
     "An entity's history before the threat: first/last seen, usual IPs, user agents, regions and actions with counts, and how often it did each of the threat's actions before (rarity).",
   related_entities: 'Entities that appear in the same events as this one (key <-> principal <-> session <-> role <-> IP <-> resource).',
   timeline: "Events of the threat's principals, keys, sessions and IPs around the threat, in time order.",
-  log_coverage: 'Which sources and regions have data in a window, silences (gaps), and logging-tampering events (StopLogging, DeleteTrail, ...).',
+  log_coverage: 'Which sources and regions have data in a window, silences (gaps), and logging-tampering events (trails or log sinks stopped, deleted, reduced).',
   operator_context:
     "The operator's context.yaml (change windows, declared red-team markers/principals/IPs, automation principals, crown jewels) and which threat events match it.",
   asset_context: 'Asset inventory (EC2 instances, security groups, volumes, tags) collected for the threat\'s resources.',
@@ -532,6 +565,8 @@ export interface CoverageFacts {
   sources: Array<{ provider: string; data_type: string; region: string | null; events: number }>;
   tampering: Array<{ event_id: string; action: string; actor: string | null; time: string; by_threat_entity: boolean; outcome: string }>;
   logging_stopped: { event_id: string; time: string; actor: string | null } | null;
+  /** Successful stops after which the case's events of that provider kept arriving (another trail or sink stopped). */
+  stops_without_gap: string[];
   gaps: Array<{ provider: string; from: string; to: string; minutes: number; event_id: string }>;
   /** True when logging was stopped, tampered with in the window, or silent inside the threat's own span. */
   coverage_missing: boolean;
@@ -545,7 +580,8 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
   const sources = sourceCoverage(env.db, since, until, 50);
   const { facts: tf } = threatEvents(env);
   const threatActors = new Set([...Object.keys(tf.principals), ...tf.access_keys, ...tf.roles]);
-  const tamperEvents = eventsWithActions(env.db, TAMPER_ACTIONS, since - 7 * DAY, until, 100);
+  const tamper = tamperingActions();
+  const tamperEvents = eventsWithActions(env.db, [...tamper.actions], since - 7 * DAY, until, 100);
   const tampering = tamperEvents.map((e) => ({
     event_id: e.id,
     action: e.action,
@@ -554,12 +590,23 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     outcome: e.outcome,
     by_threat_entity: (e.actor !== null && threatActors.has(e.actor)) || (e.access_key !== null && threatActors.has(e.access_key)),
   }));
-  // Logging stopped: the last successful stop before the window end with no successful restart after it.
-  const restarts = eventsWithActions(env.db, START_ACTIONS, since - 7 * DAY, until, 100).filter((e) => e.outcome !== 'failure');
+  // Logging stopped: the last successful stop before the window end with no successful restart after it, and only
+  // when the case's own delivery of that provider's events stopped too: none came after it, or the next one came only
+  // after a silence the day before's rate says is a gap. Events arriving as usual afterwards mean the stop hit
+  // another trail or sink: tampering (listed above), not a gap in what the case holds.
+  const restarts = eventsWithActions(env.db, tamper.starts, since - 7 * DAY, until, 100).filter((e) => e.outcome !== 'failure');
   let stopped: CoverageFacts['logging_stopped'] = null;
+  const stopsWithoutGap: string[] = [];
   for (const e of tamperEvents) {
-    if (!STOP_ACTIONS.has(e.action) || e.outcome === 'failure') continue;
-    if (!restarts.some((r) => r.time_ms > e.time_ms)) stopped = { event_id: e.id, time: e.time, actor: e.actor };
+    if (!tamper.stops.has(e.action) || e.outcome === 'failure') continue;
+    if (restarts.some((r) => r.time_ms > e.time_ms)) continue;
+    const next = nextProviderEvent(env.db, e.provider, e.time_ms);
+    // The rate over the day before the stop, or over the part of it the case covers.
+    const from = nextProviderEvent(env.db, e.provider, e.time_ms - DAY - 1) ?? e.time_ms;
+    const ratePerMs = providerEventCount(env.db, e.provider, from, e.time_ms) / Math.max(e.time_ms - from, STOP_GRACE_MS * 2);
+    const silent = next === undefined || (next - e.time_ms > STOP_GRACE_MS && ratePerMs * (next - e.time_ms) >= GAP_EXPECTED_EVENTS);
+    if (silent) stopped = { event_id: e.id, time: e.time, actor: e.actor };
+    else stopsWithoutGap.push(e.id);
   }
   const gaps: CoverageFacts['gaps'] = [];
   for (const p of providers(env.db)) {
@@ -569,8 +616,6 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
   }
   const reasons: string[] = [];
   if (stopped) reasons.push(`logging stopped at ${stopped.time} by ${stopped.actor ?? 'unknown'} (${stopped.event_id}) and not restarted before ${iso(until)}`);
-  const inWindowTamper = tampering.filter((t) => t.outcome !== 'failure' && Date.parse(t.time) >= since && !(stopped && t.event_id === stopped.event_id));
-  for (const t of inWindowTamper) reasons.push(`${t.action} by ${t.actor ?? 'unknown'} at ${t.time} (${t.event_id})`);
   // A silence inside the threat's span counts when the provider's rate in the 24 h before it predicts at least
   // GAP_EXPECTED_EVENTS events in it (sparse logs have natural silences).
   const inner = gaps.filter((g) => {
@@ -587,6 +632,7 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     sources: sources.map((s) => ({ provider: s.provider, data_type: s.data_type, region: s.region, events: s.events })),
     tampering,
     logging_stopped: stopped,
+    stops_without_gap: stopsWithoutGap,
     gaps,
     coverage_missing: reasons.length > 0,
     reasons,
@@ -675,6 +721,27 @@ export function contextMatches(ctx: OperatorContext, events: readonly EventDetai
       matches.push({ ctx_id: `ctx:red_team.source_ips[${i}]`, kind: 'red_team', event_ids: ids, detail: `source ${p} is a declared red-team address` });
     }
   });
+  // Exercise scope: the exercise's own set-up and clean-up calls (same principal or session, same source, around the
+  // marked calls) rarely carry the marker; they are part of the exercise all the same.
+  const marked = events.filter((e) => redTeamCovered.has(e.id));
+  if (marked.length > 0) {
+    const first = Math.min(...marked.map((e) => e.time_ms)) - EXERCISE_PAD_MS;
+    const last = Math.max(...marked.map((e) => e.time_ms)) + EXERCISE_PAD_MS;
+    const pairs = new Set(marked.flatMap((e) => who(e).concat(e.session ?? []).map((p) => `${p}\u0000${e.src_ip ?? e.src_host ?? ''}`)));
+    const ids = events
+      .filter((e) => !redTeamCovered.has(e.id) && e.time_ms >= first && e.time_ms <= last)
+      .filter((e) => who(e).concat(e.session ?? []).some((p) => pairs.has(`${p}\u0000${e.src_ip ?? e.src_host ?? ''}`)))
+      .map((e) => e.id);
+    if (ids.length > 0) {
+      ids.forEach((id) => redTeamCovered.add(id));
+      matches.push({
+        ctx_id: matches.find((m) => m.kind === 'red_team')?.ctx_id ?? 'ctx:red_team',
+        kind: 'red_team',
+        event_ids: ids,
+        detail: `${ids.length} event(s) without the marker by the same principal or session from the same source within the exercise's span (${new Date(first).toISOString()} .. ${new Date(last).toISOString()}, its marked calls padded by ${EXERCISE_PAD_MS / 60_000} min for set-up and clean-up)`,
+      });
+    }
+  }
   ctx.change_windows.forEach((w, i) => {
     const start = Date.parse(w.start);
     const end = Date.parse(w.end);

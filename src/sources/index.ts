@@ -195,13 +195,14 @@ export function shortName(principal: string): string {
   return principal;
 }
 
-/** Why a principal is privileged (root, admin-named role), or undefined. */
-export function privilegeOf(principal: string): string | undefined {
+/** Why a principal is privileged by its name alone (the account root, an admin-named role), or undefined. */
+export function privilegeOf(principal: string): { root: true } | { adminRole: string } | undefined {
   for (const p of PROVIDERS) {
     const k = p.privilege;
     if (!k) continue;
-    if (k.isRoot(principal)) return 'root';
-    if (k.isAdminNamed(principal)) return 'admin-named';
+    if (k.isRoot(principal)) return { root: true };
+    const role = k.adminNamedRole(principal);
+    if (role !== undefined) return { adminRole: role };
   }
   return undefined;
 }

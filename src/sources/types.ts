@@ -109,8 +109,8 @@ export interface GrantEvent {
 export interface PrivilegeKnowledge {
   /** The account's all-powerful principal (AWS root, a tenant's global admin...). */
   isRoot(principal: string): boolean;
-  /** A role (or a session of it) whose name says administrator. */
-  isAdminNamed(principal: string): boolean;
+  /** The name of the role a principal is or is a session of, when that name says administrator. */
+  adminNamedRole(principal: string): string | undefined;
   /** The events that can grant administrator rights: services and actions to select them by (successful ones). */
   grantActions: ReadonlyArray<{ service: string; actions: readonly string[] }>;
   /** Principals granted administrator rights by these events (in time order), with the reason. */
@@ -167,7 +167,7 @@ export interface Provider {
         starts: readonly string[];
       }
     | undefined;
-  /** Roles (resource ids) an event assumed, for the blast radius. */
+  /** Roles (resource ids) an event assumed or acted through, for the blast radius (failed events included: check `outcome`). */
   rolesAssumed?: ((e: EventRow, resources: readonly string[]) => string[]) | undefined;
   /**
    * Other forms a crown-jewel entry takes in events (e.g. a secret's name for its ARN), beyond the entry itself.

@@ -264,15 +264,16 @@ export interface AssetRow {
 }
 
 /**
- * Latest snapshot of each EC2 asset, optionally of one kind / region / account. Read API for blast radius and
+ * Latest snapshot of each context asset (EC2 instances, volumes, ...), optionally of one kind / region / account. Read API for blast radius and
  * containment (e.g. the volumes of an instance: `listAssets(db, {kind: 'volume'})` and match `Attachments`).
  */
 export function listAssets(db: Db, f: { kind?: string; region?: string; account?: string } = {}): AssetRow[] {
-  const where = ["e.data_type LIKE 'aws:ec2:%'"];
+  // Context snapshots of every provider: data type `<provider>:<service>:<kind>`, layer `context`.
+  const where = ["e.layer = 'context'"];
   const args: unknown[] = [];
   if (f.kind !== undefined) {
-    where.push('e.data_type = ?');
-    args.push(`aws:ec2:${f.kind}`);
+    where.push("e.data_type LIKE '%:' || ?");
+    args.push(f.kind);
   }
   if (f.region !== undefined) {
     where.push('e.region = ?');
@@ -296,7 +297,7 @@ export function listAssets(db: Db, f: { kind?: string; region?: string; account?
     seen.add(arn);
     const rec = JSON.parse(r.raw) as { resource?: Record<string, unknown> };
     out.push({
-      kind: r.data_type.slice('aws:ec2:'.length),
+      kind: r.data_type.slice(r.data_type.lastIndexOf(':') + 1),
       arn,
       account: r.account,
       region: r.region,

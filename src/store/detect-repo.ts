@@ -183,33 +183,44 @@ export function writeDetectRun<T>(db: Db, w: DetectRunWrite, andThen: () => T): 
 export interface GrantEventRow {
   action: string;
   resources: string;
+  data_type: string;
   raw: string;
 }
 
 /**
- * Successful IAM events that can grant admin: Attach*Policy naming the AdministratorAccess managed policy, and
- * Put*Policy / CreatePolicyVersion whose document must be read from the raw record.
+ * Successful events of one provider that can grant administrator rights (the provider names their services and
+ * actions), with their raw records: whether they did is read from the record by the provider.
  */
-export function adminGrantEvents(db: Db): GrantEventRow[] {
-  return db
-    .prepare(
-      `SELECT e.action, e.resources, r.raw FROM events e JOIN raw_records r ON r.id = e.raw_id
-       WHERE e.service = 'iam' AND e.outcome = 'success' AND e.action IN ('AttachUserPolicy','AttachRolePolicy','AttachGroupPolicy',
-         'PutUserPolicy','PutRolePolicy','PutGroupPolicy','AddUserToGroup')
-       ORDER BY e.time_ms LIMIT 10000`,
-    )
-    .all() as GrantEventRow[];
+export function adminGrantEvents(db: Db, provider: string, grants: ReadonlyArray<{ service: string; actions: readonly string[] }>): GrantEventRow[] {
+  const out: GrantEventRow[] = [];
+  for (const g of grants) {
+    if (g.actions.length === 0) continue;
+    const rows = db
+      .prepare(
+        `SELECT e.action, e.resources, e.data_type, r.raw FROM events e JOIN raw_records r ON r.id = e.raw_id
+         WHERE e.provider = ? AND e.service = ? AND e.outcome = 'success' AND e.action IN (${g.actions.map(() => '?').join(',')})
+         ORDER BY e.time_ms LIMIT 10000`,
+      )
+      .all(provider, g.service, ...g.actions) as GrantEventRow[];
+    out.push(...rows);
+  }
+  return out;
 }
 
-/** How many distinct principals used an IP anywhere in the case, counting up to `cap`. */
-export function principalsBehindIp(db: Db, ip: string, cap: number): number {
+/** The distinct actors (with their type) that used an IP anywhere in the case, at most `cap`. */
+export function actorsBehindIp(db: Db, ip: string, cap: number): Array<{ actor: string; actor_type: string | null }> {
   return db
     .prepare(
-      `SELECT COUNT(*) FROM (SELECT DISTINCT e.actor FROM entities en JOIN events e ON e.rowid = en.event_rowid
-        WHERE en.kind = 'ip' AND en.value = ? AND e.actor IS NOT NULL LIMIT ?)`,
+      `SELECT e.actor AS actor, MIN(e.actor_type) AS actor_type FROM entities en JOIN events e ON e.rowid = en.event_rowid
+        WHERE en.kind = 'ip' AND en.value = ? AND e.actor IS NOT NULL GROUP BY e.actor ORDER BY e.actor LIMIT ?`,
     )
-    .pluck()
-    .get(ip, cap) as number;
+    .all(ip, cap) as Array<{ actor: string; actor_type: string | null }>;
+}
+
+/** How many distinct actors the case has, counting up to `cap`. */
+export function distinctActorCount(db: Db, cap: number): number {
+  // The entity index holds every actor as a `principal` row: distinct values come straight off its (kind, value) index.
+  return db.prepare("SELECT COUNT(*) FROM (SELECT DISTINCT value FROM entities WHERE kind = 'principal' LIMIT ?)").pluck().get(cap) as number;
 }
 
 /**

@@ -9,6 +9,7 @@ import { singleRowCommitment } from './commitment.js';
 import { appendCustody, type ChainHead, type Provenance } from './custody.js';
 import type { Db } from './db.js';
 import type { EventRow } from './query-repo.js';
+import { detailPaths } from '../sources/index.js';
 
 /** A threat row (003 contract), JSON columns parsed. */
 export interface ThreatRecord {
@@ -48,8 +49,8 @@ export interface DetectionRecord {
 }
 
 /** An event with the attacker-controlled raw fields tools show (request parameters, error message). */
-export interface EventDetail extends Omit<EventRow, 'raw_sha256' | 'read_only'> {
-  /** JSON text of requestParameters (CloudTrail; EventBridge detail too), capped at 2,000 characters by SQL. */
+export interface EventDetail extends Omit<EventRow, 'raw_sha256'> {
+  /** JSON text of the record's request parameters (the paths its adapter names), capped at 2,000 characters by SQL. */
   request_parameters: string | null;
   /** errorMessage text, capped. */
   error_message: string | null;
@@ -123,12 +124,30 @@ export function existingDetectionFingerprints(db: Db, prefixes: readonly string[
   return out;
 }
 
-const DETAIL = `SELECT e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.layer, e.class, e.data_type, e.account, e.region,
+/** SQL string literal (the values come from provider modules, not from evidence, but are quoted all the same). */
+const lit = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+
+/**
+ * A column read from the raw record at the JSON paths each data type's adapter names (request parameters, error
+ * message), the first path present winning; NULL for data types without such paths.
+ */
+function detailColumn(pick: (p: ReturnType<typeof detailPaths>[number]) => readonly string[], max: number, name: string): string {
+  const whens = detailPaths()
+    .filter((p) => pick(p).length > 0)
+    .map((p) => `WHEN ${lit(p.dataType)} THEN COALESCE(${pick(p).map((path) => `json_extract(r.raw, ${lit(path)})`).join(', ')}, NULL)`);
+  if (whens.length === 0) return `NULL AS ${name}`;
+  return `substr(CASE WHEN json_valid(r.raw) THEN CASE e.data_type ${whens.join(' ')} END END, 1, ${max}) AS ${name}`;
+}
+
+/** The event detail SELECT (it depends on the registered providers; building it costs far less than preparing it). */
+function detailSelect(): string {
+  return `SELECT e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.layer, e.class, e.data_type, e.account, e.region,
   e.service, e.action, e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host,
-  e.user_agent, e.outcome, e.error_code, e.resources,
-  substr(CASE WHEN json_valid(r.raw) THEN COALESCE(json_extract(r.raw, '$.requestParameters'), json_extract(r.raw, '$.detail.requestParameters')) END, 1, 2000) AS request_parameters,
-  substr(CASE WHEN json_valid(r.raw) THEN COALESCE(json_extract(r.raw, '$.errorMessage'), json_extract(r.raw, '$.detail.errorMessage')) END, 1, 1000) AS error_message
+  e.user_agent, e.outcome, e.error_code, e.read_only, e.resources,
+  ${detailColumn((p) => p.request, 2000, 'request_parameters')},
+  ${detailColumn((p) => p.error, 1000, 'error_message')}
   FROM events e JOIN raw_records r ON r.id = e.raw_id`;
+}
 
 /** Event ids of a threat (through its detections), time order, capped. */
 export function threatEventIds(db: Db, threatId: string, limit: number): { ids: string[]; total: number } {
@@ -152,7 +171,7 @@ export function threatEventIds(db: Db, threatId: string, limit: number): { ids: 
 
 /** Events by id with raw details, time order (unknown ids are left out). */
 export function eventDetails(db: Db, ids: readonly string[]): EventDetail[] {
-  const stmt = db.prepare(`${DETAIL} WHERE e.id = ?`);
+  const stmt = db.prepare(`${detailSelect()} WHERE e.id = ?`);
   const out: EventDetail[] = [];
   for (const id of ids) {
     const r = stmt.get(id) as EventDetail | undefined;
@@ -224,7 +243,7 @@ function searchWhere(f: EventSearch): { sql: string; params: unknown[] } {
 export function searchEventDetails(db: Db, f: EventSearch, limit: number): { rows: EventDetail[]; total: number } {
   const { sql, params } = searchWhere(f);
   const total = db.prepare(`SELECT COUNT(*) FROM events e ${sql}`).pluck().get(...params) as number;
-  const rows = db.prepare(`${DETAIL} ${sql} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
+  const rows = db.prepare(`${detailSelect()} ${sql} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
   return { rows, total };
 }
 
@@ -368,13 +387,19 @@ export function eventsOfEntities(
   const params = [...entities.flatMap((e) => [e.kind, e.value]), sinceMs, untilMs];
   const where = `WHERE e.rowid IN (SELECT event_rowid FROM entities WHERE ${cond}) AND e.time_ms >= ? AND e.time_ms < ?`;
   const total = db.prepare(`SELECT COUNT(*) FROM events e ${where}`).pluck().get(...params) as number;
-  const rows = db.prepare(`${DETAIL} ${where} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
+  const rows = db.prepare(`${detailSelect()} ${where} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
   return { rows, total };
 }
 
 /** Events of a provider in [since, until). */
 export function providerEventCount(db: Db, provider: string, sinceMs: number, untilMs: number): number {
   return db.prepare('SELECT COUNT(*) FROM events WHERE provider = ? AND time_ms >= ? AND time_ms < ?').pluck().get(provider, sinceMs, untilMs) as number;
+}
+
+/** Time of the first event of a provider after a time (epoch ms), if any. */
+export function nextProviderEvent(db: Db, provider: string, afterMs: number): number | undefined {
+  const v = db.prepare('SELECT MIN(time_ms) FROM events WHERE provider = ? AND time_ms > ?').pluck().get(provider, afterMs) as number | null;
+  return v ?? undefined;
 }
 
 /** Last event of a provider before a time (to find a silence that starts before the window). */
@@ -395,7 +420,7 @@ export function firstEventFrom(db: Db, provider: string, ms: number): { id: stri
 export function eventsWithActions(db: Db, actions: readonly string[], sinceMs: number, untilMs: number, limit: number): EventDetail[] {
   if (actions.length === 0) return [];
   return db
-    .prepare(`${DETAIL} WHERE e.action IN (${actions.map(() => '?').join(',')}) AND e.time_ms >= ? AND e.time_ms < ? ORDER BY e.time_ms, e.id LIMIT ?`)
+    .prepare(`${detailSelect()} WHERE e.action IN (${actions.map(() => '?').join(',')}) AND e.time_ms >= ? AND e.time_ms < ? ORDER BY e.time_ms, e.id LIMIT ?`)
     .all(...actions, sinceMs, untilMs, limit) as EventDetail[];
 }
 
@@ -405,7 +430,7 @@ export function assetEvents(db: Db, resources: readonly string[], limit: number)
   if (resources.length === 0 || inventoryEvents === 0) return { rows: [], inventoryEvents };
   const rows = db
     .prepare(
-      `${DETAIL} WHERE (e.layer = 'context' OR e.class = 'inventory') AND e.rowid IN (
+      `${detailSelect()} WHERE (e.layer = 'context' OR e.class = 'inventory') AND e.rowid IN (
          SELECT event_rowid FROM entities WHERE kind = 'resource' AND value IN (${resources.map(() => '?').join(',')}))
        ORDER BY e.time_ms DESC, e.id LIMIT ?`,
     )

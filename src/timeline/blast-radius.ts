@@ -1,7 +1,8 @@
 /**
  * Blast radius (pure): what the threat's actors reached during the timeline window.
  */
-import type { EventRow } from '../store/query-repo.js';
+import type { EventRow } from '../normalize/event-row.js';
+import { parseResources, rolesAssumed } from '../sources/index.js';
 
 /** Everything the timeline's events touched. Lists are sorted and de-duplicated. */
 export interface BlastRadius {
@@ -52,25 +53,16 @@ export function computeBlastRadius(rows: readonly EventRow[]): BlastRadius {
     if (e.actor) s.principals.add(e.actor);
     if (e.access_key) s.access_keys.add(e.access_key);
     if (e.session) s.sessions.add(e.session);
-    if (e.assumed_from && e.assumed_from.includes(':role/')) s.roles.add(e.assumed_from);
     if (e.region) s.regions.add(e.region);
     if (e.account) s.accounts.add(e.account);
     const src = e.src_ip ?? e.src_host;
     if (src) s.sources.add(src);
-    let res: string[] = [];
-    try {
-      const v = JSON.parse(e.resources) as unknown;
-      if (Array.isArray(v)) res = v.filter((x): x is string => typeof x === 'string');
-    } catch {
-      res = [];
-    }
+    const res = parseResources(e.resources);
+    for (const r of rolesAssumed(e, res)) s.roles.add(r);
     if (e.outcome === 'failure') {
       failed++;
       for (const r of res) s.attempted.add(r);
       continue;
-    }
-    if (e.service === 'sts' && e.action.startsWith('AssumeRole')) {
-      for (const r of res) if (r.includes(':role/')) s.roles.add(r);
     }
     const target = e.read_only === 1 ? s.read : s.written;
     for (const r of res) target.add(r);

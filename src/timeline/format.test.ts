@@ -64,14 +64,14 @@ describe('timeline entries and formats', () => {
     ev({}),
   ];
 
-  it('collapses runs of identical consecutive events only, keeping detections visible', () => {
+  it('collapses bursts of one principal (interleaved events do not split them), keeping detections and failures visible', () => {
     const t = timeline(rows);
     expect(t.entries.map((e) => [e.action, e.count])).toEqual([
-      ['GetObject', 3],
+      ['GetObject', 4],
       ['StopLogging', 1],
       ['GetObject', 1],
-      ['GetObject', 1],
     ]);
+    expect(t.entries[2]).toMatchObject({ outcome: 'failure', error_code: 'AccessDenied' });
     const j = entryJson('T-1', t.entries[1]!);
     expect(j).toMatchObject({ time: rows[3]!.time, action: 'StopLogging', layer: 'control_plane', detections: ['r-stop'], tactic: 'defense-evasion' });
     expect(entryJson('T-1', t.entries[0]!).detections).toEqual([]);
@@ -87,7 +87,7 @@ describe('timeline entries and formats', () => {
   });
 
   it('writes Timesketch JSONL with one line per event and the required fields', () => {
-    const lines = timesketchLines(timeline(rows));
+    const lines = timesketchLines(timeline(rows, false));
     expect(lines).toHaveLength(6);
     for (const l of lines) {
       expect(typeof l.message).toBe('string');

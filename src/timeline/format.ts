@@ -36,6 +36,7 @@ export function entryJson(threatId: string, e: TimelineEntry): Record<string, un
     class: e.class,
     service: e.service,
     action: e.action,
+    actions: e.actions,
     actor: e.actor,
     access_key: e.access_key,
     session: e.session,
@@ -52,6 +53,13 @@ export function entryJson(threatId: string, e: TimelineEntry): Record<string, un
     detection_titles: [...new Set(e.detections.map((d) => d.rule_title))],
     event_ids: e.event_ids,
   };
+}
+
+/** What an entry did, for one cell: `service:Action`, or for a read-only burst the first action and how many more. */
+export function entryActionLabel(e: TimelineEntry): string {
+  const first = e.actions[0] ?? `${e.service ?? ''}:${e.action}`;
+  const more = e.actions.length - 1;
+  return more > 0 ? `${first} +${more} more read-only action${more > 1 ? 's' : ''}` : first;
 }
 
 /** The blast-radius JSON object (`irctl timeline ID --json --blast-radius`). */
@@ -121,7 +129,7 @@ export function timelineMarkdown(t: Timeline): string[] {
   for (const e of t.entries) {
     lines.push(
       `| ${e.time}${e.count > 1 ? ` to ${e.last_time}` : ''} | ${e.count} | ${e.layer} | ${mdCell(e.tactics.join(', '))} | ${mdCell(
-        `${e.service ?? ''}:${e.action}`,
+        entryActionLabel(e),
       )} | ${mdCell(e.actor ?? '-')} | ${mdCell(e.source ?? '-')} | ${mdCell(e.error_code ? `${e.outcome} (${e.error_code})` : e.outcome)} | ${mdCell(
         e.detections.map((d) => d.rule_title).filter((v, i, a) => a.indexOf(v) === i).join('; '),
       )} |`,
@@ -168,7 +176,7 @@ export function timesketchLines(t: Timeline): Array<Record<string, unknown>> {
         datetime: e.time,
         timestamp: e.time_ms * 1000,
         timestamp_desc: 'Event Time',
-        data_type: e.provider === 'aws' ? 'aws:cloudtrail:entry' : `${e.provider}:event`,
+        data_type: e.data_type,
         event_id: id,
         threat_id: t.threat.id,
         layer: e.layer,

@@ -44,7 +44,11 @@ export interface EntryDetection {
   fingerprint: string;
 }
 
-/** One line of the timeline: one event, or a run of identical consecutive events (`count` > 1). */
+/**
+ * One line of the timeline: one event, or a burst (`count` > 1) of one principal's calls from one source: the same
+ * action repeated, or read-only calls of one service (a discovery or refresh burst), with no pause over
+ * {@link BURST_GAP_MS} between them.
+ */
 export interface TimelineEntry {
   /** Time of the (first) event, UTC ISO 8601 with ms. */
   time: string;
@@ -60,12 +64,16 @@ export interface TimelineEntry {
   layer: string;
   /** Provider (aws, ...). */
   provider: string;
+  /** Record type of the events (`<provider>:<log>:<record>`; collapsed entries share it). */
+  data_type: string;
   /** Event class. */
   class: string;
   /** Service (iam, s3, ...). */
   service: string | null;
-  /** Operation name. */
+  /** Operation name (of the first event of a burst). */
   action: string;
+  /** Distinct `service:action` of the entry's events, first seen first (one unless a read-only burst). */
+  actions: string[];
   /** Principal ARN or name. */
   actor: string | null;
   /** Access key used. */
@@ -162,12 +170,24 @@ export function normalizeThreatId(s: string): string {
   return m ? `T-${m[1]}` : v;
 }
 
-/** Key of "identical" events: same actor, action, source and outcome, and the same detections. */
+/** Longest pause inside one burst. */
+export const BURST_GAP_MS = 10 * 60_000;
+
+/**
+ * Key of events that belong to one burst: same record type, actor, source, outcome and detections, and either the
+ * same action, or any read-only action of one service (the action family of discovery and refresh bursts: reading
+ * secrets and downloading objects stay two lines).
+ */
 function runKey(e: EventRow, dets: readonly EntryDetection[]): string {
-  return [e.actor, e.service, e.action, e.src_ip ?? e.src_host, e.outcome, e.error_code, dets.map((d) => d.fingerprint).join(',')].join('\u0000');
+  const family = e.read_only === 1 && e.outcome === 'success' ? `read-only\u0000${e.service ?? ''}` : `${e.service ?? ''}:${e.action}\u0000${e.error_code ?? ''}`;
+  return [e.data_type, e.actor, e.src_ip ?? e.src_host, e.outcome, family, dets.map((d) => d.fingerprint).join(',')].join('\u0000');
 }
 
-/** Build entries from events in time order, collapsing runs of identical consecutive events when asked (pure). */
+/**
+ * Build entries from events in time order, collapsing bursts when asked (pure). A burst stays open while its events
+ * keep coming within {@link BURST_GAP_MS}, even when other principals' events fall between them, so an interleaved
+ * refresh of thousands of calls is one line; the entry sits where the burst began.
+ */
 export function toEntries(
   rows: readonly EventRow[],
   detsByEvent: ReadonlyMap<string, EntryDetection[]>,
@@ -175,21 +195,28 @@ export function toEntries(
   collapse: boolean,
 ): TimelineEntry[] {
   const out: TimelineEntry[] = [];
-  let lastKey: string | undefined;
+  const open = new Map<string, { entry: TimelineEntry; lastMs: number; resources: Set<string> }>();
   for (const e of rows) {
     const dets = detsByEvent.get(e.id) ?? [];
     const key = runKey(e, dets);
-    const prev = out[out.length - 1];
+    const burst = collapse ? open.get(key) : undefined;
     const resources = jsonArray<string>(e.resources).filter((r) => typeof r === 'string');
-    if (collapse && prev && key === lastKey) {
+    const op = `${e.service ?? ''}:${e.action}`;
+    if (burst && e.time_ms - burst.lastMs <= BURST_GAP_MS) {
+      const prev = burst.entry;
       prev.count++;
       prev.last_time = e.time;
       prev.event_ids.push(e.id);
-      for (const r of resources) if (!prev.resources.includes(r)) prev.resources.push(r);
+      burst.lastMs = e.time_ms;
+      if (!prev.actions.includes(op)) prev.actions.push(op);
+      for (const r of resources) {
+        if (burst.resources.has(r)) continue;
+        burst.resources.add(r);
+        prev.resources.push(r);
+      }
       continue;
     }
-    lastKey = key;
-    out.push({
+    const entry: TimelineEntry = {
       time: e.time,
       last_time: e.time,
       time_ms: e.time_ms,
@@ -197,9 +224,11 @@ export function toEntries(
       event_ids: [e.id],
       layer: e.layer,
       provider: e.provider,
+      data_type: e.data_type,
       class: e.class,
       service: e.service,
       action: e.action,
+      actions: [op],
       actor: e.actor,
       access_key: e.access_key,
       session: e.session,
@@ -212,7 +241,9 @@ export function toEntries(
       resources,
       tactics: tacticsByEvent.get(e.id) ?? [],
       detections: dets,
-    });
+    };
+    out.push(entry);
+    if (collapse) open.set(key, { entry, lastMs: e.time_ms, resources: new Set(resources) });
   }
   return out;
 }

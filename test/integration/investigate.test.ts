@@ -175,3 +175,19 @@ describe('investigate: output, storage and custody', () => {
     expect((JSON.parse(nb.stdout) as InvestigationResult).threat_id).toBe('T-1');
   });
 });
+
+describe('investigate: the right subject, true attributions', () => {
+  it('profiles the principal carrying the most severe detections, says why, and attributes only its own actions to it', async () => {
+    // GIVEN the sample case, whose intrusion spans svc-backup (leaked key) and support-admin (the admin it created)
+    const { dir, threats } = await detectedCase(['sample-case/logs'], 'sample-case/context.yaml');
+    const r = await investigateJson(dir, threatBy(threats, /svc-backup/));
+    // THEN the profile question names the subject and the reason
+    const who = r.questions.find((q) => q.tool === 'entity_profile')!;
+    expect(who.question).toMatch(/investigated first: its own events carry the threat's most severe detections/);
+    // AND no statement about svc-backup's history names what support-admin did (StopLogging, DeleteDetector, InvokeModel)
+    const svcStatements = [...r.questions.flatMap((q) => q.moves.map((m) => m.note)), ...r.rationale.map((c) => c.claim)].filter((t) => /user\/svc-backup never did/.test(t));
+    expect(svcStatements.length).toBeGreaterThan(0);
+    for (const s of svcStatements) expect(s).not.toMatch(/StopLogging|DeleteDetector|InvokeModel/);
+    expect(r.verdict).toBe('malicious');
+  });
+});

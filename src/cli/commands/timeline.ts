@@ -84,7 +84,7 @@ export const timelineCommand = defineCommand({
             { header: 'N', get: (e) => (e.count > 1 ? `x${e.count}` : '') },
             { header: 'LAYER', get: (e) => e.layer },
             { header: 'TACTIC', get: (e) => e.tactics.join(',') || '-', max: 28 },
-            { header: 'ACTION', get: (e) => `${e.service ?? ''}:${e.action}`, max: 44 },
+            { header: 'ACTION', get: (e) => f.entryActionLabel(e), max: 48 },
             { header: 'ACTOR', get: (e) => e.actor ?? '-', max: 56 },
             { header: 'SOURCE', get: (e) => e.source ?? '-', max: 32 },
             { header: 'OUTCOME', get: (e) => (e.error_code ? `${e.outcome} (${e.error_code})` : e.outcome), max: 36 },
@@ -97,7 +97,7 @@ export const timelineCommand = defineCommand({
         ))
           ctx.io.out(line);
         ctx.io.out('');
-        ctx.io.out(`${t.events} event(s) in ${t.entries.length} line(s)${collapse ? ' (identical consecutive events collapsed; --no-collapse to expand)' : ''}`);
+        ctx.io.out(`${t.events} event(s) in ${t.entries.length} line(s)${collapse ? ' (bursts of repeated or read-only calls by one principal collapsed; --no-collapse to expand)' : ''}`);
       }
       ctx.io.out(c.bold('blast radius'));
       for (const l of f.blastLines(t.blast_radius)) ctx.io.out(`  ${sanitize(l)}`);

@@ -14,7 +14,7 @@ import {
   awsJewelForms,
   awsRolesAssumed,
   instanceOfSession,
-  isAdminRoleName,
+  adminNamedRole,
   isAwsServiceValue,
   isRootPrincipal,
   roleArnOfSession,
@@ -35,7 +35,7 @@ export const awsProvider: Provider = {
   shortName: shortNameOfArn,
   privilege: {
     isRoot: isRootPrincipal,
-    isAdminNamed: isAdminRoleName,
+    adminNamedRole,
     grantActions: [{ service: 'iam', actions: ADMIN_GRANT_ACTIONS }],
     adminGrants,
   },

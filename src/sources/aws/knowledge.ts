@@ -89,9 +89,14 @@ export function isRootPrincipal(v: string): boolean {
 
 /** True when a role (or a session of it) has an administrator-like name. */
 export function isAdminRoleName(arn: string): boolean {
-  if (!arn.includes(':role/') && !arn.includes(':assumed-role/')) return false;
+  return adminNamedRole(arn) !== undefined;
+}
+
+/** The role name of a role or role session whose name says administrator. */
+export function adminNamedRole(arn: string): string | undefined {
+  if (!arn.includes(':role/') && !arn.includes(':assumed-role/')) return undefined;
   const name = roleNameOf(arn);
-  return name !== undefined && ADMIN_ROLE_RE.test(name.replace(/[_-]/g, ' '));
+  return name !== undefined && ADMIN_ROLE_RE.test(name.replace(/[_-]/g, ' ')) ? name : undefined;
 }
 
 /** A policy document that allows every action on every resource. */
@@ -209,9 +214,15 @@ export const AWS_TAMPER_ACTIONS = [
   'LeaveOrganization',
 ] as const;
 
-/** Roles named by a successful STS AssumeRole* call (the blast radius's "roles assumed"). */
-export function awsRolesAssumed(e: Pick<EventRow, 'service' | 'action'>, resources: readonly string[]): string[] {
-  return e.service === 'sts' && e.action.startsWith('AssumeRole') ? resources.filter((r) => r.includes(':role/')) : [];
+/**
+ * Roles an event involved as assumed (the blast radius's "roles assumed"): the role its session came from, and the
+ * roles named by a successful STS AssumeRole* call.
+ */
+export function awsRolesAssumed(e: Pick<EventRow, 'service' | 'action' | 'outcome' | 'assumed_from'>, resources: readonly string[]): string[] {
+  const out: string[] = [];
+  if (e.assumed_from?.includes(':role/')) out.push(e.assumed_from);
+  if (e.outcome !== 'failure' && e.service === 'sts' && e.action.startsWith('AssumeRole')) out.push(...resources.filter((r) => r.includes(':role/')));
+  return out;
 }
 
 /** AWS identifier shapes the pseudonymizer replaces. */

@@ -74,7 +74,7 @@ CREATE TABLE quarantine (
 -- DERIVED: normalized events (OCSF-aligned), rebuilt from raw_records when a mapper improves.
 CREATE TABLE events (
   rowid INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,          -- provider's own id (CloudTrail eventID ...) else sha256 of the raw bytes
+  id TEXT NOT NULL UNIQUE,          -- provider's own event id where it has one, else sha256 of the raw bytes
   raw_id INTEGER NOT NULL,          -- first raw record of this event
   data_type TEXT NOT NULL,
   class TEXT NOT NULL,              -- api_activity | authentication | model_invocation | process_activity | network_activity | dns_activity | inventory
