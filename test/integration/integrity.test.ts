@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/util/hash.js';
 import { CASES, seedThreat } from '../helpers/investigate-seed.js';
-import { fixture, runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { fixture, runIrctl, spawnIrctl, tempDir } from '../helpers/run-irctl.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -135,6 +135,18 @@ describe('(d) derived events edited', () => {
     // `case rebuild` re-derives the events from the evidence
     expect((await runIrctl(['--case', caseDir, 'case', 'rebuild'])).code).toBe(0);
     expect((await verify()).code).toBe(0);
+  });
+
+  it('the built CLI checks on worker threads and finds exactly what the in-thread check finds', async () => {
+    sqlite("UPDATE events SET user_agent = 'console.amazonaws.com' WHERE rowid = 2");
+    sqlite("UPDATE entities SET value = '192.0.2.1' WHERE kind = 'ip' AND event_rowid = 3");
+    const inThread = (await verify()).report;
+    const threaded = await spawnIrctl(['--case', caseDir, 'case', 'verify', '--json'], { env: { IRCTL_VERIFY_THREADS: '1' } });
+    expect(threaded.code, threaded.stderr).toBe(5);
+    const r = threaded.json<Report & { events_checked: number }>()[0]!;
+    expect(r.events_checked).toBe(Number(sqlite('SELECT COUNT(*) FROM events')));
+    expect([...r.problems].sort()).toEqual([...inThread.problems].sort());
+    expect(r.problems).toHaveLength(2);
   });
 
   it('fails when entity rows are edited', async () => {
