@@ -11,23 +11,23 @@ export function hasColumn(db: Db, table: string, column: string): boolean {
   return (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]).includes(column);
 }
 
-/** A raw record as the commitment pass reads it: its committed values and its text. */
+/** A raw record as the commitment pass reads it: its committed values and its bytes. */
 export interface RawForVerify {
   /** Values of COMMITTED_COLUMNS.raw_records: id, sha256, event_id, data_type, input_id, record_index, byte_offset, origin. */
   values: RowValues;
-  /** The record's text. */
-  raw: string;
+  /** The record's bytes as stored (UTF-8): hashed as they are, never decoded into a string. */
+  raw: Buffer;
 }
 
 /** Every raw record in id order with its committed values, streamed. */
 export function* iterateRawForVerify(db: Db): Generator<RawForVerify> {
   const cols = COMMITTED_COLUMNS.raw_records.map((c) => (c === 'origin' && !hasColumn(db, 'raw_records', 'origin') ? "'native'" : c));
-  const stmt = db.prepare(`SELECT ${cols.join(', ')}, raw FROM raw_records ORDER BY id`).raw();
+  const stmt = db.prepare(`SELECT ${cols.join(', ')}, CAST(raw AS BLOB) FROM raw_records ORDER BY id`).raw();
   const n = cols.length;
-  for (const row of stmt.iterate() as IterableIterator<ColumnValue[]>) {
-    const raw = row[n] as string;
+  for (const row of stmt.iterate() as IterableIterator<Array<ColumnValue | Buffer>>) {
+    const raw = row[n] as Buffer;
     row.length = n;
-    yield { values: row, raw };
+    yield { values: row as ColumnValue[], raw };
   }
 }
 
