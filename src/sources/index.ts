@@ -2,6 +2,7 @@
  * The provider registry: the one place generic stages ask for provider knowledge (docs/architecture.md "Providers").
  * Every answer is the union over registered providers, or the answer of the provider that wrote an event.
  */
+import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { plannedProviders } from './planned.js';
@@ -55,6 +56,37 @@ export function adapterFor(record: unknown, adapters: readonly SourceAdapter[] =
 export function adapterByDataType(dataType: string): SourceAdapter | undefined {
   cache.byDataType ??= new Map(sourceAdapters().map((a) => [a.dataType, a]));
   return cache.byDataType.get(dataType);
+}
+
+/** `<source id>@<normalizer version>`: recorded with every event an adapter made (`events.normalizer`). */
+export function normalizerTag(a: SourceAdapter): string {
+  return `${a.id}@${a.version}`;
+}
+
+/** A stored raw record normalized again by the adapter of its data type. */
+export type StoredNormalizeResult =
+  | { ok: true; event: NormalizedEvent; normalizer: string }
+  | { ok: false; reason: string };
+
+/**
+ * Normalize a stored raw record (its exact text and SHA-256) again with the current adapter of its data type: what
+ * `case rebuild` stores and `case verify` compares stored events with. Never throws.
+ */
+export function normalizeStored(dataType: string, raw: string, sha256: string): StoredNormalizeResult {
+  const adapter = adapterByDataType(dataType);
+  if (!adapter) return { ok: false, reason: `no adapter for data type ${dataType}` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, reason: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    const res = adapter.normalize(parsed, sha256);
+    return res.ok ? { ok: true, event: res.event, normalizer: normalizerTag(adapter) } : res;
+  } catch (err) {
+    return { ok: false, reason: `normalizer failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 /** Adapter by source id (`--source aws-cloudtrail`) or data type. */

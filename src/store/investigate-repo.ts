@@ -5,6 +5,7 @@
  *
  * The export stage reads {@link latestInvestigation} and {@link verdictHistory}.
  */
+import { singleRowCommitment } from './commitment.js';
 import { appendCustody, type ChainHead, type Provenance } from './custody.js';
 import type { Db } from './db.js';
 import type { EventRow } from './query-repo.js';
@@ -493,7 +494,7 @@ export interface OverrideRecord {
   time: string;
 }
 
-/** Store one investigation run and its custody entry in one transaction. */
+/** Store one investigation run and its custody entry (which commits to the stored row) in one transaction. */
 export function insertInvestigation(
   db: Db,
   rec: InvestigationRecord,
@@ -506,7 +507,19 @@ export function insertInvestigation(
       `INSERT INTO investigations(id, threat_id, started_at, finished_at, engine, verdict, confidence, result, transcript, sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(rec.id, rec.threat_id, rec.started_at, rec.finished_at, rec.engine, rec.verdict, rec.confidence, rec.result, rec.transcript, rec.sha256);
-    return appendCustody(db, { action: 'investigate.run', run_id: custody.run_id, details: custody.details }, prov, now);
+    const commitment = singleRowCommitment('investigations', [
+      rec.id,
+      rec.threat_id,
+      rec.started_at,
+      rec.finished_at,
+      rec.engine,
+      rec.verdict,
+      rec.confidence,
+      rec.result,
+      rec.transcript,
+      rec.sha256,
+    ]);
+    return appendCustody(db, { action: 'investigate.run', run_id: custody.run_id, details: { ...custody.details, investigation_id: rec.id, commitment } }, prov, now);
   })();
 }
 
@@ -541,7 +554,7 @@ export function latestInvestigationsExcept(db: Db, threatId: string, limit: numb
     .all(threatId, limit) as Array<Omit<InvestigationRecord, 'transcript'>>;
 }
 
-/** Record a human verdict and its custody entry (`verdict.set`) in one transaction. */
+/** Record a human verdict and its custody entry (`verdict.set`, committing to the stored row) in one transaction. */
 export function insertOverride(
   db: Db,
   o: Omit<OverrideRecord, 'id'>,
@@ -560,7 +573,15 @@ export function insertOverride(
       {
         action: 'verdict.set',
         run_id: custody.run_id,
-        details: { override_id: id, threat_id: o.threat_id, investigation_id: o.investigation_id, machine_verdict: o.machine_verdict, verdict: o.verdict, reason: o.reason },
+        details: {
+          override_id: id,
+          threat_id: o.threat_id,
+          investigation_id: o.investigation_id,
+          machine_verdict: o.machine_verdict,
+          verdict: o.verdict,
+          reason: o.reason,
+          commitment: singleRowCommitment('verdict_overrides', [id, o.threat_id, o.investigation_id, o.machine_verdict, o.verdict, o.reason, o.analyst, o.time]),
+        },
       },
       prov,
       now,
