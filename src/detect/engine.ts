@@ -195,6 +195,7 @@ export function startRules(pack: RulePack): RuleRun {
     }
     const b = new HitBuilder(entry.rule);
     b.add(input.event);
+    if (entry.rule.attemptMeta && input.event.outcome === 'failure') b.hit.rule = entry.rule.attemptMeta;
     b.hit.summary = renderSummary(entry.rule, input);
     hits.push(b.hit);
   };

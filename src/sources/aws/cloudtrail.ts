@@ -14,6 +14,7 @@ import {
   type Outcome,
 } from '../../normalize/event.js';
 import type { ContainerFormat, SourceAdapter } from '../types.js';
+import { CLOUDTRAIL_DERIVED_FIELDS } from './rule-fields.js';
 
 /** The CloudTrail record inside a record that may be an EventBridge envelope. */
 export function cloudTrailBody(record: unknown): Record<string, unknown> | undefined {
@@ -195,6 +196,7 @@ export const awsCloudTrail: SourceAdapter = {
     // source carries that suffix, so it is put back. A service with a dot was stored as is; none: read the record.
     eventSource: { column: 'service', toRecord: (s) => (s === '' ? undefined : s.includes('.') ? s : `${s}.amazonaws.com`) },
   },
+  derivedFields: CLOUDTRAIL_DERIVED_FIELDS,
   detailPaths: {
     request: ['$.requestParameters', '$.detail.requestParameters'],
     error: ['$.errorMessage', '$.detail.errorMessage'],
