@@ -137,6 +137,7 @@ detection:
       ['ok', '7e0a4c5e-0000-4000-8000-000000000001', 'high', 'Trail stopped'],
       ['denied', '7e0a4c5e-0000-4000-8000-000000000001', 'medium', 'Trail stopped (attempt failed)'],
     ]);
+    expect(hits[1]?.summary).toMatch(/\(attempt failed: AccessDenied\)$/);
     // and the flag is checked
     const bad = compileRuleText(`${RULE}irctl:\n  attempts: yes please\n`, { file: 'b.yml', source: 's' });
     expect(bad.errors[0]?.message).toMatch(/irctl.attempts must be true or false/);
