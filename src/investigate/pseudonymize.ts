@@ -81,11 +81,12 @@ export class Pseudonymizer {
   /** Pseudonymize and redact one text. */
   text(s: string): string {
     let out = redactSecrets(s);
-    out = out.replace(IAM_ARN, (arn, _part: string, svc: string, acct: string, type: string, path: string) => {
+    out = out.replace(IAM_ARN, (arn, part: string, svc: string, acct: string, type: string, path: string) => {
       const a = this.pseudo('account', acct);
       const parts = path.split('/').filter((x) => x !== '');
       const pparts = parts.map((x) => this.principalName(x));
-      const pseudoArn = `arn:aws:${svc}::${a}:${type}${pparts.length > 0 ? `/${pparts.join('/')}` : ''}`;
+      // The partition as written (aws, aws-us-gov, aws-cn): only the account and names are pseudonymized.
+      const pseudoArn = `arn:${part}:${svc}::${a}:${type}${pparts.length > 0 ? `/${pparts.join('/')}` : ''}`;
       this.reverse.set(pseudoArn, arn);
       this.forward.set(`arn\u0000${arn}`, pseudoArn);
       return pseudoArn;
