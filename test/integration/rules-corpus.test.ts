@@ -210,7 +210,7 @@ describe('built-in pack on the Stratus techniques without an upstream log (fixtu
     'aws.impact.s3-ransomware-client-side-encryption': ['irctl-aws-s3-ssec-overwrite'],
     'aws.impact.s3-ransomware-individual-deletion': ['irctl-aws-s3-ransomware-versions-destroyed'],
     'aws.persistence.cognito-refresh-token-reuse': ['irctl-aws-cognito-refresh-token-scripted'],
-    'aws.persistence.ec2-create-suspicious-keypair': ['irctl-aws-ec2-key-pair-known-bad', 'irctl-aws-ec2-key-pair-checked-then-created'],
+    'aws.persistence.ec2-create-suspicious-keypair': ['irctl-aws-ec2-key-pair-known-bad'],
   };
 
   it('has a detonation log or a written CloudTrail file for every current Stratus AWS technique, and nothing else', () => {
