@@ -243,4 +243,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';
+export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';

@@ -27,6 +27,17 @@ export interface FieldAlias {
   toRecord?: ((stored: string) => string | undefined) | undefined;
 }
 
+/**
+ * A value rules may name that the record holds only implicitly (e.g. the accounts a policy document grants access to,
+ * other than the record's own): computed from the rule body. Named `irctl.<name>`, a prefix no vendor writes.
+ */
+export interface DerivedField {
+  /** One line for docs (`rules` help and docs/rules.md). */
+  description: string;
+  /** The values for one rule body (`[]` when absent). Pure; called only for events a rule asks about. */
+  values(body: unknown): unknown[];
+}
+
 /** A Sigma `logsource` a data type answers to. */
 export interface LogSource {
   product: string;
@@ -65,6 +76,8 @@ export interface SourceAdapter {
   logSources?: readonly LogSource[] | undefined;
   /** Sigma fields of this data type answered from normalized columns (action index, no raw parse). */
   fieldAliases?: Readonly<Record<string, FieldAlias>> | undefined;
+  /** Fields computed from the rule body (`irctl.<name>`), for what a field path cannot express. */
+  derivedFields?: Readonly<Record<string, DerivedField>> | undefined;
   /**
    * JSON paths (SQLite `json_extract` syntax, in the raw record as stored) where the record keeps its request
    * parameters and its error message: shown by investigation tools next to the normalized fields.
