@@ -9,7 +9,9 @@ import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, ...plannedProviders];
+// Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
+// Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
+const PROVIDERS: Provider[] = [azureProvider, awsProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
