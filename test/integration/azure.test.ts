@@ -45,10 +45,11 @@ describe('Azure and Entra ID in one case with AWS', () => {
       ['value', 3],
       ['array', 3],
     ]);
-    const ev = (await runIrctl(['--case', kase, 'events', '--json'])).json<{ provider: string; data_type: string; layer: string }>();
+    const ev = (await runIrctl(['--case', kase, 'events', '--json'])).json<{ provider: string; layer: string; class: string }>();
     expect(new Set(ev.map((e) => e.provider))).toEqual(new Set(['aws', 'azure']));
-    expect(new Set(ev.filter((e) => e.provider === 'azure').map((e) => e.data_type))).toEqual(
-      new Set(['azure:activity:entry', 'azure:signin:entry', 'azure:audit:entry']),
+    const az = ev.filter((e) => e.provider === 'azure');
+    expect(new Set(az.map((e) => `${e.layer}/${e.class}`))).toEqual(
+      new Set(['control_plane/api_activity', 'identity/authentication', 'identity/account_change', 'identity/api_activity']),
     );
   });
 
