@@ -20,9 +20,12 @@ import { CLOUDTRAIL_DERIVED_FIELDS } from './rule-fields.js';
 export function cloudTrailBody(record: unknown): Record<string, unknown> | undefined {
   const obj = asObject(record);
   if (!obj) return undefined;
-  if ('eventSource' in obj || 'eventName' in obj || 'eventVersion' in obj) return obj;
+  // CloudTrail's eventSource / eventName are strings (null in a damaged record); an Azure Activity Log entry has keys
+  // of the same names holding {value, localizedValue} objects, and is not CloudTrail.
+  const ctKey = (o: Record<string, unknown>, k: string): boolean => k in o && (o[k] === null || typeof o[k] !== 'object');
+  if (ctKey(obj, 'eventSource') || ctKey(obj, 'eventName') || 'eventVersion' in obj) return obj;
   const detail = asObject(obj.detail);
-  if (detail && ('eventSource' in detail || 'eventName' in detail)) return detail;
+  if (detail && (ctKey(detail, 'eventSource') || ctKey(detail, 'eventName'))) return detail;
   return undefined;
 }
 
