@@ -154,6 +154,13 @@ export function eventEntities(e: DetectEvent, opts: { resources?: readonly strin
   add('ip', e.src_ip);
   add('account', e.account);
   for (const r of opts.resources ?? parseResources(e.resources)) add('resource', r);
+  if (e.related && e.related !== '[]') {
+    try {
+      for (const pair of JSON.parse(e.related) as unknown[]) if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') add(pair[0], pair[1]);
+    } catch {
+      // A malformed column only loses related entities.
+    }
+  }
   const extra = providerNamed(e.provider)?.extraEntities?.(e);
   if (extra) out.push(...extra);
   return out;

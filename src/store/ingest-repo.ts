@@ -239,6 +239,7 @@ export const DERIVED_EVENT_COLUMNS = [
   'error_code',
   'read_only',
   'resources',
+  'related',
 ] as const;
 
 const INSERT_EVENT_SQL = `INSERT INTO events(${DERIVED_EVENT_COLUMNS.join(', ')}, normalizer)
@@ -277,6 +278,7 @@ export function derivedEventValues(e: NormalizedEvent, rawId: number): ColumnVal
     e.errorCode ?? null,
     e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
     JSON.stringify(e.resources),
+    JSON.stringify((e.related ?? []).map((r) => [r.kind, r.value])),
   ];
 }
 
@@ -346,8 +348,12 @@ export function entityRowsOf(values: readonly ColumnValue[], resources: readonly
     if (v !== null && v !== undefined) out.push([kind, v]);
   }
   for (const r of resources) out.push(['resource', r]);
+  const related = values[RELATED_INDEX];
+  if (typeof related === 'string') for (const [kind, v] of JSON.parse(related) as Array<[string, string]>) out.push([kind, v]);
   return out;
 }
+
+const RELATED_INDEX = DERIVED_EVENT_COLUMNS.indexOf('related');
 
 /**
  * Fills the entity index for events not yet indexed (`meta.entities_upto` holds the last indexed event rowid).
@@ -360,6 +366,7 @@ class EntityIndexer {
   private readonly setUpto;
   private readonly perKind;
   private readonly resources;
+  private readonly related;
 
   constructor(db: Db) {
     this.db = db;
@@ -372,6 +379,10 @@ class EntityIndexer {
     }));
     this.resources = db.prepare(
       "INSERT INTO entities(event_rowid, kind, value) SELECT e.rowid, 'resource', j.value FROM events e, json_each(e.resources) j WHERE e.rowid > ? AND e.rowid <= ?",
+    );
+    // Related entities ([kind, value] pairs), in array order after the resources (entityRowsOf mirrors this order).
+    this.related = db.prepare(
+      "INSERT INTO entities(event_rowid, kind, value) SELECT e.rowid, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM events e, json_each(e.related) j WHERE e.rowid > ? AND e.rowid <= ? AND e.related != '[]'",
     );
   }
 
@@ -392,6 +403,7 @@ class EntityIndexer {
     let added = 0;
     for (const k of this.perKind) added += k.stmt.run(k.kind, upto, max).changes;
     added += this.resources.run(upto, max).changes;
+    added += this.related.run(upto, max).changes;
     this.setUpto.run(String(max));
     return added;
   }

@@ -14,6 +14,7 @@ import {
   type Outcome,
 } from '../../normalize/event.js';
 import type { ContainerFormat, SourceAdapter } from '../types.js';
+import { identityHops } from './identity-hops.js';
 import { CLOUDTRAIL_DERIVED_FIELDS } from './rule-fields.js';
 
 /** The CloudTrail record inside a record that may be an EventBridge envelope. */
@@ -177,6 +178,7 @@ export function normalizeCloudTrail(record: unknown, rawSha256: string): Normali
       errorCode: asString(ct.errorCode),
       readOnly,
       resources: resourcesOf(ct, account, region),
+      related: identityHops(ct, service, eventName),
     },
   };
 }
@@ -188,7 +190,7 @@ export const awsCloudTrail: SourceAdapter = {
   provider: 'aws',
   description: 'AWS CloudTrail events (S3 log files, LookupEvents output, arrays, JSON Lines, EventBridge envelopes)',
   // 2: user agents without the brackets S3 data events add.
-  version: 2,
+  version: 3,
   matches: (record) => cloudTrailBody(record) !== undefined,
   normalize: normalizeCloudTrail,
   ruleBody: cloudTrailBody,
