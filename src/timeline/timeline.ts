@@ -279,7 +279,11 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
   const issued: EventRow[] = [];
   for (const e of ents) {
     if (e.kind !== 'access_key' && e.kind !== 'session') continue;
-    for (const r of issuingEvents(db, e.kind, e.value, from)) if (!seen.has(r.id)) (seen.add(r.id), issued.push(r));
+    for (const r of issuingEvents(db, e.kind, e.value, from)) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      issued.push(r);
+    }
   }
   if (issued.length > 0) rows.unshift(...issued.sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1)));
 
