@@ -139,8 +139,6 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     named: string[];
     notes: string[];
     noteCount: number;
-    /** One batch held back so the last one can carry the input row in the same transaction. */
-    pending: RowBatch | undefined;
   }
   let open: Open | undefined;
   const write = (o: Open, b: RowBatch, done: InputCompletion | null): void => {
@@ -161,7 +159,6 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
       named: [],
       notes: [],
       noteCount: 0,
-      pending: undefined,
     };
   };
   const finish = (o: Open, fileEnd: FileEnd | undefined): void => {
@@ -182,12 +179,13 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
       fo.status = 'partial';
       fo.error = 'interrupted before the end of the file';
     }
-    const rejectedInPending = o.pending ? o.pending.rows.filter((r) => r.kind === 'rejected').length : 0;
-    const quarantinedTotal = fo.quarantined + rejectedInPending;
+    // Every batch is already written (since the input row exists before its first record, the completion is a row of
+    // its own and need not ride with the last batch: holding one batch back cost a batch of memory).
+    const quarantinedTotal = fo.quarantined;
     if (fo.status === 'ok' && quarantinedTotal > 0) fo.status = 'partial';
     write(
       o,
-      o.pending ?? { rows: [], records: 0, bytes: 0, notes: [] },
+      { rows: [], records: 0, bytes: 0, notes: [] },
       completion(fo.format, end?.gzip ?? null, fo.sha256, fo.size, fo.status === 'skipped' ? 'failed' : fo.status, fo.records, quarantinedTotal, now),
     );
     if (fo.status === 'failed') totals.failed++;
@@ -216,8 +214,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
         for (const r of b.rows) if (r.kind === 'rejected' && open.named.length < NAMED_REJECTS) open.named.push(r.reason);
         open.noteCount += b.notes.length;
         if (open.notes.length === 0 && b.notes.length > 0) open.notes.push(b.notes[0] as string);
-        if (open.pending) write(open, open.pending, null);
-        open.pending = b;
+        write(open, b, null);
       }
       // Let the event loop run (Ctrl-C arrives as a signal event): when the parser thread is ahead, its messages are
       // drained in one go and the writes run in their microtasks, so without this a signal waits for the whole import.

@@ -109,6 +109,9 @@ function resourcesOf(ct: Record<string, unknown>, account: string | undefined, r
   return [...out].sort();
 }
 
+/** The related entities, or undefined when there are none (most events). */
+const relatedOrNone = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);
+
 /** Pure mapping of one CloudTrail record (or EventBridge envelope) to the common schema. */
 export function normalizeCloudTrail(record: unknown, rawSha256: string): NormalizeResult {
   const ct = cloudTrailBody(record);
@@ -178,7 +181,7 @@ export function normalizeCloudTrail(record: unknown, rawSha256: string): Normali
       errorCode: asString(ct.errorCode),
       readOnly,
       resources: resourcesOf(ct, account, region),
-      related: identityHops(ct, service, eventName),
+      related: relatedOrNone(identityHops(ct, service, eventName)),
     },
   };
 }
