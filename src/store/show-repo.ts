@@ -4,6 +4,8 @@
  */
 import type { Db } from './db.js';
 import type { EventRow } from '../normalize/event-row.js';
+import type { DetectionRow } from './detect-repo.js';
+import type { InvestigationRecord } from './investigate-repo.js';
 
 /** One stored copy of an event's record, with where it was seen. */
 export interface RawCopy {
@@ -70,23 +72,8 @@ export function eventEvidence(db: Db, id: string): EventEvidence | undefined {
   return { event, copies, detections };
 }
 
-/** A detection and its threat. */
-export interface DetectionEvidence {
-  fingerprint: string;
-  rule_id: string;
-  rule_title: string;
-  rule_author: string | null;
-  rule_source: string;
-  severity: string;
-  techniques: string;
-  tactics: string;
-  first_seen: string;
-  last_seen: string;
-  summary: string;
-  entities: string;
-  event_ids: string;
-  threat_id: string | null;
-}
+/** A detection and its threat (JSON columns still as text). */
+export type DetectionEvidence = Omit<DetectionRow, 'id' | 'first_ms' | 'last_ms'> & { threat_id: string | null };
 
 /** Detections whose fingerprint starts with `prefix` (at most 2: more than one means the prefix is ambiguous). */
 export function detectionsByPrefix(db: Db, prefix: string): DetectionEvidence[] {
@@ -99,18 +86,8 @@ export function detectionsByPrefix(db: Db, prefix: string): DetectionEvidence[] 
     .all(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) as DetectionEvidence[];
 }
 
-/** One investigation run (as stored: the result exactly as `investigate --json` printed it). */
-export interface InvestigationEvidence {
-  id: string;
-  threat_id: string;
-  started_at: string;
-  finished_at: string;
-  engine: string;
-  verdict: string;
-  confidence: number;
-  result: string;
-  sha256: string;
-}
+/** One investigation run as stored (without its transcript: `investigate --show` prints that). */
+export type InvestigationEvidence = Omit<InvestigationRecord, 'transcript'>;
 
 /** The investigation with this id (or id prefix, when unambiguous). */
 export function investigationsByPrefix(db: Db, prefix: string): InvestigationEvidence[] {
