@@ -1,6 +1,7 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { sanitize } from '../render/table.js';
+import { caseInitCommand } from './case-init.js';
 import { withCase } from '../with-case.js';
 
 const info = defineCommand({
@@ -96,6 +97,7 @@ const quarantine = defineCommand({
 const rebuild = defineCommand({
   name: 'rebuild',
   description: 're-derive normalized events and the entity index from the raw evidence (after a mapper improves)',
+  examples: ['irctl case rebuild', 'irctl case rebuild --json'],
   handler: async (_args, _opts, ctx) => {
     const { rebuildEvents } = await import('../../case/rebuild.js');
     await withCase(ctx, { access: 'write' }, (kase) => {
@@ -109,6 +111,7 @@ const rebuild = defineCommand({
 /** `irctl case ...`: the case as a whole. */
 export const caseCommand = defineCommand({
   name: 'case',
-  description: 'inspect and verify the case (evidence store)',
-  subcommands: [info, verify, quarantine, rebuild],
+  description: 'create, inspect and verify the case (evidence store)',
+  examples: ['irctl case info', 'irctl case verify', 'irctl case quarantine', 'irctl --case ./case-42 case init'],
+  subcommands: [caseInitCommand, info, verify, quarantine, rebuild],
 });

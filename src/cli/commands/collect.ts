@@ -139,5 +139,6 @@ const collectAwsCommand = defineCommand({
 export const collectCommand = defineCommand({
   name: 'collect',
   description: 'collect logs and context from cloud APIs into the case',
+  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE'],
   subcommands: [collectAwsCommand],
 });
