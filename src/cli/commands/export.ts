@@ -10,9 +10,10 @@ export const exportCommand = defineCommand({
     void cmd
       .argument('[threat-id]', 'the threat to export (T-3)')
       .option('--all', 'export the whole case instead of one threat')
-      .option('--out <file>', 'bundle path (default: <case>/exports/<id>-<UTC timestamp>.bundle.tar.gz)')
-      .option('--key <file>', 'sign with this Ed25519 private key (PEM) instead of the case key'),
-  examples: ['irctl export T-3 --out T-3.bundle.tar.gz', 'irctl export --all', 'irctl export T-3 --key ~/keys/ir-team.pem --json'],
+      .option('--out <file>', 'bundle path; its folder must exist (default: <case>/exports/<id>-<UTC timestamp>.bundle.tar.gz)')
+      .option('--signing-key <file>', 'sign with this Ed25519 private key (PEM) instead of the case key'),
+  examples: ['irctl export T-3 --out T-3.bundle.tar.gz', 'irctl export --all', 'irctl export T-3 --signing-key ~/keys/ir-team.pem --json'],
+  deprecatedOptions: [{ flags: '--key <file>', use: '--signing-key' }],
   handler: async (args, opts, ctx) => {
     const id = args[0];
     if (id !== undefined && opts.all === true) throw new UsageError('give a threat id or --all, not both');
@@ -22,7 +23,7 @@ export const exportCommand = defineCommand({
       const r = await exportBundle(kase, {
         scope: id !== undefined ? { kind: 'threat', threatId: id } : { kind: 'case' },
         out: typeof opts.out === 'string' ? opts.out : undefined,
-        keyFile: typeof opts.key === 'string' ? opts.key : undefined,
+        keyFile: typeof opts.signingKey === 'string' ? opts.signingKey : undefined,
         now: ctx.now,
         io: ctx.io,
         signal: ctx.signal,

@@ -20,7 +20,7 @@ export const investigateCommand = defineCommand({
       .option('--show-payload', 'print exactly what would be sent to the model (pseudonymized) and send nothing')
       .option('--show', 'print the last stored run of this threat instead of running again')
       .option('--interactive', 'after the verdict, ask follow-up questions answered by the same tools (needs a terminal)')
-      .option('--bundle-out <file>', 'where to write the signed evidence bundle (default: <case>/exports/<threat>-<time>.bundle.tar.gz)')
+      .option('--out <file>', 'where to write the signed evidence bundle; its folder must exist (default: <case>/exports/<threat>-<time>.bundle.tar.gz)')
       .option('--no-bundle', 'do not write the signed evidence bundle of the threat after the verdict'),
   examples: [
     'irctl investigate T-3 --offline',
@@ -29,7 +29,9 @@ export const investigateCommand = defineCommand({
     'irctl investigate T-3 --provider bedrock --region eu-west-1 --model global.anthropic.claude-sonnet-4-5-20250929-v1:0',
     'irctl investigate T-3 --show-payload',
     'irctl investigate T-3 --show',
+    'irctl investigate T-3 --offline --out T-3.bundle.tar.gz',
   ],
+  deprecatedOptions: [{ flags: '--bundle-out <file>', use: '--out' }],
   handler: async (args, opts, ctx) => {
     const typed = args[0] ?? '';
     const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k]) : undefined);
@@ -111,7 +113,7 @@ export const investigateCommand = defineCommand({
           // One bundle per investigation run: the run id keeps names unique when runs share a second.
           const stamp = ctx.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
           const bundleOut =
-            str('bundleOut') ??
+            str('out') ??
             path.join(kase.exportsDir, `${outcome.result.threat_id}-${stamp}-${outcome.result.investigation_id.slice(0, 8)}.bundle.tar.gz`);
           const b = await writeThreatBundle(kase, outcome.result.threat_id, {
             out: bundleOut,
