@@ -114,7 +114,12 @@ describe('investigate: output, storage and custody', () => {
     expect(r.stdout).toMatch(/moved {3}\+3 severity/);
     expect(r.stdout).toMatch(/Were logs tampered with/);
     expect(r.stdout).toMatch(/VERDICT {5}MALICIOUS/);
-    expect(r.stderr).toMatch(/stored investigation [0-9a-f-]{36}; custody head [0-9a-f]{64}/);
+    // AND it ends with where the bundle is and the new custody head, as its last line; no chatter on stderr without -v
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toMatch(/^custody {3}head [0-9a-f]{64} \(entry \d+\)$/);
+    expect(r.stdout).toMatch(/^bundle {4}\S+\.bundle\.tar\.gz$/m);
+    expect(r.stderr).not.toMatch(/stored investigation/);
+    expect((await runIrctl(['--case', dir, '-v', 'investigate', attack, '--offline', '--no-bundle'])).stderr).toMatch(/stored investigation [0-9a-f-]{36}/);
 
     // AND the run is stored with its hash and a custody entry carrying the result hash
     const shown = await runIrctl(['--case', dir, 'investigate', attack, '--show', '--json']);

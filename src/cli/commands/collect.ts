@@ -92,8 +92,8 @@ async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandCont
         for (const x of s.exposed) ctx.io.out(`EXPOSED   ${x.instance_id} (${x.region}) ${x.public_ips.join(', ')}: ${x.open.join('; ')}`);
       }
       if (s.failed_regions.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_regions.join(', ')} (the others were collected; run again to retry)`);
-      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
       if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
+      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
     }
     if (o.error) throw o.error;
     return o.code;

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
+import { checkOutPath } from '../out-path.js';
 import { withCase } from '../with-case.js';
 
 /** `irctl export T-3 | --all`: write a signed evidence bundle. */
@@ -18,11 +19,13 @@ export const exportCommand = defineCommand({
     const id = args[0];
     if (id !== undefined && opts.all === true) throw new UsageError('give a threat id or --all, not both');
     if (id === undefined && opts.all !== true) throw new UsageError('which threat? give a threat id (irctl export T-3) or --all for the whole case', { hint: 'List threats with `irctl threats`.' });
+    const { resolveCaseDir } = await import('../../case/case.js');
+    const out = typeof opts.out === 'string' ? checkOutPath(opts.out, resolveCaseDir(ctx.globals.case, ctx.env)) : undefined;
     const { exportBundle } = await import('../../export/export.js');
     return withCase(ctx, { access: 'snapshot' }, async (kase) => {
       const r = await exportBundle(kase, {
         scope: id !== undefined ? { kind: 'threat', threatId: id } : { kind: 'case' },
-        out: typeof opts.out === 'string' ? opts.out : undefined,
+        out,
         keyFile: typeof opts.signingKey === 'string' ? opts.signingKey : undefined,
         now: ctx.now,
         io: ctx.io,
@@ -43,9 +46,9 @@ export const exportCommand = defineCommand({
       );
       ctx.io.out(`signed by     ${r.fingerprint}${r.key_generated ? ' (case key, generated now)' : ''}`);
       ctx.io.out(`              key ${r.key_file}`);
+      ctx.io.out(`verify with   irctl verify ${r.path}`);
       ctx.io.out(`custody       bundle records head ${r.bundle_custody_head.hash} (entry ${r.bundle_custody_head.seq})`);
       ctx.io.out(`              export.bundle entry appended: new head ${r.custody_head.hash} (entry ${r.custody_head.seq})`);
-      ctx.io.out(`verify with   irctl verify ${r.path}`);
     });
   },
 });
