@@ -5,7 +5,7 @@
 import { CommanderError, type Command } from 'commander';
 import { ExitCode, UsageError, errnoCode, isIrctlError, errorMessage, localStorageError } from '../errors.js';
 import { CliIoHost } from '../io/cli-io-host.js';
-import type { IoHost, IoLevel } from '../io/io-host.js';
+import { OutputClosedError, type IoHost, type IoLevel } from '../io/io-host.js';
 import type { CommandContext, CommandDefinition, GlobalOptions } from './command.js';
 import { applyDeprecatedOptions, buildProgram } from './program.js';
 
@@ -112,6 +112,8 @@ function waitMs(v: string | undefined): number {
 
 /** Render any error and map it to an exit code. */
 export function renderError(err: unknown, io: IoHost | undefined, stderr: NodeJS.WritableStream, debug: boolean): number {
+  // The reader of stdout went away (`| head`): the command stopped early on purpose; nothing to say.
+  if (err instanceof OutputClosedError) return ExitCode.Ok;
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
     if (err.code === 'commander.executeSubCommandAsync') return ExitCode.Ok;
