@@ -126,6 +126,11 @@ describe('investigate: output, storage and custody', () => {
     expect(shown.code, shown.stderr).toBe(0);
     const stored = JSON.parse(shown.stdout) as InvestigationResult;
     expect(stored.verdict).toBe('malicious');
+    // The sequence question reports the span of all the events (the last one at 02:50), not of the 40 rows shown,
+    // and says it the way a person reads it (issue 13).
+    const sequence = stored.questions.find((q) => q.question === 'What happened around it, in order?');
+    expect(sequence?.truncated).toBe(true);
+    expect(sequence?.answer).toMatch(/^48 event\(s\), 2026-11-21 02:13:05 to 02:50:00 UTC \(37 min\): GetCallerIdentity -> /);
     const kase = openCase(dir);
     try {
       const entry = custodyEntries(kase.db, ['investigate.run']).at(-1)!;
