@@ -25,7 +25,7 @@ const arg = (name, dflt) => {
 const EVENTS = Number(arg('--events', '1000000'));
 const OUT = resolve(arg('--out', join(ROOT, 'bench-out', 'detect')));
 const FRESH = args.includes('--fresh');
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 const DETECT_BUDGET_MS = 20_000;
 const TIMELINE_BUDGET_MS = 200;
 
@@ -37,6 +37,7 @@ const dist = (p) => import(join(ROOT, 'dist', p));
 const { openCase } = await dist('case/case.js');
 const { IngestWriter, indexEntities } = await dist('store/ingest-repo.js');
 const { normalizeCloudTrail } = await dist('sources/aws/cloudtrail.js');
+const { adapterByDataType, normalizerTag } = await dist('sources/index.js');
 const { sha256Hex } = await dist('util/hash.js');
 
 const ACCOUNT = '111122223333';
@@ -219,9 +220,10 @@ async function generate() {
   const BATCH = 10_000;
   let rows = [];
   let written = 0;
-  const inputId = writer.beginInput('bench', 'bench-generator');
+  const normalizer = normalizerTag(adapterByDataType('aws:cloudtrail:entry'));
+  writer.beginInput('bench', 'bench-generator');
   const flush = (last) => {
-    writer.writeBatch(rows, last ? { id: inputId, runId: 'bench', kind: 'file', locator: 'bench-generator', params: null, sha256: null, size: null, status: 'ok', records: written, quarantined: 0, receivedAt: new Date().toISOString() } : null);
+    writer.writeBatch(rows, last ? { sha256: null, size: null, status: 'ok', records: written, quarantined: 0, completedAt: new Date().toISOString() } : null);
     rows = [];
   };
   const push = (rec) => {
@@ -229,7 +231,7 @@ async function generate() {
     const sha = sha256Hex(raw);
     const n = normalizeCloudTrail(rec, sha);
     if (!n.ok) throw new Error(n.reason);
-    rows.push({ kind: 'accepted', raw, sha256: sha, index: written, offset: null, event: n.event });
+    rows.push({ kind: 'accepted', raw, sha256: sha, index: written, offset: null, event: n.event, normalizer });
     written++;
     if (rows.length >= BATCH) flush(false);
   };

@@ -5,13 +5,15 @@
 //
 // Usage: npm run build && npm run bench:export [-- --events 1000000] [--out bench-out/export] [--fresh] [--json]
 //
-// The case is generated once (deterministic CloudTrail records of ~1.2 KB written straight into the store through
-// IngestWriter with the same normalizer as `irctl import`, then the entity index) and reused while --events is
-// unchanged; each run copies nothing and appends only custody entries (keys.generate once, export.bundle each run).
+// The case is generated once (scripts/lib/cloudtrail-bench-case.mjs: deterministic CloudTrail records of ~1.2 KB
+// written straight into the store through IngestWriter with the same normalizer as `irctl import`, then the entity
+// index) and reused while --events is unchanged; each run copies nothing and appends only custody entries
+// (keys.generate once, export.bundle each run).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ensureBenchCase } from './lib/cloudtrail-bench-case.mjs';
 import { stealMeter } from './lib/cpu-steal.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -25,121 +27,12 @@ const OUT = resolve(arg('--out', join(ROOT, 'bench-out', 'export')));
 const FRESH = args.includes('--fresh');
 const JSON_OUT = args.includes('--json');
 const BUDGET_MS = 60_000;
-const GENERATOR_VERSION = 1;
 
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
   process.stderr.write('bench-export: dist/ is missing: run `npm run build` first\n');
   process.exit(2);
 }
-const dist = (p) => import(join(ROOT, 'dist', p));
-const { openCase } = await dist('case/case.js');
-const { IngestWriter, indexEntities } = await dist('store/ingest-repo.js');
-const { normalizeCloudTrail } = await dist('sources/aws/cloudtrail.js');
-const { appendCustody } = await dist('store/custody.js');
-const { sha256Hex } = await dist('util/hash.js');
-
-const caseDir = join(OUT, `case-${EVENTS}`);
-const stamp = join(caseDir, 'bench-stamp.json');
-const wanted = JSON.stringify({ events: EVENTS, generator: GENERATOR_VERSION });
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ACCOUNT = '111122223333';
-const ACTIONS = [
-  ['s3', 'GetObject', true],
-  ['s3', 'PutObject', false],
-  ['ec2', 'DescribeInstances', true],
-  ['iam', 'ListUsers', true],
-  ['sts', 'AssumeRole', false],
-  ['kms', 'Decrypt', true],
-  ['lambda', 'Invoke', false],
-  ['cloudtrail', 'LookupEvents', true],
-];
-
-function record(i, rnd, t) {
-  const u = Math.floor(rnd() * 300);
-  const [svc, action, ro] = ACTIONS[Math.floor(rnd() * ACTIONS.length)];
-  const failed = rnd() < 0.03;
-  return {
-    eventVersion: '1.09',
-    userIdentity: {
-      type: 'IAMUser',
-      principalId: `AIDABENCH${String(u).padStart(8, '0')}`,
-      arn: `arn:aws:iam::${ACCOUNT}:user/user-${u}`,
-      accountId: ACCOUNT,
-      accessKeyId: `AKIABENCH${String(u).padStart(11, '0')}`,
-      userName: `user-${u}`,
-    },
-    eventTime: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    eventSource: `${svc}.amazonaws.com`,
-    eventName: action,
-    awsRegion: ['us-east-1', 'eu-west-1', 'us-west-2'][u % 3],
-    sourceIPAddress: `198.51.100.${u % 250}`,
-    userAgent: 'aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64.debian.12 prompt/off command/s3.cp',
-    requestParameters: { bucketName: `bucket-${u % 40}`, key: `data/${i.toString(36)}/part-${Math.floor(rnd() * 1e6)}.parquet`, Host: `bucket-${u % 40}.s3.amazonaws.com` },
-    responseElements: null,
-    additionalEventData: { SignatureVersion: 'SigV4', CipherSuite: 'TLS_AES_128_GCM_SHA256', bytesTransferredIn: 0, bytesTransferredOut: Math.floor(rnd() * 1e6) },
-    ...(failed ? { errorCode: 'AccessDenied', errorMessage: 'User is not authorized to perform this action' } : {}),
-    requestID: sha256Hex(`req-${i}`).slice(0, 16).toUpperCase(),
-    eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    readOnly: ro,
-    resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::bucket-${u % 40}/data/${i.toString(36)}` }],
-    eventType: 'AwsApiCall',
-    managementEvent: false,
-    recipientAccountId: ACCOUNT,
-    eventCategory: 'Data',
-    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `bucket-${u % 40}.s3.amazonaws.com` },
-  };
-}
-
-function generate() {
-  rmSync(caseDir, { recursive: true, force: true });
-  mkdirSync(caseDir, { recursive: true });
-  writeFileSync(join(caseDir, 'context.yaml'), 'incident:\n  name: bench\n  aware_at: 2026-11-21T09:00:00Z\n');
-  const kase = openCase(caseDir, { create: true });
-  const writer = new IngestWriter(kase.db);
-  const rnd = mulberry32(42);
-  const t0 = performance.now();
-  const start = Date.parse('2026-11-14T00:00:00Z');
-  const step = (7 * 86_400_000) / EVENTS;
-  const inputId = writer.beginInput('bench', 'bench-generator');
-  let rows = [];
-  let written = 0;
-  appendCustody(kase.db, { action: 'import.start', run_id: 'bench', details: { generator: GENERATOR_VERSION } }, kase.provenance, new Date(start));
-  for (let i = 0; i < EVENTS; i++) {
-    const rec = record(i, rnd, start + Math.floor(i * step));
-    const raw = JSON.stringify(rec);
-    const sha = sha256Hex(raw);
-    const n = normalizeCloudTrail(rec, sha);
-    if (!n.ok) throw new Error(n.reason);
-    rows.push({ kind: 'accepted', raw, sha256: sha, index: i, offset: null, event: n.event });
-    written++;
-    const last = i === EVENTS - 1;
-    if (rows.length >= 10_000 || last) {
-      writer.writeBatch(rows, last ? { id: inputId, runId: 'bench', kind: 'file', locator: 'bench-generator', params: null, sha256: null, size: null, status: 'ok', records: written, quarantined: 0, receivedAt: new Date(start).toISOString() } : null);
-      rows = [];
-    }
-    if (written % 200_000 === 0) process.stderr.write(`  generated ${written.toLocaleString('en-US')} events (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
-  }
-  indexEntities(kase.db);
-  appendCustody(kase.db, { action: 'import.end', run_id: 'bench', details: { events: written } }, kase.provenance, new Date(start));
-  kase.db.pragma('wal_checkpoint(TRUNCATE)');
-  kase.close();
-  writeFileSync(stamp, wanted);
-  process.stderr.write(`  case generated: ${written.toLocaleString('en-US')} events in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-}
-
-if (FRESH || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) generate();
-else process.stderr.write(`  reusing ${caseDir}\n`);
+const caseDir = await ensureBenchCase({ events: EVENTS, out: OUT, fresh: FRESH });
 
 /** Run the built CLI under /usr/bin/time -v; returns wall ms, exit code, peak RSS MB and stdout. */
 function timed(cliArgs) {

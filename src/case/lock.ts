@@ -86,6 +86,9 @@ export interface LockOptions {
 /** Releases a lock; safe to call more than once. */
 export type ReleaseLock = () => void;
 
+/** How long a shared holder waits for a freshly marked writer to withdraw before reporting the case in use. */
+const SHARED_GRACE_MS = 2_000;
+
 /** A lock this process holds. */
 interface Held {
   dir: string;
@@ -129,7 +132,11 @@ export async function acquireCaseLock(caseDir: string, opts: LockOptions): Promi
     for (;;) {
       const r = opts.mode === 'exclusive' ? await tryExclusive(dir, me, ownIds, opts) : tryShared(dir, me, opts);
       if ('file' in r) return track({ dir, mode: opts.mode, file: r.file, id: me.id });
-      const left = deadline - Date.now();
+      // A writer that marked at the same moment as a shared holder withdraws within a poll when it sees that holder:
+      // a reader does not give up on a writer's mark younger than the grace (two exports and an import started
+      // together must leave the exports running and refuse the import, not the other way round).
+      const young = opts.mode === 'shared' && Date.now() - Date.parse(r.holder.started_at) < SHARED_GRACE_MS;
+      const left = Math.max(deadline - Date.now(), young ? POLL_MS : 0);
       if (left <= 0) throw inUse(dir, r.holder, waitMs);
       if (!announced) {
         announced = true;

@@ -13,7 +13,7 @@ export type { Entity } from '../sources/index.js';
 export const LINK_KINDS: ReadonlySet<string> = new Set(['principal', 'access_key', 'session', 'instance', 'ip']);
 
 /** Display and storage order of kinds. */
-export const KIND_ORDER = ['principal', 'access_key', 'session', 'role', 'instance', 'ip', 'account', 'resource'];
+export const KIND_ORDER = ['principal', 'access_key', 'session', 'role', 'instance', 'ip', 'account', 'session_name', 'source_identity', 'subject', 'resource'];
 
 const kindRank = (k: string): number => {
   const i = KIND_ORDER.indexOf(k);

@@ -62,6 +62,11 @@ export interface CompiledRule {
   summary?: string | undefined;
   /** Whether evaluating the condition can read the raw record (summary placeholders aside). */
   readsRaw: boolean;
+  /**
+   * `irctl.attempts`: what a failed event (outcome failure) that matches is shown as: the rule one severity level
+   * lower, its title marked as an attempt. Undefined: failures are hits like any other (or excluded by the condition).
+   */
+  attemptMeta?: RuleMeta | undefined;
   /** Field getters by name, for summary placeholders. */
   getter: (name: string) => FieldGetter;
 }

@@ -11,7 +11,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InternalError } from '../errors.js';
 import type { CompiledRule } from './compiled.js';
-import { renderSummary, HitBuilder } from './hits.js';
+import { clean, renderSummary, HitBuilder } from './hits.js';
 import { compileRuleText } from './sigma.js';
 import { lower } from './values.js';
 import { createEvaluator, type StatefulEvaluator } from './stateful.js';
@@ -196,6 +196,10 @@ export function startRules(pack: RulePack): RuleRun {
     const b = new HitBuilder(entry.rule);
     b.add(input.event);
     b.hit.summary = renderSummary(entry.rule, input);
+    if (entry.rule.attemptMeta && input.event.outcome === 'failure') {
+      b.hit.rule = entry.rule.attemptMeta;
+      b.hit.summary = clean(`${b.hit.summary} (attempt failed: ${input.event.error_code ?? 'error'})`, 400);
+    }
     hits.push(b.hit);
   };
   let lastType: string | undefined;

@@ -1,10 +1,11 @@
 /**
  * Field access for rule evaluation. A rule names either a field of the parsed raw record (a dotted JSON path such as
  * `userIdentity.sessionContext.sessionIssuer.type`) or a column of the normalized event (`event.actor`,
- * `event.src_ip`, ...) plus a few derived `event.*` values (network prefixes, user-agent family). Pure.
+ * `event.src_ip`, ...) plus a few derived `event.*` values (network prefixes, user-agent family), or a value its
+ * provider computes from the record (`irctl.*`, e.g. the foreign accounts a policy grants). Pure.
  */
 import type { DetectEvent as EventRow } from '../normalize/event-row.js';
-import { adapterByDataType, instanceOfSession, type FieldAlias } from '../sources/index.js';
+import { adapterByDataType, instanceOfSession, type DerivedField, type FieldAlias } from '../sources/index.js';
 import type { DetectInput } from './types.js';
 
 /**
@@ -220,6 +221,8 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
       return get;
     }
   }
+  const derived = derivedField(dataType, path);
+  if (derived) return (input) => derived.values(input.raw());
   const alias = fieldAlias(dataType, path);
   if (alias) {
     const col = alias.column;
@@ -251,6 +254,13 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
 export function fieldAlias(dataType: string, path: string): FieldAlias | undefined {
   const aliases = adapterByDataType(dataType)?.fieldAliases;
   return aliases && Object.hasOwn(aliases, path) ? aliases[path] : undefined;
+}
+
+/** The field a provider computes from the rule body of this data type (`irctl.<name>`), if any. */
+export function derivedField(dataType: string, path: string): DerivedField | undefined {
+  if (!path.startsWith('irctl.')) return undefined;
+  const fields = adapterByDataType(dataType)?.derivedFields;
+  return fields && Object.hasOwn(fields, path) ? fields[path] : undefined;
 }
 
 /** Every string and number leaf of a parsed JSON value (keyword search). */

@@ -123,4 +123,44 @@ detection:
       tactics: ['initial-access', 'impact'],
     });
   });
+
+  it('irctl.attempts: a failed matching call fires one severity level lower, titled as an attempt', () => {
+    // GIVEN a rule that counts attempts, a successful and a denied StopLogging
+    const text = `${RULE.replace('  condition: selection and not filter', '  condition: selection')}irctl:\n  family: logging-tampering\n  attempts: true\n`;
+    const pack = buildPack([{ file: 'a.yml', text, builtin: false }]);
+    expect(pack.errors).toEqual([]);
+    const recs = [ct({ eventID: 'ok' }), ct({ eventID: 'denied', eventTime: '2026-01-01T00:01:00Z', errorCode: 'AccessDenied', errorMessage: 'no' })];
+    // WHEN
+    const hits = runRules(inputsFromRecords(recs), pack);
+    // THEN the same rule id, the attempt one step lower
+    expect(hits.map((h) => [h.eventIds[0], h.rule.id, h.rule.severity, h.rule.title])).toEqual([
+      ['ok', '7e0a4c5e-0000-4000-8000-000000000001', 'high', 'Trail stopped'],
+      ['denied', '7e0a4c5e-0000-4000-8000-000000000001', 'medium', 'Trail stopped (attempt failed)'],
+    ]);
+    expect(hits[1]?.summary).toMatch(/\(attempt failed: AccessDenied\)$/);
+    // and the flag is checked
+    const bad = compileRuleText(`${RULE}irctl:\n  attempts: yes please\n`, { file: 'b.yml', source: 's' });
+    expect(bad.errors[0]?.message).toMatch(/irctl.attempts must be true or false/);
+  });
+
+  it('answers irctl.* fields from the provider (computed from the record)', () => {
+    // GIVEN a rule on the foreign accounts a bucket policy grants
+    const text = RULE.replace(
+      /detection:[\s\S]*$/,
+      'detection:\n  selection:\n    eventName: PutBucketPolicy\n    irctl.policy_foreign_accounts|exists: true\n  condition: selection\nirctl:\n  summary: shared with {irctl.policy_foreign_accounts}\n',
+    );
+    const pack = buildPack([{ file: 'p.yml', text, builtin: false }]);
+    expect(pack.errors).toEqual([]);
+    const policy = (acct: string): Record<string, unknown> =>
+      ct({
+        eventSource: 's3.amazonaws.com',
+        eventName: 'PutBucketPolicy',
+        eventID: `p-${acct}`,
+        requestParameters: { bucketName: 'b', bucketPolicy: { Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${acct}:root` }, Action: 's3:GetObject' }] } },
+      });
+    // WHEN
+    const hits = runRules(inputsFromRecords([policy('111122223333'), policy('444455556666')]), pack);
+    // THEN only the foreign grant fires, and the summary shows the account
+    expect(hits.map((h) => [h.eventIds[0], h.summary])).toEqual([['p-444455556666', 'shared with 444455556666']]);
+  });
 });

@@ -30,6 +30,11 @@ export interface CompileResult {
 
 const SEVERITIES: readonly Severity[] = ['informational', 'low', 'medium', 'high', 'critical'];
 
+/** One level lower (informational stays informational). */
+export function lowerSeverity(s: Severity): Severity {
+  return SEVERITIES[Math.max(0, SEVERITIES.indexOf(s) - 1)] ?? 'informational';
+}
+
 /** Parse `5m`, `30s`, `2h`, `1d` to milliseconds. */
 export function parseDuration(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
@@ -267,6 +272,9 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
     actions = conditionNodes.length === 0 ? union : actions;
   }
 
+  const attempts = irctlObj?.attempts;
+  if (attempts !== undefined && typeof attempts !== 'boolean') fail(irctlLine, 'irctl.attempts must be true or false');
+  if (attempts === true && stateful) fail(irctlLine, 'irctl.attempts applies to single-event rules (a stateful rule counts the events its condition selects)');
   const family = typeof irctlObj?.family === 'string' ? irctlObj.family : undefined;
   const summary = typeof irctlObj?.summary === 'string' ? irctlObj.summary : undefined;
   if (src.builtin && !family) fail(irctlLine, 'built-in rule has no irctl.family');
@@ -300,7 +308,10 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
     ...(typeof status === 'string' ? { status } : {}),
   };
   void fileName;
-  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw }], errors };
+  // A failed attempt is a signal too, one step less than success (issue 12): same rule id, so it groups and is
+  // counted with the rule's successes, marked in the title so nobody reads it as done.
+  const attemptMeta: RuleMeta | undefined = attempts === true ? { ...meta, title: `${meta.title} (attempt failed)`, severity: lowerSeverity(severity) } : undefined;
+  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw, attemptMeta }], errors };
 }
 
 const noRef = (): unknown[] => [];

@@ -143,7 +143,7 @@ describe('the built-in pack', () => {
     expect(pack.errors).toEqual([]);
     expect(pack.rules.length).toBeGreaterThanOrEqual(60);
     for (const r of pack.rules) {
-      expect(r.id).toMatch(/^irctl-aws-/);
+      expect(r.id).toMatch(/^irctl-[a-z0-9]+-/);
       expect(r.family).toBeTruthy();
       expect(r.techniques.length).toBeGreaterThan(0);
       expect(r.tactics.length).toBeGreaterThan(0);

@@ -147,6 +147,9 @@ function sequence(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'seque
       let complete: boolean;
       if (spec.ordered) {
         if (!matched[n - 1]) return;
+        // Cheap test first: a step with fewer events than it needs cannot complete (a busy last step, such as every
+        // write to a bucket, must not walk the other steps' lists each time).
+        for (let i = 0; i < n - 1; i++) if ((g.steps[i] as Item[]).length < (spec.steps[i]?.min ?? 1)) return;
         // Walk back from the last step: each earlier step needs `min` events no later than the next step's first.
         let cursor = ms;
         complete = true;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CaseHandle } from '../case/case.js';
+import { refuseUnlessCurrent, staleQuick, startDerivedCheck, type DerivedCheckJob } from '../case/derived-check.js';
 import { loadContext } from '../context/context.js';
 import { ConfigError, InterruptedError, UsageError, localStorageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
@@ -32,6 +33,7 @@ import {
   listInvestigations,
   listOverrides,
   listThreatRows,
+  scopeRowids,
   scopeThreatEvents,
   threatIdsByDetection,
   type ThreatRow,
@@ -172,6 +174,11 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     throw localStorageError(err, dirname(out)) ?? new ConfigError(`cannot create the directory for ${out}`, { cause: err });
   }
 
+  // Derived data that is stale or does not match its raw records is never signed (issue 11). A whole case is
+  // checked for stale rows at once (one scan) and re-normalized while the bundle is written; a threat's events below.
+  const refusal = 'refusing to sign the bundle';
+  if (!threat) refuseUnlessCurrent(staleQuick(db), refusal);
+
   const { key, generated } = resolveKey(kase, req);
   const head = chainHead(db);
   const asOf = custodyTime(db, head.seq) ?? new Date(0).toISOString();
@@ -183,6 +190,7 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
   };
   const staged: StagedMember[] = [];
   let eventsJob: MemberJob | undefined;
+  let derivedJob: DerivedCheckJob | undefined;
   const writers: MemberWriter[] = [];
   const files: BundleFile[] = [];
   const open = (path: string): MemberWriter => {
@@ -218,6 +226,7 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
 
   try {
     const scoped = threat !== undefined;
+    if (!scoped) derivedJob = startDerivedCheck(db);
     // The events member of a whole-case bundle is written beside the raw records, on a thread of its own.
     const wantThread = req.thread === true || ((req.thread ?? 'auto') === 'auto' && eventCount(db) >= THREAD_MIN_EVENTS);
     if (!scoped && wantThread && memberThreadAvailable()) {
@@ -229,6 +238,8 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     if (threat) {
       timeline = buildTimeline(db, threat.id, { collapse: true });
       scopeThreatEvents(db, threat, timeline.entries.flatMap((e) => e.event_ids));
+      derivedJob = startDerivedCheck(db, { rowids: scopeRowids(db) });
+      refuseUnlessCurrent(await derivedJob.result, refusal);
     }
     const report = prepareReport(db, { threat, scoped, context, asOf, custodyHead: head });
 
@@ -307,6 +318,10 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     whole(PUBKEY_FILE, key.publicPem);
     whole(SUMS_FILE, sha256SumsText(files));
 
+    if (derivedJob) {
+      progress.update('checking events against their raw records');
+      refuseUnlessCurrent(await derivedJob.result, refusal);
+    }
     checkAbort();
     const statement = buildStatement(files, {
       bundle_format: BUNDLE_FORMAT,
@@ -359,6 +374,7 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     // An interrupted export leaves compressors (and maybe the member thread) running: stop them before their files
     // are removed.
     await eventsJob?.cancel();
+    await derivedJob?.cancel();
     await Promise.allSettled(writers.map((w) => w.abort()));
     rmSync(staging, { recursive: true, force: true });
   }

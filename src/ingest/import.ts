@@ -13,7 +13,7 @@ import type { CaseHandle } from '../case/case.js';
 import { UsageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
 import { appendCustody, type ChainHead } from '../store/custody.js';
-import { deferIndexes, IngestWriter, indexEntities, lastEventRowid, restoreDeferredIndexes, type IngestRow, type InputRow } from '../store/ingest-repo.js';
+import { deferIndexes, IngestWriter, indexEntities, lastEventRowid, restoreDeferredIndexes, type IngestRow, type InputCompletion } from '../store/ingest-repo.js';
 import { BATCH_ROWS, fileLevelReject, type FileEnd, type RowBatch } from './file-rows.js';
 import { parsedStream } from './parsed-stream.js';
 import { skipReason } from '../sources/index.js';
@@ -122,9 +122,9 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
 
   // Skipped paths: nothing could be read, but the attempt is evidence too (quarantined with the reason).
   for (const s of walk.skipped) {
-    const inputId = writer.beginInput(runId, s.path);
+    writer.beginInput(runId, s.path, { params: { format: 'none' }, receivedAt: now().toISOString() });
     const reason = `skipped: it ${s.reason}`;
-    const c = writer.writeBatch([fileLevelReject(reason)], inputRow(inputId, runId, s.path, 'none', null, null, null, 'failed', 0, 1, now));
+    const c = writer.writeBatch([fileLevelReject(reason)], completion('none', null, null, null, 'failed', 0, 1, now));
     totals.quarantined += c.quarantined;
     io.notify({ level: 'warn', code: 'IRCTL_IMPORT_W1001', message: `${printable(s.path)}: ${printable(reason)}`, data: { path: s.path, reason: s.reason } });
     outcomes.push({ path: s.path, sha256: null, size: null, format: 'none', records: 0, events: 0, duplicates: 0, quarantined: c.quarantined, status: 'skipped', error: s.reason });
@@ -148,8 +148,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     pending: RowBatch | undefined;
   }
   let open: Open | undefined;
-  const write = (o: Open, b: RowBatch, input: InputRow | null): void => {
-    const c = writer.writeBatch(b.rows, input);
+  const write = (o: Open, b: RowBatch, done: InputCompletion | null): void => {
+    const c = writer.writeBatch(b.rows, done);
     o.fo.events += c.events;
     o.fo.duplicates += c.duplicates;
     o.fo.quarantined += c.quarantined;
@@ -160,7 +160,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     return {
       file,
       path,
-      inputId: writer.beginInput(runId, path),
+      // The input's row is written now, before its first record (a killed import leaves it 'started').
+      inputId: writer.beginInput(runId, path, { params: { format: opts.format }, receivedAt: now().toISOString() }),
       fo: { path, sha256: null, size: null, format: opts.format, records: 0, events: 0, duplicates: 0, quarantined: 0, status: 'ok' },
       named: [],
       notes: [],
@@ -192,7 +193,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     write(
       o,
       o.pending ?? { rows: [], records: 0, bytes: 0, notes: [] },
-      inputRow(o.inputId, runId, o.path, fo.format, end?.gzip ?? null, fo.sha256, fo.size, fo.status === 'skipped' ? 'failed' : fo.status, fo.records, quarantinedTotal, now),
+      completion(fo.format, end?.gzip ?? null, fo.sha256, fo.size, fo.status === 'skipped' ? 'failed' : fo.status, fo.records, quarantinedTotal, now),
     );
     if (fo.status === 'failed') totals.failed++;
     reportFile(io, o.path, fo, o.named, o.notes, o.noteCount);
@@ -257,6 +258,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     quarantined: totals.quarantined,
     interrupted,
     inputs: outcomes.map((o) => ({ path: o.path, sha256: o.sha256, size: o.size, format: o.format, records: o.records, status: o.status })),
+    // What this run added to the evidence tables, row by row (store/commitment.ts): `case verify` recomputes it.
+    commitment: writer.commitment.digest(),
   };
   const head = db.transaction(() => appendCustody(db, { action: 'import.end', run_id: runId, details: summaryDetails }, kase.provenance, now()))();
   return {
@@ -305,20 +308,17 @@ function isLink(p: string): boolean {
   }
 }
 
-function inputRow(
-  id: number,
-  runId: string,
-  path: string,
+function completion(
   format: string,
   gzip: boolean | null,
   sha256: string | null,
   size: number | null,
-  status: InputRow['status'],
+  status: InputCompletion['status'],
   records: number,
   quarantined: number,
   now: () => Date,
-): InputRow {
-  return { id, runId, kind: 'file', locator: path, params: { format, gzip }, sha256, size, status, records, quarantined, receivedAt: now().toISOString() };
+): InputCompletion {
+  return { params: { format, gzip }, sha256, size, status, records, quarantined, completedAt: now().toISOString() };
 }
 
 /** Name each problem of one file once: the first rejects with their record index, then how many more. */

@@ -3,7 +3,7 @@
  * normalization. A malformed record is not an exception: it becomes a quarantined row with its reason.
  */
 import { isUtf8 } from 'node:buffer';
-import { sourceAdapters, type SourceAdapter } from '../sources/index.js';
+import { normalizerTag, sourceAdapters, type SourceAdapter } from '../sources/index.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
 import { unwrapElement, type ConcreteFormat } from './formats.js';
@@ -47,5 +47,6 @@ export function rowFromItem(item: SplitRecord | SplitIssue, format: ConcreteForm
     index: item.index,
     offset: item.offset,
     event: result.event,
+    normalizer: normalizerTag(adapter),
   };
 }

@@ -7,6 +7,7 @@ import { loadContext, type OperatorContext } from '../context/context.js';
 import { UsageError } from '../errors.js';
 import type { CaseHandle } from '../case/case.js';
 import {
+  caseEntityValues,
   existingDetectionFingerprints,
   existingEventIds,
   existingInvestigationIds,
@@ -18,8 +19,8 @@ import {
 } from '../store/investigate-repo.js';
 import type { ChainHead } from '../store/custody.js';
 import { sha256Hex } from '../util/hash.js';
-import { checkVerdict } from './checks.js';
-import { firstRequest, runClaude, type ClaudeOutcome } from './engine-claude.js';
+import { checkVerdict, settle } from './checks.js';
+import { firstRequest, modelView, runClaude, type ClaudeOutcome } from './engine-claude.js';
 import { runDeterministic } from './engine-deterministic.js';
 import { DEFAULT_MODEL, LlmUnavailableError, createLlmClient, type LlmClient, type LlmProvider, type LlmRequest, type LlmSettings } from './llm-client.js';
 import { Pseudonymizer } from './pseudonymize.js';
@@ -195,6 +196,24 @@ export function briefOf(t: ThreatRecord): string {
     .join('\n');
 }
 
+/**
+ * A pseudonymizer that knows every identifier of the case before anything is sent (docs/investigate.md "What is
+ * sent where"): the case's entities, the threat's, and the principals, addresses and resources the operator named
+ * in context.yaml (the operator_context tool shows them).
+ */
+export function casePseudonymizer(kase: CaseHandle, threat: ThreatRecord, ctx: OperatorContext): Pseudonymizer {
+  const p = new Pseudonymizer();
+  p.learn(caseEntityValues(kase.db));
+  p.learn(threat.entities);
+  const named = (kind: string, values: readonly string[]): Array<{ kind: string; value: string }> => values.map((value) => ({ kind, value }));
+  p.learn([
+    ...named('principal', [...ctx.red_team.principals, ...ctx.automation_principals, ...ctx.change_windows.flatMap((w) => w.principals)]),
+    ...named('ip', ctx.red_team.source_ips),
+    ...named('resource', ctx.crown_jewels),
+  ]);
+  return p;
+}
+
 /** Open the tool environment of a threat. */
 export function toolEnv(kase: CaseHandle, threat: ThreatRecord, context: OperatorContext): ToolEnv {
   return { db: kase.db, threat, context, caps: DEFAULT_CAPS, memo: new Map() };
@@ -220,9 +239,9 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   const exists = existsIn(kase, context);
 
   if (o.showPayload) {
-    const pseudo = new Pseudonymizer();
+    const pseudo = casePseudonymizer(kase, threat, context);
     const request = settings ? firstRequest(settings.model, 2048, briefOf(threat), pseudo) : null;
-    const toolResults = settings ? Object.values(detSession.results).map((r) => pseudo.value(r)) : [];
+    const toolResults = settings ? Object.values(detSession.results).map((r) => pseudo.value(modelView(r))) : [];
     return {
       kind: 'payload',
       payload: {
@@ -248,7 +267,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
     claudeSession = new ToolSession(toolEnv(kase, threat, context));
     try {
       const client = await (deps.clientFactory ?? createLlmClient)(settings);
-      claude = await runClaude(claudeSession, new Pseudonymizer(), briefOf(threat), {
+      claude = await runClaude(claudeSession, casePseudonymizer(kase, threat, context), briefOf(threat), {
         client,
         model: settings.model,
         maxSteps: o.maxSteps ?? 12,
@@ -272,10 +291,10 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   const injectionFlags = [...flagMap.values()];
 
   const detChecked = checkVerdict({ proposal: det.proposal, ledger: detSession.ledger, exists, coverageMissing: det.coverageMissing, injectionFlags });
+  const detSettled = settle(det.proposal, detChecked);
   let final = detChecked;
-  let proposal = det.proposal;
+  let settled = detSettled;
   if (claude && claudeSession) {
-    proposal = claude.proposal;
     final = checkVerdict({
       proposal: claude.proposal,
       ledger: claudeSession.ledger,
@@ -284,17 +303,25 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
       injectionFlags,
       baseline: { verdict: detChecked.verdict, confidence: detChecked.confidence },
     });
+    // A rejected proposal's words (summary, claims, missing evidence) are kept only in model_verdict.
+    settled = settle(claude.proposal, final, { verdict: detChecked.verdict, summary: detSettled.summary, rationale: detSettled.rationale });
   }
   const finishedAt = deps.now();
   const id = deps.newId();
-  const missing = [...new Set([...proposal.missing_evidence, ...final.missing_evidence, ...(claude ? det.proposal.missing_evidence : [])])];
+  const missing = [
+    ...new Set(
+      claude
+        ? [...(settled.rejected ? [] : claude.proposal.missing_evidence), ...final.missing_evidence, ...det.proposal.missing_evidence]
+        : [...det.proposal.missing_evidence, ...final.missing_evidence],
+    ),
+  ];
   const result: InvestigationResult = {
     investigation_id: id,
     threat_id: threat.id,
     verdict: final.verdict,
     confidence: final.confidence,
-    summary: proposal.summary,
-    rationale: final.rationale,
+    summary: settled.summary,
+    rationale: settled.rationale,
     questions: claude ? claude.questions : det.questions,
     missing_evidence: missing,
     injection_flags: injectionFlags,
@@ -302,7 +329,20 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
     notices,
     checks: final.checks,
     baseline_verdict: { verdict: detChecked.verdict, confidence: detChecked.confidence },
-    ...(claude ? { model_verdict: { verdict: claude.proposal.verdict, confidence: claude.proposal.confidence }, usage: claude.usage } : {}),
+    ...(claude
+      ? {
+          model_verdict: {
+            verdict: claude.proposal.verdict,
+            confidence: claude.proposal.confidence,
+            status: settled.rejected ? ('rejected' as const) : ('accepted' as const),
+            summary: claude.proposal.summary,
+            rationale: claude.proposal.rationale,
+            missing_evidence: claude.proposal.missing_evidence,
+            ...(settled.rejected ? { rejected_by: final.rejected_by } : {}),
+          },
+          usage: claude.usage,
+        }
+      : {}),
     threat: {
       title: threat.title,
       severity: threat.severity,

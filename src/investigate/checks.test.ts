@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkVerdict, type CheckInput } from './checks.js';
+import { checkVerdict, settle, type CheckInput } from './checks.js';
 import type { EvidenceKind } from './types.js';
 
 const ledger = new Map<string, EvidenceKind>([
@@ -48,5 +48,20 @@ describe('verdict checks', () => {
     const d = checkVerdict(base({ baseline: { verdict: 'inconclusive', confidence: 0.5 } }));
     expect(d.confidence).toBe(0.63);
     expect(d.checks.at(-1)).toMatchObject({ check: 'engines-agree', status: 'adjusted' });
+  });
+  it('stores the code\'s words when the checks reject a proposal, the proposal\'s when its verdict stands', () => {
+    // GIVEN a model proposal the injection check rejects, and the deterministic verdict it falls back to
+    const input = base({ verdict: 'not_malicious', ids: ['b1'], injectionFlags: [flag], baseline: { verdict: 'malicious', confidence: 0.8 } });
+    const checked = checkVerdict(input);
+    const det = { verdict: 'malicious' as const, summary: 'Malicious: the code says why', rationale: [{ claim: 'new admin user', evidence_ids: ['e1'] }] };
+    // WHEN the words to store are settled THEN they are the checks' and the deterministic engine's
+    const s = settle(input.proposal, checked, det);
+    expect(s).toEqual({ rejected: true, rationale: det.rationale, summary: expect.stringMatching(/^Checks in code rejected the proposed not_malicious \(injection: .*\); verdict malicious\. Malicious: the code says why$/) as unknown });
+    expect(checked.rejected_by.map((c) => c.check)).toEqual(['injection']);
+    // AND a verdict no baseline supports gets no claim from the rejected proposal
+    expect(settle(input.proposal, { ...checked, verdict: 'inconclusive' }, det).rationale).toEqual([]);
+    // AND a proposal whose verdict stands keeps its summary and surviving claims
+    const kept = base({});
+    expect(settle(kept.proposal, checkVerdict(kept), det)).toEqual({ rejected: false, summary: 's', rationale: [{ claim: 'c', evidence_ids: ['e1'] }] });
   });
 });

@@ -49,6 +49,8 @@ export interface Checked {
   checks: CheckOutcome[];
   /** Missing evidence the checks add. */
   missing_evidence: string[];
+  /** The checks that changed the proposed verdict (empty when it stands), with what they found. */
+  rejected_by: CheckOutcome[];
 }
 
 /** Confidence cap when log coverage is missing. */
@@ -77,6 +79,7 @@ export function benignBasis(verdict: Verdict, cited: ReadonlyArray<{ id: string;
 export function checkVerdict(input: CheckInput): Checked {
   const checks: CheckOutcome[] = [];
   const missing: string[] = [];
+  const rejectedBy: CheckOutcome[] = [];
   let verdict = input.proposal.verdict;
   let confidence = round2(input.proposal.confidence);
 
@@ -109,6 +112,7 @@ export function checkVerdict(input: CheckInput): Checked {
   }
   if (rationale.length === 0 && verdict !== 'inconclusive') {
     checks.push({ check: 'rationale', status: 'adjusted', detail: `no claim rests on valid evidence: ${verdict} -> inconclusive` });
+    rejectedBy.push(checks[checks.length - 1] as CheckOutcome);
     verdict = 'inconclusive';
     confidence = Math.min(confidence, 0.3);
   }
@@ -124,6 +128,7 @@ export function checkVerdict(input: CheckInput): Checked {
         status: 'adjusted',
         detail: `${input.injectionFlags.length} injection flag(s) in the log data block a benign verdict: ${verdict} -> ${fallback}`,
       });
+      rejectedBy.push(checks[checks.length - 1] as CheckOutcome);
       verdict = fallback;
       confidence = Math.min(confidence, 0.5);
     } else checks.push({ check: 'injection', status: 'passed', detail: `${input.injectionFlags.length} injection flag(s) recorded as evidence; verdict is not benign` });
@@ -139,6 +144,7 @@ export function checkVerdict(input: CheckInput): Checked {
         status: 'adjusted',
         detail: `${verdict} cites no operator context (context.yaml) or baseline behaviour, only log content: -> ${fallback}`,
       });
+      rejectedBy.push(checks[checks.length - 1] as CheckOutcome);
       missing.push(`operator context or baseline behaviour that would support ${verdict}`);
       verdict = fallback;
       confidence = Math.min(confidence, 0.5);
@@ -167,5 +173,29 @@ export function checkVerdict(input: CheckInput): Checked {
     } else checks.push({ check: 'engines-agree', status: 'passed', detail: `model and deterministic engine both say ${proposed}` });
   }
 
-  return { verdict, confidence: round2(confidence), rationale, checks, missing_evidence: missing };
+  return { verdict, confidence: round2(confidence), rationale, checks, missing_evidence: missing, rejected_by: rejectedBy };
+}
+
+/** The words stored with a checked verdict. */
+export interface Settled {
+  summary: string;
+  rationale: Claim[];
+  /** The checks changed the proposed verdict. */
+  rejected: boolean;
+}
+
+/**
+ * The summary and claims stored with a checked verdict. When the checks kept the proposed verdict: the proposal's
+ * summary and the claims that survived the citation check. When they changed it, the proposal's words argue for a
+ * verdict that was not reached, so they are not stored as the verdict's: the summary names the checks that rejected
+ * it, followed by the baseline's summary and claims when the baseline's verdict is the one reached (the model's
+ * proposal falls back to the deterministic verdict); without a baseline the proposal is the deterministic engine's,
+ * whose claims are facts written by code and stay.
+ */
+export function settle(proposal: Proposal, checked: Checked, baseline?: { verdict: Verdict; summary: string; rationale: Claim[] }): Settled {
+  if (checked.verdict === proposal.verdict) return { summary: proposal.summary, rationale: checked.rationale, rejected: false };
+  const why = `Checks in code rejected the proposed ${proposal.verdict} (${checked.rejected_by.map((c) => `${c.check}: ${c.detail}`).join('; ')}); verdict ${checked.verdict}.`;
+  if (!baseline) return { summary: `${why} The deterministic engine's reading: ${proposal.summary}`, rationale: checked.rationale, rejected: true };
+  if (baseline.verdict === checked.verdict) return { summary: `${why} ${baseline.summary}`, rationale: baseline.rationale, rejected: true };
+  return { summary: why, rationale: [], rejected: true };
 }

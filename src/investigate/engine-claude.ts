@@ -3,16 +3,17 @@
  * Each step is checked (tool name and arguments validated; a bad call is answered with an error the model can fix),
  * duplicate calls are answered from the session cache, a step budget and a token budget apply, the loop stops when
  * answers stop adding evidence, and the run ends with a forced structured verdict (`submit_verdict`).
- * Everything sent is pseudonymized (pseudonymize.ts); the model's answer is mapped back.
+ * Everything sent is pseudonymized (pseudonymize.ts), values flagged as injections are withheld ({@link modelView});
+ * the model's answer is mapped back.
  * The verdict is then checked in code by the agent (checks.ts): nothing here trusts the model's word.
  */
 import { z } from 'zod';
 import type { Proposal } from './checks.js';
 import { LlmUnavailableError, estimateCost, type LlmBlock, type LlmClient, type LlmMessage, type LlmRequest } from './llm-client.js';
-import type { Pseudonymizer } from './pseudonymize.js';
+import { mapStrings, type Pseudonymizer } from './pseudonymize.js';
 import type { ToolSession } from './session.js';
 import { ToolArgumentError, toolJsonSchemas } from './tools.js';
-import { VERDICTS, type Question, type ToolName, type TranscriptStep, type Usage } from './types.js';
+import { VERDICTS, type InjectionFlag, type Question, type ToolName, type ToolResult, type ToolRow, type TranscriptStep, type Usage } from './types.js';
 
 /** Settings of one model run. */
 export interface ClaudeRunOptions {
@@ -75,6 +76,38 @@ export function submitVerdictTool(): { name: string; description: string; input_
     input_schema: schema,
   };
 }
+
+/**
+ * What the model sees of a tool result. Values flagged as instruction-like are withheld (the flag says which
+ * pattern, how it was hidden and where), and flags carry no excerpt: the model never reads a payload, decoded or
+ * not. The stored result keeps everything.
+ */
+export function modelView(result: ToolResult): Omit<ToolResult, 'injection_flags'> & { injection_flags: Array<Omit<InjectionFlag, 'excerpt'>> } {
+  if (result.injection_flags.length === 0) return result;
+  const withheld = new Map<string, string>();
+  for (const f of result.injection_flags) {
+    for (const id of f.evidence_ids) for (const field of f.field.split('+')) withheld.set(`${id}\u0000${field}`, `[withheld by irctl: instruction-like text (${f.pattern}, ${f.encoding}); see injection_flags]`);
+  }
+  // The flagged values themselves: facts repeat row values (the threat's user agents, resources, principals).
+  const values = new Map<string, string>();
+  const rows = result.rows.map((r) => {
+    const out: ToolRow = { ...r };
+    for (const [k, v] of Object.entries(r)) {
+      const note = withheld.get(`${r.evidence_id}\u0000${k}`);
+      if (note === undefined) continue;
+      out[k] = Array.isArray(v) ? [note] : note;
+      for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x.length >= 8) values.set(x, note);
+    }
+    return out;
+  });
+  const hide = (s: string): string => {
+    for (const [v, note] of values) if (s.includes(v)) return note;
+    return s;
+  };
+  const facts = mapStrings(result.facts, hide) as Record<string, unknown>;
+  return { ...result, rows, facts, injection_flags: result.injection_flags.map(({ excerpt: _excerpt, ...f }) => f) };
+}
+
 
 const MAX_RESULT_CHARS = 40_000;
 
@@ -185,7 +218,7 @@ export async function runClaude(session: ToolSession, pseudo: Pseudonymizer, bri
       try {
         const a = session.call(u.name, args);
         added += a.added.length;
-        const payload = pseudo.value({ ...a.result, ...(a.cached ? { note: 'duplicate call: answered from cache' } : {}) });
+        const payload = pseudo.value({ ...modelView(a.result), ...(a.cached ? { note: 'duplicate call: answered from cache' } : {}) });
         results.push({ type: 'tool_result', tool_use_id: u.id, content: resultForModel(payload) });
         questions.push({
           question: text ? pseudo.restoreText(text).slice(0, 300) : `${u.name} ${JSON.stringify(args)}`,

@@ -34,3 +34,54 @@ describe('pseudonymization', () => {
     expect(t).toContain('"x":1');
   });
 });
+
+describe('pseudonymization by construction', () => {
+  it('replaces a learnt name wherever it appears, before any pattern has seen it, and keeps public values', () => {
+    // GIVEN the case's entities learnt first
+    const p = new Pseudonymizer();
+    p.learn([
+      { kind: 'principal', value: 'arn:aws:iam::111122223333:user/svc-backup' },
+      { kind: 'resource', value: 'arn:aws:s3:::customer-exports' },
+      { kind: 'resource', value: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db/master-AbCdEf' },
+      { kind: 'resource', value: 'arn:aws:iam::aws:policy/AdministratorAccess' },
+      { kind: 'principal', value: 'ec2.amazonaws.com' },
+      { kind: 'user_agent', value: 'aws-cli/2.15' },
+    ]);
+    // WHEN a title and summaries mention them in prose
+    const out = p.text('New admin by svc-backup (also SVC-BACKUP); bucket customer-exports opened; read prod/db/master; attached arn:aws:iam::aws:policy/AdministratorAccess via ec2.amazonaws.com with aws-cli/2.15; malice');
+    // THEN no name is left, public values and words that merely contain a name are kept
+    expect(out).not.toMatch(/svc-backup|customer-exports|prod\/db\/master/i);
+    expect(out).toContain('arn:aws:iam::aws:policy/AdministratorAccess');
+    expect(out).toContain('ec2.amazonaws.com with aws-cli/2.15; malice');
+    expect(out).toMatch(/^New admin by principal-1 \(also principal-1\); bucket resource-\d+ opened/);
+  });
+
+  it('replaces account ids inside names and keeps evidence ids whole', () => {
+    const p = new Pseudonymizer();
+    p.learn([{ kind: 'account', value: '444455556666' }]);
+    const out = p.text('bucket backup-444455556666 and 999988887777 in event 7a1ed05c-6df1-4bf9-ad6b-444455556666');
+    expect(out).toBe('bucket backup-ACCT_1 and ACCT_2 in event 7a1ed05c-6df1-4bf9-ad6b-444455556666');
+    expect(p.restoreText(out)).toBe('bucket backup-444455556666 and 999988887777 in event 7a1ed05c-6df1-4bf9-ad6b-444455556666');
+  });
+
+  it('redacts secret values in any nesting or escaping', () => {
+    const secrets = ['PlantedPw-1', 'Planted"Pw-2', 'PlantedPw-3', 'PlantedPw-4', 'PlantedPw-5', 'PlantedPw-6', 'PlantedPw-7', 'PlantedTok-8abcdefgh'];
+    const texts = [
+      JSON.stringify({ password: secrets[0] }),
+      JSON.stringify({ description: JSON.stringify({ dbPassword: secrets[1], ok: 'yes' }) }),
+      JSON.stringify(JSON.stringify(JSON.stringify({ clientSecret: secrets[2] }))),
+      `q=${encodeURIComponent(`password=${secrets[3]}&user=x`)}`,
+      `q=${encodeURIComponent(encodeURIComponent(JSON.stringify({ apiKey: secrets[4] })))}`,
+      `&quot;password&quot;:&quot;${secrets[5]}&quot;`,
+      `\\u0022MasterUserPassword\\u0022:\\u0022${secrets[6]}\\u0022`,
+      `Authorization: Bearer ${secrets[7]}`,
+    ];
+    for (const t of texts) {
+      const out = redactSecrets(t);
+      expect(out, t).not.toMatch(/Planted|Pw-\d|Tok-8/);
+      expect(out).toContain('[REDACTED]');
+    }
+    // names of secrets are not secrets
+    expect(redactSecrets('{"secretId":"prod/db","tokenCount":12}')).toBe('{"secretId":"prod/db","tokenCount":12}');
+  });
+});

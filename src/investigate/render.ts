@@ -56,7 +56,14 @@ export function renderInvestigation(result: InvestigationResult, transcript?: Tr
     out.push('');
   });
   out.push(`VERDICT     ${verdictLabel(result.verdict).toUpperCase()}  (confidence ${result.confidence.toFixed(2)})`);
-  if (result.model_verdict) out.push(`            model proposed ${result.model_verdict.verdict} (${result.model_verdict.confidence}); deterministic engine: ${result.baseline_verdict.verdict} (${result.baseline_verdict.confidence})`);
+  const mv = result.model_verdict;
+  if (mv) {
+    out.push(
+      `            model proposed ${mv.verdict} (${mv.confidence})${mv.status === 'rejected' ? `: REJECTED by the checks in code (${(mv.rejected_by ?? []).map((c) => c.check).join(', ')})` : ''}; deterministic engine: ${result.baseline_verdict.verdict} (${result.baseline_verdict.confidence})`,
+    );
+    // The rejected text is shown as what it is (the summary and rationale below are the code's), never as the verdict.
+    if (mv.status === 'rejected' && mv.summary) out.push(`            rejected model summary (not used): "${clean(mv.summary, 300)}"`);
+  }
   out.push(`summary     ${clean(result.summary, 600)}`);
   if (result.rationale.length > 0) {
     out.push('rationale');
@@ -74,4 +81,16 @@ export function renderInvestigation(result: InvestigationResult, transcript?: Tr
   for (const c of result.checks) out.push(`  ${c.status.padEnd(8)} ${c.check}: ${clean(c.detail, 300)}`);
   if (result.usage) out.push(`tokens      ${result.usage.input_tokens} in, ${result.usage.output_tokens} out, ${result.usage.requests} request(s)${result.usage.cost_usd !== null ? `, about $${result.usage.cost_usd.toFixed(4)}` : ''}`);
   return out;
+}
+
+/** For a verdict history line: the model's proposal when the checks rejected it (`model proposed X: rejected`), from a stored result. */
+export function rejectedProposalNote(resultText: string): string {
+  let r: { model_verdict?: { verdict?: unknown; status?: unknown } } = {};
+  try {
+    r = JSON.parse(resultText) as typeof r;
+  } catch {
+    return '';
+  }
+  const mv = r.model_verdict;
+  return mv?.status === 'rejected' && typeof mv.verdict === 'string' ? `  (model proposed ${clean(mv.verdict, 20)}: rejected by the checks)` : '';
 }

@@ -38,10 +38,15 @@ export interface InjectionFlag {
   evidence_id: string;
   /** All rows that carry (part of) the payload. */
   evidence_ids: string[];
-  /** Field name, e.g. `user_agent`, `request_parameters`. */
+  /** Field name, e.g. `user_agent`, `request_parameters`; fields joined for a split payload as `a+b`. */
   field: string;
-  /** How it was hidden: plain text, base64, invisible characters, split across events. */
-  encoding: 'plain' | 'base64' | 'invisible' | 'split';
+  /**
+   * How it was hidden (the first reading that revealed it): plain text; `invisible` (zero-width, bidi, tag
+   * characters, variation selectors); `unicode` (fullwidth and other NFKC forms); `homoglyph` (look-alike letters of
+   * other scripts); `url`, `html`, `escape` (backslash escapes), `markup` (tags or comments), `base64`, `rot13`,
+   * `spacing` (letters spelled one by one); `split` (joined across fields or events: `field` names them, `a+b`).
+   */
+  encoding: 'plain' | 'invisible' | 'unicode' | 'homoglyph' | 'url' | 'html' | 'escape' | 'markup' | 'base64' | 'rot13' | 'spacing' | 'split';
   /** Which pattern matched (a short name). */
   pattern: string;
   /** The matching text, sanitized and capped (for display). */
@@ -150,6 +155,25 @@ export interface Usage {
   cost_usd: number | null;
 }
 
+/**
+ * The model's proposal as the model wrote it (pseudonyms mapped back). When the checks in code reject it, this is the
+ * only place its words are kept: the result's summary and rationale are then the code's (checks.ts `settle`).
+ */
+export interface ModelVerdict {
+  verdict: Verdict;
+  confidence: number;
+  /** `accepted`: the verdict stands (confidence may be lowered, claims dropped); `rejected`: the checks changed it. Absent in runs stored before it was recorded. */
+  status?: 'accepted' | 'rejected' | undefined;
+  /** The model's summary. */
+  summary?: string | undefined;
+  /** The model's claims, as proposed. */
+  rationale?: Claim[] | undefined;
+  /** The model's list of missing evidence. */
+  missing_evidence?: string[] | undefined;
+  /** The checks that rejected it, with what they found (when rejected). */
+  rejected_by?: CheckOutcome[] | undefined;
+}
+
 /** The object `irctl investigate --json` prints (and stores in `investigations.result`). */
 export interface InvestigationResult {
   /** Stored investigation id (uuid). */
@@ -179,7 +203,7 @@ export interface InvestigationResult {
   /** The deterministic engine's verdict, always computed (baseline for the model). */
   baseline_verdict: { verdict: Verdict; confidence: number };
   /** What the model proposed before checks (Claude engine only). */
-  model_verdict?: { verdict: Verdict; confidence: number } | undefined;
+  model_verdict?: ModelVerdict | undefined;
   /** Token use (Claude engine only). */
   usage?: Usage | undefined;
   /** The threat as investigated. */

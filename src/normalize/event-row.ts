@@ -29,6 +29,8 @@ export interface EventRow {
   error_code: string | null;
   read_only: number | null;
   resources: string;
+  /** JSON array of [kind, value] pairs: entities the record hands out (identity hops); absent when not selected. */
+  related?: string | null | undefined;
   raw_sha256: string;
   data_type: string;
 }

@@ -90,6 +90,11 @@ export interface NormalizedEvent {
   readOnly?: boolean | undefined;
   /** Target resource identifiers (ARNs where known). */
   resources: string[];
+  /**
+   * Entities the record hands out or names beyond its actor and resources (identity hops: the key and session a
+   * credential call issued, the instance a session went to), as `kind` + `value`.
+   */
+  related?: Array<{ kind: string; value: string }> | undefined;
 }
 
 /** Result of normalizing one record: an event, or the reason it cannot be one. */

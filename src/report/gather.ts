@@ -61,10 +61,19 @@ interface ResultParts {
   summary: string | null;
   rationale: Array<{ claim: string; evidence_ids: string[] }>;
   missing: string[];
+  rejected: ReportModel['rejected_proposal'];
+}
+
+/** The model's proposal of a stored result when the checks rejected it. */
+function rejectedProposal(v: unknown): ReportModel['rejected_proposal'] {
+  const o = (v ?? {}) as { verdict?: unknown; confidence?: unknown; status?: unknown; summary?: unknown; rejected_by?: unknown };
+  if (o.status !== 'rejected' || typeof o.verdict !== 'string') return null;
+  const by = Array.isArray(o.rejected_by) ? o.rejected_by.flatMap((c) => (typeof (c as { check?: unknown })?.check === 'string' ? [(c as { check: string }).check] : [])) : [];
+  return { verdict: o.verdict, confidence: typeof o.confidence === 'number' ? o.confidence : null, summary: typeof o.summary === 'string' ? o.summary : '', rejected_by: by };
 }
 
 function resultParts(inv: InvestigationRow | undefined): ResultParts {
-  if (!inv) return { summary: null, rationale: [], missing: [] };
+  if (!inv) return { summary: null, rationale: [], missing: [], rejected: null };
   let r: Record<string, unknown> = {};
   try {
     const v: unknown = JSON.parse(inv.result);
@@ -79,7 +88,7 @@ function resultParts(inv: InvestigationRow | undefined): ResultParts {
     return [{ claim: o.claim, evidence_ids: ids }];
   });
   const missing = Array.isArray(r.missing_evidence) ? r.missing_evidence.filter((x): x is string => typeof x === 'string') : [];
-  return { summary: typeof r.summary === 'string' ? r.summary : null, rationale, missing };
+  return { summary: typeof r.summary === 'string' ? r.summary : null, rationale, missing, rejected: rejectedProposal(r.model_verdict) };
 }
 
 function machineVerdict(inv: InvestigationRow): ReportVerdict {
@@ -291,6 +300,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
       verdict_history: history,
       summary: parts.summary,
       rationale: parts.rationale,
+      rejected_proposal: parts.rejected,
       layers: ev.layers,
       events_total: ev.events_total,
       span: ev.span,

@@ -140,6 +140,12 @@ export function renderHtml(m: ReportModel): string {
     );
     if (v.reason) P.push(`<p>${v.decided_by === 'analyst' ? 'Reason' : 'Summary'}: ${h(v.reason)}</p>`);
   }
+  const rp = m.rejected_proposal;
+  if (rp) {
+    P.push(
+      `<p class="note">The model proposed <b>${h(verdictLabel(rp.verdict))}</b>${rp.confidence !== null ? ` (confidence ${pct(rp.confidence)})` : ''}; the checks in code <b>rejected</b> it (${h(rp.rejected_by.join(', '))}). Its summary, not used: ${h(rp.summary)}</p>`,
+    );
+  }
   if (m.rationale.length > 0) P.push(`<ul>${m.rationale.map((c) => `<li>${h(c.claim)} <span class="mono muted">[${h(c.evidence_ids.join(', '))}]</span></li>`).join('')}</ul>`);
   if (m.verdict_history.length > 1) {
     P.push('<table><tr><th>time</th><th>verdict</th><th>confidence</th><th>decided by</th><th>reason</th></tr>');

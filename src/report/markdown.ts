@@ -66,6 +66,13 @@ export function renderMarkdown(m: ReportModel): string {
     );
     if (v.reason) push('', `${v.decided_by === 'analyst' ? 'Reason' : 'Summary'}: ${md(v.reason)}`);
   }
+  const rp = m.rejected_proposal;
+  if (rp) {
+    push(
+      '',
+      `The model proposed **${verdictLabel(rp.verdict)}**${rp.confidence !== null ? ` (confidence ${pct(rp.confidence)})` : ''}; the checks in code **rejected** it (${rp.rejected_by.map(md).join(', ')}). Its summary, not used: ${md(rp.summary)}`,
+    );
+  }
   if (m.rationale.length > 0) {
     push('', 'Rationale (each claim cites evidence):', '');
     for (const c of m.rationale) push(`- ${md(c.claim)} [${c.evidence_ids.map(md).join(', ')}]`);

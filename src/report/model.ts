@@ -94,6 +94,11 @@ export interface ReportModel {
   /** Machine summary and rationale claims of the latest run. */
   summary: string | null;
   rationale: Array<{ claim: string; evidence_ids: string[] }>;
+  /**
+   * The model's proposal in the latest run when the checks in code rejected it: shown as rejected, never as the
+   * verdict (the summary and rationale above are the code's).
+   */
+  rejected_proposal?: { verdict: string; confidence: number | null; summary: string; rejected_by: string[] } | null | undefined;
   /** Events in scope per layer. */
   layers: Array<{ layer: string; events: number }>;
   /** Events in scope. */

@@ -2,13 +2,17 @@
  * The provider registry: the one place generic stages ask for provider knowledge (docs/architecture.md "Providers").
  * Every answer is the union over registered providers, or the answer of the provider that wrote an event.
  */
+import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
+import { azureProvider } from './azure/index.js';
 import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
-const PROVIDERS: Provider[] = [awsProvider, ...plannedProviders];
+// Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
+// Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
@@ -55,6 +59,37 @@ export function adapterFor(record: unknown, adapters: readonly SourceAdapter[] =
 export function adapterByDataType(dataType: string): SourceAdapter | undefined {
   cache.byDataType ??= new Map(sourceAdapters().map((a) => [a.dataType, a]));
   return cache.byDataType.get(dataType);
+}
+
+/** `<source id>@<normalizer version>`: recorded with every event an adapter made (`events.normalizer`). */
+export function normalizerTag(a: SourceAdapter): string {
+  return `${a.id}@${a.version}`;
+}
+
+/** A stored raw record normalized again by the adapter of its data type. */
+export type StoredNormalizeResult =
+  | { ok: true; event: NormalizedEvent; normalizer: string }
+  | { ok: false; reason: string };
+
+/**
+ * Normalize a stored raw record (its exact text and SHA-256) again with the current adapter of its data type: what
+ * `case rebuild` stores and `case verify` compares stored events with. Never throws.
+ */
+export function normalizeStored(dataType: string, raw: string, sha256: string): StoredNormalizeResult {
+  const adapter = adapterByDataType(dataType);
+  if (!adapter) return { ok: false, reason: `no adapter for data type ${dataType}` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    return { ok: false, reason: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    const res = adapter.normalize(parsed, sha256);
+    return res.ok ? { ok: true, event: res.event, normalizer: normalizerTag(adapter) } : res;
+  } catch (err) {
+    return { ok: false, reason: `normalizer failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 /** Adapter by source id (`--source aws-cloudtrail`) or data type. */
@@ -119,6 +154,13 @@ export function eventEntities(e: DetectEvent, opts: { resources?: readonly strin
   add('ip', e.src_ip);
   add('account', e.account);
   for (const r of opts.resources ?? parseResources(e.resources)) add('resource', r);
+  if (e.related && e.related !== '[]') {
+    try {
+      for (const pair of JSON.parse(e.related) as unknown[]) if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') add(pair[0], pair[1]);
+    } catch {
+      // A malformed column only loses related entities.
+    }
+  }
   const extra = providerNamed(e.provider)?.extraEntities?.(e);
   if (extra) out.push(...extra);
   return out;
@@ -211,4 +253,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';
+export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';

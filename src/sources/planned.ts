@@ -13,13 +13,6 @@ const planned = (name: string, description: string, sources: Array<[service: str
 
 /** Planned providers (no adapters). */
 export const plannedProviders: readonly Provider[] = [
-  planned('azure', 'Microsoft Azure and Entra ID (planned)', [
-    ['activitylogs', 'azure:activity:entry', 'Azure Activity Log'],
-    ['signinlogs', 'azure:signin:entry', 'Entra ID sign-in logs'],
-    ['auditlogs', 'azure:audit:entry', 'Entra ID audit logs'],
-    ['riskdetection', 'azure:riskdetection:entry', 'Entra ID Identity Protection risk detections'],
-    ['pim', 'azure:pim:entry', 'Entra ID Privileged Identity Management alerts'],
-  ]),
   planned('gcp', 'Google Cloud (planned)', [['gcp.audit', 'gcp:audit:entry', 'GCP Cloud Audit Logs (LogEntry JSON)']]),
   planned('okta', 'Okta (planned)', [['okta', 'okta:system:entry', 'Okta System Log']]),
 ];

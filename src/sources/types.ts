@@ -27,6 +27,17 @@ export interface FieldAlias {
   toRecord?: ((stored: string) => string | undefined) | undefined;
 }
 
+/**
+ * A value rules may name that the record holds only implicitly (e.g. the accounts a policy document grants access to,
+ * other than the record's own): computed from the rule body. Named `irctl.<name>`, a prefix no vendor writes.
+ */
+export interface DerivedField {
+  /** One line for docs (`rules` help and docs/rules.md). */
+  description: string;
+  /** The values for one rule body (`[]` when absent). Pure; called only for events a rule asks about. */
+  values(body: unknown): unknown[];
+}
+
 /** A Sigma `logsource` a data type answers to. */
 export interface LogSource {
   product: string;
@@ -65,6 +76,8 @@ export interface SourceAdapter {
   logSources?: readonly LogSource[] | undefined;
   /** Sigma fields of this data type answered from normalized columns (action index, no raw parse). */
   fieldAliases?: Readonly<Record<string, FieldAlias>> | undefined;
+  /** Fields computed from the rule body (`irctl.<name>`), for what a field path cannot express. */
+  derivedFields?: Readonly<Record<string, DerivedField>> | undefined;
   /**
    * JSON paths (SQLite `json_extract` syntax, in the raw record as stored) where the record keeps its request
    * parameters and its error message: shown by investigation tools next to the normalized fields.
@@ -117,14 +130,26 @@ export interface PrivilegeKnowledge {
   adminGrants(events: readonly GrantEvent[]): AdminGrant[];
 }
 
-/** A pseudonymization rule: values of a provider-specific shape and the kind of pseudonym they get. */
+/**
+ * A pseudonymization rule: values of a provider-specific shape and what becomes of them before text leaves the
+ * machine (investigate/pseudonymize.ts). Rules apply in the order a provider lists them; a value a rule matched is
+ * not looked at again by later rules.
+ */
 export interface PseudonymPattern {
   /** What the values are (for docs and tests). */
   name: string;
-  /** Global regex matching the values. */
+  /**
+   * Global regex matching the values. Without named groups the whole match gets one pseudonym of {@link kind}.
+   * With named groups the match keeps its shape: group `account` becomes an account pseudonym, group `name` is
+   * split at `/` and `:` and each part with a letter becomes a pseudonym of {@link kind} (learnt, so the same name
+   * is replaced wherever else it appears), and the rest of the match is kept (`arn:aws:iam::ACCT_1:user/principal-2`).
+   */
   pattern: RegExp;
-  /** Pseudonym kind. */
-  kind: 'account' | 'key' | 'principal_id' | 'principal' | 'resource';
+  /**
+   * Pseudonym kind. `secret`: the value is redacted, never pseudonymized (it cannot be mapped back). `public`: a
+   * well-known value that identifies nobody (a vendor-managed policy, a public model id) and is kept as is.
+   */
+  kind: 'account' | 'key' | 'principal_id' | 'principal' | 'resource' | 'secret' | 'public';
 }
 
 /** Everything irctl knows about one vendor. Only {@link name}, {@link description} and {@link adapters} are required. */

@@ -3,7 +3,8 @@
  * EC2 exposure, and the read API that blast-radius and containment use over EC2 context records.
  */
 import type { Db } from './db.js';
-import { IngestWriter, type BatchCounts, type IngestRow } from './ingest-repo.js';
+import { RunCommitment } from './commitment.js';
+import { IngestWriter, type BatchCounts, type IngestRow, type InputCompletion } from './ingest-repo.js';
 
 /** A checkpoint as stored. */
 export interface CheckpointRow {
@@ -37,16 +38,22 @@ export interface PageToStore {
   receivedAt: string;
 }
 
-/** Writes pages; each page and the checkpoint it advances land in one transaction (a kill loses neither alone). */
+/**
+ * Writes pages; each page and the checkpoint it advances land in one transaction (a kill loses neither alone). Every
+ * evidence row goes into the run's {@link RunCommitment}, which `collect.end` records.
+ */
 export class CollectStore {
+  /** What the run has added so far. */
+  readonly commitment: RunCommitment;
   private readonly db: Db;
   private readonly writer: IngestWriter;
   private readonly upsertCp;
   private readonly storeTx;
 
-  constructor(db: Db) {
+  constructor(db: Db, commitment: RunCommitment = new RunCommitment()) {
     this.db = db;
-    this.writer = new IngestWriter(db);
+    this.commitment = commitment;
+    this.writer = new IngestWriter(db, commitment);
     this.upsertCp = db.prepare(
       `INSERT INTO collect_checkpoints(key, account, region, api, filters, covered, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET covered = excluded.covered, run_id = excluded.run_id, updated_at = excluded.updated_at`,
@@ -54,20 +61,15 @@ export class CollectStore {
     this.storeTx = db.transaction((page: PageToStore, cp: CheckpointRow | null): BatchCounts & { inputId: number } => {
       // beginInput and writeBatch run back to back without yielding, so regions collected concurrently cannot
       // interleave their input ids.
-      const inputId = this.writer.beginInput(page.runId, page.locator);
+      const inputId = this.writer.beginInput(page.runId, page.locator, { kind: page.kind, params: page.params, receivedAt: page.receivedAt });
       const quarantined = page.rows.filter((r) => r.kind === 'rejected').length;
       const c = this.writer.writeBatch(page.rows, {
-        id: inputId,
-        runId: page.runId,
-        kind: page.kind,
-        locator: page.locator,
-        params: page.params,
         sha256: page.sha256,
         size: page.size,
         status: page.status === 'ok' && quarantined > 0 ? 'partial' : page.status,
         records: page.records,
         quarantined,
-        receivedAt: page.receivedAt,
+        completedAt: page.receivedAt,
       });
       if (cp) this.saveCheckpointRow(cp);
       return { ...c, inputId };
@@ -76,32 +78,28 @@ export class CollectStore {
 
   /** Store one page (and advance a checkpoint) atomically. */
   storePage(page: PageToStore, checkpoint: CheckpointRow | null = null): BatchCounts & { inputId: number } {
-    return this.storeTx(page, checkpoint);
+    return this.commitment.guard(this.db, () => this.storeTx(page, checkpoint));
   }
 
   /**
-   * Stream one large input (an S3 object) in several batches: rows are written as they come, the input row with
-   * the last batch. Use for one input at a time (the writer reserves one input id).
+   * Stream one large input (an S3 object) in several batches: its input row is written now, rows as they come, its
+   * completion with the last batch. Use for one input at a time (the writer holds one current input).
    */
-  beginStream(runId: string, locator: string): StreamInput {
-    const writer = new IngestWriter(this.db);
-    const inputId = writer.beginInput(runId, locator);
+  beginStream(runId: string, locator: string, params: Record<string, unknown> | null = null, receivedAt?: string): StreamInput {
+    const writer = new IngestWriter(this.db, this.commitment);
+    const inputId = writer.beginInput(runId, locator, { kind: 'object', params, ...(receivedAt === undefined ? {} : { receivedAt }) });
     return {
       inputId,
       write: (rows) => writer.writeBatch(rows, null),
       finish: (rows, input) =>
         writer.writeBatch(rows, {
-          id: inputId,
-          runId,
-          kind: 'object',
-          locator,
-          params: input.params,
           sha256: input.sha256,
           size: input.size,
           status: input.status,
           records: input.records,
           quarantined: input.quarantined,
-          receivedAt: input.receivedAt,
+          params: input.params,
+          completedAt: input.receivedAt,
         }),
     };
   }
@@ -120,9 +118,10 @@ export class CollectStore {
 export interface StreamInput {
   inputId: number;
   write(rows: readonly IngestRow[]): BatchCounts;
+  /** Last rows and the input's completion (`receivedAt`: when reading ended; `params`: merged over the start's). */
   finish(
     rows: readonly IngestRow[],
-    input: { params: Record<string, unknown>; sha256: string | null; size: number | null; status: 'ok' | 'partial' | 'failed'; records: number; quarantined: number; receivedAt: string },
+    input: { params: Record<string, unknown>; sha256: string | null; size: number | null; status: InputCompletion['status']; records: number; quarantined: number; receivedAt: string },
   ): BatchCounts;
 }
 
@@ -141,7 +140,7 @@ export function listCheckpoints(db: Db): CheckpointRow[] {
 /** S3 objects already stored completely under a locator prefix: locator -> ETag recorded when it was read. */
 export function storedObjects(db: Db, locatorPrefix: string): Map<string, string | null> {
   const rows = db
-    .prepare("SELECT locator, params FROM inputs WHERE kind = 'object' AND status = 'ok' AND substr(locator, 1, ?) = ?")
+    .prepare("SELECT locator, params FROM input_status WHERE kind = 'object' AND status = 'ok' AND substr(locator, 1, ?) = ?")
     .all(locatorPrefix.length, locatorPrefix) as Array<{ locator: string; params: string | null }>;
   const out = new Map<string, string | null>();
   for (const r of rows) {

@@ -8,7 +8,7 @@ import type { EventRow } from './query-repo.js';
 
 const EVENT_COLS = `e.rowid AS rowid, e.id, e.time, e.time_ms, e.provider, e.layer, e.class, e.account, e.region, e.service, e.action,
   e.actor, e.actor_type, e.actor_name, e.access_key, e.session, e.assumed_from, e.src_ip, e.src_host, e.user_agent, e.outcome,
-  e.error_code, e.read_only, e.resources, r.sha256 AS raw_sha256, e.data_type`;
+  e.error_code, e.read_only, e.resources, e.related, r.sha256 AS raw_sha256, e.data_type`;
 
 /** Number of normalized events in the case. */
 export function eventCount(db: Db): number {
@@ -398,6 +398,20 @@ export function windowEventCount(db: Db, fromMs: number, toMs: number): number {
  * from the counts above: `entities` walks each entity's rows in the entities index and checks the time; `scan`
  * walks the time index over the window and checks the columns. Both give the same rows.
  */
+/**
+ * Events before a time that hand out an entity (a key or session in their `related` column: the AssumeRole that
+ * minted the key, the CreateAccessKey that made it), oldest first.
+ */
+export function issuingEvents(db: Db, kind: string, value: string, beforeMs: number, limit = 5): EventRow[] {
+  return db
+    .prepare(
+      `SELECT ${EVENT_COLS} FROM entities n JOIN events e ON e.rowid = n.event_rowid JOIN raw_records r ON r.id = e.raw_id
+       WHERE n.kind = ? AND n.value = ? AND e.time_ms < ? AND e.related != '[]' AND e.outcome = 'success'
+       ORDER BY e.time_ms, e.id LIMIT ?`,
+    )
+    .all(kind, value, beforeMs, limit) as EventRow[];
+}
+
 export function eventsForEntities(
   db: Db,
   entities: ReadonlyArray<{ kind: TimelineEntityKind; value: string }>,

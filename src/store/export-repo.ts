@@ -63,6 +63,11 @@ export function scopeThreatEvents(db: Db, threat: ThreatRow, eventIds: readonly 
   return db.prepare(`SELECT COUNT(*) FROM ${SCOPE}`).pluck().get() as number;
 }
 
+/** Rowids of the events in a threat-scoped export (filled by {@link scopeThreatEvents}). */
+export function scopeRowids(db: Db): number[] {
+  return db.prepare(`SELECT rowid FROM ${SCOPE} ORDER BY rowid`).pluck().all() as number[];
+}
+
 /** Drop the scope table. */
 export function clearScope(db: Db): void {
   db.exec(`DROP TABLE IF EXISTS ${SCOPE}`);
@@ -90,14 +95,17 @@ export function clearFlagged(db: Db): void {
   db.exec(`DROP TABLE IF EXISTS ${FLAGGED}`);
 }
 
-/** Input (file / API page) rows referenced by the exported raw records, by id. */
+/**
+ * Input (file / API page) rows referenced by the exported raw records, by id, with their completion (digest, counts,
+ * status; `incomplete` for an input of a killed run) merged in (`input_status`).
+ */
 export function iterInputs(db: Db, scoped: Scoped): IterableIterator<Record<string, unknown>> {
   const where = scoped === true
     ? `WHERE id IN (SELECT r.input_id FROM raw_records r JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid
          UNION SELECT rs.input_id FROM raw_sightings rs JOIN raw_records r ON r.id = rs.raw_id JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid)`
     : '';
   return db
-    .prepare(`SELECT id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at FROM inputs ${where} ORDER BY id`)
+    .prepare(`SELECT id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at, completed_at FROM input_status ${where} ORDER BY id`)
     .iterate() as IterableIterator<Record<string, unknown>>;
 }
 

@@ -1,8 +1,10 @@
 /**
  * Writing evidence and normalized events during import and collection. Prepared statements, one transaction per
- * batch (the caller decides batch size).
+ * batch (the caller decides batch size). Every evidence row written is fed to the run's commitment
+ * (store/commitment.ts), which the run's end entry in the custody log records.
  */
 import { CLASS_UID, type NormalizedEvent } from '../normalize/event.js';
+import { RunCommitment } from './commitment.js';
 import type { Db } from './db.js';
 
 /** One accepted record with its normalized event. */
@@ -18,6 +20,10 @@ export interface AcceptedRow {
   offset: number | null;
   /** The normalized event. */
   event: NormalizedEvent;
+  /** `<source id>@<version>` of the adapter that normalized it, stored with the event (`events.normalizer`). */
+  normalizer: string;
+  /** 'native', or 'reshaped' for a record an exporter re-shaped (set by adapters). @default 'native' */
+  origin?: 'native' | 'reshaped' | undefined;
 }
 
 /** One rejected record (or file-level problem) for quarantine. */
@@ -49,23 +55,38 @@ export interface BatchCounts {
   quarantined: number;
 }
 
-/** Description of one input, written once it has been read. */
-export interface InputRow {
-  id: number;
-  runId: string;
-  kind: 'file' | 'api_page' | 'object';
-  locator: string;
-  params: Record<string, unknown> | null;
-  sha256: string | null;
-  size: number | null;
-  status: 'ok' | 'partial' | 'failed';
-  records: number;
-  quarantined: number;
-  receivedAt: string;
+/** An input as known when reading it starts: its row is written before its first record. */
+export interface InputStart {
+  /** What it is. @default 'file' */
+  kind?: 'file' | 'api_page' | 'object';
+  /** Parameters known up front (API request, requested format, ETag). @default null */
+  params?: Record<string, unknown> | null;
+  /** When reading started (UTC ISO 8601). @default now */
+  receivedAt?: string;
 }
 
-/** Prepared writer bound to one database. */
+/** How an input ended: its own append-only row (`input_completions`), written with the input's last batch. */
+export interface InputCompletion {
+  /** SHA-256 of the original bytes (compressed file as on disk, page as received); null when nothing was read. */
+  sha256: string | null;
+  /** Size of the original bytes. */
+  size: number | null;
+  /** ok, partial (some records quarantined, or cut short) or failed (nothing read). */
+  status: 'ok' | 'partial' | 'failed';
+  /** Records read from it (accepted + rejected). */
+  records: number;
+  /** Rows quarantined from it. */
+  quarantined: number;
+  /** What was learned while reading (detected format, gzip); `input_status` merges it over the start parameters. */
+  params?: Record<string, unknown> | null;
+  /** When it ended (UTC ISO 8601). */
+  completedAt: string;
+}
+
+/** Prepared writer bound to one database. Writers of one run share its {@link RunCommitment}. */
 export class IngestWriter {
+  /** What the run has added so far (store/commitment.ts). */
+  readonly commitment: RunCommitment;
   private readonly db: Db;
   private readonly insRaw;
   private readonly findRaw;
@@ -73,14 +94,17 @@ export class IngestWriter {
   private readonly insEvent;
   private readonly insQuarantine;
   private readonly insInput;
+  private readonly insCompletion;
+  private readonly beginInputTx;
   private readonly writeBatchTx;
   private readonly entities: EntityIndexer;
   private runId = '';
   private locator = '';
   private inputId = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, commitment: RunCommitment = new RunCommitment()) {
     this.db = db;
+    this.commitment = commitment;
     // Bulk loads maintain several B-tree indexes with random keys (sha256, event ids, resource ARNs). Measured with
     // `npm run bench:import` (docs/benchmarks.md): a 16 MB page cache (SQLite's default is 2 MB) and checkpointing the
     // WAL every 10,000 pages instead of 1,000 (a page dirtied by several batches is copied into the database once)
@@ -90,7 +114,7 @@ export class IngestWriter {
     // A bulk load killed before it rebuilt its deferred indexes left them pending: rebuild them first.
     restoreDeferredIndexes(db);
     this.insRaw = db.prepare(
-      'INSERT INTO raw_records(sha256, event_id, data_type, input_id, record_index, byte_offset, raw) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
+      'INSERT INTO raw_records(sha256, event_id, data_type, input_id, record_index, byte_offset, raw, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
     );
     this.findRaw = db.prepare('SELECT id FROM raw_records WHERE sha256 = ?').pluck();
     this.insSighting = db.prepare('INSERT INTO raw_sightings(raw_id, input_id, record_index) VALUES (?, ?, ?)');
@@ -99,85 +123,133 @@ export class IngestWriter {
       'INSERT INTO quarantine(run_id, input_id, locator, record_index, byte_offset, reason, sha256, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.insInput = db.prepare(
-      'INSERT INTO inputs(id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO inputs(run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at)
+       VALUES (?, ?, ?, ?, NULL, NULL, '${INPUT_STARTED}', 0, 0, ?)`,
+    );
+    this.insCompletion = db.prepare(
+      'INSERT INTO input_completions(input_id, sha256, size, status, records, quarantined, params, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.entities = new EntityIndexer(db);
-    this.writeBatchTx = db.transaction((rows: readonly IngestRow[], input: InputRow | null): BatchCounts => {
+    this.beginInputTx = db.transaction((runId: string, locator: string, start: InputStart): number => {
+      const kind = start.kind ?? 'file';
+      const params = start.params === undefined || start.params === null ? null : JSON.stringify(start.params);
+      const receivedAt = start.receivedAt ?? new Date().toISOString();
+      const id = Number(this.insInput.run(runId, kind, locator, params, receivedAt).lastInsertRowid);
+      this.commitment.add('inputs', [id, runId, kind, locator, params, null, null, INPUT_STARTED, 0, 0, receivedAt]);
+      return id;
+    });
+    this.writeBatchTx = db.transaction((rows: readonly IngestRow[], done: InputCompletion | null): BatchCounts => {
       // Index the batch's entities in the same transaction while its event rows are still in the page cache
       // (a pass at the end re-reads every event once per entity kind: 8 scans of a table larger than the cache).
       // Only when the index is current; otherwise indexEntities() catches up later.
       const current = this.entities.isCurrent();
       const c = this.writeRows(rows);
-      if (input) this.writeInput(input);
+      if (done) this.writeCompletion(done);
       if (current && c.events > 0) this.entities.catchUp();
       return c;
     });
   }
 
-  /** Reserve the id of the next input (single writer per case). */
-  beginInput(runId: string, locator: string): number {
-    const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) FROM inputs').pluck().get() as number;
-    this.inputId = Math.max(max, this.inputId) + 1;
+  /**
+   * Start an input: its row is written now (status `started`), before its first record, so records never point at
+   * an input that does not exist yet and a killed run leaves an input that says so. SQLite assigns the id, and as
+   * rows are never deleted an id is never handed out twice. Returns the id.
+   */
+  beginInput(runId: string, locator: string, start: InputStart = {}): number {
+    this.inputId = this.commitment.guard(this.db, () => this.beginInputTx(runId, locator, start));
     this.runId = runId;
     this.locator = locator;
     return this.inputId;
   }
 
-  /** Write rows (and, with the last batch of an input, the input row) in one transaction. */
-  writeBatch(rows: readonly IngestRow[], input: InputRow | null = null): BatchCounts {
-    return this.writeBatchTx(rows, input);
+  /** Write rows of the current input (and, with its last batch, its completion) in one transaction. */
+  writeBatch(rows: readonly IngestRow[], done: InputCompletion | null = null): BatchCounts {
+    return this.commitment.guard(this.db, () => this.writeBatchTx(rows, done));
   }
 
   private writeRows(rows: readonly IngestRow[]): BatchCounts {
     const c: BatchCounts = { events: 0, duplicates: 0, rawStored: 0, quarantined: 0 };
+    const commit = this.commitment;
     for (const r of rows) {
       if (r.kind === 'rejected') {
-        this.insQuarantine.run(this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256, r.bytes);
+        const q = this.insQuarantine.run(this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256, r.bytes);
+        commit.add('quarantine', [Number(q.lastInsertRowid), this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256]);
         c.quarantined++;
         continue;
       }
       const e = r.event;
-      const res = this.insRaw.run(r.sha256, e.id, e.dataType, this.inputId, r.index, r.offset, r.raw);
-      let rawId: number | bigint;
+      const origin = r.origin ?? 'native';
+      const res = this.insRaw.run(r.sha256, e.id, e.dataType, this.inputId, r.index, r.offset, r.raw, origin);
       if (res.changes === 0) {
-        rawId = this.findRaw.get(r.sha256) as number;
+        const rawId = this.findRaw.get(r.sha256) as number;
         this.insSighting.run(rawId, this.inputId, r.index);
+        commit.add('raw_sightings', [rawId, this.inputId, r.index]);
         c.duplicates++;
         continue;
       }
-      rawId = res.lastInsertRowid;
+      const rawId = Number(res.lastInsertRowid);
+      commit.add('raw_records', [rawId, r.sha256, e.id, e.dataType, this.inputId, r.index, r.offset, origin]);
       c.rawStored++;
-      const ev = this.insEvent.run(...eventParams(e, rawId));
+      const ev = this.insEvent.run(...eventParams(e, rawId, r.normalizer));
       if (ev.changes === 0) c.duplicates++;
       else c.events++;
     }
     return c;
   }
 
-  private writeInput(i: InputRow): void {
-    this.insInput.run(
-      i.id,
-      i.runId,
-      i.kind,
-      i.locator,
-      i.params === null ? null : JSON.stringify(i.params),
-      i.sha256,
-      i.size,
-      i.status,
-      i.records,
-      i.quarantined,
-      i.receivedAt,
-    );
+  private writeCompletion(d: InputCompletion): void {
+    const params = d.params === undefined || d.params === null ? null : JSON.stringify(d.params);
+    const id = Number(this.insCompletion.run(this.inputId, d.sha256, d.size, d.status, d.records, d.quarantined, params, d.completedAt).lastInsertRowid);
+    this.commitment.add('input_completions', [id, this.inputId, d.sha256, d.size, d.status, d.records, d.quarantined, params, d.completedAt]);
   }
 }
 
-const INSERT_EVENT_SQL = `INSERT INTO events(id, raw_id, data_type, class, class_uid, time, time_ms, provider, layer, account, region,
-  service, action, actor, actor_type, actor_name, principal_id, access_key, session, assumed_from, src_ip, src_host, user_agent,
-  outcome, error_code, read_only, resources)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`;
+/** `inputs.status` of an input whose completion is (or will be) a row of `input_completions`. */
+export const INPUT_STARTED = 'started';
 
-/** Positional parameters of INSERT_EVENT_SQL. */
-function eventParams(e: NormalizedEvent, rawId: number | bigint): unknown[] {
+/**
+ * The event columns derived from a raw record, in the order {@link derivedEventValues} gives them. `case verify`
+ * reads them back in this order and compares them with a fresh normalization (case/derived-check.ts).
+ */
+export const DERIVED_EVENT_COLUMNS = [
+  'id',
+  'raw_id',
+  'data_type',
+  'class',
+  'class_uid',
+  'time',
+  'time_ms',
+  'provider',
+  'layer',
+  'account',
+  'region',
+  'service',
+  'action',
+  'actor',
+  'actor_type',
+  'actor_name',
+  'principal_id',
+  'access_key',
+  'session',
+  'assumed_from',
+  'src_ip',
+  'src_host',
+  'user_agent',
+  'outcome',
+  'error_code',
+  'read_only',
+  'resources',
+  'related',
+] as const;
+
+const INSERT_EVENT_SQL = `INSERT INTO events(${DERIVED_EVENT_COLUMNS.join(', ')}, normalizer)
+  VALUES (${DERIVED_EVENT_COLUMNS.map(() => '?').join(', ')}, ?) ON CONFLICT(id) DO NOTHING`;
+
+/** A stored column value. */
+export type ColumnValue = string | number | null;
+
+/** Values of {@link DERIVED_EVENT_COLUMNS} for an event, exactly as stored. */
+export function derivedEventValues(e: NormalizedEvent, rawId: number): ColumnValue[] {
   return [
     e.id,
     rawId,
@@ -206,31 +278,48 @@ function eventParams(e: NormalizedEvent, rawId: number | bigint): unknown[] {
     e.errorCode ?? null,
     e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
     JSON.stringify(e.resources),
+    JSON.stringify((e.related ?? []).map((r) => [r.kind, r.value])),
   ];
 }
 
-/** Re-insert events from every raw record (first raw record of each event wins), in one transaction. */
+/** Positional parameters of INSERT_EVENT_SQL. */
+function eventParams(e: NormalizedEvent, rawId: number, normalizer: string): ColumnValue[] {
+  const v = derivedEventValues(e, rawId);
+  v.push(normalizer);
+  return v;
+}
+
+
+/** A raw record normalized again, with the normalizer that did it. */
+export interface Renormalized {
+  event: NormalizedEvent;
+  /** `<source id>@<version>`. */
+  normalizer: string;
+}
+
+/**
+ * Re-insert events from every raw record (first raw record of each event wins), in one transaction. Raw records are
+ * read 10,000 at a time so that memory stays flat on a case of millions.
+ */
 export function rebuildEventRows(
   db: Db,
-  normalize: (dataType: string, raw: string, sha256: string) => NormalizedEvent | undefined,
+  normalize: (dataType: string, raw: string, sha256: string) => Renormalized | undefined,
 ): { raw_records: number; events: number; failed: number } {
   const ins = db.prepare(INSERT_EVENT_SQL);
+  const chunk = db.prepare('SELECT id, sha256, data_type, raw FROM raw_records WHERE id > ? ORDER BY id LIMIT 10000');
   const out = { raw_records: 0, events: 0, failed: 0 };
   db.transaction(() => {
-    const rows = db.prepare('SELECT id, sha256, data_type, raw FROM raw_records ORDER BY id').iterate() as IterableIterator<{
-      id: number;
-      sha256: string;
-      data_type: string;
-      raw: string;
-    }>;
-    const batch: Array<[NormalizedEvent, number]> = [];
-    for (const r of rows) {
-      out.raw_records++;
-      const e = normalize(r.data_type, r.raw, r.sha256);
-      if (!e) out.failed++;
-      else batch.push([e, r.id]);
+    for (let after = 0; ; ) {
+      const rows = chunk.all(after) as Array<{ id: number; sha256: string; data_type: string; raw: string }>;
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        out.raw_records++;
+        const n = normalize(r.data_type, r.raw, r.sha256);
+        if (!n) out.failed++;
+        else out.events += ins.run(...eventParams(n.event, r.id, n.normalizer)).changes;
+      }
+      after = (rows[rows.length - 1] as { id: number }).id;
     }
-    for (const [e, id] of batch) out.events += ins.run(...eventParams(e, id)).changes;
   })();
   return out;
 }
@@ -246,6 +335,26 @@ const ENTITY_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['user_agent', 'user_agent'],
 ];
 
+const ENTITY_VALUE_INDEX = ENTITY_COLUMNS.map(([kind, col]) => [kind, DERIVED_EVENT_COLUMNS.indexOf(col as (typeof DERIVED_EVENT_COLUMNS)[number])] as const);
+
+/**
+ * The entity rows the index holds for an event, as `[kind, value]` in the order the indexer inserts them (kind by
+ * kind, then the resources in array order): what `case verify` expects to find for an event it re-normalized.
+ */
+export function entityRowsOf(values: readonly ColumnValue[], resources: readonly string[]): Array<[string, ColumnValue]> {
+  const out: Array<[string, ColumnValue]> = [];
+  for (const [kind, i] of ENTITY_VALUE_INDEX) {
+    const v = values[i];
+    if (v !== null && v !== undefined) out.push([kind, v]);
+  }
+  for (const r of resources) out.push(['resource', r]);
+  const related = values[RELATED_INDEX];
+  if (typeof related === 'string') for (const [kind, v] of JSON.parse(related) as Array<[string, string]>) out.push([kind, v]);
+  return out;
+}
+
+const RELATED_INDEX = DERIVED_EVENT_COLUMNS.indexOf('related');
+
 /**
  * Fills the entity index for events not yet indexed (`meta.entities_upto` holds the last indexed event rowid).
  * Set-based INSERT ... SELECT over a rowid range: one prepared statement per kind.
@@ -257,6 +366,7 @@ class EntityIndexer {
   private readonly setUpto;
   private readonly perKind;
   private readonly resources;
+  private readonly related;
 
   constructor(db: Db) {
     this.db = db;
@@ -269,6 +379,10 @@ class EntityIndexer {
     }));
     this.resources = db.prepare(
       "INSERT INTO entities(event_rowid, kind, value) SELECT e.rowid, 'resource', j.value FROM events e, json_each(e.resources) j WHERE e.rowid > ? AND e.rowid <= ?",
+    );
+    // Related entities ([kind, value] pairs), in array order after the resources (entityRowsOf mirrors this order).
+    this.related = db.prepare(
+      "INSERT INTO entities(event_rowid, kind, value) SELECT e.rowid, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM events e, json_each(e.related) j WHERE e.rowid > ? AND e.rowid <= ? AND e.related != '[]'",
     );
   }
 
@@ -289,6 +403,7 @@ class EntityIndexer {
     let added = 0;
     for (const k of this.perKind) added += k.stmt.run(k.kind, upto, max).changes;
     added += this.resources.run(upto, max).changes;
+    added += this.related.run(upto, max).changes;
     this.setUpto.run(String(max));
     return added;
   }

@@ -5,6 +5,7 @@
  *
  * The export stage reads {@link latestInvestigation} and {@link verdictHistory}.
  */
+import { singleRowCommitment } from './commitment.js';
 import { appendCustody, type ChainHead, type Provenance } from './custody.js';
 import type { Db } from './db.js';
 import type { EventRow } from './query-repo.js';
@@ -168,6 +169,45 @@ export function eventDetails(db: Db, ids: readonly string[]): EventDetail[] {
 export function existingEventIds(db: Db, ids: readonly string[]): Set<string> {
   const stmt = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
   return new Set(ids.filter((id) => stmt.get(id) !== undefined));
+}
+
+/**
+ * Every identifying value of the case, for pseudonymization before anything is sent to a model: the entity index
+ * (user agents left out: they identify no one), the identity and source columns of events, and the entities of
+ * detections and threats. Distinct, sorted by kind then value (so pseudonyms are numbered the same on every run).
+ * Reads every event once.
+ */
+export function caseEntityValues(db: Db): Array<{ kind: string; value: string }> {
+  const seen = new Set<string>();
+  const add = (kind: string, value: unknown): void => {
+    if (typeof value === 'string' && value !== '') seen.add(`${kind}\u0000${value}`);
+  };
+  for (const r of db.prepare("SELECT DISTINCT kind, value FROM entities WHERE kind <> 'user_agent'").iterate() as IterableIterator<{ kind: string; value: string }>) add(r.kind, r.value);
+  const cols = db.prepare('SELECT DISTINCT actor, actor_name, principal_id, access_key, session, assumed_from, src_ip, src_host, account FROM events').iterate() as IterableIterator<
+    Record<string, string | null>
+  >;
+  for (const r of cols) {
+    add('principal', r.actor);
+    add('principal', r.actor_name);
+    add('principal_id', r.principal_id);
+    add('access_key', r.access_key);
+    add('session', r.session);
+    add('role', r.assumed_from);
+    add('ip', r.src_ip);
+    add('host', r.src_host);
+    add('account', r.account);
+  }
+  for (const table of ['detections', 'threats']) {
+    for (const json of db.prepare(`SELECT entities FROM ${table}`).pluck().iterate() as IterableIterator<string>) {
+      for (const e of parseJsonArray<{ kind?: unknown; value?: unknown }>(json)) if (typeof e.kind === 'string' && e.kind !== 'user_agent') add(e.kind, e.value);
+    }
+  }
+  return [...seen]
+    .sort()
+    .map((k) => {
+      const i = k.indexOf('\u0000');
+      return { kind: k.slice(0, i), value: k.slice(i + 1) };
+    });
 }
 
 /** Entity kinds tools accept. */
@@ -459,7 +499,7 @@ export interface OverrideRecord {
   time: string;
 }
 
-/** Store one investigation run and its custody entry in one transaction. */
+/** Store one investigation run and its custody entry (which commits to the stored row) in one transaction. */
 export function insertInvestigation(
   db: Db,
   rec: InvestigationRecord,
@@ -472,7 +512,19 @@ export function insertInvestigation(
       `INSERT INTO investigations(id, threat_id, started_at, finished_at, engine, verdict, confidence, result, transcript, sha256)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(rec.id, rec.threat_id, rec.started_at, rec.finished_at, rec.engine, rec.verdict, rec.confidence, rec.result, rec.transcript, rec.sha256);
-    return appendCustody(db, { action: 'investigate.run', run_id: custody.run_id, details: custody.details }, prov, now);
+    const commitment = singleRowCommitment('investigations', [
+      rec.id,
+      rec.threat_id,
+      rec.started_at,
+      rec.finished_at,
+      rec.engine,
+      rec.verdict,
+      rec.confidence,
+      rec.result,
+      rec.transcript,
+      rec.sha256,
+    ]);
+    return appendCustody(db, { action: 'investigate.run', run_id: custody.run_id, details: { ...custody.details, investigation_id: rec.id, commitment } }, prov, now);
   })();
 }
 
@@ -507,7 +559,7 @@ export function latestInvestigationsExcept(db: Db, threatId: string, limit: numb
     .all(threatId, limit) as Array<Omit<InvestigationRecord, 'transcript'>>;
 }
 
-/** Record a human verdict and its custody entry (`verdict.set`) in one transaction. */
+/** Record a human verdict and its custody entry (`verdict.set`, committing to the stored row) in one transaction. */
 export function insertOverride(
   db: Db,
   o: Omit<OverrideRecord, 'id'>,
@@ -526,7 +578,15 @@ export function insertOverride(
       {
         action: 'verdict.set',
         run_id: custody.run_id,
-        details: { override_id: id, threat_id: o.threat_id, investigation_id: o.investigation_id, machine_verdict: o.machine_verdict, verdict: o.verdict, reason: o.reason },
+        details: {
+          override_id: id,
+          threat_id: o.threat_id,
+          investigation_id: o.investigation_id,
+          machine_verdict: o.machine_verdict,
+          verdict: o.verdict,
+          reason: o.reason,
+          commitment: singleRowCommitment('verdict_overrides', [id, o.threat_id, o.investigation_id, o.machine_verdict, o.verdict, o.reason, o.analyst, o.time]),
+        },
       },
       prov,
       now,

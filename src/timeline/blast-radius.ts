@@ -14,6 +14,8 @@ export interface BlastRadius {
   sessions: string[];
   /** Roles assumed: roles the sessions came from, and roles named by successful AssumeRole* calls. */
   roles_assumed: string[];
+  /** Keys and sessions the timeline's events issued or created (identity hops: AssumeRole, CreateAccessKey, ...). */
+  credentials_issued: string[];
   /** Resources read by successful read-only operations. */
   resources_read: string[];
   /** Resources written by successful operations not known to be read-only. */
@@ -41,6 +43,7 @@ export function computeBlastRadius(rows: readonly EventRow[]): BlastRadius {
     access_keys: new Set<string>(),
     sessions: new Set<string>(),
     roles: new Set<string>(),
+    issued: new Set<string>(),
     read: new Set<string>(),
     written: new Set<string>(),
     attempted: new Set<string>(),
@@ -59,6 +62,9 @@ export function computeBlastRadius(rows: readonly EventRow[]): BlastRadius {
     if (src) s.sources.add(src);
     const res = parseResources(e.resources);
     for (const r of rolesAssumed(e, res)) s.roles.add(r);
+    if (e.outcome === 'success' && e.related && e.related !== '[]') {
+      for (const [kind, v] of JSON.parse(e.related) as Array<[string, string]>) if (kind === 'access_key' || kind === 'session') s.issued.add(v);
+    }
     if (e.outcome === 'failure') {
       failed++;
       for (const r of res) s.attempted.add(r);
@@ -72,6 +78,7 @@ export function computeBlastRadius(rows: readonly EventRow[]): BlastRadius {
     access_keys: sorted(s.access_keys),
     sessions: sorted(s.sessions),
     roles_assumed: sorted(s.roles),
+    credentials_issued: sorted(s.issued),
     resources_read: sorted(s.read),
     resources_written: sorted(s.written),
     resources_attempted: sorted(s.attempted),

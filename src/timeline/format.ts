@@ -148,6 +148,7 @@ export function blastLines(b: BlastRadius, max = 10): string[] {
     list('access keys', b.access_keys),
     list('sessions', b.sessions),
     list('roles assumed', b.roles_assumed),
+    list('credentials issued', b.credentials_issued ?? []),
     list('resources read', b.resources_read),
     list('resources written', b.resources_written),
     list('resources attempted (failed)', b.resources_attempted),

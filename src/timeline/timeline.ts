@@ -10,6 +10,7 @@ import {
   detectionsOfEvents,
   entityEventCount,
   eventsForEntities,
+  issuingEvents,
   threatIdRow,
   threatRow,
   windowEventCount,
@@ -280,6 +281,17 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
   let rows = from > to ? [] : eventsForEntities(db, ents, from, to, plan, limit + 1);
   const truncated = rows.length > limit;
   if (truncated) rows.length = limit;
+  // Identity hops: a threat that uses a key or session starts where it was issued, however long before the window
+  // (unless --since clips the window: then nothing before it is shown).
+  if (f?.sinceMs === undefined) {
+    const seen = new Set(rows.map((r) => r.id));
+    const issued: EventRow[] = [];
+    for (const e of ents) {
+      if (e.kind !== 'access_key' && e.kind !== 'session') continue;
+      for (const r of issuingEvents(db, e.kind, e.value, from)) if (!seen.has(r.id)) (seen.add(r.id), issued.push(r));
+    }
+    if (issued.length > 0) rows.unshift(...issued.sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1)));
+  }
   if (f && narrows(f)) {
     const keep = matchingRowids(db, rows.map((r) => r.rowid), { ...f, sinceMs: undefined, untilMs: undefined, limit: undefined });
     rows = rows.filter((r) => keep.has(r.rowid));

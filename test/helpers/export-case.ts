@@ -29,6 +29,7 @@ import {
   type BundleManifest,
   type BundlePredicate,
 } from '../../src/export/manifest.js';
+import { insertInvestigation, insertOverride } from '../../src/store/investigate-repo.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import { actionRule, fakeLoader } from './fake-rules.js';
 import { fixture, runIrctl } from './run-irctl.js';
@@ -78,12 +79,40 @@ export async function makeDetectedCase(caseDir: string): Promise<{ threatId: str
       missing_evidence: ['VPC flow logs for 203.0.113.77'],
     });
     const transcript = JSON.stringify([{ kind: 'tool', tool: 'events', args: { access_key: 'AKIASVCBACKUPLEAKED1' } }]);
-    kase.db
-      .prepare('INSERT INTO investigations(id, threat_id, started_at, finished_at, engine, verdict, confidence, result, transcript, sha256) VALUES (?,?,?,?,?,?,?,?,?,?)')
-      .run('inv-1', threatId, '2026-11-21T10:00:00.000Z', '2026-11-21T10:00:05.000Z', 'deterministic', 'malicious', 0.9, result, transcript, sha256Hex(`${result}\n${transcript}`));
-    kase.db
-      .prepare('INSERT INTO verdict_overrides(threat_id, investigation_id, machine_verdict, verdict, reason, analyst, time) VALUES (?,?,?,?,?,?,?)')
-      .run(threatId, 'inv-1', 'malicious', 'malicious', 'Confirmed with the backup team: <b>not</b> them | no change', 'analyst1', '2026-11-21T11:00:00.000Z');
+    // Through the store's writers, as investigate and verdict record them (with their custody entries).
+    insertInvestigation(
+      kase.db,
+      {
+        id: 'inv-1',
+        threat_id: threatId,
+        started_at: '2026-11-21T10:00:00.000Z',
+        finished_at: '2026-11-21T10:00:05.000Z',
+        engine: 'deterministic',
+        verdict: 'malicious',
+        confidence: 0.9,
+        result,
+        transcript,
+        sha256: sha256Hex(`${result}\n${transcript}`),
+      },
+      { run_id: 'inv-1', details: { threat_id: threatId } },
+      kase.provenance,
+      new Date('2026-11-21T10:00:05.000Z'),
+    );
+    insertOverride(
+      kase.db,
+      {
+        threat_id: threatId,
+        investigation_id: 'inv-1',
+        machine_verdict: 'malicious',
+        verdict: 'malicious',
+        reason: 'Confirmed with the backup team: <b>not</b> them | no change',
+        analyst: 'analyst1',
+        time: '2026-11-21T11:00:00.000Z',
+      },
+      { run_id: 'verdict-1' },
+      kase.provenance,
+      new Date('2026-11-21T11:00:00.000Z'),
+    );
     return { threatId };
   } finally {
     kase.close();

@@ -40,6 +40,7 @@ interface VerifyJson {
   custody_entries: number;
   custody_head: { seq: number; hash: string };
   problems: string[];
+  incomplete: string[];
   warnings: string[];
 }
 
@@ -152,15 +153,17 @@ describe('irctl case verify', () => {
     expect(report.problems).toContain(`1 normalized event(s) point to a raw record that does not exist (e.g. ${id})`);
   });
 
-  it('warns (exit 0) about derived events missing, and `case rebuild` restores them from evidence', async () => {
+  it('reports derived events missing as incomplete (exit 6), and `case rebuild` restores them from evidence', async () => {
     sqlite('DELETE FROM events WHERE rowid = (SELECT MIN(rowid) FROM events);');
     const before = await verify();
-    expect(before.code).toBe(0);
-    expect(before.report.warnings.join('\n')).toMatch(/1 raw record\(s\) have no normalized event/);
+    expect(before.code).toBe(6);
+    expect(before.report.ok).toBe(true);
+    expect(before.report.incomplete.join('\n')).toMatch(/1 raw record\(s\) have no normalized event/);
     const rb = await runIrctl(['--case', caseDir, 'case', 'rebuild']);
     expect(rb.code).toBe(0);
     expect(rb.stdout).toContain('rebuilt 6 events from 6 raw records');
     const after = await verify();
+    expect(after.code).toBe(0);
     expect(after.report.warnings).toEqual([]);
     expect((await runIrctl(['--case', caseDir, 'events', '--json'])).json()).toHaveLength(6);
   });

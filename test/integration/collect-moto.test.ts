@@ -94,7 +94,7 @@ describe.skipIf(!moto.available)('irctl collect aws with moto_server', () => {
       expect(createHash('sha256').update(raw.raw).digest('hex')).toBe(raw.sha256);
       expect(exposureOf(db, exposedId)).toMatchObject({ exposed: true, instance_id: exposedId });
       expect(exposureOf(db, `arn:aws:ec2:us-east-1:123456789012:instance/${internalId}`)).toMatchObject({ exposed: false, open_ingress: [] });
-      const pages = db.prepare("SELECT locator, sha256 FROM inputs WHERE locator LIKE 'ec2:%'").all() as Array<{ locator: string; sha256: string }>;
+      const pages = db.prepare("SELECT locator, sha256 FROM input_status WHERE locator LIKE 'ec2:%'").all() as Array<{ locator: string; sha256: string }>;
       expect(pages.map((p) => p.locator)).toContain('ec2:DescribeInstances us-east-1');
       expect(pages.every((p) => /^[0-9a-f]{64}$/.test(p.sha256))).toBe(true);
       db.close();

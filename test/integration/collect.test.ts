@@ -53,7 +53,7 @@ describe('irctl collect aws (LookupEvents)', () => {
     const sent = new Map([...fake.events.values()].flat().map((e) => [e.id, e.cloudTrailEvent]));
     expect(raws).toHaveLength(35);
     for (const x of raws) expect(x.raw).toBe(sent.get(x.event_id));
-    const pages = d.prepare("SELECT locator, sha256, params FROM inputs WHERE kind = 'api_page' ORDER BY id").all() as Array<{ locator: string; sha256: string }>;
+    const pages = d.prepare("SELECT locator, sha256, params FROM input_status WHERE kind = 'api_page' ORDER BY id").all() as Array<{ locator: string; sha256: string }>;
     expect(pages).toHaveLength(8);
     expect(new Set(pages.map((p) => p.locator))).toEqual(new Set(['cloudtrail:LookupEvents us-east-1', 'cloudtrail:LookupEvents eu-west-1']));
     const custody = d.prepare("SELECT action, body FROM custody WHERE action LIKE 'collect.%' ORDER BY seq").all() as Array<{ action: string; body: string }>;

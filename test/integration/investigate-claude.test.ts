@@ -1,13 +1,17 @@
 /**
  * The Claude engine through the CLI, with the real @anthropic-ai/sdk talking to a local fake of the Messages API
  * (test/fakes/anthropic-server.ts): tool-use turns, bad tool arguments, a hallucinated evidence id, a refusal,
- * 429 and 529, a stalled connection, a malformed body, pseudonymization of what is sent, --show-payload.
+ * 429 and 529, a stalled connection, a malformed body, pseudonymization of what is sent, --show-payload, and a scan
+ * of every request body sent on the sample cases for every entity value of the case and planted secrets.
  */
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openCase } from '../../src/case/case.js';
 import type { InvestigationResult } from '../../src/investigate/types.js';
 import { evidenceIdsSeen, lastToolResults, message, startFakeAnthropic, submitVerdict, toolUse, type FakeAnthropic, type ScriptStep } from '../fakes/anthropic-server.js';
 import { CASES, importCase, seedThreat } from '../helpers/investigate-seed.js';
-import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { fixture, runIrctl, tempDir } from '../helpers/run-irctl.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -69,7 +73,7 @@ describe('investigate with Claude (fake Messages API)', () => {
     // THEN the verdict is the model's, checked, agreeing with the deterministic baseline
     expect(result.engine).toBe('claude:claude-test-model');
     expect(result.verdict).toBe('malicious');
-    expect(result.model_verdict).toEqual({ verdict: 'malicious', confidence: 0.9 });
+    expect(result.model_verdict).toMatchObject({ verdict: 'malicious', confidence: 0.9, status: 'accepted' });
     expect(result.baseline_verdict.verdict).toBe('malicious');
     expect(result.checks.find((c) => c.check === 'engines-agree')?.status).toBe('passed');
     expect(result.checks.find((c) => c.check === 'citations')?.status).toBe('passed');
@@ -228,4 +232,166 @@ describe('investigate with Claude (fake Messages API)', () => {
     expect(String(fake.requests[0]!.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFAKEBEDROCK00001\/\d{8}\/eu-west-1\/bedrock\//);
     expect(fake.requests.map((q) => q.text).join('')).not.toContain('christophe');
   });
+});
+
+/** Secrets planted in the sample case's attack hour, in every nesting and escaping a log may use. */
+const PLANTED = {
+  dbPassword: 'PlantedDbPw-7Qz1',
+  apiToken: 'PlantedApiTok-4Kx9',
+  envPassword: 'PlantedEnvPw-2Lm8',
+  stripe: 'PlantedStripe-9Rt3',
+  doubleEscaped: 'PlantedDeep-5Hv6',
+  bearer: 'PlantedBearer0Tok8Wn2Yp4',
+  inError: 'PlantedErrPw-3Jd7',
+  urlEncoded: 'PlantedUrlPw-6Fs4',
+  html: 'PlantedHtmlPw-1Bq5',
+  pem: 'MIIBPlantedPemBody0Xy',
+  awsSecret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANT3D0x9',
+};
+
+/** CloudTrail records by the leaked key, inside T-3's span, carrying the planted secrets and an account id inside a name. */
+function plantedRecords(): unknown[] {
+  const base = (i: number, eventName: string, eventSource: string, extra: Record<string, unknown>): Record<string, unknown> => ({
+    eventVersion: '1.09',
+    userIdentity: { type: 'IAMUser', principalId: 'AIDASVCBACKUPEXAMPL1', arn: 'arn:aws:iam::111122223333:user/svc-backup', accountId: '111122223333', accessKeyId: 'AKIASVCBACKUPLEAKED1', userName: 'svc-backup' },
+    eventTime: `2026-11-21T02:3${i}:00Z`,
+    eventSource,
+    eventName,
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.77',
+    userAgent: 'aws-cli/2.13.0 Python/3.11.4 Linux/5.15.0-89-generic exe/x86_64.ubuntu.22 prompt/off',
+    requestID: `0000000${i}-aaaa-4bbb-8ccc-000000000000`,
+    eventID: `1000000${i}-aaaa-4bbb-8ccc-000000000000`,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: '111122223333',
+    ...extra,
+  });
+  return [
+    base(1, 'PutParameter', 'ssm.amazonaws.com', { requestParameters: { name: 'backup-config', overwrite: true, value: JSON.stringify({ dbPassword: PLANTED.dbPassword, apiToken: PLANTED.apiToken }) } }),
+    base(2, 'UpdateFunctionConfiguration20150331v2', 'lambda.amazonaws.com', {
+      requestParameters: {
+        functionName: 'backup-444455556666',
+        environment: { variables: { DB_PASSWORD: PLANTED.envPassword, STRIPE_API_KEY: PLANTED.stripe } },
+        description: JSON.stringify(JSON.stringify({ clientSecret: PLANTED.doubleEscaped })),
+      },
+    }),
+    base(3, 'PutObject', 's3.amazonaws.com', {
+      errorCode: 'AccessDenied',
+      errorMessage: `upstream said: Authorization: Bearer ${PLANTED.bearer}; body={\\"password\\":\\"${PLANTED.inError}\\"}`,
+      requestParameters: { bucketName: 'backup-444455556666', key: 'cfg.txt', 'x-amz-meta-callback': `https://example.invalid/cb?${encodeURIComponent(`password=${PLANTED.urlEncoded}&u=1`)}` },
+    }),
+    base(4, 'ImportKeyPair', 'ec2.amazonaws.com', {
+      requestParameters: {
+        keyName: 'restore-key',
+        privateKey: `-----BEGIN RSA PRIVATE KEY-----\n${PLANTED.pem}\n-----END RSA PRIVATE KEY-----`,
+        note: PLANTED.awsSecret,
+        comment: `&quot;password&quot;:&quot;${PLANTED.html}&quot;`,
+      },
+    }),
+  ];
+}
+
+/** Words of a case's entity values that identify someone or something: the values and the names inside ARNs. */
+function caseIdentifiers(caseDir: string): string[] {
+  const kase = openCase(caseDir);
+  try {
+    const values = new Set<string>();
+    const add = (v: unknown): void => {
+      if (typeof v === 'string' && v.length >= 3) values.add(v);
+    };
+    for (const v of kase.db.prepare("SELECT DISTINCT value FROM entities WHERE kind <> 'user_agent'").pluck().all()) add(v);
+    for (const r of kase.db.prepare('SELECT DISTINCT actor, actor_name, principal_id, access_key, session, assumed_from, src_ip, account FROM events').all() as Array<Record<string, unknown>>) {
+      for (const v of Object.values(r)) add(v);
+    }
+    // Public values identify no one: AWS-managed policies, service hosts, foundation models.
+    const isPublic = (v: string): boolean => /\.amazonaws\.com$|^AWS Internal$|^arn:aws:iam::aws:policy\/|^(?:anthropic|amazon|meta|cohere|mistral)\./.test(v);
+    const TYPES = new Set(['user', 'role', 'assumed-role', 'group', 'policy', 'secret', 'trail', 'snapshot', 'instance', 'volume', 'function', 'key', 'root']);
+    const out = new Set<string>();
+    for (const v of values) {
+      if (isPublic(v)) continue;
+      out.add(v);
+      if (!v.startsWith('arn:')) continue;
+      for (const part of v.split(':').slice(5).join(':').split(/[/:]/)) if (part.length >= 3 && /[a-z]/i.test(part) && !TYPES.has(part)) out.add(part);
+    }
+    return [...out];
+  } finally {
+    kase.close();
+  }
+}
+
+/** A model that calls every tool (wide limits), then submits a verdict citing what it saw. */
+const everyToolScript = (): ScriptStep[] => [
+  { kind: 'message', body: toolUse([{ name: 'get_threat', input: {} }]) },
+  {
+    kind: 'message',
+    body: (req) => {
+      const pp = (lastToolResults(req)[0]?.json?.facts as { primary_principal: string }).primary_principal;
+      return toolUse([
+        { name: 'search_events', input: { principal: pp, limit: 200 } },
+        { name: 'entity_profile', input: { kind: 'principal', value: pp } },
+        { name: 'related_entities', input: { kind: 'principal', value: pp, limit: 200 } },
+      ]);
+    },
+  },
+  {
+    kind: 'message',
+    body: toolUse([
+      { name: 'timeline', input: { pad_minutes: 1440, limit: 200 } },
+      { name: 'log_coverage', input: {} },
+      { name: 'operator_context', input: {} },
+      { name: 'asset_context', input: {} },
+      { name: 'past_investigations', input: {} },
+    ]),
+  },
+  { kind: 'message', body: (req) => submitVerdict({ verdict: 'malicious', confidence: 0.8, summary: 'seen', rationale: [{ claim: 'c', evidence_ids: evidenceIdsSeen(req).slice(0, 3) }], missing_evidence: [] }) },
+];
+
+describe('what the Claude engine sends carries no identifier of the case and no secret', () => {
+  it('the sample case (with planted secrets) and the Stratus case: every request body of every tool, every threat', async () => {
+    // GIVEN the sample case, with secrets planted in the attacker's events, detected
+    const sample = tempDir('irctl-leak-');
+    try {
+      copyFileSync(fixture('sample-case/context.yaml'), join(sample.dir, 'context.yaml'));
+      writeFileSync(join(sample.dir, 'planted.json'), JSON.stringify({ Records: plantedRecords() }));
+      await importCase(sample.dir, ['sample-case/logs', join(sample.dir, 'planted.json')]);
+      expect((await runIrctl(['--case', sample.dir, 'detect', '--json'])).code).toBe(0);
+      const threats = (await runIrctl(['--case', sample.dir, 'threats', '--json'])).json<{ id: string }>().map((t) => t.id);
+      expect(threats).toHaveLength(3);
+      const leaks: string[] = [];
+      for (const [caseDir, ids] of [
+        [sample.dir, [...threats].reverse()],
+        [dir, ['T-1']],
+      ] as const) {
+        const identifiers = caseIdentifiers(caseDir);
+        expect(identifiers.length).toBeGreaterThan(10);
+        const needles = [...identifiers, ...Object.values(PLANTED), '444455556666'].map((v) => ({ v, re: new RegExp(`(?<![A-Za-z0-9])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'i') }));
+        for (const id of ids) {
+          // WHEN Claude investigates each threat, calling every tool, and --show-payload prints what would be sent
+          fake = await startFakeAnthropic(everyToolScript());
+          const r = await runIrctl(['--case', caseDir, 'investigate', id, '--json'], { env: env() });
+          expect(r.code, r.stderr).toBe(0);
+          expect((JSON.parse(r.stdout) as InvestigationResult).engine).toBe('claude:claude-test-model');
+          expect(fake.requests).toHaveLength(4);
+          const preview = await runIrctl(['--case', caseDir, 'investigate', id, '--show-payload', '--json'], { env: env() });
+          // THEN no request body and no preview holds an entity value, a name inside one, or a planted secret
+          if (caseDir === sample.dir && id === 'T-3') {
+            // (the planted events were sent: redacted, with the account inside the name pseudonymized)
+            const sent = fake.requests.map((q) => q.text).join('\n');
+            expect(sent.match(/\[REDACTED\]/g)?.length ?? 0).toBeGreaterThanOrEqual(Object.keys(PLANTED).length);
+            expect(sent).toMatch(/backup-ACCT_\d+/);
+          }
+          for (const [what, text] of [...fake.requests.map((q, i): [string, string] => [`${id} request ${i + 1}`, q.text]), [`${id} --show-payload`, preview.stdout] as [string, string]]) {
+            for (const n of needles) if (n.re.test(text)) leaks.push(`${what}: ${n.v}`);
+          }
+          await fake.close();
+          fake = undefined;
+        }
+      }
+      expect(leaks).toEqual([]);
+    } finally {
+      sample.cleanup();
+    }
+  }, 120_000);
 });

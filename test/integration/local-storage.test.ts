@@ -53,8 +53,12 @@ describe('a full disk', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     // the lock is released and the case is consistent: what was committed verifies
     expect(readdirSync(c).filter((f) => f.startsWith('.irctl-lock'))).toEqual([]);
+    // nothing altered (ok); the input the failed run started is reported as incomplete (exit 6), as for a killed run
     const v = await spawnIrctl(['--case', c, 'case', 'verify', '--json'], { timeoutMs: 60_000 });
-    expect(v.code, `${v.stdout}\n${v.stderr}`).toBe(0);
+    const report = JSON.parse(v.stdout) as { ok: boolean; incomplete: string[] };
+    expect(report.ok, v.stdout).toBe(true);
+    expect(v.code, `${v.stdout}\n${v.stderr}`).toBe(6);
+    expect(report.incomplete.join('\n')).toMatch(/input/);
     const info = await spawnIrctl(['--case', c, 'case', 'info', '--json'], { timeoutMs: 60_000 });
     expect(info.code, info.stderr).toBe(0);
     expect((JSON.parse(info.stdout) as { runs: Array<{ status: string }> }).runs.map((x) => x.status)).toEqual(['incomplete']);

@@ -149,13 +149,22 @@ describe('a case on read-only media', () => {
     cpSync(original, old, { recursive: true });
     const db = join(old, 'evidence.sqlite');
     const latest = Number(execFileSync('sqlite3', [db, 'SELECT MAX(version) FROM schema_migrations'], { encoding: 'utf8' }).trim());
-    execFileSync('sqlite3', [db, `DELETE FROM schema_migrations WHERE version = ${latest}`]);
+    // Undo the latest migration as an older irctl would have left the store (add the undo of each new migration here).
+    const undo: Record<number, string> = {
+      6: 'DROP VIEW input_status; DROP TABLE input_completions; ALTER TABLE events DROP COLUMN normalizer; ALTER TABLE raw_records DROP COLUMN origin;',
+      7: 'ALTER TABLE events DROP COLUMN related;',
+    };
+    expect(undo[latest], `test/integration/read-only-case.test.ts needs the undo of migration ${latest}`).toBeDefined();
+    execFileSync('sqlite3', [db, `${undo[latest]} DELETE FROM schema_migrations WHERE version = ${latest};`]);
     const ro = join(dir, 'older-ro');
     bindReadOnly(old, ro);
     mounts.push(ro);
     // WHEN / THEN a reader on the read-only view reads it as it is
-    const r1 = await spawnIrctl(['--case', ro, 'case', 'verify'], { timeoutMs: 60_000 });
+    // (case verify is not the reader here: undoing a landed migration by hand leaves commitments that name columns
+    // the older schema lacks, which no real older store has)
+    const r1 = await spawnIrctl(['--case', ro, 'events', '--json'], { timeoutMs: 60_000 });
     expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.stdout.trim().split('\n').length).toBeGreaterThan(0);
     // WHEN / THEN a reader on the writable case brings the schema up to date first
     const r2 = await spawnIrctl(['--case', old, 'threats', '--json'], { timeoutMs: 60_000 });
     expect(r2.code, r2.stderr).toBe(0);

@@ -1,6 +1,7 @@
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { sanitize } from '../render/table.js';
+import { checkOutPath } from '../out-path.js';
 import { caseInitCommand } from './case-init.js';
 import { withCase } from '../with-case.js';
 
@@ -41,29 +42,72 @@ const info = defineCommand({
   },
 });
 
+/** Collect a repeatable option's values. */
+const many = (v: string, prev: string[] = []): string[] => [...prev, v];
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
 const verify = defineCommand({
   name: 'verify',
-  description: 're-hash every raw record, walk the custody chain, check events point to raw records; non-zero exit on any mismatch',
-  examples: ['irctl case verify', 'irctl case verify --json'],
-  handler: async (_args, _opts, ctx) => {
+  description:
+    're-hash every record, recompute each run\'s commitment, walk the custody chain, re-normalize every event; with --head/--bundle/--seal, check the chain still holds a head kept elsewhere. Exit 5 if anything was altered, 6 if derived data is stale or a run was killed',
+  configure: (cmd) =>
+    void cmd
+      .option('--head <head>', 'a custody head written down earlier, HASH or SEQ:HASH: the chain must still contain it (repeatable)', many)
+      .option('--bundle <file>', 'an exported bundle: the chain must still contain the head its manifest records (repeatable)', many)
+      .option('--seal <file>', 'a seal from `irctl case seal`: its signature must verify with the case key and the chain still contain its head (repeatable)', many),
+  examples: ['irctl case verify', 'irctl case verify --seal ~/tickets/IR-42/case.seal.json', 'irctl case verify --bundle T-3.bundle.tar.gz --json', 'irctl case verify --head 41:9f2c...'],
+  handler: async (_args, opts, ctx) => {
     const { verifyCase } = await import('../../case/verify.js');
-    return withCase(ctx, { access: 'read' }, (kase) => {
-      const r = verifyCase(kase.db);
+    const { resolveAnchors } = await import('../../case/seal.js');
+    return withCase(ctx, { access: 'read' }, async (kase) => {
+      const given = await resolveAnchors(kase, { heads: strings(opts.head), bundles: strings(opts.bundle), seals: strings(opts.seal) });
+      const threads = ctx.env.IRCTL_VERIFY_THREADS === '0' ? false : ctx.env.IRCTL_VERIFY_THREADS === '1' ? true : 'auto';
+      const r = await verifyCase(kase.db, { anchors: given.anchors, anchorProblems: given.problems, threads });
       if (ctx.io.json) ctx.io.outJson({ case: kase.dir, ...r });
       else {
         ctx.io.out(`raw records     ${r.raw_records} re-hashed`);
         ctx.io.out(`quarantine      ${r.quarantine_entries} re-hashed`);
+        ctx.io.out(`commitments     ${r.commitments_checked} recomputed (run end entries, investigations, verdicts)`);
+        ctx.io.out(`events          ${r.events_checked} re-normalized and compared with their raw records`);
         ctx.io.out(`custody chain   ${r.custody_entries} entries walked`);
         ctx.io.out(`custody head    ${r.custody_head.hash} (entry ${r.custody_head.seq})`);
+        for (const a of r.anchors) ctx.io.out(`anchor          ${a.ok ? 'OK' : 'FAILED'}: ${sanitize(a.message)}`);
+        if (r.unanchored !== null) ctx.io.out(`anchor          none: ${r.unanchored}`);
         for (const w of r.warnings) ctx.io.out(`warning: ${sanitize(w)}`);
         for (const c of r.conflicts) ctx.io.out(`conflict: ${sanitize(c)}`);
-        if (r.ok) ctx.io.out('result          OK: evidence intact');
-        else {
+        if (!r.ok) {
           ctx.io.out(`result          FAILED: ${r.problems.length} problem(s)`);
           for (const p of r.problems) ctx.io.out(`  - ${sanitize(p)}`);
         }
+        if (r.incomplete.length > 0) {
+          ctx.io.out(`${r.ok ? 'result          INCOMPLETE' : 'also           incomplete'}: ${r.incomplete.length} finding(s)${r.ok ? ' (nothing altered)' : ''}`);
+          for (const p of r.incomplete) ctx.io.out(`  - ${sanitize(p)}`);
+        }
+        if (r.ok && r.incomplete.length === 0) ctx.io.out('result          OK: evidence intact');
       }
-      return r.ok ? ExitCode.Ok : ExitCode.Integrity;
+      return r.exit_code;
+    });
+  },
+});
+
+const seal = defineCommand({
+  name: 'seal',
+  description: 'sign the current custody head (seq, hash, time, case id) with the case key into a small file to keep outside the case; `case verify --seal FILE` checks it later',
+  configure: (cmd) => void cmd.requiredOption('--out <file>', 'where to write the seal (never overwritten)'),
+  examples: ['irctl case seal --out ~/tickets/IR-42/case-$(date -u +%Y%m%dT%H%M%SZ).seal.json'],
+  handler: async (_args, opts, ctx) => {
+    const { writeSeal } = await import('../../case/seal.js');
+    // Sealing reads the head and writes a file outside the case: no writer lock.
+    await withCase(ctx, { access: 'read' }, (kase) => {
+      const r = writeSeal(kase, checkOutPath(String(opts.out), kase.dir), ctx.now());
+      if (ctx.io.json) ctx.io.outJson({ seal: r.file, ...r.payload });
+      else {
+        ctx.io.out(`seal          ${r.file}`);
+        ctx.io.out(`custody head  ${r.payload.hash} (entry ${r.payload.seq}, ${r.payload.time})`);
+        ctx.io.out(`case id       ${r.payload.case_id}`);
+        ctx.io.out(`signed by     ${r.payload.key_fingerprint}`);
+        ctx.io.out('keep it outside the case (ticket, e-mail, WORM storage); check with: irctl case verify --seal FILE');
+      }
     });
   },
 });
@@ -111,7 +155,7 @@ const rebuild = defineCommand({
 /** `irctl case ...`: the case as a whole. */
 export const caseCommand = defineCommand({
   name: 'case',
-  description: 'create, inspect and verify the case (evidence store)',
-  examples: ['irctl case info', 'irctl case verify', 'irctl case quarantine', 'irctl --case ./case-42 case init'],
-  subcommands: [caseInitCommand, info, verify, quarantine, rebuild],
+  description: 'create, inspect, verify and seal the case (evidence store)',
+  examples: ['irctl case info', 'irctl case verify', 'irctl case seal --out case.seal.json', 'irctl --case ./case-42 case init'],
+  subcommands: [caseInitCommand, info, verify, seal, quarantine, rebuild],
 });

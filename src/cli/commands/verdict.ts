@@ -26,6 +26,7 @@ export const verdictCommand = defineCommand({
     if (reason !== undefined && reason.length > 4000) throw new UsageError('--reason is longer than 4,000 characters');
     const { normalizeThreatId } = await import('../../investigate/agent.js');
     const repo = await import('../../store/investigate-repo.js');
+    const { rejectedProposalNote } = await import('../../investigate/render.js');
     // Showing the history only reads; recording a decision writes (the writer lock).
     return withCase(ctx, { access: set === undefined ? 'read' : 'write' }, (kase) => {
       const id = normalizeThreatId(typed);
@@ -64,7 +65,7 @@ export const verdictCommand = defineCommand({
       ctx.io.out(`threat     ${id}`);
       ctx.io.out(`current    ${h.current ? `${h.current.verdict} (${h.current.by}, ${h.current.at})` : 'no verdict yet'}`);
       const lines = [
-        ...h.investigations.map((i) => ({ t: i.started_at, s: `machine  ${i.verdict.padEnd(15)} ${i.confidence.toFixed(2)}  ${i.engine}  run ${i.id}` })),
+        ...h.investigations.map((i) => ({ t: i.started_at, s: `machine  ${i.verdict.padEnd(15)} ${i.confidence.toFixed(2)}  ${i.engine}  run ${i.id}${rejectedProposalNote(i.result)}` })),
         ...h.overrides.map((o) => ({ t: o.time, s: `analyst  ${o.verdict.padEnd(15)}       ${o.analyst}: ${o.reason.replace(/\p{Cc}/gu, ' ')}` })),
       ].sort((a, b) => a.t.localeCompare(b.t));
       for (const l of lines) ctx.io.out(`${l.t}  ${l.s}`);

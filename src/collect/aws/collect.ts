@@ -302,7 +302,9 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
         errors: c.errors.map((e) => e.message),
       })),
     };
-    const head = db.transaction(() => appendCustody(db, { action: 'collect.end', run_id: runId, details }, kase.provenance, now()))();
+    // What this run added to the evidence tables, row by row (store/commitment.ts): `case verify` recomputes it.
+    const commitment = ctx.store.commitment.digest();
+    const head = db.transaction(() => appendCustody(db, { action: 'collect.end', run_id: runId, details: { ...details, commitment } }, kase.provenance, now()))();
     return {
       run_id: runId,
       api,

@@ -265,7 +265,7 @@ async function importObject(
   const hasher = uncompressedHasher();
   const body: Readable = got.body.pipe(hasher.tap);
   got.body.on('error', (e) => hasher.tap.destroy(e));
-  const stream = ctx.store.beginStream(ctx.runId, locator);
+  const stream = ctx.store.beginStream(ctx.runId, locator, { etag: obj.etag ?? null }, ctx.now().toISOString());
   const out = { events: 0, duplicates: 0, quarantined: 0, sha256: null as string | null, uncompressedSha256: undefined as string | undefined };
   let rows: IngestRow[] = [];
   let records = 0;

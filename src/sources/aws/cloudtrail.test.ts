@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../normalize/event.js';
-import { awsCloudTrail, cloudTrailBody, normalizeCloudTrail } from './cloudtrail.js';
+import { awsCloudTrail, cloudTrailBody, normalizeCloudTrail, normalizeUserAgent } from './cloudtrail.js';
 
 const IAM_USER_RECORD = {
   eventVersion: '1.08',
@@ -211,6 +211,33 @@ describe('normalizeCloudTrail', () => {
     expect(awsCloudTrail.matches([IAM_USER_RECORD])).toBe(false);
     expect(normalizeCloudTrail({ foo: 'bar' }, 'x').ok).toBe(false);
     expect(normalizeCloudTrail({ eventName: 'X', eventTime: '2024-01-01T00:00:00Z' }, 'x')).toEqual({ ok: false, reason: 'CloudTrail record has no eventSource' });
+  });
+
+  it('stores the user agent of S3 data events without the brackets CloudTrail adds; the raw record keeps them', () => {
+    // GIVEN an S3 GetObject data event from a laptop's aws-cli, as CloudTrail records it
+    const raw = {
+      ...IAM_USER_RECORD,
+      eventSource: 's3.amazonaws.com',
+      eventName: 'GetObject',
+      eventCategory: 'Data',
+      userAgent: '[aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64 prompt/off command/s3.cp]',
+    };
+    const text = JSON.stringify(raw);
+    // WHEN
+    const e = ok(raw);
+    // THEN the normalized column is the client's own string, and the record is untouched
+    expect(e.userAgent).toBe('aws-cli/2.15.30 Python/3.11.8 Darwin/23.4.0 exe/x86_64 prompt/off command/s3.cp');
+    expect(JSON.stringify(raw)).toBe(text);
+    expect(ok({ ...IAM_USER_RECORD, userAgent: 'aws-cli/2.15.0' }).userAgent).toBe('aws-cli/2.15.0');
+  });
+
+  it('normalizes only a pair of brackets around the whole user agent', () => {
+    expect(normalizeUserAgent('[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.488]')).toBe('S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.488');
+    expect(normalizeUserAgent(' [Boto3/1.34.69 md/Botocore#1.34.69 os/macos#23.4.0] ')).toBe('Boto3/1.34.69 md/Botocore#1.34.69 os/macos#23.4.0');
+    expect(normalizeUserAgent('[]')).toBeUndefined();
+    expect(normalizeUserAgent('[a] [b]')).toBe('[a] [b]');
+    expect(normalizeUserAgent('Mozilla/5.0 (Macintosh) [en]')).toBe('Mozilla/5.0 (Macintosh) [en]');
+    expect(normalizeUserAgent(undefined)).toBeUndefined();
   });
 
   it('classifies Bedrock model invocations in the AI layer and STS AssumeRole as identity', () => {

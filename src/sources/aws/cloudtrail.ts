@@ -14,14 +14,19 @@ import {
   type Outcome,
 } from '../../normalize/event.js';
 import type { ContainerFormat, SourceAdapter } from '../types.js';
+import { identityHops } from './identity-hops.js';
+import { CLOUDTRAIL_DERIVED_FIELDS } from './rule-fields.js';
 
 /** The CloudTrail record inside a record that may be an EventBridge envelope. */
 export function cloudTrailBody(record: unknown): Record<string, unknown> | undefined {
   const obj = asObject(record);
   if (!obj) return undefined;
-  if ('eventSource' in obj || 'eventName' in obj || 'eventVersion' in obj) return obj;
+  // CloudTrail's eventSource / eventName are strings (null in a damaged record); an Azure Activity Log entry has keys
+  // of the same names holding {value, localizedValue} objects, and is not CloudTrail.
+  const ctKey = (o: Record<string, unknown>, k: string): boolean => k in o && (o[k] === null || typeof o[k] !== 'object');
+  if (ctKey(obj, 'eventSource') || ctKey(obj, 'eventName') || 'eventVersion' in obj) return obj;
   const detail = asObject(obj.detail);
-  if (detail && ('eventSource' in detail || 'eventName' in detail)) return detail;
+  if (detail && (ctKey(detail, 'eventSource') || ctKey(detail, 'eventName'))) return detail;
   return undefined;
 }
 
@@ -39,6 +44,21 @@ function layerAndClass(service: string, action: string): { layer: Layer; cls: Ev
   if (service === 'iam' && /^(Create|Delete|Update|Attach|Detach|Put|Add|Remove)(User|LoginProfile|AccessKey|Group|UserPolicy|GroupPolicy)/.test(action))
     return { layer: 'control_plane', cls: 'account_change' };
   return { layer: 'control_plane', cls: 'api_activity' };
+}
+
+/**
+ * The user agent as clients send it. S3 data events record it in square brackets (`[aws-cli/2.15.0 Python/3.11.6
+ * Darwin/23.1.0 exe/x86_64 prompt/off command/s3.cp]`), management events without; one form for both, so rules and
+ * baselines see one client. Only a pair of brackets around the whole value is removed (the raw record keeps it).
+ */
+export function normalizeUserAgent(ua: string | undefined): string | undefined {
+  if (ua === undefined) return undefined;
+  const t = ua.trim();
+  if (t.length >= 2 && t.startsWith('[') && t.endsWith(']') && !t.slice(1, -1).includes(']')) {
+    const inner = t.slice(1, -1).trim();
+    return inner === '' ? undefined : inner;
+  }
+  return ua;
 }
 
 function outcomeOf(ct: Record<string, unknown>): Outcome {
@@ -153,11 +173,12 @@ export function normalizeCloudTrail(record: unknown, rawSha256: string): Normali
       },
       srcIp: src && isIpAddress(src) ? src : undefined,
       srcHost: src && !isIpAddress(src) ? src : undefined,
-      userAgent: asString(ct.userAgent),
+      userAgent: normalizeUserAgent(asString(ct.userAgent)),
       outcome: outcomeOf(ct),
       errorCode: asString(ct.errorCode),
       readOnly,
       resources: resourcesOf(ct, account, region),
+      related: identityHops(ct, service, eventName),
     },
   };
 }
@@ -168,7 +189,8 @@ export const awsCloudTrail: SourceAdapter = {
   dataType: 'aws:cloudtrail:entry',
   provider: 'aws',
   description: 'AWS CloudTrail events (S3 log files, LookupEvents output, arrays, JSON Lines, EventBridge envelopes)',
-  version: 1,
+  // 2: user agents without the brackets S3 data events add.
+  version: 3,
   matches: (record) => cloudTrailBody(record) !== undefined,
   normalize: normalizeCloudTrail,
   ruleBody: cloudTrailBody,
@@ -179,6 +201,7 @@ export const awsCloudTrail: SourceAdapter = {
     // source carries that suffix, so it is put back. A service with a dot was stored as is; none: read the record.
     eventSource: { column: 'service', toRecord: (s) => (s === '' ? undefined : s.includes('.') ? s : `${s}.amazonaws.com`) },
   },
+  derivedFields: CLOUDTRAIL_DERIVED_FIELDS,
   detailPaths: {
     request: ['$.requestParameters', '$.detail.requestParameters'],
     error: ['$.errorMessage', '$.detail.errorMessage'],

@@ -225,9 +225,35 @@ export function awsRolesAssumed(e: Pick<EventRow, 'service' | 'action' | 'outcom
   return out;
 }
 
-/** AWS identifier shapes the pseudonymizer replaces. */
+/**
+ * AWS identifier shapes the pseudonymizer replaces, in order: public values kept (AWS-managed policies, service
+ * hosts, foundation models), secret material redacted (secret access keys, session tokens), then ARNs with their
+ * account and names, access key ids, IAM unique ids, and 12-digit account ids anywhere (also inside names such as
+ * `backup-444455556666`).
+ */
 export const AWS_PSEUDONYM_PATTERNS: readonly PseudonymPattern[] = [
-  { name: 'IAM/STS ARN', pattern: /\barn:(aws[\w-]*):(iam|sts)::(\d{12}):([\w-]+)((?:\/[\w+=,.@-]+)*)/g, kind: 'principal' },
+  { name: 'AWS-managed policy', pattern: /\barn:aws[\w-]*:iam::aws:policy\/[\w+=,.@/-]+/g, kind: 'public' },
+  { name: 'AWS service host', pattern: /\b[a-z0-9-]+(?:\.[a-z]{2}(?:-gov)?-[a-z]+-\d)?\.amazonaws\.com(?:\.cn)?\b|\bAWS Internal\b/g, kind: 'public' },
+  { name: 'Bedrock foundation model', pattern: /\barn:aws[\w-]*:bedrock:[\w-]*::foundation-model\/[\w.:-]+|\b(?:anthropic|amazon|meta|cohere|ai21|mistral|stability|deepseek|writer|twelvelabs|luma)\.[a-z][\w.:-]*/g, kind: 'public' },
+  {
+    name: 'secret access key',
+    pattern: /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]{0,39}[0-9])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+    kind: 'secret',
+  },
+  { name: 'STS session token', pattern: /\b(?:FwoG|IQoJ|AQoD)[A-Za-z0-9/+=]{60,}/g, kind: 'secret' },
+  {
+    name: 'IAM/STS principal ARN',
+    pattern: /\barn:aws[\w-]*:(?:iam|sts)::(?<account>\d{12}):(?:user|role|assumed-role|group|federated-user|instance-profile|root)(?:\/(?<name>[\w+=,.@/-]+))?/g,
+    kind: 'principal',
+  },
+  { name: 'other IAM ARN (policy, provider, certificate)', pattern: /\barn:aws[\w-]*:(?:iam|sts)::(?<account>\d{12}):[\w-]+(?:\/(?<name>[\w+=,.@/-]+))?/g, kind: 'resource' },
+  { name: 'S3 ARN', pattern: /\barn:aws[\w-]*:s3:::(?<name>[^\s"'\\,;<>()[\]{}]+)/g, kind: 'resource' },
+  {
+    name: 'resource ARN',
+    pattern: /\barn:aws[\w-]*:[\w.-]+:[\w-]*:(?<account>\d{12})?:(?:[\w.-]+[:/](?=[^\s"'\\,;<>()[\]{}]))?(?<name>[^\s"'\\,;<>()[\]{}]+)/g,
+    kind: 'resource',
+  },
   { name: 'access key id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,20}\b/g, kind: 'key' },
   { name: 'IAM unique id', pattern: /\b(?:AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA)[A-Z0-9]{12,20}\b/g, kind: 'principal_id' },
+  { name: 'account id', pattern: /(?<![0-9A-Za-z.])\d{12}(?![0-9A-Za-z])/g, kind: 'account' },
 ];
