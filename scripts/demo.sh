@@ -26,7 +26,7 @@ irctl case verify
 
 step "run the detection rules (built-in pack) and group detections into threats"
 irctl detect
-irctl threats
+irctl threats list
 
 # The highest-priority threat (the intrusion in the sample case).
 TOP=$(irctl --json threats | head -n 1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).id))')
@@ -35,17 +35,30 @@ step "the attack timeline of $TOP, across layers, with its blast radius"
 irctl timeline "$TOP"
 
 step "investigate $TOP offline (deterministic engine): questions, evidence, verdict; ends by writing the signed bundle"
-irctl investigate "$TOP" --offline --bundle-out "$CASE/exports/$TOP.bundle.tar.gz"
+BUNDLE="$CASE/exports/$TOP.bundle.tar.gz"
+irctl investigate "$TOP" --offline --out "$BUNDLE"
 
 step "investigate the other threats: the red-team exercise and the change window"
 for T in $(irctl --json threats | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(s.trim().split("\n").slice(1).map(l=>JSON.parse(l).id).join(" ")))'); do
   irctl --json investigate "$T" --offline --no-bundle | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`${r.threat_id}: ${r.verdict} (confidence ${r.confidence}) - ${r.summary}`)})'
 done
 
-step "the incident report of $TOP"
-irctl report "$TOP" --out "$CASE/exports/$TOP-report.md"
-head -n 30 "$CASE/exports/$TOP-report.md"
+step "the incident report of $TOP (Markdown, and self-contained HTML for a browser)"
+REPORT_MD="$CASE/exports/$TOP-report.md"
+REPORT_HTML="$CASE/exports/$TOP-report.html"
+irctl report "$TOP" --out "$REPORT_MD"
+head -n 30 "$REPORT_MD"
+irctl report "$TOP" --format html --out "$REPORT_HTML"
 
 step "verify the signed bundle offline, as a recipient would"
-irctl verify "$CASE/exports/$TOP.bundle.tar.gz"
-printf '\nDone. The case is in %s (evidence.sqlite, exports/, keys/).\n' "$CASE" >&2
+irctl verify "$BUNDLE"
+
+# The last lines: every verdict, and where the bundle and the reports are.
+step "result"
+for T in $(irctl --json threats list | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(s.trim().split("\n").map(l=>JSON.parse(l).id).join(" ")))'); do
+  irctl --json investigate "$T" --show | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`verdict   ${r.threat_id}: ${r.verdict} (confidence ${r.confidence})`)})'
+done
+printf 'bundle    %s (signed; verified above)\n' "$BUNDLE"
+printf 'report    %s (open in a browser)\n' "$REPORT_HTML"
+printf '          %s\n' "$REPORT_MD"
+printf 'case      %s (evidence.sqlite, exports/, keys/)\n' "$CASE"

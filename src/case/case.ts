@@ -85,7 +85,7 @@ export function prepareCaseDir(dir: string, opts: { create?: boolean } = {}): vo
 
 function noCase(dir: string): ConfigError {
   return new ConfigError(`no case at ${dir} (no ${STORE_FILE} there)`, {
-    hint: 'Pass --case DIR (or set IRCTL_CASE) to an existing case, or create one with `irctl import PATH` or `irctl collect aws`.',
+    hint: 'Pass --case DIR (or set IRCTL_CASE) to an existing case, or create one with `irctl import PATH`, `irctl collect aws` or `irctl case init`.',
   });
 }
 

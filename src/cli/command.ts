@@ -34,6 +34,8 @@ export interface CommandContext {
   now: () => Date;
   /** The command line as typed (`irctl --case c import ./AWSLogs`): recorded in the case lock for whoever finds it busy. */
   command?: string | undefined;
+  /** The whole command tree (`irctl completion` generates its scripts from it). */
+  root?: Command | undefined;
 }
 
 /** A handler returns the exit code (0 when omitted). */
@@ -53,6 +55,16 @@ export interface CommandDefinition {
   handler?: Handler;
   /** Subcommands. */
   subcommands?: CommandDefinition[];
+  /** Old option names kept for one release: hidden from help and completion, mapped onto the new option with a notice. */
+  deprecatedOptions?: DeprecatedOption[];
+}
+
+/** An old option name (`--bundle-out <file>`) and the option that replaced it (`--out`). */
+export interface DeprecatedOption {
+  /** commander flags of the old name, with its value placeholder. */
+  flags: string;
+  /** Long flag of the new option, which must be defined by the command's `configure`. */
+  use: string;
 }
 
 /** Identity helper for type inference. */

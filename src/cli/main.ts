@@ -2,13 +2,12 @@
  * irctl entry point: builds the command tree from declarative definitions, parses argv, runs one handler, and is
  * the only place that catches errors, renders them and decides the exit code (style.md §3).
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ExitCode, UsageError, errnoCode, isIrctlError, errorMessage, localStorageError } from '../errors.js';
 import { CliIoHost } from '../io/cli-io-host.js';
-import type { IoHost, IoLevel } from '../io/io-host.js';
-import { toolVersion } from '../version.js';
+import { OutputClosedError, type IoHost, type IoLevel } from '../io/io-host.js';
 import type { CommandContext, CommandDefinition, GlobalOptions } from './command.js';
-import { commands } from './registry.js';
+import { applyDeprecatedOptions, buildProgram } from './program.js';
 
 /** Injection points for tests. */
 export interface MainDeps {
@@ -34,21 +33,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   let debug = argv.includes('--debug');
   let io: IoHost | undefined;
 
-  const program = new Command('irctl')
-    .description('Cloud incident response: collect and import logs as evidence, detect, investigate, export signed bundles.')
-    .version(toolVersion(), '-V, --version')
-    .option('-C, --case <dir>', 'case directory (default: $IRCTL_CASE or ./irctl-case)')
-    .option('--json', 'machine-readable output on stdout', false)
-    .option('--no-color', 'no colour (also NO_COLOR)')
-    .option('-v, --verbose', 'more diagnostics on stderr')
-    .option('-q, --quiet', 'only warnings and errors on stderr')
-    .option('--debug', 'stack traces on errors')
-    .option('--wait [seconds]', 'when another irctl command holds the case, wait for it instead of exiting 7 (--wait: until it is free; --wait=SECONDS: at most that long)')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
-
-  // `irctl events | head`: a closed pipe is the reader's choice, not an error.
+  // `irctl events | head`: a closed pipe is the reader's choice, not an error (CliIoHost also stops the command at
+  // its next line of output, see OutputClosedError).
   const onPipeError = (err: unknown): void => {
     if (errnoCode(err) === 'EPIPE') process.exit(exitCode);
   };
@@ -58,34 +44,28 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   let onSigint: (() => void) | undefined;
   const signal = deps.signal ?? (controller = new AbortController()).signal;
 
-  const attach = (parent: Command, def: CommandDefinition): void => {
-    const cmd = parent.command(def.name).description(def.description);
-    cmd.exitOverride().configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
-    cmd.showHelpAfterError(`(run irctl ${fullName(cmd)} --help for usage)`);
-    def.configure?.(cmd);
-    if (def.examples && def.examples.length > 0) cmd.addHelpText('after', `\nExamples:\n${def.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
-    for (const sub of def.subcommands ?? []) attach(cmd, sub);
+  const run = async (def: CommandDefinition, self: Command): Promise<void> => {
     const handler = def.handler;
     if (!handler) return;
-    cmd.action(async (...actionArgs: unknown[]) => {
-      const self = actionArgs[actionArgs.length - 1] as Command;
-      const g = program.opts<{ case?: string; json: boolean; color: boolean; verbose?: boolean; quiet?: boolean; debug?: boolean; wait?: string }>();
-      debug = g.debug === true;
-      const envLevel = env.IRCTL_LOG as IoLevel | undefined;
-      const level: IoLevel = g.verbose === true ? 'debug' : g.quiet === true ? 'warn' : envLevel && LEVELS.includes(envLevel) ? envLevel : 'info';
-      const color = g.color && env.NO_COLOR === undefined && env.TERM !== 'dumb';
-      const globals: GlobalOptions = { case: g.case, json: g.json, debug, waitMs: waitMs(g.wait) };
-      io = deps.makeIo
-        ? deps.makeIo({ ...globals, color, level })
-        : new CliIoHost({ json: g.json, color, level, stdout, stderr, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
-      const args = self.processedArgs.flatMap((a: unknown) => (Array.isArray(a) ? (a as unknown[]) : a === undefined ? [] : [a])).map(String);
-      const command = ['irctl', ...argv.slice(2).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a))].join(' ');
-      const ctx: CommandContext = { io, globals, env, signal, now: deps.now ?? (() => new Date()), command };
-      const code = await handler(args, self.opts(), ctx);
-      exitCode = typeof code === 'number' ? code : ExitCode.Ok;
-    });
+    const g = program.opts<{ case?: string; json?: boolean; color: boolean; verbose?: boolean; quiet?: boolean; debug?: boolean; wait?: string }>();
+    debug = g.debug === true;
+    const json = g.json === true;
+    const envLevel = env.IRCTL_LOG as IoLevel | undefined;
+    const level: IoLevel = g.verbose === true ? 'debug' : g.quiet === true ? 'warn' : envLevel && LEVELS.includes(envLevel) ? envLevel : 'info';
+    const color = g.color && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+    const globals: GlobalOptions = { case: g.case, json, debug, waitMs: waitMs(g.wait) };
+    io = deps.makeIo
+      ? deps.makeIo({ ...globals, color, level })
+      : new CliIoHost({ json, color, level, stdout, stderr, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
+    const opts = self.opts();
+    applyDeprecatedOptions(self, def.deprecatedOptions ?? [], opts, io);
+    const args = self.processedArgs.flatMap((a: unknown) => (Array.isArray(a) ? (a as unknown[]) : a === undefined ? [] : [a])).map(String);
+    const command = ['irctl', ...argv.slice(2).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a))].join(' ');
+    const ctx: CommandContext = { io, globals, env, signal, now: deps.now ?? (() => new Date()), command, root: program };
+    const code = await handler(args, opts, ctx);
+    exitCode = typeof code === 'number' ? code : ExitCode.Ok;
   };
-  for (const def of commands) attach(program, def);
+  const program = buildProgram({ stdout, stderr }, run);
 
   if (!deps.signal && controller) {
     let presses = 0;
@@ -130,14 +110,10 @@ function waitMs(v: string | undefined): number {
   return n * 1000;
 }
 
-function fullName(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
-  return names.join(' ');
-}
-
 /** Render any error and map it to an exit code. */
 export function renderError(err: unknown, io: IoHost | undefined, stderr: NodeJS.WritableStream, debug: boolean): number {
+  // The reader of stdout went away (`| head`): the command stopped early on purpose; nothing to say.
+  if (err instanceof OutputClosedError) return ExitCode.Ok;
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
     if (err.code === 'commander.executeSubCommandAsync') return ExitCode.Ok;

@@ -5,6 +5,7 @@
 import type { CommandDefinition } from './command.js';
 import { caseCommand } from './commands/case.js';
 import { collectCommand } from './commands/collect.js';
+import { completionCommand } from './commands/completion.js';
 import { contextCommand } from './commands/context.js';
 import { detectCommand } from './commands/detect.js';
 import { eventsCommand } from './commands/events.js';
@@ -40,4 +41,5 @@ export const commands: readonly CommandDefinition[] = [
   exportCommand,
   verifyCommand,
   reportCommand,
+  completionCommand,
 ];

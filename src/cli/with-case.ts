@@ -1,3 +1,5 @@
+import { existsSync, rmSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CaseHandle } from '../case/case.js';
 import type { LockMode } from '../case/lock.js';
 import type { CommandContext } from './command.js';
@@ -17,18 +19,61 @@ export type CaseAccess = 'read' | 'write' | 'snapshot';
  * Ctrl-C included). Loads SQLite lazily.
  */
 export async function withCase<T>(ctx: CommandContext, opts: { access: CaseAccess; create?: boolean }, fn: (kase: CaseHandle) => Promise<T> | T): Promise<T> {
-  const { openCase, resolveCaseDir } = await import('../case/case.js');
+  const { openCase, resolveCaseDir, STORE_FILE } = await import('../case/case.js');
   const dir = resolveCaseDir(ctx.globals.case, ctx.env);
   if (opts.access === 'read') return run(await openForReading(ctx, dir), fn);
-  return withCaseLock(ctx, opts.access === 'write' ? 'exclusive' : 'shared', { create: opts.create === true }, async () => {
-    if (opts.access === 'write') {
-      const { removeStaleStaging } = await import('../export/staging.js');
-      const path = await import('node:path');
-      // Staging folders of killed exports into the case's exports folder (a live export holds the shared lock).
-      removeStaleStaging(path.join(dir, 'exports'));
+  const create = opts.create === true;
+  // A command that fails before it records anything must not leave an empty case behind (`--case new import /typo`,
+  // `collect aws` without credentials): what this command created is removed again. `irctl case init` makes an empty
+  // case on purpose (it records a custody entry).
+  const madeDir = create && !existsSync(dir);
+  let discarded = false;
+  try {
+    return await withCaseLock(ctx, opts.access === 'write' ? 'exclusive' : 'shared', { create }, async () => {
+      if (opts.access === 'write') {
+        const { removeStaleStaging } = await import('../export/staging.js');
+        // Staging folders of killed exports into the case's exports folder (a live export holds the shared lock).
+        removeStaleStaging(join(dir, 'exports'));
+      }
+      const madeStore = create && !existsSync(join(dir, STORE_FILE));
+      const kase = openCase(dir, { create });
+      try {
+        return await fn(kase);
+      } catch (err) {
+        // Removed under the lock, so that no other command can be using the store.
+        if (madeStore) discarded = discardIfEmpty(kase);
+        throw err;
+      } finally {
+        if (!discarded) kase.close();
+      }
+    });
+  } finally {
+    // After the lock file is gone; a directory someone else has put files in since is left alone.
+    if (discarded && madeDir) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty (or gone): keep it
+      }
     }
-    return run(openCase(dir, { create: opts.create === true }), fn);
-  });
+  }
+}
+
+/**
+ * Close and delete a store this command created when nothing was recorded in it (its custody chain is empty). Returns
+ * true when it was deleted (the handle is then closed).
+ */
+function discardIfEmpty(kase: CaseHandle): boolean {
+  let empty: boolean;
+  try {
+    empty = (kase.db.prepare('SELECT COUNT(*) FROM custody').pluck().get() as number) === 0;
+  } catch {
+    return false;
+  }
+  if (!empty) return false;
+  kase.close();
+  for (const f of [kase.dbPath, `${kase.dbPath}-wal`, `${kase.dbPath}-shm`, `${kase.dbPath}-journal`]) rmSync(f, { force: true });
+  return true;
 }
 
 /**

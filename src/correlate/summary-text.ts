@@ -29,7 +29,8 @@ export function renderDetectSummary(s: DetectSummary, maxThreats = 15): string[]
     if (s.threat_list.length > maxThreats) lines.push(`... ${s.threat_list.length - maxThreats} more: irctl threats`);
   }
   if (!s.exposure_context && s.threats > 0) lines.push('', 'note: no EC2 context in the case, so public exposure could not raise any severity');
-  if (s.custody_head) lines.push('', `custody head: #${s.custody_head.seq} ${s.custody_head.hash}`);
-  if (s.threat_list[0]) lines.push(`next: irctl threats show ${s.threat_list[0].id}   irctl timeline ${s.threat_list[0].id}`);
+  if (s.threat_list[0]) lines.push('', `next: irctl threats show ${s.threat_list[0].id}   irctl timeline ${s.threat_list[0].id}`);
+  // The new custody head, as every writing command prints it: the last line.
+  if (s.custody_head) lines.push(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
   return lines;
 }

@@ -30,7 +30,7 @@ export async function writeThreatBundle(
   kase: CaseHandle,
   threatId: string,
   opts: { out?: string; keyFile?: string; now?: () => Date; io?: IoHost; signal?: AbortSignal } = {},
-): Promise<{ path: string; sha256: string; fingerprint: string }> {
+): Promise<{ path: string; sha256: string; fingerprint: string; custody_head: { seq: number; hash: string } }> {
   const r = await exportBundle(kase, {
     scope: { kind: 'threat', threatId },
     out: opts.out,
@@ -39,5 +39,5 @@ export async function writeThreatBundle(
     io: opts.io ?? quietIo,
     signal: opts.signal,
   });
-  return { path: r.path, sha256: r.sha256, fingerprint: r.fingerprint };
+  return { path: r.path, sha256: r.sha256, fingerprint: r.fingerprint, custody_head: r.custody_head };
 }

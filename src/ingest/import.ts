@@ -55,8 +55,13 @@ export interface FileOutcome {
 /** Summary of an import run (`irctl import --json` prints it). */
 export interface ImportSummary {
   run_id: string;
-  /** Files read (digest files and skipped special files not included). */
+  /**
+   * Files stored as inputs (read whole, or in part when the run was interrupted or the file failed); after Ctrl-C
+   * fewer than `files_found`. Digest files and skipped special files not included.
+   */
   files: number;
+  /** Files found under the given paths (digest files and skipped special files not included). */
+  files_found: number;
   /** Files that could not be opened. */
   files_failed: number;
   /** Paths skipped while walking (broken links, FIFOs, devices). */
@@ -231,14 +236,17 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     await stream.return().catch(() => undefined);
     progress.stop();
     if (deferred.length > 0) {
-      io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1009', message: `building indexes (${deferred.join(', ')})` });
+      io.notify({ level: 'debug', code: 'IRCTL_IMPORT_D1009', message: `building indexes (${deferred.join(', ')})` });
       restoreDeferredIndexes(db);
     }
   }
 
   indexEntities(db);
+  // Files that became inputs: every one on a complete run, those reached before Ctrl-C otherwise.
+  const stored = outcomes.filter((o) => o.status !== 'skipped').length;
   const summaryDetails = {
-    files: files.length,
+    files: stored,
+    files_found: files.length,
     files_failed: totals.failed,
     skipped: walk.skipped.length,
     records: totals.records,
@@ -253,7 +261,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
   const head = db.transaction(() => appendCustody(db, { action: 'import.end', run_id: runId, details: summaryDetails }, kase.provenance, now()))();
   return {
     run_id: runId,
-    files: files.length,
+    files: stored,
+    files_found: files.length,
     files_failed: totals.failed,
     skipped: walk.skipped.length,
     records: totals.records,

@@ -4,6 +4,7 @@
  * "Scoring"). No network, no randomness: the same evidence gives the same verdict. It is the fallback when the
  * model is unavailable and the baseline the model is measured against.
  */
+import { readableSpan } from '../util/time.js';
 import type { Proposal } from './checks.js';
 import type { SessionAnswer, ToolSession } from './session.js';
 import type { ContextFacts, CoverageFacts, ProfileFacts, ThreatFacts } from './tools.js';
@@ -413,10 +414,11 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   // Q10: the sequence.
   ask('What happened around it, in order?', 'timeline', {}, (a) => {
     const rows = a.result.rows;
-    const first = rows[0];
-    const last = rows[rows.length - 1];
+    // The span of every event (the tool's facts), not of the rows shown, which stop at the tool's row limit.
+    const first = typeof a.result.facts.first === 'string' ? a.result.facts.first : String(rows[0]?.time);
+    const last = typeof a.result.facts.last === 'string' ? a.result.facts.last : String(rows[rows.length - 1]?.time);
     return {
-      answer: rows.length === 0 ? 'no events.' : `${a.result.total} event(s) from ${String(first?.time)} to ${String(last?.time)}: ${short(rows.slice(0, 8).map((r) => actionName(r)).join(' -> '), 200)}${rows.length > 8 ? ' -> ...' : ''}.`,
+      answer: rows.length === 0 ? 'no events.' : `${a.result.total} event(s), ${readableSpan(first, last)}: ${short(rows.slice(0, 8).map((r) => actionName(r)).join(' -> '), 200)}${rows.length > 8 ? ' -> ...' : ''}.`,
       evidence: rows.slice(0, 10).map((r) => r.evidence_id),
       moves: [],
     };

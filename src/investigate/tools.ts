@@ -544,7 +544,7 @@ function threatEntities(env: ToolEnv): Array<{ kind: string; value: string }> {
 function timeline(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['timeline']>): ToolResult {
   const w = window(env, (a.pad_minutes ?? 60) * 60_000);
   const limit = Math.min(a.limit ?? env.caps.rows, env.caps.maxRows);
-  const { rows, total } = eventsOfEntities(env.db, threatEntities(env), w.since, w.until, limit);
+  const { rows, total, first, last } = eventsOfEntities(env.db, threatEntities(env), w.since, w.until, limit);
   const threatIds = new Set(threatEvents(env).facts.event_ids);
   return finish(
     env,
@@ -553,7 +553,8 @@ function timeline(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['timeline']>): Too
     rows.map((e) => ({ ...eventRow(e), in_threat: threatIds.has(e.id) })),
     total,
     `${total} event(s) of the threat's entities between ${iso(w.since)} and ${iso(w.until)}${total > rows.length ? `, first ${rows.length} shown` : ''}`,
-    { total, actions: countBy(rows, (e) => e.action) },
+    // first/last: the span of all the matching events (the rows may stop at the limit).
+    { total, first, last, actions: countBy(rows, (e) => e.action) },
     limit,
   );
 }

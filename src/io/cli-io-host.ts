@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { IoHost, IoLevel, IoMessage, Progress } from './io-host.js';
-import { silentProgress } from './io-host.js';
+import { OutputClosedError, silentProgress } from './io-host.js';
 
 /** Options of the terminal host, taken from global flags and the environment. */
 export interface CliIoHostOptions {
@@ -52,15 +52,26 @@ export class CliIoHost implements IoHost {
   }
 
   out(line: string): void {
-    this.stdout.write(`${line}\n`);
+    this.write(`${line}\n`);
   }
 
   outRaw(text: string): void {
-    this.stdout.write(text);
+    this.write(text);
   }
 
   outJson(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value)}\n`);
+    this.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /**
+   * Write to stdout, or stop the command when its reader has gone. Writes to a pipe are synchronous on Linux and a
+   * failed one marks the stream `errored` at once, while its 'error' event waits for the command's loop to yield:
+   * checking here stops `events --json | head -1` after one line instead of after the whole case.
+   */
+  private write(text: string): void {
+    const s = this.stdout as NodeJS.WritableStream & { errored?: unknown; destroyed?: boolean };
+    if ((s.errored !== undefined && s.errored !== null) || s.destroyed === true) throw new OutputClosedError();
+    s.write(text);
   }
 
   progress(text: string): Progress {

@@ -55,6 +55,18 @@ export interface IoHost {
   ask(question: string, defaultResponse: string): Promise<string>;
 }
 
+/**
+ * The reader of stdout has gone (`irctl events --json | head -1` once head has its line): thrown by the next write,
+ * so the command stops at once instead of producing the rest of its output for nobody. main.ts ends it quietly with
+ * exit 0: closing a pipe is the reader's choice, not a failure.
+ */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('stdout was closed by its reader');
+    this.name = 'OutputClosedError';
+  }
+}
+
 /** A progress indicator that shows nothing. */
 export const silentProgress: Progress = {
   update: () => undefined,

@@ -405,14 +405,19 @@ export function eventsOfEntities(
   sinceMs: number,
   untilMs: number,
   limit: number,
-): { rows: EventDetail[]; total: number } {
-  if (entities.length === 0) return { rows: [], total: 0 };
+): { rows: EventDetail[]; total: number; first: string | null; last: string | null } {
+  if (entities.length === 0) return { rows: [], total: 0, first: null, last: null };
   const cond = entities.map(() => '(kind = ? AND value = ?)').join(' OR ');
   const params = [...entities.flatMap((e) => [e.kind, e.value]), sinceMs, untilMs];
   const where = `WHERE e.rowid IN (SELECT event_rowid FROM entities WHERE ${cond}) AND e.time_ms >= ? AND e.time_ms < ?`;
-  const total = db.prepare(`SELECT COUNT(*) FROM events e ${where}`).pluck().get(...params) as number;
+  // The span of every matching event, not of the rows returned (a limit cuts the rows, never the span).
+  const span = db.prepare(`SELECT COUNT(*) AS total, MIN(e.time) AS first, MAX(e.time) AS last FROM events e ${where}`).get(...params) as {
+    total: number;
+    first: string | null;
+    last: string | null;
+  };
   const rows = db.prepare(`${detailSelect()} ${where} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
-  return { rows, total };
+  return { rows, ...span };
 }
 
 /** Events of a provider in [since, until). */

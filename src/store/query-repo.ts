@@ -126,6 +126,18 @@ function queryEventsWith(db: Db, f: EventFilter, select: string): IterableIterat
   return db.prepare(`${select} ${sql} ORDER BY e.time_ms ${dir}, e.id ${dir} ${limit}`).iterate(...params);
 }
 
+/**
+ * Of the events with these rowids, those that match a filter (its limit and order ignored): `timeline` narrows a
+ * threat's events with the same filters, and so the same meaning, as `events`.
+ */
+export function matchingRowids(db: Db, rowids: readonly number[], f: EventFilter): Set<number> {
+  if (rowids.length === 0) return new Set();
+  const { sql, params } = whereOf(f);
+  const among = 'e.rowid IN (SELECT value FROM json_each(?))';
+  const rows = db.prepare(`SELECT e.rowid FROM events e ${sql ? `${sql} AND ${among}` : `WHERE ${among}`}`).pluck().all(...params, JSON.stringify(rowids)) as number[];
+  return new Set(rows);
+}
+
 /** Count events matching a filter. */
 export function countEvents(db: Db, f: EventFilter): number {
   const { sql, params } = whereOf(f);

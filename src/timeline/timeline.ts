@@ -4,7 +4,7 @@
  * identical events collapsed; and the blast radius. Used by `irctl timeline`, and reused by investigate and export.
  */
 import { UsageError } from '../errors.js';
-import type { EventRow } from '../store/query-repo.js';
+import { matchingRowids, type EventFilter, type EventRow } from '../store/query-repo.js';
 import type { Db } from '../store/db.js';
 import {
   detectionsOfEvents,
@@ -31,6 +31,11 @@ export interface TimelineOptions {
   collapse?: boolean | undefined;
   /** At most this many events are read; `truncated` says when more exist. @default 100_000 */
   limit?: number | undefined;
+  /**
+   * Narrow the timeline with the filters of `irctl events` (actor, key, IP, action, service, resource): its time
+   * bounds clip the window, the other filters apply to the events read (`limit` counts events before them).
+   */
+  filter?: EventFilter | undefined;
 }
 
 /** A detection an event triggered. */
@@ -263,29 +268,38 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
   if (!t) unknownThreat(db, id);
   const margin = opts.marginMs ?? DEFAULT_MARGIN_MS;
   const limit = opts.limit ?? DEFAULT_EVENT_LIMIT;
-  const from = t.first_ms - margin;
-  const to = t.last_ms + margin;
+  const f = opts.filter;
+  // The window is inclusive at both ends; --until is exclusive.
+  const from = Math.max(t.first_ms - margin, f?.sinceMs ?? -Infinity);
+  const to = Math.min(t.last_ms + margin, f?.untilMs === undefined ? Infinity : f.untilMs - 1);
   const ents = jsonArray<{ kind: string; value: string; common?: boolean }>(t.entities)
     .filter((e) => TIMELINE_KINDS.has(e.kind) && e.common !== true)
     .map((e) => ({ kind: e.kind as TimelineEntityKind, value: e.value }));
   let entityTotal = 0;
   for (const e of ents) entityTotal += entityEventCount(db, e.kind, e.value);
   const plan: 'entities' | 'scan' = entityTotal <= windowEventCount(db, from, to) ? 'entities' : 'scan';
-  const rows = eventsForEntities(db, ents, from, to, plan, limit + 1);
+  let rows = from > to ? [] : eventsForEntities(db, ents, from, to, plan, limit + 1);
   const truncated = rows.length > limit;
   if (truncated) rows.length = limit;
-  // Identity hops: a threat that uses a key or session starts where it was issued, however long before the window.
-  const seen = new Set(rows.map((r) => r.id));
-  const issued: EventRow[] = [];
-  for (const e of ents) {
-    if (e.kind !== 'access_key' && e.kind !== 'session') continue;
-    for (const r of issuingEvents(db, e.kind, e.value, from)) {
-      if (seen.has(r.id)) continue;
-      seen.add(r.id);
-      issued.push(r);
+  // Identity hops: a threat that uses a key or session starts where it was issued, however long before the window
+  // (unless --since clips the window: then nothing before it is shown).
+  if (f?.sinceMs === undefined) {
+    const seen = new Set(rows.map((r) => r.id));
+    const issued: EventRow[] = [];
+    for (const e of ents) {
+      if (e.kind !== 'access_key' && e.kind !== 'session') continue;
+      for (const r of issuingEvents(db, e.kind, e.value, from)) {
+        if (seen.has(r.id)) continue;
+        seen.add(r.id);
+        issued.push(r);
+      }
     }
+    if (issued.length > 0) rows.unshift(...issued.sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1)));
   }
-  if (issued.length > 0) rows.unshift(...issued.sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1)));
+  if (f && narrows(f)) {
+    const keep = matchingRowids(db, rows.map((r) => r.rowid), { ...f, sinceMs: undefined, untilMs: undefined, limit: undefined });
+    rows = rows.filter((r) => keep.has(r.rowid));
+  }
 
   const dets = detectionsOfEvents(
     db,
@@ -321,4 +335,9 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
     blast_radius: computeBlastRadius(rows),
     plan,
   };
+}
+
+/** Does a filter narrow events beyond time? */
+function narrows(f: EventFilter): boolean {
+  return [f.actor, f.accessKey, f.srcIp, f.action, f.service, f.resource, f.provider, f.layer, f.outcome].some((v) => v !== undefined);
 }

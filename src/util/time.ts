@@ -25,3 +25,36 @@ export function parseTimeArg(value: string, now: Date, flag: string): number {
 export function isoMs(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * A span as a person reads it: `2026-11-21 02:14:07 to 03:55:10 UTC (1 h 41 min)` within a day,
+ * `2026-11-20 23:10:00 to 2026-11-21 03:55:10 UTC (4 h 45 min)` across days, one time when both ends are the same.
+ * Milliseconds appear only when an end has them. Times that do not parse are shown as given.
+ */
+export function readableSpan(fromIso: string, toIso: string): string {
+  const a = Date.parse(fromIso);
+  const b = Date.parse(toIso);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return `${fromIso} to ${toIso}`;
+  const ms = a % 1000 !== 0 || b % 1000 !== 0;
+  const show = (t: number): string => {
+    const s = new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+    return ms ? s : s.slice(0, 19);
+  };
+  const from = show(a);
+  const to = show(b);
+  if (a === b) return `${from} UTC`;
+  const sameDay = from.slice(0, 10) === to.slice(0, 10);
+  return `${from} to ${sameDay ? to.slice(11) : to} UTC (${readableDuration(Math.abs(b - a))})`;
+}
+
+/** `45 s`, `12 min`, `1 h 41 min`, `3 d 4 h`. */
+export function readableDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+  const d = Math.floor(h / 24);
+  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
+}

@@ -105,11 +105,57 @@ describe('irctl collect aws (LookupEvents)', () => {
     fake.add('us-east-1', spread('us-east-1', 4, 45, 6, { user: 'bob', name: 'ListUsers', source: 'iam.amazonaws.com' }));
     fake.add('us-east-1', spread('us-east-1', 5, 40, 7, { user: 'alice', name: 'CreateAccessKey', source: 'iam.amazonaws.com' }));
     // WHEN
-    const r = await collect('--since', '1h', '--region', 'us-east-1', '--user', 'bob', '--event-name', 'CreateAccessKey');
+    const r = await collect('--since', '1h', '--region', 'us-east-1', '--actor', 'bob', '--action', 'CreateAccessKey');
     // THEN
     expect(r.json()[0]).toMatchObject({ events: 6, filtered_out: 4, filters: { user: 'bob', eventName: 'CreateAccessKey' } });
     const attrs = fake.requests('LookupEvents').map((q) => q.params.LookupAttributes);
     expect(attrs[0]).toEqual([{ AttributeKey: 'Username', AttributeValue: 'bob' }]);
+  });
+
+  it('applies the filters LookupEvents cannot (--ip, an ARN as --actor, a wildcard --action) to each event on arrival', async () => {
+    // GIVEN bob's calls from two addresses, and alice's
+    fake.add('us-east-1', spread('us-east-1', 4, 50, 5, { user: 'bob', name: 'CreateAccessKey', source: 'iam.amazonaws.com', sourceIp: '198.51.100.9' }));
+    fake.add('us-east-1', spread('us-east-1', 3, 45, 6, { user: 'bob', name: 'CreateUser', source: 'iam.amazonaws.com' }));
+    fake.add('us-east-1', spread('us-east-1', 5, 40, 7, { user: 'alice', name: 'ListUsers', source: 'iam.amazonaws.com', sourceIp: '198.51.100.9' }));
+    // WHEN filtered by IP, by principal ARN and service, by a wildcard action
+    const byIp = await collect('--since', '1h', '--region', 'us-east-1', '--ip', '198.51.100.9', '--service', 'iam');
+    // THEN the API got the one filter it can apply; the IP was matched on arrival
+    expect(byIp.code, byIp.stderr).toBe(0);
+    expect(byIp.json()[0]).toMatchObject({ events: 9, filtered_out: 3, filters: { eventSource: 'iam.amazonaws.com', ip: '198.51.100.9' } });
+    expect(fake.requests('LookupEvents')[0]!.params.LookupAttributes).toEqual([{ AttributeKey: 'EventSource', AttributeValue: 'iam.amazonaws.com' }]);
+    const byArn = await collect('--since', '1h', '--region', 'us-east-1', '--actor', 'arn:aws:iam::111122223333:user/alice');
+    expect(byArn.json()[0]).toMatchObject({ events: 0, duplicates: 5, filtered_out: 7 });
+    const byGlob = await collect('--since', '1h', '--region', 'us-east-1', '--action', 'Create*');
+    expect(byGlob.json()[0]).toMatchObject({ events: 3, duplicates: 4, filtered_out: 5 });
+  });
+
+  it('keeps the old filter names for one release, with a deprecation notice on stderr', async () => {
+    fake.add('us-east-1', spread('us-east-1', 2, 50, 5, { user: 'bob', name: 'CreateAccessKey', source: 'iam.amazonaws.com' }));
+    fake.add('us-east-1', spread('us-east-1', 2, 50, 5, { user: 'alice', name: 'CreateAccessKey', source: 'iam.amazonaws.com' }));
+    const r = await collect('--since', '1h', '--region', 'us-east-1', '--user', 'bob', '--event-name', 'CreateAccessKey', '--event-source', 'iam.amazonaws.com');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()[0]).toMatchObject({ events: 2, filters: { user: 'bob', eventName: 'CreateAccessKey', eventSource: 'iam.amazonaws.com' } });
+    expect(r.stderr).toContain('--user is deprecated and will be removed in the next release: use --actor');
+    expect(r.stderr).toContain('--event-name is deprecated and will be removed in the next release: use --action');
+    expect(r.stderr).toContain('--event-source is deprecated and will be removed in the next release: use --service');
+    // Old and new name together: which one wins would be a guess.
+    const both = await collect('--since', '1h', '--region', 'us-east-1', '--user', 'bob', '--actor', 'alice');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--user is the old name of --actor');
+  });
+
+  it('refuses filters it would silently ignore (--s3, --context-only, --query) with exit 2, before touching the case', async () => {
+    for (const args of [
+      ['--s3', 's3://bucket/prefix', '--actor', 'bob'],
+      ['--context-only', '--ip', '203.0.113.7'],
+      ['--lake', 'EXAMPLE-ID', '--query', 'SELECT eventJson FROM EXAMPLE-ID', '--action', 'CreateUser'],
+    ]) {
+      const r = await collect('--since', '1h', '--region', 'us-east-1', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/cannot be applied|do not apply|put the filters in its WHERE clause/);
+    }
+    expect(fake.requests('LookupEvents')).toHaveLength(0);
+    expect((await runIrctl(['--case', dir, 'case', 'info'])).code).toBe(3);
   });
 
   it('names the missing IAM permission on AccessDenied (exit 4) and keeps the custody record', async () => {
@@ -181,7 +227,7 @@ describe('irctl collect aws (LookupEvents)', () => {
     fake.add('eu-west-1', spread('eu-west-1', 3, 40, 20, { name: 'ListUsers', source: 'iam.amazonaws.com' }));
     const eds = 'arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE';
     // WHEN
-    const r = await collect('--since', '1h', '--lake', eds, '--event-name', 'CreateUser');
+    const r = await collect('--since', '1h', '--lake', eds, '--action', 'CreateUser');
     // THEN
     expect(r.code).toBe(0);
     expect(r.json()[0]).toMatchObject({ api: 'cloudtrail:Lake', events: 12 });
@@ -194,7 +240,7 @@ describe('irctl collect aws (LookupEvents)', () => {
     expect(d.prepare("SELECT COUNT(*) FROM inputs WHERE locator LIKE 'cloudtrail:Lake %'").pluck().get()).toBe(1 + 3);
     d.close();
     // WHEN run again, THEN only the late-delivery overlap is queried again
-    await collect('--since', '1h', '--lake', eds, '--event-name', 'CreateUser');
+    await collect('--since', '1h', '--lake', eds, '--action', 'CreateUser');
     const again = fake.lakeQueries[1]!.sql;
     const from = /eventTime >= '([^']+)'/.exec(again)![1]!;
     expect(Date.parse(`${from.replace(' ', 'T')}Z`)).toBeGreaterThan(Date.now() - 20 * MIN);

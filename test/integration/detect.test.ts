@@ -40,7 +40,7 @@ describe('irctl detect', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/2 detection\(s\) -> 1 threat\(s\), 1 new/);
     expect(r.stdout).toMatch(/T-1 +critical/);
-    expect(r.stdout).toMatch(/custody head: #\d+ [0-9a-f]{64}/);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^custody {3}head [0-9a-f]{64} \(entry \d+\)$/);
     expect(r.stdout).toMatch(/next: irctl threats show T-1 +irctl timeline T-1/);
   });
 

@@ -57,8 +57,13 @@ describe('Ctrl-C during irctl import', () => {
     expect(first.code, `${first.stderr}\nWAL at signal: ${walAtSignal}\n${first.stdout.slice(0, 300)}`).toBe(130);
     expect(first.stderr).toContain('interrupt: finishing the current batch');
     expect(first.stderr).not.toMatch(/^\s+at /m);
-    const s1 = JSON.parse(first.stdout.trim()) as { interrupted: boolean; events: number };
+    const s1 = JSON.parse(first.stdout.trim()) as { interrupted: boolean; events: number; files: number; files_found: number };
     expect(s1.interrupted).toBe(true);
+    // The summary counts the files stored as inputs, not those found (issue 13).
+    const inputs = spawnSync('sqlite3', [join(caseDir, 'evidence.sqlite'), "SELECT COUNT(*) FROM inputs WHERE kind = 'file'"], { encoding: 'utf8' });
+    expect(s1.files).toBe(Number(inputs.stdout.trim()));
+    expect(s1.files).toBeLessThan(FILES);
+    expect(s1.files_found).toBe(FILES);
     const saved = countEvents(caseDir);
     expect(saved).toBe(s1.events);
     expect(saved).toBeGreaterThan(0);

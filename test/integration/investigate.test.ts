@@ -114,13 +114,23 @@ describe('investigate: output, storage and custody', () => {
     expect(r.stdout).toMatch(/moved {3}\+3 severity/);
     expect(r.stdout).toMatch(/Were logs tampered with/);
     expect(r.stdout).toMatch(/VERDICT {5}MALICIOUS/);
-    expect(r.stderr).toMatch(/stored investigation [0-9a-f-]{36}; custody head [0-9a-f]{64}/);
+    // AND it ends with where the bundle is and the new custody head, as its last line; no chatter on stderr without -v
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toMatch(/^custody {3}head [0-9a-f]{64} \(entry \d+\)$/);
+    expect(r.stdout).toMatch(/^bundle {4}\S+\.bundle\.tar\.gz$/m);
+    expect(r.stderr).not.toMatch(/stored investigation/);
+    expect((await runIrctl(['--case', dir, '-v', 'investigate', attack, '--offline', '--no-bundle'])).stderr).toMatch(/stored investigation [0-9a-f-]{36}/);
 
     // AND the run is stored with its hash and a custody entry carrying the result hash
     const shown = await runIrctl(['--case', dir, 'investigate', attack, '--show', '--json']);
     expect(shown.code, shown.stderr).toBe(0);
     const stored = JSON.parse(shown.stdout) as InvestigationResult;
     expect(stored.verdict).toBe('malicious');
+    // The sequence question reports the span of all the events (the last one at 02:50), not of the 40 rows shown,
+    // and says it the way a person reads it (issue 13).
+    const sequence = stored.questions.find((q) => q.question === 'What happened around it, in order?');
+    expect(sequence?.truncated).toBe(true);
+    expect(sequence?.answer).toMatch(/^48 event\(s\), 2026-11-21 02:13:05 to 02:50:00 UTC \(37 min\): GetCallerIdentity -> /);
     const kase = openCase(dir);
     try {
       const entry = custodyEntries(kase.db, ['investigate.run']).at(-1)!;

@@ -5,7 +5,7 @@
  * root; a machine where it cannot be mounted fails these tests with the reason).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctRecord, s3LogText, writeGz } from '../helpers/cloudtrail.js';
@@ -69,6 +69,7 @@ describe('a full disk', () => {
     const c = join(dir, 'roomy');
     expect((await spawnIrctl(['--case', c, 'import', logs], { timeoutMs: 120_000 })).code).toBe(0);
     const outDir = join(full, 'out');
+    mkdirSync(outDir);
     // WHEN exporting there
     const r = await spawnIrctl(['--case', c, 'export', '--all', '--out', join(outDir, 'case.bundle.tar.gz')], { timeoutMs: 120_000 });
     // THEN

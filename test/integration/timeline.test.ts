@@ -103,6 +103,31 @@ describe('irctl timeline', () => {
     expect(wide.length).toBeGreaterThan(narrow.length);
   });
 
+  it('takes the filters of `irctl events` (same flags, same meaning) to narrow the timeline', async () => {
+    // GIVEN the whole timeline, one event per line
+    const all = (await runIrctl(['--case', caseDir, 'timeline', id, '--json', '--no-collapse'])).json<Line>();
+    const stop = all.find((l) => l.action === 'StopLogging')!;
+    // WHEN narrowed by action, by service, by time, and by a combination
+    const byAction = (await runIrctl(['--case', caseDir, 'timeline', id, '--json', '--no-collapse', '--action', 'StopLogging'])).json<Line>();
+    const byService = (await runIrctl(['--case', caseDir, 'timeline', id, '--json', '--no-collapse', '--service', 'cloudtrail'])).json<Line>();
+    const bySince = (await runIrctl(['--case', caseDir, 'timeline', id, '--json', '--no-collapse', '--since', stop.time])).json<Line>();
+    const byUntil = (await runIrctl(['--case', caseDir, 'timeline', id, '--json', '--no-collapse', '--until', stop.time])).json<Line>();
+    // THEN each is exactly the matching part of the whole
+    expect(byAction.map((l) => l.action)).toEqual(all.filter((l) => l.action === 'StopLogging').map((l) => l.action));
+    expect(byAction.length).toBeGreaterThan(0);
+    expect(byService.length).toBeGreaterThanOrEqual(byAction.length);
+    expect(byService.length).toBeLessThan(all.length);
+    expect(bySince.length + byUntil.length).toBe(all.length);
+    expect(bySince[0]?.time).toBe(stop.time);
+    // and the same flags mean the same events as `irctl events` restricted to the timeline's events
+    const actor = stop.actor!;
+    const mine = (await runIrctl(['--case', caseDir, 'timeline', id, '--json', '--no-collapse', '--actor', actor])).json<Line>();
+    const ids = new Set(all.flatMap((l) => l.event_ids));
+    const events = (await runIrctl(['--case', caseDir, 'events', '--json', '--actor', actor])).json<{ id: string }>().filter((e) => ids.has(e.id));
+    expect(mine.flatMap((l) => l.event_ids)).toEqual(events.map((e) => e.id));
+    expect((await runIrctl(['--case', caseDir, 'timeline', id, '--since', '2d', '--until', '3d'])).code).toBe(2);
+  });
+
   it('unknown id, conflicting flags and bad values are usage errors with what to do', async () => {
     const r = await runIrctl(['--case', caseDir, 'timeline', 'T-404']);
     expect(r.code).toBe(2);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   team = newKey(tmp.dir, 'team');
   teamFp = fingerprintOf(team.publicKey);
   teamBundle = join(tmp.dir, 'team-key.bundle.tar.gz');
-  expect((await runIrctl(['--case', caseDir, 'export', threatId, '--out', teamBundle, '--key', team.privPath])).code).toBe(0);
+  expect((await runIrctl(['--case', caseDir, 'export', threatId, '--out', teamBundle, '--signing-key', team.privPath])).code).toBe(0);
   casePub = join(caseDir, 'keys', 'signing-key.pub.pem');
   caseFp = (await runIrctl(['keys', 'show', '--key', casePub, '--json'])).json<{ fingerprint: string }>()[0]!.fingerprint;
 });

@@ -1,6 +1,8 @@
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import { sanitize } from '../render/table.js';
+import { checkOutPath } from '../out-path.js';
+import { caseInitCommand } from './case-init.js';
 import { withCase } from '../with-case.js';
 
 const info = defineCommand({
@@ -95,10 +97,9 @@ const seal = defineCommand({
   examples: ['irctl case seal --out ~/tickets/IR-42/case-$(date -u +%Y%m%dT%H%M%SZ).seal.json'],
   handler: async (_args, opts, ctx) => {
     const { writeSeal } = await import('../../case/seal.js');
-    const path = await import('node:path');
     // Sealing reads the head and writes a file outside the case: no writer lock.
     await withCase(ctx, { access: 'read' }, (kase) => {
-      const r = writeSeal(kase, path.resolve(String(opts.out)), ctx.now());
+      const r = writeSeal(kase, checkOutPath(String(opts.out), kase.dir), ctx.now());
       if (ctx.io.json) ctx.io.outJson({ seal: r.file, ...r.payload });
       else {
         ctx.io.out(`seal          ${r.file}`);
@@ -140,6 +141,7 @@ const quarantine = defineCommand({
 const rebuild = defineCommand({
   name: 'rebuild',
   description: 're-derive normalized events and the entity index from the raw evidence (after a mapper improves)',
+  examples: ['irctl case rebuild', 'irctl case rebuild --json'],
   handler: async (_args, _opts, ctx) => {
     const { rebuildEvents } = await import('../../case/rebuild.js');
     await withCase(ctx, { access: 'write' }, (kase) => {
@@ -153,6 +155,7 @@ const rebuild = defineCommand({
 /** `irctl case ...`: the case as a whole. */
 export const caseCommand = defineCommand({
   name: 'case',
-  description: 'inspect and verify the case (evidence store)',
-  subcommands: [info, verify, seal, quarantine, rebuild],
+  description: 'create, inspect, verify and seal the case (evidence store)',
+  examples: ['irctl case info', 'irctl case verify', 'irctl case seal --out case.seal.json', 'irctl --case ./case-42 case init'],
+  subcommands: [caseInitCommand, info, verify, seal, quarantine, rebuild],
 });

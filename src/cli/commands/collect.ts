@@ -21,6 +21,7 @@ const safe = (s: string): string => sanitize(s);
 
 async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectAws, outcomeOf } = await import('../../collect/aws/collect.js');
+  const { filtersFromFlags } = await import('../../collect/aws/filters.js');
   return withCase(ctx, { access: 'write', create: true }, async (kase) => {
     const s = await collectAws(
       kase,
@@ -29,7 +30,7 @@ async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandCont
         until: str(opts.until),
         regions: list(opts.region),
         allRegions: opts.allRegions === true,
-        filters: { user: str(opts.user), accessKey: str(opts.accessKey), eventName: str(opts.eventName), eventSource: str(opts.eventSource), resourceName: str(opts.resourceName) },
+        filters: filtersFromFlags({ actor: str(opts.actor), accessKey: str(opts.accessKey), action: str(opts.action), service: str(opts.service), resource: str(opts.resource), ip: str(opts.ip) }),
         lake: str(opts.lake),
         query: str(opts.query),
         s3: str(opts.s3),
@@ -91,8 +92,8 @@ async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandCont
         for (const x of s.exposed) ctx.io.out(`EXPOSED   ${x.instance_id} (${x.region}) ${x.public_ips.join(', ')}: ${x.open.join('; ')}`);
       }
       if (s.failed_regions.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_regions.join(', ')} (the others were collected; run again to retry)`);
-      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
       if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
+      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
     }
     if (o.error) throw o.error;
     return o.code;
@@ -109,11 +110,12 @@ const collectAwsCommand = defineCommand({
       .option('--until <time>', 'end of the window (default: now)')
       .option('--region <regions>', 'comma-separated regions (default: $AWS_REGION)')
       .option('--all-regions', "every region enabled for the account (EC2 DescribeRegions)")
-      .option('--user <name>', 'only events by this user name / role session (LookupEvents Username)')
+      .option('--actor <who>', 'only events by this IAM user name or role session name (sent to LookupEvents), principal or role ARN, or access key (an ARN is matched on arrival)')
       .option('--access-key <id>', 'only events made with this access key id')
-      .option('--event-name <name>', 'only this API call, e.g. CreateAccessKey')
-      .option('--event-source <source>', 'only this service, e.g. iam.amazonaws.com')
-      .option('--resource-name <name>', 'only events naming this resource')
+      .option('--action <name>', 'only this API call, e.g. CreateAccessKey; * wildcards are matched on arrival (e.g. "Delete*")')
+      .option('--service <name>', 'only this service: iam, s3, ... (or the event source, iam.amazonaws.com)')
+      .option('--resource <name>', 'only events naming this resource (name or ARN)')
+      .option('--ip <addr>', 'only events from this source IP address (LookupEvents cannot filter by IP: matched on arrival)')
       .option('--lake <event-data-store>', 'query a CloudTrail Lake event data store (id or ARN) instead of LookupEvents')
       .option('--query <sql>', 'with --lake: your own SQL (must select eventJson to store events)')
       .option('--s3 <url>', 'read a trail\'s log files from s3://bucket/prefix (AWSLogs layout, organization trails too)')
@@ -131,6 +133,13 @@ const collectAwsCommand = defineCommand({
     'irctl collect aws --since 30d --lake arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE-ID',
     'irctl collect aws --since 2026-11-01 --until 2026-11-03 --s3 s3://org-trail-bucket/prefix',
     'irctl --json collect aws --since 6h --region us-east-1 --role-arn arn:aws:iam::111122223333:role/IRReadOnly',
+    'irctl collect aws --since 1d --region us-east-1 --service iam --action "Create*" --ip 203.0.113.7',
+  ],
+  deprecatedOptions: [
+    { flags: '--user <name>', use: '--actor' },
+    { flags: '--event-name <name>', use: '--action' },
+    { flags: '--event-source <source>', use: '--service' },
+    { flags: '--resource-name <name>', use: '--resource' },
   ],
   handler: (_args, opts, ctx) => collectAwsHandler(opts, ctx),
 });
@@ -139,5 +148,6 @@ const collectAwsCommand = defineCommand({
 export const collectCommand = defineCommand({
   name: 'collect',
   description: 'collect logs and context from cloud APIs into the case',
+  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE'],
   subcommands: [collectAwsCommand],
 });

@@ -68,6 +68,7 @@ async function readCurrent(ctx: CommandContext): Promise<{ path: string; text: s
 const show = defineCommand({
   name: 'show',
   description: 'print the operator context (context.yaml) as irctl reads it',
+  examples: ['irctl context show', 'irctl context show --json'],
   handler: async (_args, _opts, ctx) => {
     const { path } = await contextPath(ctx);
     const { loadContext } = await import('../../context/context.js');
@@ -92,6 +93,7 @@ const show = defineCommand({
 const validate = defineCommand({
   name: 'validate',
   description: 'check context.yaml and list every problem (exit 3 when invalid)',
+  examples: ['irctl context validate', 'irctl --case ./case-42 context validate --json'],
   handler: async (_args, _opts, ctx) => {
     const { path, text } = await readCurrent(ctx);
     const { parseContext } = await import('../../context/context.js');
@@ -137,6 +139,7 @@ const setAware = defineCommand({
   name: 'set-aware',
   description: 'record when the organisation became aware of the incident (starts regulatory clocks)',
   configure: (cmd) => void cmd.argument('<time>', 'ISO 8601 time, or "now"'),
+  examples: ['irctl context set-aware 2026-11-21T09:00:00Z', 'irctl context set-aware now'],
   handler: async (args, _opts, ctx) => {
     const { parseTimeArg, isoMs } = await import('../../util/time.js');
     const at = isoMs(parseTimeArg(args[0] ?? '', ctx.now(), 'time'));
@@ -149,6 +152,7 @@ const addMarker = defineCommand({
   name: 'add-red-team-marker',
   description: 'declare a user-agent marker of an authorised red-team exercise (e.g. stratus-red-team_)',
   configure: (cmd) => void cmd.argument('<marker>', 'text that the exercise puts in its user agents'),
+  examples: ['irctl context add-red-team-marker stratus-red-team_'],
   handler: async (args, _opts, ctx) => {
     const marker = (args[0] ?? '').trim();
     if (marker.length < 4) throw new UsageError('a marker must be at least 4 characters (a short one would match ordinary user agents)');
@@ -161,5 +165,6 @@ const addMarker = defineCommand({
 export const contextCommand = defineCommand({
   name: 'context',
   description: 'show, validate or edit the operator context (context.yaml: change windows, red-team markers, automation principals, crown jewels)',
+  examples: ['irctl context show', 'irctl context add-change-window --id CHG-1042 --start 2026-11-20T22:00:00Z --end 2026-11-21T02:00:00Z', 'irctl context set-aware now'],
   subcommands: [show, validate, addChangeWindowCmd, setAware, addMarker],
 });

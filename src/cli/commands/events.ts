@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { LAYERS, OUTCOMES } from '../../normalize/event.js';
 import { defineCommand } from '../command.js';
+import { addEventFilterOptions, eventFilterOf } from '../filter-flags.js';
 import { withCase } from '../with-case.js';
 
 /** `irctl events`: query normalized events. */
@@ -9,15 +10,7 @@ export const eventsCommand = defineCommand({
   name: 'events',
   description: 'list events in time order, filtered by time, actor, key, IP, action, provider, layer',
   configure: (cmd) =>
-    void cmd
-      .option('--since <time>', 'from this time: 30m, 6h, 2d, 1w back from now, or ISO 8601 (UTC when no offset)')
-      .option('--until <time>', 'up to this time (exclusive), same forms as --since')
-      .option('--actor <who>', 'principal ARN, user/role/session name, or access key')
-      .option('--access-key <id>', 'access key id (AKIA..., ASIA...)')
-      .option('--ip <addr>', 'source IP address')
-      .option('--action <name>', 'operation name, * wildcards allowed (e.g. "Delete*")')
-      .option('--service <name>', 'service (iam, s3, ec2, ...)')
-      .option('--resource <id>', 'resource identifier (ARN)')
+    void addEventFilterOptions(cmd)
       .option('--provider <name>', 'aws, azure, gcp, okta, ...')
       .addOption(new Option('--layer <layer>', 'telemetry layer').choices([...LAYERS]))
       .addOption(new Option('--outcome <outcome>', 'outcome').choices([...OUTCOMES]))
@@ -31,7 +24,6 @@ export const eventsCommand = defineCommand({
     'irctl events --action CreateAccessKey --json --full',
   ],
   handler: async (_args, opts, ctx) => {
-    const { parseTimeArg } = await import('../../util/time.js');
     const { queryEvents, queryEventsFull, countEvents } = await import('../../store/query-repo.js');
     const { renderEventTable, eventJson, fullEventJson } = await import('../render/events.js');
     if (opts.full === true && !ctx.io.json) throw new UsageError('--full needs --json', { hint: 'The table shows normalized columns; `irctl show <event-id>` shows one event in full.' });
@@ -43,26 +35,14 @@ export const eventsCommand = defineCommand({
       limit = Number(rawLimit);
       if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit ${rawLimit} is not a whole number`);
     } else if (!ctx.io.json) limit = 200;
-    const since = str('since');
-    const until = str('until');
     const filter = {
-      sinceMs: since === undefined ? undefined : parseTimeArg(since, now, '--since'),
-      untilMs: until === undefined ? undefined : parseTimeArg(until, now, '--until'),
-      actor: str('actor'),
-      accessKey: str('accessKey'),
-      srcIp: str('ip'),
-      action: str('action'),
-      service: str('service'),
-      resource: str('resource'),
+      ...eventFilterOf(opts, now),
       provider: str('provider'),
       layer: str('layer'),
       outcome: str('outcome'),
       limit,
       descending: opts.desc === true,
     };
-    if (filter.sinceMs !== undefined && filter.untilMs !== undefined && filter.sinceMs >= filter.untilMs) {
-      throw new UsageError('--since must be earlier than --until');
-    }
     await withCase(ctx, { access: 'read' }, (kase) => {
       if (ctx.io.json) {
         if (opts.full === true) for (const e of queryEventsFull(kase.db, filter)) ctx.io.outJson(fullEventJson(e));

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
+import { checkOutPath } from '../out-path.js';
 import { withCase } from '../with-case.js';
 
 /** `irctl export T-3 | --all`: write a signed evidence bundle. */
@@ -10,19 +11,22 @@ export const exportCommand = defineCommand({
     void cmd
       .argument('[threat-id]', 'the threat to export (T-3)')
       .option('--all', 'export the whole case instead of one threat')
-      .option('--out <file>', 'bundle path (default: <case>/exports/<id>-<UTC timestamp>.bundle.tar.gz)')
-      .option('--key <file>', 'sign with this Ed25519 private key (PEM) instead of the case key'),
-  examples: ['irctl export T-3 --out T-3.bundle.tar.gz', 'irctl export --all', 'irctl export T-3 --key ~/keys/ir-team.pem --json'],
+      .option('--out <file>', 'bundle path; its folder must exist (default: <case>/exports/<id>-<UTC timestamp>.bundle.tar.gz)')
+      .option('--signing-key <file>', 'sign with this Ed25519 private key (PEM) instead of the case key'),
+  examples: ['irctl export T-3 --out T-3.bundle.tar.gz', 'irctl export --all', 'irctl export T-3 --signing-key ~/keys/ir-team.pem --json'],
+  deprecatedOptions: [{ flags: '--key <file>', use: '--signing-key' }],
   handler: async (args, opts, ctx) => {
     const id = args[0];
     if (id !== undefined && opts.all === true) throw new UsageError('give a threat id or --all, not both');
     if (id === undefined && opts.all !== true) throw new UsageError('which threat? give a threat id (irctl export T-3) or --all for the whole case', { hint: 'List threats with `irctl threats`.' });
+    const { resolveCaseDir } = await import('../../case/case.js');
+    const out = typeof opts.out === 'string' ? checkOutPath(opts.out, resolveCaseDir(ctx.globals.case, ctx.env)) : undefined;
     const { exportBundle } = await import('../../export/export.js');
     return withCase(ctx, { access: 'snapshot' }, async (kase) => {
       const r = await exportBundle(kase, {
         scope: id !== undefined ? { kind: 'threat', threatId: id } : { kind: 'case' },
-        out: typeof opts.out === 'string' ? opts.out : undefined,
-        keyFile: typeof opts.key === 'string' ? opts.key : undefined,
+        out,
+        keyFile: typeof opts.signingKey === 'string' ? opts.signingKey : undefined,
         now: ctx.now,
         io: ctx.io,
         signal: ctx.signal,
@@ -42,9 +46,9 @@ export const exportCommand = defineCommand({
       );
       ctx.io.out(`signed by     ${r.fingerprint}${r.key_generated ? ' (case key, generated now)' : ''}`);
       ctx.io.out(`              key ${r.key_file}`);
+      ctx.io.out(`verify with   irctl verify ${r.path}`);
       ctx.io.out(`custody       bundle records head ${r.bundle_custody_head.hash} (entry ${r.bundle_custody_head.seq})`);
       ctx.io.out(`              export.bundle entry appended: new head ${r.custody_head.hash} (entry ${r.custody_head.seq})`);
-      ctx.io.out(`verify with   irctl verify ${r.path}`);
     });
   },
 });

@@ -36,12 +36,13 @@ export const importCommand = defineCommand({
         ctx.io.outJson({ ...rest, inputs: file_outcomes });
       } else {
         ctx.io.out(`case      ${kase.dir}`);
-        ctx.io.out(`files     ${s.files} read, ${s.files_failed} failed, ${s.skipped} skipped`);
+        const ofFound = s.files < s.files_found ? ` (of ${s.files_found} found)` : '';
+        ctx.io.out(`files     ${s.files} stored${ofFound}, ${s.files_failed} failed, ${s.skipped} skipped`);
         ctx.io.out(`records   ${s.records}`);
         ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate`);
         ctx.io.out(`rejected  ${s.quarantined} quarantined${s.quarantined > 0 ? ' (see `irctl case quarantine`)' : ''}`);
-        ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
         if (s.interrupted) ctx.io.out('stopped   interrupted: what was read before Ctrl-C is saved; run the same command again to finish');
+        ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
       }
       if (s.interrupted) return ExitCode.Interrupted;
       return s.quarantined > 0 || s.files_failed > 0 || s.skipped > 0 ? ExitCode.Partial : ExitCode.Ok;

@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { InvestigationResult, Transcript } from '../../investigate/types.js';
 import { defineCommand } from '../command.js';
+import { checkOutPath } from '../out-path.js';
 import { withCase } from '../with-case.js';
 
 /** `irctl investigate T-3`: the question-and-answer loop and its verdict. */
@@ -20,7 +21,7 @@ export const investigateCommand = defineCommand({
       .option('--show-payload', 'print exactly what would be sent to the model (pseudonymized) and send nothing')
       .option('--show', 'print the last stored run of this threat instead of running again')
       .option('--interactive', 'after the verdict, ask follow-up questions answered by the same tools (needs a terminal)')
-      .option('--bundle-out <file>', 'where to write the signed evidence bundle (default: <case>/exports/<threat>-<time>.bundle.tar.gz)')
+      .option('--out <file>', 'where to write the signed evidence bundle; its folder must exist (default: <case>/exports/<threat>-<time>.bundle.tar.gz)')
       .option('--no-bundle', 'do not write the signed evidence bundle of the threat after the verdict'),
   examples: [
     'irctl investigate T-3 --offline',
@@ -29,7 +30,9 @@ export const investigateCommand = defineCommand({
     'irctl investigate T-3 --provider bedrock --region eu-west-1 --model global.anthropic.claude-sonnet-4-5-20250929-v1:0',
     'irctl investigate T-3 --show-payload',
     'irctl investigate T-3 --show',
+    'irctl investigate T-3 --offline --out T-3.bundle.tar.gz',
   ],
+  deprecatedOptions: [{ flags: '--bundle-out <file>', use: '--out' }],
   handler: async (args, opts, ctx) => {
     const typed = args[0] ?? '';
     const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k]) : undefined);
@@ -42,6 +45,10 @@ export const investigateCommand = defineCommand({
       });
     }
     if (opts.show === true && opts.showPayload === true) throw new UsageError('--show and --show-payload cannot be combined');
+    const { resolveCaseDir } = await import('../../case/case.js');
+    // Checked before the investigation runs, not when its bundle is written.
+    const outOpt = str('out');
+    const bundleOut = outOpt === undefined ? undefined : checkOutPath(outOpt, resolveCaseDir(ctx.globals.case, ctx.env));
     const { investigate, requireThreat, toolEnv } = await import('../../investigate/agent.js');
     const { renderInvestigation } = await import('../../investigate/render.js');
     const { randomUUID } = await import('node:crypto');
@@ -99,9 +106,27 @@ export const investigateCommand = defineCommand({
         }
         if (ctx.io.json) ctx.io.out(outcome.resultText);
         else for (const line of renderInvestigation(outcome.result, outcome.transcript)) ctx.io.out(line);
-        ctx.io.notify({ level: 'info', code: 'IRCTL_INVESTIGATE_I5005', message: `stored investigation ${outcome.result.investigation_id}; custody head ${outcome.head.hash} (entry ${outcome.head.seq})` });
+        ctx.io.notify({ level: 'debug', code: 'IRCTL_INVESTIGATE_D5005', message: `stored investigation ${outcome.result.investigation_id}` });
+        // The custody head after everything this run appended (the bundle's export entry included), once, at the end.
+        let head = outcome.head;
+        let bundle: { path: string; sha256: string; fingerprint: string } | undefined;
+        const finish = (): void => {
+          if (ctx.io.json) {
+            const where = bundle ? `signed evidence bundle: ${bundle.path}; ` : '';
+            ctx.io.notify({ level: 'info', code: 'IRCTL_INVESTIGATE_I5005', message: `${where}custody head ${head.hash} (entry ${head.seq})` });
+            return;
+          }
+          if (bundle) {
+            ctx.io.out(`bundle    ${bundle.path}`);
+            ctx.io.out(`          sha256 ${bundle.sha256}, signed by ${bundle.fingerprint}; check it with: irctl verify ${bundle.path}`);
+          }
+          ctx.io.out(`custody   head ${head.hash} (entry ${head.seq})`);
+        };
         // Ctrl-C during a model run: the deterministic verdict was stored; say so with the interrupted exit code.
-        if (ctx.signal.aborted) return ExitCode.Interrupted;
+        if (ctx.signal.aborted) {
+          finish();
+          return ExitCode.Interrupted;
+        }
         if (opts.bundle === false) {
           ctx.io.notify({ level: 'debug', code: 'IRCTL_INVESTIGATE_D5006', message: '--no-bundle: no bundle written' });
         } else {
@@ -110,21 +135,19 @@ export const investigateCommand = defineCommand({
           const path = await import('node:path');
           // One bundle per investigation run: the run id keeps names unique when runs share a second.
           const stamp = ctx.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-          const bundleOut =
-            str('bundleOut') ??
+          const out =
+            bundleOut ??
             path.join(kase.exportsDir, `${outcome.result.threat_id}-${stamp}-${outcome.result.investigation_id.slice(0, 8)}.bundle.tar.gz`);
           const b = await writeThreatBundle(kase, outcome.result.threat_id, {
-            out: bundleOut,
+            out,
             now: ctx.now,
             io: ctx.io,
             signal: ctx.signal,
           });
-          ctx.io.notify({
-            level: 'info',
-            code: 'IRCTL_INVESTIGATE_I5007',
-            message: `signed evidence bundle: ${b.path} (sha256 ${b.sha256}, key ${b.fingerprint}); check it with \`irctl verify ${b.path}\``,
-          });
+          bundle = b;
+          head = b.custody_head;
         }
+        finish();
         shown = { result: outcome.result, investigationId: outcome.result.investigation_id };
       }
       if (interactive && shown) {

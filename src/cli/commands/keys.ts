@@ -108,5 +108,6 @@ const untrust = defineCommand({
 export const keysCommand = defineCommand({
   name: 'keys',
   description: 'manage the case signing key (Ed25519) used to sign evidence bundles, and the signer keys you trust when verifying',
+  examples: ['irctl keys generate', 'irctl keys show', 'irctl keys trust partner.pub.pem', 'irctl keys list'],
   subcommands: [generate, show, trust, list, untrust],
 });

@@ -113,5 +113,6 @@ const validate = defineCommand({
 export const rulesCommand = defineCommand({
   name: 'rules',
   description: 'list and validate detection rules (built-in pack, SigmaHQ and your own)',
+  examples: ['irctl rules list', 'irctl rules validate ./my-rules'],
   subcommands: [list, validate],
 });

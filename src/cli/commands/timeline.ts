@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import type { Chalk } from 'chalk';
 import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
+import { addEventFilterOptions, eventFilterOf } from '../filter-flags.js';
 import { withCase } from '../with-case.js';
 
 const LAYER_PAINT: Record<string, (c: InstanceType<typeof Chalk>, s: string) => string> = {
@@ -17,15 +18,25 @@ const LAYER_PAINT: Record<string, (c: InstanceType<typeof Chalk>, s: string) => 
 export const timelineCommand = defineCommand({
   name: 'timeline',
   description: 'the attack timeline of a threat (every event of its entities, in time order) with its blast radius',
-  configure: (cmd) =>
-    void cmd
+  configure: (cmd) => {
+    cmd
       .argument('<id>', 'threat id, e.g. T-3 (see irctl threats)')
       .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['table', 'json', 'csv', 'md', 'timesketch']))
       .option('--margin <duration>', 'look this far before the first and after the last detection (30m, 2h, 1d)', '1h')
       .option('--no-collapse', 'one line per event (runs of identical events are collapsed by default)')
       .option('--blast-radius', 'print only the blast radius (one JSON object with --json)')
-      .option('--limit <n>', 'read at most N events', '100000'),
-  examples: ['irctl timeline T-3', 'irctl timeline T-3 --json', 'irctl timeline T-3 --json --blast-radius', 'irctl timeline T-3 --format timesketch > t3.jsonl', 'irctl timeline T-3 --format md --margin 6h'],
+      .option('--limit <n>', 'read at most N events', '100000');
+    // The filters of `irctl events`: they narrow the timeline (and its blast radius) to matching events.
+    addEventFilterOptions(cmd);
+  },
+  examples: [
+    'irctl timeline T-3',
+    'irctl timeline T-3 --json',
+    'irctl timeline T-3 --json --blast-radius',
+    'irctl timeline T-3 --format timesketch > t3.jsonl',
+    'irctl timeline T-3 --format md --margin 6h',
+    'irctl timeline T-3 --actor AKIAIOSFODNN7EXAMPLE --service iam --since 2026-11-21T02:00:00Z',
+  ],
   handler: async (args, opts, ctx) => {
     const { parseDurationArg } = await import('../../correlate/duration.js');
     const id = args[0] ?? '';
@@ -39,10 +50,11 @@ export const timelineCommand = defineCommand({
     if (blastOnly && (format === 'csv' || format === 'timesketch')) throw new UsageError(`--blast-radius cannot be combined with --format ${format}`, { hint: 'Use --json or the table.' });
     // Timesketch wants every event: never collapse for it.
     const collapse = opts.collapse !== false && format !== 'timesketch';
+    const filter = eventFilterOf(opts, ctx.now());
     await withCase(ctx, { access: 'read' }, async (kase) => {
       const { buildTimeline } = await import('../../timeline/timeline.js');
       const f = await import('../../timeline/format.js');
-      const t = buildTimeline(kase.db, id, { marginMs, collapse, limit });
+      const t = buildTimeline(kase.db, id, { marginMs, collapse, limit, filter });
       if (t.truncated) {
         ctx.io.notify({
           level: 'warn',

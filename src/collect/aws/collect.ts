@@ -14,7 +14,7 @@ import { indexEntities } from '../../store/ingest-repo.js';
 import { sha256Hex } from '../../util/hash.js';
 import { explainAwsError, toSourceAccessError, type Explained } from './errors.js';
 import { collectEc2Context, type ContextResult } from './ec2-context.js';
-import { filterObject, type CollectFilters } from './filters.js';
+import { filterObject, noFilters, type CollectFilters } from './filters.js';
 import { collectLookupRegion, LOOKUP_API, type RegionResult } from './lookup.js';
 import { AwsApiError, type AwsPorts, type CallerIdentity } from './ports.js';
 import { realTimer, withRetries, type Timer } from '../rate-limit.js';
@@ -116,6 +116,13 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
   if (opts.query !== undefined && opts.lake === undefined) throw new UsageError('--query needs --lake EVENT_DATA_STORE', { hint: 'A Lake query runs against one event data store.' });
   if (opts.allRegions && opts.regions.length > 0) throw new UsageError('--region and --all-regions cannot be used together');
   if (!(opts.rate > 0)) throw new UsageError('--rate must be a positive number of requests per second');
+  // Filters that would be silently ignored are refused: a responder must not believe a collection was narrowed.
+  if (!noFilters(opts.filters)) {
+    const hint = 'Collect without filters and narrow later with `irctl events --actor ... --action ...` (same flags).';
+    if (opts.s3 !== undefined) throw new UsageError('--s3 stores whole log files (each file is one piece of evidence): filters cannot be applied to it', { hint });
+    if (opts.contextOnly) throw new UsageError('--context-only snapshots EC2 context: event filters do not apply to it', { hint });
+    if (opts.query !== undefined) throw new UsageError('--query runs your SQL as given: put the filters in its WHERE clause', { hint: 'Or leave out --query: irctl then writes the query with the filters.' });
+  }
   const window = resolveWindow(opts.since, opts.until, now(), mode);
   const overlapMs = parseDuration(opts.overlap, '--overlap');
   const envRegion = deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;

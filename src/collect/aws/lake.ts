@@ -54,9 +54,23 @@ function sqlTime(ms: number): string {
 export function buildLakeQuery(edsId: string, from: number, to: number, f: CollectFilters): string {
   if (!/^[A-Za-z0-9-]+$/.test(edsId)) throw new Error(`event data store id ${JSON.stringify(edsId)} is not an id`);
   const where = [`eventTime >= ${sqlTime(from)}`, `eventTime <= ${sqlTime(to)}`];
-  if (f.user !== undefined) where.push(`userIdentity.username = ${sqlString(f.user)}`);
+  if (f.user !== undefined) {
+    where.push(
+      f.user.startsWith('arn:')
+        ? `(userIdentity.arn = ${sqlString(f.user)} OR userIdentity.sessioncontext.sessionissuer.arn = ${sqlString(f.user)})`
+        : `userIdentity.username = ${sqlString(f.user)}`,
+    );
+  }
   if (f.accessKey !== undefined) where.push(`userIdentity.accesskeyid = ${sqlString(f.accessKey)}`);
-  if (f.eventName !== undefined) where.push(`eventName = ${sqlString(f.eventName)}`);
+  if (f.eventName !== undefined) {
+    // `*` is the wildcard of --action; LIKE's own wildcards in the name are escaped.
+    where.push(
+      f.eventName.includes('*')
+        ? `eventName LIKE ${sqlString(f.eventName.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%'))} ESCAPE '\\'`
+        : `eventName = ${sqlString(f.eventName)}`,
+    );
+  }
+  if (f.ip !== undefined) where.push(`sourceIPAddress = ${sqlString(f.ip)}`);
   if (f.eventSource !== undefined) where.push(`eventSource = ${sqlString(f.eventSource)}`);
   if (f.resourceName !== undefined) where.push(`any_match(resources, r -> r.arn LIKE ${sqlString(`%${f.resourceName}%`)})`);
   return `SELECT eventJson FROM ${edsId} WHERE ${where.join(' AND ')} ORDER BY eventTime DESC`;

@@ -18,7 +18,7 @@ import { sha256Hex } from '../../util/hash.js';
 import type { Range } from '../checkpoints.js';
 import type { S3Counts } from './collect.js';
 import { explainAwsError, isAbort } from './errors.js';
-import { noFilters, type CollectFilters } from './filters.js';
+import type { CollectFilters } from './filters.js';
 import type { RegionResult } from './lookup.js';
 import { AwsApiError } from './ports.js';
 import { withRetries } from '../rate-limit.js';
@@ -75,7 +75,6 @@ export async function collectS3(ctx: RunContext, opts: S3Options, progress: Prog
   const scope = `s3://${bucket}/${prefix}`;
   const res: RegionResult = { region: scope, status: 'ok', events: 0, duplicates: 0, filtered_out: 0, quarantined: 0, pages: 0, throttled: 0, retried: 0, queried: [], page_hashes: [], elapsed_ms: 0 };
   const counts: S3Counts = { objects: 0, skipped_already_stored: 0, digests: 0, validated: 0, unvalidated: 0, digest_mismatches: [] };
-  if (!noFilters(opts.filters)) ctx.warn('IRCTL_COLLECT_W3002', '--s3 imports whole log files: --user/--access-key/--event-name/--event-source/--resource-name are not applied (filter later with `irctl events`)');
   res.queried.push([new Date(opts.window[0]).toISOString(), new Date(opts.window[1]).toISOString()]);
   const retry = <T>(fn: () => Promise<T>): Promise<T> =>
     withRetries(fn, {
