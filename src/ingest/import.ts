@@ -236,7 +236,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     await stream.return().catch(() => undefined);
     progress.stop();
     if (deferred.length > 0) {
-      io.notify({ level: 'debug', code: 'IRCTL_IMPORT_D1009', message: `building indexes (${deferred.join(', ')})` });
+      io.notify({ level: 'info', code: 'IRCTL_IMPORT_I1009', message: `building indexes (${deferred.join(', ')})` });
       restoreDeferredIndexes(db);
     }
   }

@@ -45,7 +45,7 @@ describe('irctl completion bash', () => {
         .split('\n')
         .filter((l) => l !== '');
     expect(complete('irctl', 'ca')).toEqual(['case']);
-    expect(complete('irctl', '--case', '/tmp/c', 'case', '')).toEqual(['init', 'info', 'verify', 'quarantine', 'rebuild']);
+    expect(complete('irctl', '--case', '/tmp/c', 'case', '')).toEqual(['init', 'info', 'verify', 'seal', 'quarantine', 'rebuild']);
     expect(complete('irctl', 'threats', '')).toEqual(['list', 'show']);
     expect(complete('irctl', 'timeline', 'T-1', '--format', '')).toEqual(['table', 'json', 'csv', 'md', 'timesketch']);
     expect(complete('irctl', 'collect', 'aws', '--acc')).toEqual(['--access-key']);
