@@ -230,9 +230,11 @@ describe('irctl import with a 50 MB string field', () => {
     expect(res.status, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout.trim())).toMatchObject({ records: 3, events: 3, quarantined: 0 });
     const rss = Number(/MAXRSS_KB=(\d+)/.exec(res.stderr)?.[1]);
-    // A handful of copies of the record at most (bytes, string, parsed value, SQLite's copy), not the file many times.
+    // A handful of copies of the record at most (bytes, string, parsed value, SQLite's copy), not the file many times
+    // (a 50 MB record: ~300 MB on Node 20; Node 24's heap and the worker thread add some 40 MB: 500 is still far below
+    // the file held ten times over).
     expect(rss).toBeGreaterThan(0);
-    expect(rss / 1024).toBeLessThan(450);
+    expect(rss / 1024).toBeLessThan(500);
     // The stored raw record hashes to the exact bytes of the element in the file.
     const events = (await runIrctl(['--case', caseDir, 'events', '--json'])).json<{ id: string; raw_sha256: string }>();
     expect(events).toHaveLength(3);
