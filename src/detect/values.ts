@@ -442,7 +442,7 @@ export function compileValues(modifiers: readonly string[], values: readonly unk
   };
 }
 
-/** Keyword search: any string leaf contains the keyword (wildcards allowed, case-insensitive). */
+/** Keyword search: true when some string leaf contains the keyword (wildcards allowed, case-insensitive). */
 export function keywordTest(keyword: string): StrTest {
   let toks = parseWildcards(keyword);
   const isStar = (t: Token | undefined): boolean => t !== undefined && 'wild' in t && t.wild === '*';

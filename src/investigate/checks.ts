@@ -4,7 +4,7 @@
  *
  * 1. citations: every cited evidence id must have been returned by a tool in this run and must exist in the store;
  *    claims left without a valid id are dropped.
- * 2. injection: any injection flag blocks a benign verdict.
+ * 2. injection: a single injection flag blocks a benign verdict.
  * 3. benign basis: security_test must cite the operator's red-team context, planned_action a change window or an
  *    automation principal, not_malicious the principal's baseline (or an automation principal). Never free text.
  *    A benign verdict rejected by 2 or 3 falls back to the deterministic verdict when that is not benign, else

@@ -13,7 +13,7 @@ export const verifyCommand = defineCommand({
   configure: (cmd) =>
     void cmd
       .argument('<bundle>', 'the .bundle.tar.gz file')
-      .option('--key <pub.pem>', 'the public key the bundle must be signed by (default: any key in your trusted keys, see `irctl keys trust`, or the case key inside the case)'),
+      .option('--key <pub.pem>', 'the public key the bundle must be signed by (without it: a key in your trusted keys, see `irctl keys trust`, or the case key inside the case)'),
   examples: ['irctl verify T-3.bundle.tar.gz --key signing-key.pub.pem', 'irctl keys trust partner.pub.pem && irctl verify case.bundle.tar.gz --json'],
   handler: async (args, opts, ctx) => {
     const { loadPublicKeyFile, caseKeyPaths, listTrustedKeys, trustedKeysDir } = await import('../../export/keys.js');
