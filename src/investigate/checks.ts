@@ -221,7 +221,7 @@ export function settle(proposal: Proposal, checked: Checked, baseline?: { verdic
 }
 
 /** Characters that continue a principal name, key or id: a name matches only between other characters. */
-const NAME_CHAR = /[A-Za-z0-9_@+=\-]/;
+const NAME_CHAR = /[A-Za-z0-9_@+=-]/;
 
 /** True when `text` mentions `name` as a whole name (case-insensitive). */
 export function mentions(text: string, name: string): boolean {

@@ -166,18 +166,7 @@ export function eventDetails(db: Db, ids: readonly string[]): EventDetail[] {
 }
 
 /** The actor fields of events by id (ids not in the store are left out): what the attribution check names them by. */
-export interface EventActorRow {
-  id: string;
-  provider: string;
-  actor: string | null;
-  actor_type: string | null;
-  actor_name: string | null;
-  access_key: string | null;
-  session: string | null;
-  assumed_from: string | null;
-  /** JSON array of [kind, value] pairs (identity hops: keys and sessions the event issued). */
-  related: string | null;
-}
+export type EventActorRow = Pick<EventRow, 'id' | 'provider' | 'actor' | 'actor_type' | 'actor_name' | 'access_key' | 'session' | 'assumed_from' | 'related'>;
 
 /** Actor fields of these events. */
 export function eventActors(db: Db, ids: readonly string[]): EventActorRow[] {
