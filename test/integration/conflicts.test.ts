@@ -235,3 +235,26 @@ describe('re-shaped copies (origin reshaped: a SIEM or pipeline export) compare 
     }
   });
 });
+
+describe('a case stored before disagreeing copies were kept apart', () => {
+  it('case verify names the copies stored as one event that disagree', async () => {
+    // GIVEN a case whose second record of an event id was stored under the bare id (as irctl did before), written
+    // straight into the store (inserts are not blocked by the append-only triggers; the run commitment then flags it)
+    const legacy = join(dir, 'legacy-case');
+    expect((await runIrctl(['--case', legacy, 'import', replay])).code).toBe(6);
+    const db = join(legacy, 'evidence.sqlite');
+    const raw = readFileSync(replay, 'utf8').replace(/"eventTime": "2026-10-07T08:59:58Z"/, '"eventTime": "2026-10-07T08:59:59Z"');
+    const first = JSON.stringify((JSON.parse(raw) as { Records: unknown[] }).Records[0]);
+    const sha = createHash('sha256').update(first).digest('hex');
+    const r = spawnSync('sqlite3', [db, `INSERT INTO raw_records(sha256, event_id, data_type, input_id, record_index, byte_offset, raw, origin) VALUES ('${sha}', '${ID}', 'aws:cloudtrail:entry', 1, 99, NULL, '${first.replace(/'/g, "''")}', 'native')`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    // WHEN
+    const v = await runIrctl(['--case', legacy, 'case', 'verify', '--json']);
+    // THEN it is listed with what differs (and the uncommitted record is an integrity problem: 5 wins)
+    expect(v.code).toBe(5);
+    const conflicts = v.json<VerifyJson>()[0]?.conflicts ?? [];
+    expect(conflicts).toContainEqual(
+      `event ${ID}: raw record(s) 9 (differs in time) disagree with its first record 1 but are stored as one event (stored before irctl kept disagreeing copies apart, or told apart by a newer normalizer): only the first is in the events; import the records into a new case to see each`,
+    );
+  });
+});
