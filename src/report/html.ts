@@ -125,17 +125,17 @@ export function timelineSvg(points: readonly ChartPoint[], listed: ReadonlySet<s
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:0;background:#fff}
-main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
+main{max-width:1400px;margin:0 auto;padding:24px 28px 60px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d8dee4;padding-bottom:4px}
 .meta,.muted{color:#57606a;font-size:12px}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
-.v,.nowrap{white-space:nowrap}
+.v,.nowrap{white-space:nowrap}.prt{display:none}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #d8dee4;padding:4px 6px;text-align:left;vertical-align:top;font-size:12.5px}
 th{background:#f6f8fa;white-space:nowrap}tr.hit td{background:#fff1f0}
 tr:target td,li:target{background:#fff8c5;outline:2px solid #d4a72c}
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
-.cites a{white-space:nowrap}
+.cites a{white-space:nowrap}td.cited{min-width:12em}
 .verdict{display:inline-block;padding:4px 10px;border-radius:6px;font-weight:600;color:#fff;background:#57606a}
 .v-malicious{background:#cf222e}.v-security_test{background:#8250df}.v-planned_action{background:#0969da}.v-not_malicious{background:#1a7f37}.v-inconclusive{background:#9a6700}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:6px;font-size:12.5px}
@@ -150,7 +150,7 @@ ul{margin:4px 0;padding-left:22px}
   body{font-size:11px}main{max-width:none;padding:0}
   th,td{font-size:10px;padding:2px 4px}code,.mono{font-size:10px}
   .scroll{overflow:visible}
-  .v.long{white-space:normal;overflow-wrap:anywhere}
+  .v.long{white-space:normal;overflow-wrap:anywhere}.appendix td:last-child,.appendix th:last-child{display:none}.prt{display:inline}.scr{display:none}
   tr,li{break-inside:avoid}h2{break-after:avoid}
   a{color:inherit}
   .verdict,tr.hit td,.note,th,svg{print-color-adjust:exact;-webkit-print-color-adjust:exact}
@@ -173,13 +173,39 @@ function val(v: string | null | undefined, opts: { long?: boolean } = {}): strin
   return `<span class="${cls}" title="${h(v)}">${h(v.slice(0, 60))}…${h(v.slice(-30))}</span>`;
 }
 
-/** A table that scrolls sideways on a narrow screen instead of wrapping values. */
-function table(head: readonly string[], rows: readonly string[]): string {
-  return `<div class="scroll"><table><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
+/**
+ * Values inside running text that must not break mid-value: UTC timestamps, ARNs, IPv4 and IPv6 addresses (an IPv6
+ * match needs a letter or `::`, so clock times like 02:13:05 are not taken for one).
+ */
+const VALUE_RE =
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|arn:[a-z0-9-]+:[^\s,;|<>()[\]"']*[^\s,;|<>()[\]"'.]|(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])|(?<![\w:])(?=[0-9a-f:]*(?:[a-f]|::))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])/gi;
+
+/** Running text, escaped, with every timestamp, ARN and IP address in it kept on one line. */
+export function prose(v: string | null | undefined): string {
+  const s = v ?? '';
+  let out = '';
+  let at = 0;
+  for (const m of s.matchAll(VALUE_RE)) {
+    const i = m.index;
+    out += `${h(s.slice(at, i))}<span class="v">${h(m[0])}</span>`;
+    at = i + m[0].length;
+  }
+  return out + h(s.slice(at));
 }
 
-function ul(items: readonly string[], empty = 'none'): string {
-  return items.length === 0 ? `<p class="muted">${h(empty)}</p>` : `<ul>${items.map((i) => `<li>${h(i)}</li>`).join('')}</ul>`;
+/** A SHA-256: abbreviated on screen (the full value in its `title`), in full when printed. */
+function hash(v: string | null): string {
+  if (!v) return '';
+  return `<span class="mono v scr" title="${h(v)}">${h(v.slice(0, 16))}…</span><span class="mono v long prt">${h(v)}</span>`;
+}
+
+/** A table that scrolls sideways on a narrow screen instead of wrapping values. */
+function table(head: readonly string[], rows: readonly string[], cls?: string): string {
+  return `<div class="scroll"><table${cls ? ` class="${cls}"` : ''}><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
+}
+
+function ul(items: readonly string[], empty = 'none', fmt: (s: string) => string = h): string {
+  return items.length === 0 ? `<p class="muted">${h(empty)}</p>` : `<ul>${items.map((i) => `<li>${fmt(i)}</li>`).join('')}</ul>`;
 }
 
 const pct = (c: number | null): string => (c === null ? '-' : `${Math.round(c * 100)}%`);
@@ -213,7 +239,7 @@ function leadsTo(e: EvidenceEntry, t: Targets): string {
   if (listed.length > 0) {
     const shown = listed.slice(0, 5).map((id, i) => `<a href="#${anchorId('tl', id)}">${e.kind === 'event' ? 'timeline' : `event ${i + 1}`}</a>`);
     links.push(shown.join(' ') + (listed.length > 5 ? ` <span class="muted">+${listed.length - 5}</span>` : ''));
-  } else if (e.kind === 'event') links.push('<span class="muted">not among the listed timeline lines</span>');
+  } else if (e.kind === 'event') links.push('<span class="muted" title="the timeline lists the first lines only; the bundle holds every event">not listed</span>');
   return links.join(' · ');
 }
 
@@ -237,13 +263,13 @@ export function renderHtml(m: ReportModel): string {
     P.push(`<tr><th>Active</th><td>${val(t.first_seen)} to ${val(t.last_seen)}</td></tr>`);
     P.push(`<tr><th>Techniques</th><td>${h(t.techniques.join(', ') || 'none')}${t.tactics.length > 0 ? ` (${h(t.tactics.join(', '))})` : ''}</td></tr>`);
     P.push(`<tr><th>Entities</th><td>${t.entities.length > 0 ? t.entities.map((e) => `${h(e.kind)} ${val(e.value)}`).join('<br>') : 'none'}</td></tr>`);
-    for (const n of t.context_notes) P.push(`<tr><th>Context</th><td>${h(n)}</td></tr>`);
+    for (const n of t.context_notes) P.push(`<tr><th>Context</th><td>${prose(n)}</td></tr>`);
   }
   P.push(
     `<tr><th>Events in scope</th><td>${m.events_total}${m.span.first ? ` (${val(m.span.first)} to ${val(m.span.last)})` : ''}; ${m.layers.map((l) => `${h(l.layer)} ${l.events}`).join(', ') || 'none'}</td></tr>`,
   );
   P.push(`<tr><th>Detections</th><td>${m.detections.length}</td></tr></table></div>`);
-  if (m.summary && m.verdict?.reason !== m.summary) P.push(`<p>${h(m.summary)}</p>`);
+  if (m.summary && m.verdict?.reason !== m.summary) P.push(`<p>${prose(m.summary)}</p>`);
 
   if (m.scope.kind === 'case') {
     P.push('<h2>Threats</h2>');
@@ -253,7 +279,7 @@ export function renderHtml(m: ReportModel): string {
         table(
           ['id', 'severity', 'title', 'first seen', 'last seen', 'verdict'],
           m.threats.map(
-            (x) => `<tr><td class="v">${h(x.id)}</td><td>${h(x.severity)}</td><td>${h(x.title)}</td><td>${val(x.first_seen)}</td><td>${val(x.last_seen)}</td><td>${h(x.verdict ? verdictLabel(x.verdict) : 'not investigated')}</td></tr>`,
+            (x) => `<tr><td class="v">${h(x.id)}</td><td>${h(x.severity)}</td><td>${prose(x.title)}</td><td>${val(x.first_seen)}</td><td>${val(x.last_seen)}</td><td>${h(x.verdict ? verdictLabel(x.verdict) : 'not investigated')}</td></tr>`,
           ),
         ),
       );
@@ -267,17 +293,17 @@ export function renderHtml(m: ReportModel): string {
     P.push(
       `<p><span class="verdict v-${h(v.verdict)}">${h(verdictLabel(v.verdict))}</span> ${v.confidence !== null ? `confidence <b>${pct(v.confidence)}</b>, ` : ''}decided by ${v.decided_by === 'analyst' ? `analyst <b>${h(v.who)}</b>` : `machine (${h(v.who)})`} at ${val(v.time)}</p>`,
     );
-    if (v.reason) P.push(`<p>${v.decided_by === 'analyst' ? 'Reason' : 'Summary'}: ${h(v.reason)}</p>`);
+    if (v.reason) P.push(`<p>${v.decided_by === 'analyst' ? 'Reason' : 'Summary'}: ${prose(v.reason)}</p>`);
   }
   const rp = m.rejected_proposal;
   if (rp) {
     P.push(
-      `<p class="note">The model proposed <b>${h(verdictLabel(rp.verdict))}</b>${rp.confidence !== null ? ` (confidence ${pct(rp.confidence)})` : ''}; the checks in code <b>rejected</b> it (${h(rp.rejected_by.join(', '))}). Its summary, not used: ${h(rp.summary)}</p>`,
+      `<p class="note">The model proposed <b>${h(verdictLabel(rp.verdict))}</b>${rp.confidence !== null ? ` (confidence ${pct(rp.confidence)})` : ''}; the checks in code <b>rejected</b> it (${h(rp.rejected_by.join(', '))}). Its summary, not used: ${prose(rp.summary)}</p>`,
     );
   }
   if (m.rationale.length > 0) {
     P.push('<p>Rationale (each claim cites evidence; follow an id to the evidence appendix):</p>');
-    P.push(`<ul>${m.rationale.map((c) => `<li>${h(c.claim)} <span class="cites">[${distinctIds(c.evidence_ids).map((id) => citeLink(id, targets)).join(', ')}]</span></li>`).join('')}</ul>`);
+    P.push(`<ul>${m.rationale.map((c) => `<li>${prose(c.claim)} <span class="cites">[${distinctIds(c.evidence_ids).map((id) => citeLink(id, targets)).join(', ')}]</span></li>`).join('')}</ul>`);
   }
   if (m.verdict_history.length > 1) {
     P.push(
@@ -285,7 +311,7 @@ export function renderHtml(m: ReportModel): string {
         ['time', 'verdict', 'confidence', 'decided by', 'reason'],
         m.verdict_history.map((v) => {
           const anchor = v.decided_by === 'machine' && v.investigation_id ? ` id="${anchorId('vh', v.investigation_id)}"` : '';
-          return `<tr${anchor}><td>${val(v.time)}</td><td>${h(verdictLabel(v.verdict))}</td><td>${pct(v.confidence)}</td><td>${v.decided_by} ${h(v.who)}</td><td>${h(v.reason)}</td></tr>`;
+          return `<tr${anchor}><td>${val(v.time)}</td><td>${h(verdictLabel(v.verdict))}</td><td>${pct(v.confidence)}</td><td>${v.decided_by} ${h(v.who)}</td><td>${prose(v.reason)}</td></tr>`;
         }),
       ),
     );
@@ -313,7 +339,7 @@ export function renderHtml(m: ReportModel): string {
         ['time (UTC)', 'layer', 'action', 'actor', 'source', 'outcome', 'detection'],
         m.timeline.map((e) => {
           const time = targets.appendix.has(e.event_id) ? `<a href="#${anchorId('ap', e.event_id)}" title="evidence appendix">${val(e.time)}</a>` : val(e.time);
-          return `<tr id="${anchorId('tl', e.event_id)}"${e.detections.length > 0 ? ' class="hit"' : ''}><td>${time}</td><td>${h(e.layer)}</td><td>${h(e.action)}</td><td>${val(e.actor)}</td><td>${val(e.src_ip)}</td><td>${h(e.outcome)}</td><td>${h(e.detections.join('; '))}</td></tr>`;
+          return `<tr id="${anchorId('tl', e.event_id)}"${e.detections.length > 0 ? ' class="hit"' : ''}><td>${time}</td><td>${h(e.layer)}</td><td>${h(e.action)}</td><td>${val(e.actor)}</td><td>${val(e.src_ip)}</td><td>${h(e.outcome)}</td><td>${prose(e.detections.join('; '))}</td></tr>`;
         }),
       ),
     );
@@ -329,7 +355,7 @@ export function renderHtml(m: ReportModel): string {
           const first = d.event_ids.find((id) => targets.timeline.has(id));
           const events = first !== undefined ? `<a href="#${anchorId('tl', first)}" title="first listed event">${d.events}</a>` : String(d.events);
           const id = targets.appendix.has(d.id) ? `<a href="#${anchorId('ap', d.id)}">${val(d.id)}</a>` : val(d.id);
-          return `<tr id="${anchorId('dt', d.id)}"><td>${id}</td><td>${val(d.first_seen)}</td><td>${h(d.severity)}</td><td>${h(d.title)}</td><td>${events}</td><td>${h(d.techniques.join(', '))}</td><td>${h(d.summary)}</td></tr>`;
+          return `<tr id="${anchorId('dt', d.id)}"><td>${id}</td><td>${val(d.first_seen)}</td><td>${h(d.severity)}</td><td>${h(d.title)}</td><td>${events}</td><td>${h(d.techniques.join(', '))}</td><td>${prose(d.summary)}</td></tr>`;
         }),
       ),
     );
@@ -351,8 +377,8 @@ export function renderHtml(m: ReportModel): string {
   ).map(([k, v]) => `<tr><th>${k}</th><td>${v.length > 0 ? v.map((x) => val(x)).join('<br>') : '<span class="muted">none</span>'}</td></tr>`);
   P.push(`<div class="scroll"><table>${blast.join('')}</table></div>`);
 
-  P.push('<h2>Actions taken</h2>', m.actions.length === 0 ? '<p class="muted">None recorded in the custody log.</p>' : ul(m.actions.map((a) => `${a.time} ${a.action}: ${a.detail}`)));
-  P.push('<h2>Open questions and missing evidence</h2>', ul(m.open_questions));
+  P.push('<h2>Actions taken</h2>', m.actions.length === 0 ? '<p class="muted">None recorded in the custody log.</p>' : ul(m.actions.map((a) => `${a.time} ${a.action}: ${a.detail}`), 'none', prose));
+  P.push('<h2>Open questions and missing evidence</h2>', ul(m.open_questions, 'none', prose));
   P.push('<h2 id="evidence">Evidence appendix</h2>');
   if (m.evidence_index.length === 0) P.push('<p class="muted">none</p>');
   else {
@@ -361,11 +387,12 @@ export function renderHtml(m: ReportModel): string {
     );
     P.push(
       table(
-        ['evidence id', 'kind', 'time (UTC)', 'what', 'raw record sha256', 'cited by', 'leads to'],
+        ['evidence id', 'time (UTC)', 'what', 'raw record sha256', 'cited by', 'leads to'],
         m.evidence_index.map(
           (e) =>
-            `<tr id="${anchorId('ap', e.id)}"><td>${val(e.id)}</td><td>${h(e.kind)}</td><td>${val(e.time)}</td><td>${h(e.detail)}</td><td>${val(e.raw_sha256, { long: true })}</td><td>${h(e.cited_by)}</td><td class="nowrap">${leadsTo(e, targets)}</td></tr>`,
+            `<tr id="${anchorId('ap', e.id)}"><td>${val(e.id)}</td><td>${val(e.time)}</td><td>${e.kind === 'unknown' ? '<b>not found:</b> ' : ''}${prose(e.detail)}</td><td>${hash(e.raw_sha256)}</td><td class="cited">${prose(e.cited_by)}</td><td class="nowrap">${leadsTo(e, targets)}</td></tr>`,
         ),
+        'appendix',
       ),
     );
   }
