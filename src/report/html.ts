@@ -237,7 +237,7 @@ function leadsTo(e: EvidenceEntry, t: Targets): string {
   }
   const listed = e.event_ids.filter((id) => t.timeline.has(id));
   if (listed.length > 0) {
-    const shown = listed.slice(0, 5).map((id, i) => `<a href="#${anchorId('tl', id)}">${e.kind === 'event' ? 'timeline' : `event ${i + 1}`}</a>`);
+    const shown = listed.slice(0, 5).map((id, i) => `<a href="#${anchorId('tl', id)}">${e.kind === 'event' ? 'timeline' : i === 0 ? 'events 1' : i + 1}</a>`);
     links.push(shown.join(' ') + (listed.length > 5 ? ` <span class="muted">+${listed.length - 5}</span>` : ''));
   } else if (e.kind === 'event') links.push('<span class="muted" title="the timeline lists the first lines only; the bundle holds every event">not listed</span>');
   return links.join(' · ');
