@@ -3,12 +3,13 @@
 // (--remote-debugging-pipe: no port, no dependency; the page itself is not modified and keeps its CSP).
 //
 // Usage: node scripts/lib/report-layout.mjs REPORT.html [--expect-multi-day] [--screenshot OUT.png] [--pdf OUT.pdf]
-//                                           [--sections DIR] [--json]
+//                                           [--sections DIR] [--chart OUT.png] [--json]
 // Asserts, on screen (1280 px wide) and when printed (A4 landscape):
 //   - nothing runs or loads: no script/img/iframe/object/link/form, no on* attribute, no request but the file itself;
 //   - every link is in-page and resolves: each href="#x" has an element with id x; ids are unique;
 //   - no timestamp, ARN, IP address or SHA-256 in a table cell wraps mid-value (each one's text range lies on one
-//     line box; when printed, hashes may wrap and nothing may stick out of the page);
+//     line box); when printed, values marked `long` (hashes, anything over 64 characters) may wrap, and nothing may
+//     stick out of the page;
 //   - the chart: every dot has a <title>, lies inside the SVG's viewBox and its lane, the first dot included; each
 //     lane is a layer that has dots; when the dots span several UTC days, the axis shows at least two dates
 //     (--expect-multi-day also requires the case to span several days).
@@ -24,9 +25,9 @@ const opt = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const html = args.find((a, i) => !a.startsWith('--') && !['--screenshot', '--pdf', '--sections'].includes(args[i - 1] ?? ''));
+const html = args.find((a, i) => !a.startsWith('--') && !['--screenshot', '--pdf', '--sections', '--chart'].includes(args[i - 1] ?? ''));
 if (!html) {
-  console.error('usage: node scripts/lib/report-layout.mjs REPORT.html [--expect-multi-day] [--screenshot OUT.png] [--pdf OUT.pdf] [--sections DIR] [--json]');
+  console.error('usage: node scripts/lib/report-layout.mjs REPORT.html [--expect-multi-day] [--screenshot OUT.png] [--pdf OUT.pdf] [--sections DIR] [--chart OUT.png] [--json]');
   process.exit(2);
 }
 /** In-page checks; `print` relaxes what may wrap (hashes) and adds the page-width check. */
@@ -59,7 +60,8 @@ function probe(print) {
   const counts = {};
   const wraps = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (n) => (n.parentElement?.closest('td') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT),
+    // Printed, a value marked `long` may wrap (a table cannot scroll on paper).
+    acceptNode: (n) => (n.parentElement?.closest('td') && !(print && n.parentElement?.closest('.long')) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT),
   });
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const text = n.textContent ?? '';
@@ -85,7 +87,13 @@ function probe(print) {
     const lanes = [...svg.querySelectorAll('rect[class^="lane"]')];
     const labels = [...svg.querySelectorAll('text.lbl')].map((t) => t.textContent);
     const circles = [...svg.querySelectorAll('circle')];
-    facts.chart = { lanes: labels, points: circles.length, dates: [...svg.querySelectorAll('text.date')].map((t) => t.textContent) };
+    const sb = svg.getBoundingClientRect();
+    facts.chart = {
+      lanes: labels,
+      points: circles.length,
+      dates: [...svg.querySelectorAll('text.date')].map((t) => t.textContent),
+      box: { x: sb.left + window.scrollX, y: sb.top + window.scrollY, width: sb.width, height: sb.height },
+    };
     if (labels.length !== lanes.length) fail.push(`chart: ${lanes.length} lanes but ${labels.length} labels`);
     const box = svg.getBoundingClientRect();
     const perLane = lanes.map(() => 0);
@@ -229,6 +237,7 @@ async function main() {
 
     const shot = async (clip) => Buffer.from((await s('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip: { ...clip, scale: 1 } })).data, 'base64');
     if (opt('--screenshot')) writeFileSync(opt('--screenshot'), await shot({ x: 0, y: 0, width: 1280, height: Math.min(screen.facts.height, 16000) }));
+    if (opt('--chart') && screen.facts.chart) writeFileSync(opt('--chart'), await shot(screen.facts.chart.box));
     if (opt('--sections')) {
       const dir = opt('--sections');
       mkdirSync(dir, { recursive: true });

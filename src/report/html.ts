@@ -31,17 +31,20 @@ const DAY = 24 * HOUR;
 /** Tick spacings a reader counts in: the smallest one giving at most 8 ticks is used. */
 const TICK_STEPS = [SEC, 2 * SEC, 5 * SEC, 10 * SEC, 15 * SEC, 30 * SEC, MIN, 2 * MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY];
 
-/** Ticks at round UTC times inside [min, max]: a time line, and a date line on the first tick and wherever the day changes. */
-export function chartTicks(min: number, max: number): Array<{ t: number; time: string; date: string | null }> {
+/**
+ * Ticks at round UTC times inside [min, max]. Below a day apart: a time line, and a date line on the first tick
+ * and wherever the day changes; a day or more apart: the date alone on every tick.
+ */
+export function chartTicks(min: number, max: number): Array<{ t: number; time: string | null; date: string | null }> {
   const span = Math.max(max - min, 1);
   const step = TICK_STEPS.find((s) => span / s <= 8) ?? 365 * DAY;
-  const out: Array<{ t: number; time: string; date: string | null }> = [];
+  const out: Array<{ t: number; time: string | null; date: string | null }> = [];
   let lastDate = '';
   for (let t = Math.ceil(min / step) * step; t <= max; t += step) {
     const iso = new Date(t).toISOString();
     const date = iso.slice(0, 10);
-    const time = step >= DAY ? date.slice(5) : step < MIN ? iso.slice(11, 19) : iso.slice(11, 16);
-    out.push({ t, time, date: step < DAY && date !== lastDate ? date : null });
+    if (step >= DAY) out.push({ t, time: null, date });
+    else out.push({ t, time: step < MIN ? iso.slice(11, 19) : iso.slice(11, 16), date: date !== lastDate ? date : null });
     lastDate = date;
   }
   // A span shorter than one step (or falling between two round times) still gets its ends labelled.
@@ -104,8 +107,9 @@ export function timelineSvg(points: readonly ChartPoint[], listed: ReadonlySet<s
   out.push(`<line x1="${left}" y1="${axisY}" x2="${W - right}" y2="${axisY}" class="axis"/>`);
   for (const k of chartTicks(min, max)) {
     const tx = x(k.t).toFixed(1);
-    out.push(`<line x1="${tx}" y1="${axisY}" x2="${tx}" y2="${axisY + 5}" class="axis"/><text x="${tx}" y="${axisY + 18}" text-anchor="middle" class="tick">${h(k.time)}</text>`);
-    if (k.date !== null) out.push(`<text x="${tx}" y="${axisY + 32}" text-anchor="middle" class="tick date">${h(k.date)}</text>`);
+    out.push(`<line x1="${tx}" y1="${axisY}" x2="${tx}" y2="${axisY + 5}" class="axis"/>`);
+    if (k.time !== null) out.push(`<text x="${tx}" y="${axisY + 18}" text-anchor="middle" class="tick">${h(k.time)}</text>`);
+    if (k.date !== null) out.push(`<text x="${tx}" y="${axisY + (k.time !== null ? 32 : 18)}" text-anchor="middle" class="tick date">${h(k.date)}</text>`);
   }
   out.push(`<text x="${W - right}" y="${axisY + 50}" text-anchor="end" class="tick">UTC, ${h(readableSpan(new Date(min).toISOString(), new Date(max).toISOString()))}</text>`);
   // Unflagged first so flagged dots are drawn on top.
@@ -164,11 +168,12 @@ const ABBREVIATE_AT = 96;
 /**
  * A value that must not wrap mid-value (a timestamp, ARN, IP, id, hash): monospace, no-wrap; an over-long one
  * (attacker-controlled text can be any length) is abbreviated with the full value in its `title`. `long` lets a
- * hash wrap when printed, where a table cannot scroll.
+ * hash (or any value over 48 characters) wrap when printed, where a table cannot scroll.
  */
 function val(v: string | null | undefined, opts: { long?: boolean } = {}): string {
   if (v === null || v === undefined || v === '') return '';
-  const cls = `mono v${opts.long ? ' long' : ''}`;
+  // On paper a table cannot scroll: a value this long may wrap there rather than be cut off at the page edge.
+  const cls = `mono v${opts.long || v.length > 48 ? ' long' : ''}`;
   if (v.length <= ABBREVIATE_AT) return `<span class="${cls}">${h(v)}</span>`;
   return `<span class="${cls}" title="${h(v)}">${h(v.slice(0, 60))}…${h(v.slice(-30))}</span>`;
 }
@@ -224,7 +229,9 @@ interface Targets {
 
 /** A cited id: a link to its appendix row when it has one. */
 function citeLink(id: string, t: Targets): string {
-  return t.appendix.has(id) ? `<a class="mono" href="#${anchorId('ap', id)}">${h(id)}</a>` : `<span class="mono">${h(id)}</span>`;
+  const text = id.length > ABBREVIATE_AT ? `${h(id.slice(0, 60))}…` : h(id);
+  const title = id.length > ABBREVIATE_AT ? ` title="${h(id)}"` : '';
+  return t.appendix.has(id) ? `<a class="mono" href="#${anchorId('ap', id)}"${title}>${text}</a>` : `<span class="mono"${title}>${text}</span>`;
 }
 
 /** Where an appendix row leads: the timeline line(s), the detections row, the verdict history row. */

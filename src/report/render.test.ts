@@ -81,7 +81,8 @@ describe('timeline chart', () => {
     expect(ticks.map((k) => k.time)).toEqual(['23:00', '00:00', '01:00', '02:00', '03:00']);
     expect(ticks.map((k) => k.date)).toEqual(['2026-11-20', '2026-11-21', null, null, null]);
     const days = chartTicks(t0, t0 + 5 * 86_400_000);
-    expect(days[0]?.time).toBe('11-21');
+    expect(days.map((k) => k.date)).toEqual(['2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24', '2026-11-25']);
+    expect(days.every((k) => k.time === null)).toBe(true);
     expect(chartTicks(t0, t0)).toEqual([{ t: t0, time: '22:40:00', date: '2026-11-20' }]);
   });
 
