@@ -183,7 +183,7 @@ function val(v: string | null | undefined, opts: { long?: boolean } = {}): strin
  * match needs a letter or `::`, so clock times like 02:13:05 are not taken for one).
  */
 const VALUE_RE =
-  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|arn:[a-z0-9-]+:[^\s,;|<>()[\]"']*[^\s,;|<>()[\]"'.]|(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])|(?<![\w:])(?=[0-9a-f:]*(?:[a-f]|::))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])/gi;
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|arn:[a-z0-9-]{1,64}:[^\s,;|<>()[\]"']{1,2048}|(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])|(?<![\w:])(?=[0-9a-f:]*(?:[a-f]|::))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])/gi;
 
 /** Running text, escaped, with every timestamp, ARN and IP address in it kept on one line. */
 export function prose(v: string | null | undefined): string {
@@ -192,8 +192,11 @@ export function prose(v: string | null | undefined): string {
   let at = 0;
   for (const m of s.matchAll(VALUE_RE)) {
     const i = m.index;
-    out += `${h(s.slice(at, i))}<span class="v">${h(m[0])}</span>`;
-    at = i + m[0].length;
+    // A sentence's full stop after an ARN is not part of it. (Bounded quantifiers: log text can be long.)
+    const v = m[0].replace(/\.+$/, '');
+    if (v === '') continue;
+    out += `${h(s.slice(at, i))}<span class="v">${h(v)}</span>`;
+    at = i + v.length;
   }
   return out + h(s.slice(at));
 }

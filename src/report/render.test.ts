@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anchorId } from './anchors.js';
-import { chartTicks, h, renderHtml, timelineSvg } from './html.js';
+import { chartTicks, h, prose, renderHtml, timelineSvg } from './html.js';
 import { md, renderMarkdown } from './markdown.js';
 import type { ReportModel } from './model.js';
 
@@ -128,5 +128,17 @@ describe('cross-links', () => {
     expect(text).toContain(`<a id="${anchorId('ap', 'e1')}"></a>e1`);
     expect(text).toContain(`[timeline](#${anchorId('tl', 'e1')})`);
     expect(text).toContain(`<a id="${anchorId('tl', 'e1')}"></a>t1`);
+  });
+});
+
+describe('running text', () => {
+  it('keeps timestamps, ARNs and IPs on one line, escaped, and stays fast on long hostile text', () => {
+    expect(prose('by arn:aws:iam::111122223333:user/x. from 203.0.113.77 and 2001:db8::1 at 2026-11-21T02:13:05.000Z <b>')).toBe(
+      'by <span class="v">arn:aws:iam::111122223333:user/x</span>. from <span class="v">203.0.113.77</span> and <span class="v">2001:db8::1</span> at <span class="v">2026-11-21T02:13:05.000Z</span> &lt;b&gt;',
+    );
+    expect(prose('at 02:13:05')).toBe('at 02:13:05');
+    const t0 = Date.now();
+    prose(`arn:a:${'.'.repeat(200_000)} ${'arn:a:x'.repeat(20_000)}`);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
