@@ -111,7 +111,7 @@ export function timelineSvg(points: readonly ChartPoint[], listed: ReadonlySet<s
     if (k.time !== null) out.push(`<text x="${tx}" y="${axisY + 18}" text-anchor="middle" class="tick">${h(k.time)}</text>`);
     if (k.date !== null) out.push(`<text x="${tx}" y="${axisY + (k.time !== null ? 32 : 18)}" text-anchor="middle" class="tick date">${h(k.date)}</text>`);
   }
-  out.push(`<text x="${W - right}" y="${axisY + 50}" text-anchor="end" class="tick">UTC, ${h(readableSpan(new Date(min).toISOString(), new Date(max).toISOString()))}</text>`);
+  out.push(`<text x="${W - right}" y="${axisY + 50}" text-anchor="end" class="tick">${h(readableSpan(new Date(min).toISOString(), new Date(max).toISOString()))}</text>`);
   // Unflagged first so flagged dots are drawn on top.
   for (const flagged of [false, true]) {
     for (const p of points) {
