@@ -277,12 +277,34 @@ function searchWhere(f: EventSearch): { sql: string; params: unknown[] } {
   return { sql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-/** Events matching a search, time order, capped; with the total count. */
-export function searchEventDetails(db: Db, f: EventSearch, limit: number): { rows: EventDetail[]; total: number } {
+/** What {@link searchEventDetails} returns: the first rows, and facts of the whole match (not only the rows). */
+export interface EventSearchResult {
+  /** The first `limit` matching events, in time order. */
+  rows: EventDetail[];
+  /** How many events match. */
+  total: number;
+  /** Time of the first and of the last matching event (null when none match). */
+  first: string | null;
+  last: string | null;
+  /** Matching events per action, the most frequent first (at most 25 actions). */
+  actions: Record<string, number>;
+}
+
+/** Events matching a search, time order, capped; with the count, span and actions of the whole match. */
+export function searchEventDetails(db: Db, f: EventSearch, limit: number): EventSearchResult {
   const { sql, params } = searchWhere(f);
-  const total = db.prepare(`SELECT COUNT(*) FROM events e ${sql}`).pluck().get(...params) as number;
+  const span = db.prepare(`SELECT COUNT(*) AS total, MIN(e.time_ms) AS first, MAX(e.time_ms) AS last FROM events e ${sql}`).get(...params) as {
+    total: number;
+    first: number | null;
+    last: number | null;
+  };
   const rows = db.prepare(`${detailSelect()} ${sql} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
-  return { rows, total };
+  const actions = db.prepare(`SELECT e.action AS action, COUNT(*) AS n FROM events e ${sql} GROUP BY e.action ORDER BY n DESC, e.action LIMIT 25`).all(...params) as Array<{
+    action: string;
+    n: number;
+  }>;
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return { rows, total: span.total, first: iso(span.first), last: iso(span.last), actions: Object.fromEntries(actions.map((a) => [a.action, a.n])) };
 }
 
 /** One facet value of an entity's history. */
