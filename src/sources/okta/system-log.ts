@@ -137,7 +137,8 @@ function srcIpOf(e: Record<string, unknown>): string | undefined {
  * The event's identity. Okta's `uuid` is not unique in real exports (replayed test data, SIEM rule fixtures, exporters
  * that rewrite it: Panther's Okta samples reuse one uuid for dozens of different events), and the store keeps one
  * event per id. So the id is the uuid plus the first 12 hex digits of the SHA-256 of the fields that make the event
- * what it is (time, type, actor, client IP, outcome, targets, transaction, session): the same event read through
+ * what it is (every field the normalizer reads: time, type, actor, client, outcome, targets, transaction, session),
+ * as written in the record, so a mapper change never changes an id): the same event read through
  * another shape (an EventBridge envelope, a SIEM copy with extra keys or lower-cased keys, other whitespace) keeps its
  * id, while a different event that carries the same uuid becomes a different event (design.md "Record identity").
  */
@@ -146,17 +147,21 @@ export function oktaEventId(e: Record<string, unknown>, iso: string, uuid: strin
   const client = asObject(e.client) ?? {};
   const outcome = asObject(e.outcome) ?? {};
   const authn = asObject(e.authenticationContext) ?? {};
+  const geo = asObject(client.geographicalContext) ?? {};
+  // Every field the normalizer reads, as written in the record: two records that agree on these are one event.
   const key = JSON.stringify([
     iso,
     asString(e.eventType) ?? '',
-    asString(actor.id) ?? '',
-    asString(actor.alternateId) ?? '',
-    asString(client.ipAddress) ?? '',
+    [actor.id, actor.alternateId, actor.type, actor.displayName].map((v) => asString(v) ?? ''),
+    srcIpOf(e) ?? '',
+    asString(asObject(client.userAgent)?.rawUserAgent) ?? '',
+    asString(geo.country) ?? '',
     asString(outcome.result) ?? '',
     asString(outcome.reason) ?? '',
     targetsOf(e).map((t) => `${asString(t.id) ?? ''}|${asString(t.alternateId) ?? ''}`),
     asString(asObject(e.transaction)?.id) ?? '',
     asString(authn.externalSessionId) ?? '',
+    asString(authn.rootSessionId) ?? '',
   ]);
   return `${uuid}#${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 12)}`;
 }
@@ -267,9 +272,9 @@ export const oktaSystemLog: SourceAdapter = {
   logSources: [{ product: 'okta', service: 'okta', description: 'Okta System Log' }],
   fieldAliases: { eventType: { column: 'action' } },
   derivedFields: {
-    device: { description: 'Okta: the client device (debugData.deviceFingerprint, else OS / browser / device class)', values: (b) => (deviceOf(b) === undefined ? [] : [deviceOf(b)]) },
-    subject_user: { description: 'Okta: the user an event is about (the target user of MFA resets and grants, else the actor)', values: (b) => (subjectUserOf(b) === undefined ? [] : [subjectUserOf(b)]) },
-    asn: { description: 'Okta: the client\'s autonomous system number (securityContext.asNumber)', values: (b) => (asnOf(b) === undefined ? [] : [asnOf(b)]) },
+    'irctl.device': { description: 'Okta: the client device (debugData.deviceFingerprint, else OS / browser / device class)', values: (b) => (deviceOf(b) === undefined ? [] : [deviceOf(b)]) },
+    'irctl.subject_user': { description: 'Okta: the user an event is about (the target user of MFA resets and grants, else the actor)', values: (b) => (subjectUserOf(b) === undefined ? [] : [subjectUserOf(b)]) },
+    'irctl.asn': { description: 'Okta: the client\'s autonomous system number (securityContext.asNumber)', values: (b) => (asnOf(b) === undefined ? [] : [asnOf(b)]) },
   },
   detailPaths: {
     request: ['$.displayMessage', '$.client.geographicalContext', '$.securityContext', '$.authenticationContext', '$.debugContext.debugData', '$.target'],
