@@ -84,6 +84,7 @@ describe('Okta and Workspace in one case through the CLI', () => {
       'import',
       fixture('okta-case', 'system-log.json'),
       fixture('okta', 'eventbridge-stream.jsonl'),
+      fixture('okta', 'okta-stream-1-2026-11-16-09-12-00-5f2b'),
       fixture('okta', 'streamalert-new-login.json'),
       fixture('okta', 'panther-systemlog.jsonl'),
       fixture('workspace', 'reports-page.json'),
@@ -96,6 +97,8 @@ describe('Okta and Workspace in one case through the CLI', () => {
       ['okta-case/system-log.json', 'array', 69, 0],
       // two sign-ons in EventBridge Log Streaming envelopes; the third has no published time
       ['okta/eventbridge-stream.jsonl', 'jsonl', 2, 1],
+      // the same two envelopes as Firehose writes them to S3 (concatenated, no newline): the same events
+      ['okta/okta-stream-1-2026-11-16-09-12-00-5f2b', 'json', 0, 0],
       ['okta/streamalert-new-login.json', 'array', 1, 0],
       ['okta/panther-systemlog.jsonl', 'jsonl', 42, 8],
       ['workspace/reports-page.json', 'items', 10, 1],

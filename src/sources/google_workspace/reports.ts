@@ -90,10 +90,9 @@ function classOf(app: string, name: string): EventClass {
 }
 
 /** Login failures and failed challenges fail; the Reports API records other activities only once they happened. */
-function outcomeOf(app: string, name: string, params: Record<string, unknown>): Outcome {
-  if (name === 'login_failure' || name === 'login_verification' && params.login_challenge_status === 'Challenge Failed') return 'failure';
-  if (name === 'login_challenge' && asString(params.login_challenge_status)?.toLowerCase().includes('fail') === true) return 'failure';
-  if (app === 'saml' && name === 'login_failure') return 'failure';
+function outcomeOf(name: string, params: Record<string, unknown>): Outcome {
+  if (name === 'login_failure') return 'failure';
+  if ((name === 'login_challenge' || name === 'login_verification') && asString(params.login_challenge_status)?.toLowerCase().includes('fail') === true) return 'failure';
   return 'success';
 }
 
@@ -112,7 +111,7 @@ export function normalizeActivity(record: unknown, rawSha256: string): Normalize
   const email = asString(a.actor.email)?.toLowerCase();
   const key = asString(a.actor.key);
   const profileId = asString(a.actor.profileId);
-  const outcome = outcomeOf(a.app, first.name, first.params);
+  const outcome = outcomeOf(first.name, first.params);
   const resources = new Set<string>();
   for (const e of a.events) {
     for (const p of RESOURCE_PARAMS) {
