@@ -165,6 +165,20 @@ export function eventDetails(db: Db, ids: readonly string[]): EventDetail[] {
   return out.sort((a, b) => a.time_ms - b.time_ms || a.id.localeCompare(b.id));
 }
 
+/** The actor fields of events by id (ids not in the store are left out): what the attribution check names them by. */
+export type EventActorRow = Pick<EventRow, 'id' | 'provider' | 'actor' | 'actor_type' | 'actor_name' | 'access_key' | 'session' | 'assumed_from' | 'related'>;
+
+/** Actor fields of these events. */
+export function eventActors(db: Db, ids: readonly string[]): EventActorRow[] {
+  const stmt = db.prepare('SELECT id, provider, actor, actor_type, actor_name, access_key, session, assumed_from, related FROM events WHERE id = ?');
+  const out: EventActorRow[] = [];
+  for (const id of ids) {
+    const r = stmt.get(id) as EventActorRow | undefined;
+    if (r) out.push(r);
+  }
+  return out;
+}
+
 /** Which of these event ids exist in the store. */
 export function existingEventIds(db: Db, ids: readonly string[]): Set<string> {
   const stmt = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
