@@ -100,7 +100,7 @@ describe('Okta and Workspace in one case through the CLI', () => {
       // the same two envelopes as Firehose writes them to S3 (concatenated, no newline): the same events
       ['okta/okta-stream-1-2026-11-16-09-12-00-5f2b', 'json', 0, 0],
       ['okta/streamalert-new-login.json', 'array', 1, 0],
-      ['okta/panther-systemlog.jsonl', 'jsonl', 42, 8],
+      ['okta/panther-systemlog.jsonl', 'jsonl', 46, 8],
       ['workspace/reports-page.json', 'items', 10, 1],
       ['workspace/dftimewolf-activities.jsonl', 'jsonl', 2, 0],
     ]);
@@ -140,20 +140,25 @@ describe('Okta and Workspace in one case through the CLI', () => {
     expect((await runIrctl(['--case', kase, 'verify', out])).code).toBe(0);
   });
 
-  it('same uuid: a reshaped copy is another raw record of one event, different content is another event', async () => {
+  it('same uuid: a copy with added keys is another raw record of one event; different content is a conflict, kept apart', async () => {
+    // GIVEN an event, the same event as a SIEM copy (an added key, other whitespace) and a different event with its uuid
     const r = await runIrctl(['--case', kase, 'import', fixture('okta', 'uuid-conflict.json'), '--json']);
-    expect(r.code).toBe(0);
-    const db = new Database(join(kase, 'evidence.sqlite'), { readonly: true });
+    // THEN two events, one conflict named in the summary (exit 6)
+    expect(r.code).toBe(6);
+    const s = r.json<{ events: number; duplicates: number; conflicts: number; conflict_examples: Array<{ id: string; event_id: string; differs: string[] }> }>()[0]!;
     const uuid = (JSON.parse(readFileSync(fixture('okta', 'uuid-conflict.json'), 'utf8')) as Array<{ uuid: string }>)[0]!.uuid;
-    const ids = db.prepare("SELECT id FROM events WHERE id LIKE ? || '#%' ORDER BY time_ms").pluck().all(uuid) as string[];
-    const raws = db.prepare("SELECT COUNT(*) FROM raw_records WHERE event_id LIKE ? || '#%'").pluck().get(uuid) as number;
+    expect(s).toMatchObject({ events: 2, duplicates: 1, conflicts: 1 });
+    expect(s.conflict_examples[0]).toMatchObject({ event_id: uuid, differs: ['class', 'time', 'action'] });
+    expect(s.conflict_examples[0]!.id).toMatch(new RegExp(`^${uuid}#[0-9a-f]{12}$`));
+    const db = new Database(join(kase, 'evidence.sqlite'), { readonly: true });
+    const ids = db.prepare("SELECT id FROM events WHERE id = ? OR id LIKE ? || '#%' ORDER BY time_ms").pluck().all(uuid, uuid) as string[];
+    const raws = db.prepare("SELECT COUNT(*) FROM raw_records WHERE event_id = ? OR event_id LIKE ? || '#%'").pluck().get(uuid, uuid) as number;
     db.close();
-    // dave's sign-on and the lock-out that reuses its uuid
-    expect(ids).toHaveLength(2);
-    // three distinct byte sequences: the original, the SIEM copy with an added key (same event), the other event
+    expect(ids).toEqual([uuid, s.conflict_examples[0]!.id]);
+    // three distinct byte sequences: the event, its SIEM copy (same event), the other event
     expect(raws).toBe(3);
-    // and nothing in the case (the Panther samples reuse uuids too) is an event whose copies disagree
+    // AND case verify lists the conflict
     const verify = await runIrctl(['--case', kase, 'case', 'verify', '--json']);
-    expect(verify.json<{ conflicts: string[] }>()[0]!.conflicts).toEqual([]);
+    expect(verify.json<{ conflicts: string[] }>()[0]!.conflicts.some((c) => c.startsWith(`event id ${uuid} is carried by 2 records that disagree`))).toBe(true);
   });
 });

@@ -6,7 +6,6 @@
  * applications (drive, calendar, token, ...) import too. Field meanings: Admin SDK "Reports API: Activities". Pure.
  */
 import { asObject, asString, isIpAddress, normalizeTime, type EventClass, type Layer, type NormalizeResult, type Outcome } from '../../normalize/event.js';
-import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import type { SourceAdapter } from '../types.js';
 
 /** One activity's parts, whichever shape it came in. */
@@ -124,13 +123,8 @@ export function normalizeActivity(record: unknown, rawSha256: string): Normalize
     event: {
       // The Reports API identifies an activity by application, time and uniqueQualifier; SIEM copies split an
       // activity into one row per event, so the event name is part of the identity (the API shape uses its first).
-      // As with Okta's uuid, copies reuse these ids for different activities (SIEM rule fixtures): a digest of
-      // the actor, address and first event's parameters keeps those apart while the same activity in another
-      // shape keeps its id (design.md "Record identity").
-      id:
-        a.uniqueQualifier !== undefined
-          ? `gws:${a.app}:${t.iso}:${a.uniqueQualifier}:${first.name}#${sha256Hex(canonicalJson([email ?? key ?? profileId ?? '', a.ip ?? '', first.params])).slice(0, 12)}`
-          : `sha256:${rawSha256}`,
+      // Copies that reuse an id for other content (SIEM rule fixtures) are kept apart by the store.
+      id: a.uniqueQualifier !== undefined ? `gws:${a.app}:${t.iso}:${a.uniqueQualifier}:${first.name}` : `sha256:${rawSha256}`,
       dataType: 'google_workspace:reports:activity',
       class: classOf(a.app, first.name),
       time: t.iso,
@@ -186,7 +180,7 @@ export const workspaceActivity: SourceAdapter = {
   logSources: [{ product: 'google_workspace', service: 'reports', description: 'Google Workspace audit activities (Reports API)' }],
   fieldAliases: { name: { column: 'action' } },
   detailPaths: {
-    request: ['$.events', '$.parameters'],
+    request: ['$.events'],
     error: [],
   },
 };

@@ -7,7 +7,6 @@
  *   `authenticationcontext`...: Panther's Okta schema).
  * Field meanings: Okta "System Log API" (LogEvent object). Pure.
  */
-import { createHash } from 'node:crypto';
 import { asObject, asString, isIpAddress, normalizeTime, type EventClass, type NormalizeResult, type Outcome } from '../../normalize/event.js';
 import type { Entity, SourceAdapter } from '../types.js';
 
@@ -133,39 +132,6 @@ function srcIpOf(e: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/**
- * The event's identity. Okta's `uuid` is not unique in real exports (replayed test data, SIEM rule fixtures, exporters
- * that rewrite it: Panther's Okta samples reuse one uuid for dozens of different events), and the store keeps one
- * event per id. So the id is the uuid plus the first 12 hex digits of the SHA-256 of the fields that make the event
- * what it is (every field the normalizer reads: time, type, actor, client, outcome, targets, transaction, session),
- * as written in the record, so a mapper change never changes an id): the same event read through
- * another shape (an EventBridge envelope, a SIEM copy with extra keys or lower-cased keys, other whitespace) keeps its
- * id, while a different event that carries the same uuid becomes a different event (design.md "Record identity").
- */
-export function oktaEventId(e: Record<string, unknown>, iso: string, uuid: string): string {
-  const actor = asObject(e.actor) ?? {};
-  const client = asObject(e.client) ?? {};
-  const outcome = asObject(e.outcome) ?? {};
-  const authn = asObject(e.authenticationContext) ?? {};
-  const geo = asObject(client.geographicalContext) ?? {};
-  // Every field the normalizer reads, as written in the record: two records that agree on these are one event.
-  const key = JSON.stringify([
-    iso,
-    asString(e.eventType) ?? '',
-    [actor.id, actor.alternateId, actor.type, actor.displayName].map((v) => asString(v) ?? ''),
-    srcIpOf(e) ?? '',
-    asString(asObject(client.userAgent)?.rawUserAgent) ?? '',
-    asString(geo.country) ?? '',
-    asString(outcome.result) ?? '',
-    asString(outcome.reason) ?? '',
-    targetsOf(e).map((t) => `${asString(t.id) ?? ''}|${asString(t.alternateId) ?? ''}`),
-    asString(asObject(e.transaction)?.id) ?? '',
-    asString(authn.externalSessionId) ?? '',
-    asString(authn.rootSessionId) ?? '',
-  ]);
-  return `${uuid}#${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 12)}`;
-}
-
 /** Pure mapping of one LogEvent (any shape above) to the common schema. */
 export function normalizeOktaEvent(record: unknown, rawSha256: string): NormalizeResult {
   const found = logEventOf(record);
@@ -191,8 +157,10 @@ export function normalizeOktaEvent(record: unknown, rawSha256: string): Normaliz
   return {
     ok: true,
     event: {
-      // The uuid with a content digest (see oktaEventId); records without a uuid fall back to their bytes.
-      id: uuid !== undefined ? oktaEventId(e, t.iso, uuid) : `sha256:${rawSha256}`,
+      // Okta's uuid (design.md "Record identity"); records without one fall back to their bytes. The uuid is not
+      // unique in real exports (Panther's Okta samples reuse one for dozens of events): the store keeps a copy that
+      // disagrees with the stored event apart as another event (`<uuid>#<12 hex>`, store/event-copies.ts).
+      id: uuid ?? `sha256:${rawSha256}`,
       dataType: 'okta:system:entry',
       class: classOf(eventType),
       time: t.iso,
@@ -276,9 +244,12 @@ export const oktaSystemLog: SourceAdapter = {
     'irctl.subject_user': { description: 'Okta: the user an event is about (the target user of MFA resets and grants, else the actor)', values: (b) => (subjectUserOf(b) === undefined ? [] : [subjectUserOf(b)]) },
     'irctl.asn': { description: 'Okta: the client\'s autonomous system number (securityContext.asNumber)', values: (b) => (asnOf(b) === undefined ? [] : [asnOf(b)]) },
   },
+  // What investigation displays show next to the normalized fields, and what the store compares between copies of one
+  // uuid: the request's debug data, the outcome and the targets, in every shape the adapter reads (API, EventBridge
+  // `detail`, HEC `event`, SIEM copies with lower-cased keys), so one event in two shapes is not a conflict.
   detailPaths: {
-    request: ['$.displayMessage', '$.client.geographicalContext', '$.securityContext', '$.authenticationContext', '$.debugContext.debugData', '$.target'],
-    error: ['$.outcome'],
-    response: ['$.transaction'],
+    request: ['$.debugContext.debugData', '$.detail.debugContext.debugData', '$.event.debugContext.debugData', '$.debugcontext.debugData'],
+    error: ['$.outcome', '$.detail.outcome', '$.event.outcome'],
+    response: ['$.target', '$.detail.target', '$.event.target'],
   },
 };
