@@ -164,6 +164,16 @@ describe('irctl collect okta', () => {
     expect((await runIrctl(['--case', dir, 'collect', 'okta'], { env })).code).toBe(2);
   });
 
+  it('keeps apart an event that reuses a stored uuid with other content: a conflict, exit 6', async () => {
+    // GIVEN two different events with one uuid
+    await setUp({}, 4);
+    fake.add([makeOktaEvent({ ms: now - 10 * MIN, uuid: fake.events[0]!.uuid, eventType: 'user.account.lock', result: 'FAILURE' })]);
+    const r = await collect();
+    expect(r.code).toBe(6);
+    expect(r.json<{ events: number; conflicts: number }>()[0]).toMatchObject({ events: 5, conflicts: 1 });
+    expect(stored().ids.filter((id) => id.startsWith(fake.events[0]!.uuid))).toHaveLength(2);
+  });
+
   it('retries a 500 and reports exit 0 when the retry succeeds', async () => {
     await setUp({}, 6);
     fake.fail(1, 503);

@@ -35,6 +35,7 @@ async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandCon
         events: s.events,
         duplicates: s.duplicates,
         quarantined: s.quarantined,
+        conflicts: s.conflicts,
         pages: s.pages,
         throttled: s.throttled,
         paced: s.paced,
@@ -51,6 +52,7 @@ async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandCon
       ctx.io.out(`case      ${kase.dir}`);
       ctx.io.out(`source    okta ${sanitize(s.org)} System Log  ${s.window.since} .. ${s.window.until}`);
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} rate-limited waits, ${s.paced} paced)${rate}`);
+      if (s.conflicts > 0) ctx.io.out(`conflicts ${s.conflicts} event(s) reuse a stored uuid with other content: kept as separate events (\`irctl case verify\` lists them)`);
       if (s.error && o.code !== 4) ctx.io.out(`error     ${sanitize(s.error.message)}`);
       if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
       if (s.status === 'failed' && s.pages > 0) ctx.io.out(`partial   ${s.pages} page(s) were saved before the failure; run the same command again to resume`);

@@ -67,6 +67,8 @@ export interface CollectOktaSummary {
   events: number;
   duplicates: number;
   quarantined: number;
+  /** Events kept apart under a derived id: their uuid was already stored for an event they disagree with (exit 6). */
+  conflicts: number;
   pages: number;
   /** Waits after 429 answers. */
   throttled: number;
@@ -160,7 +162,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
   const key = checkpointKey(org);
   let covered = parseRanges(loadCheckpoint(db, key)?.covered ?? '[]');
   const started = timer.now();
-  const res = { status: 'ok' as CollectOktaSummary['status'], events: 0, duplicates: 0, quarantined: 0, pages: 0, throttled: 0, paced: 0, retried: 0 };
+  const res = { status: 'ok' as CollectOktaSummary['status'], events: 0, duplicates: 0, quarantined: 0, conflicts: 0, pages: 0, throttled: 0, paced: 0, retried: 0 };
   const queried: Array<[string, string]> = [];
   const pageHashes: string[] = [];
   let error: SourceAccessError | undefined;
@@ -234,6 +236,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
         res.events += c.events;
         res.duplicates += c.duplicates;
         res.quarantined += c.quarantined;
+        res.conflicts += c.conflicts;
         const secs = Math.max(0.001, (timer.now() - started) / 1000);
         progress.update(`okta ${org}: ${res.events} new, ${res.duplicates} dup, ${res.pages} pages, ${((res.events + res.duplicates) / secs).toFixed(0)} events/s`);
         url = next;
@@ -282,7 +285,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
 export function oktaOutcome(s: CollectOktaSummary): { error?: SourceAccessError; code: number } {
   if (s.interrupted) return { code: 130 };
   if (s.status === 'failed') return { code: 4, error: new SourceAccessError(s.error?.message ?? 'collection failed', { hint: s.error?.hint ?? 'Run again with --debug.' }) };
-  if (s.quarantined > 0) return { code: 6 };
+  if (s.quarantined > 0 || s.conflicts > 0) return { code: 6 };
   return { code: 0 };
 }
 
