@@ -6,13 +6,17 @@ import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
+import { googleWorkspaceProvider } from './google_workspace/index.js';
+import { oktaProvider } from './okta/index.js';
 import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, ...plannedProviders];
+// Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor:
+// neither key set is CloudTrail's or Azure's, so their place does not matter.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
