@@ -91,7 +91,7 @@ async function promptFor(ctx: CommandContext, step: PlanStep): Promise<PromptAns
   for (let i = 0; i < 3; i++) {
     if (i === 0) {
       const lines = [`${step.id} ${step.kind} ${step.target}: ${step.title}`, `risk ${step.risk.level}: ${step.risk.breaks}`, `rollback: ${step.reversible && step.rollback ? step.rollback.note : 'not reversible'}`, ...step.calls.map((c) => `call ${c.api} ${JSON.stringify(c.params)}`)];
-      ctx.io.notify({ level: 'info', code: 'IRCTL_CONTAIN_I8003', message: safe(lines.join('\n  ')) });
+      ctx.io.notify({ level: 'info', code: 'IRCTL_CONTAIN_I8003', message: lines.map(safe).join('\n  ') });
     }
     const a = (await ctx.io.ask(`run ${step.id} (${step.kind} ${safe(step.target)})? [y/n/skip/quit] `, '\u0000')).trim().toLowerCase();
     if (a === '\u0000') return 'none';
