@@ -2,7 +2,7 @@
  * All SQL of the respond stage: the append-only `actions` table (migration 9) and its custody entries. Each stored
  * action lands in one transaction with a `contain.step` custody entry that commits to the row.
  */
-import { singleRowCommitment } from './commitment.js';
+import { COMMITTED_COLUMNS, singleRowCommitment } from './commitment.js';
 import { appendCustody, type ChainHead, type Provenance } from './custody.js';
 import type { Db } from './db.js';
 
@@ -32,26 +32,8 @@ export interface ActionRow {
   finished_at: string;
 }
 
-const COLUMNS = [
-  'run_id',
-  'threat_id',
-  'step_id',
-  'step_key',
-  'kind',
-  'provider',
-  'target',
-  'operation',
-  'status',
-  'reason',
-  'approval',
-  'approver',
-  'before_state',
-  'after_state',
-  'calls',
-  'evidence_ids',
-  'started_at',
-  'finished_at',
-] as const;
+/** Columns written, in commitment order (the id comes first and is assigned by SQLite). */
+const COLUMNS = COMMITTED_COLUMNS.actions.slice(1) as ReadonlyArray<Exclude<(typeof COMMITTED_COLUMNS.actions)[number], 'id'>>;
 
 /** Whether the actions table exists (a case last written before migration 9, opened read-only, lacks it). */
 export function hasActionsTable(db: Db): boolean {
