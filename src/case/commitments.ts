@@ -160,7 +160,7 @@ function describe(c: RunCommitment): string {
 /** Investigation runs and verdict decisions: each row is claimed by one custody entry, which commits to it. */
 function singleRows(db: Db, table: 'investigations' | 'verdict_overrides' | 'actions', noun: string, claims: Map<string, Claim>, r: CommitmentReport, push: (list: string[], msg: string) => void): void {
   const seen = new Set<string>();
-  const threatCol = COMMITTED_COLUMNS[table].indexOf('threat_id' as never);
+  const threatCol = COMMITTED_COLUMNS[table].indexOf('threat_id');
   for (const v of iterateCommittedRows(db, table)) {
     const id = String(v[0]);
     seen.add(id);

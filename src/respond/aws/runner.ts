@@ -143,7 +143,7 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
   const protection = async (c: Calls, s: RunnableStep): Promise<{ termination: boolean; stop: boolean | null }> => {
     const id = p(s, 'instanceId');
     const t = await c.send<DescribeInstanceAttributeCommand, { DisableApiTermination?: { Value?: boolean } }>(ec2(region(s)), 'ec2:DescribeInstanceAttribute', { InstanceId: id, Attribute: 'disableApiTermination' }, new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiTermination' }));
-    let stop: boolean | null = null;
+    let stop: boolean | null;
     try {
       const st = await c.send<DescribeInstanceAttributeCommand, { DisableApiStop?: { Value?: boolean } }>(ec2(region(s)), 'ec2:DescribeInstanceAttribute', { InstanceId: id, Attribute: 'disableApiStop' }, new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiStop' }));
       stop = st.DisableApiStop?.Value ?? false;
@@ -420,7 +420,8 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           const user = String(b.user);
           const id = p(s, 'accessKeyId');
           setBefore({ user, access_key_id: id, status: await keyStatus(c, user, id) });
-          await c.send(iam, 'iam:UpdateAccessKey', { UserName: user, AccessKeyId: id, Status: String(b.status ?? 'Active') }, new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: id, Status: b.status === 'Inactive' ? 'Inactive' : 'Active' }));
+          const restore = b.status === 'Inactive' ? 'Inactive' : 'Active';
+          await c.send(iam, 'iam:UpdateAccessKey', { UserName: user, AccessKeyId: id, Status: restore }, new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: id, Status: restore }));
           return { after: { user, access_key_id: id, status: await keyStatus(c, user, id) } };
         }
         case 'revoke-role-sessions': {
