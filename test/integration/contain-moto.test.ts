@@ -174,6 +174,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     return i.NetworkInterfaces!.map((n) => n.Groups!.map((g) => g.GroupId!).sort());
   };
   const termination = async (id: string) => (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiTermination' }))).DisableApiTermination?.Value;
+  const stopProtection = async (id: string) => (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiStop' }))).DisableApiStop?.Value;
   const policy = async () => JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: 'victim-data' }))).Policy!) as { Statement: Array<{ Sid?: string }> };
   const logging = async () => (await ct.send(new GetTrailStatusCommand({ Name: 'org-trail' }))).IsLogging;
 
@@ -281,6 +282,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(iso.IpPermissions ?? []).toEqual([]);
     expect(iso.IpPermissionsEgress ?? []).toEqual([]);
     expect(await termination(web)).toBe(true);
+    expect(await stopProtection(web)).toBe(true);
     const bpa = (await s3.send(new GetPublicAccessBlockCommand({ Bucket: 'victim-data' }))).PublicAccessBlockConfiguration!;
     expect(bpa).toMatchObject({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
     expect((await policy()).Statement.map((s) => s.Sid)).toEqual(['own']);
@@ -304,6 +306,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(await attached()).toContain(ADMIN);
     expect(await eniGroups(web)).toEqual([webGroups]);
     expect(await termination(web)).toBe(false);
+    expect(await stopProtection(web)).toBe(false);
     await expect(s3.send(new GetPublicAccessBlockCommand({ Bucket: 'victim-data' }))).rejects.toThrow();
     expect((await policy()).Statement.map((s) => s.Sid).sort()).toEqual(['own', 'pwn']);
     // not reversible: the login profile stays deleted, the trail keeps logging
@@ -342,5 +345,6 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     const rep = await run(['report', threat, '--format', 'md']);
     expect(rep.stdout).toContain('## Actions taken');
     expect(rep.stdout).toContain(`deactivate-access-key ${keyId}`);
+    expect(rep.stdout).toContain('### Recommended containment');
   });
 });

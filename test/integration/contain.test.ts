@@ -29,7 +29,9 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
   let server: Server;
   let url = '';
   let requests = 0;
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runIrctl(['--case', kase, ...args], { env });
+  /** Aborted (as Ctrl-C would) when the fake endpoint receives a request. */
+  let ctrlC: AbortController | undefined;
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}, signal?: AbortSignal) => runIrctl(['--case', kase, ...args], { env, ...(signal ? { signal } : {}) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'irctl-contain-'));
@@ -44,6 +46,7 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
     server = createServer((req, res) => {
       requests++;
       req.resume();
+      ctrlC?.abort();
       res.writeHead(403, { 'content-type': 'text/xml', 'x-amzn-requestid': `expired-${requests}` });
       res.end('<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>expired</RequestId></ErrorResponse>');
     });
@@ -77,6 +80,14 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
     const h = await run(['contain', awsThreat]);
     expect(h.stdout).toContain('none: not investigated');
     expect(h.stdout).toContain('dry run   nothing was changed');
+  });
+
+  it('shows the recommended plan after an investigation that ends malicious (the machine verdict: enough for --execute)', async () => {
+    const r = await run(['investigate', awsThreat, '--offline', '--no-bundle']);
+    expect(r.code, r.stderr).toBe(0);
+    // the deterministic engine calls this admin-user creation malicious (no red-team marker in context.yaml)
+    expect(r.stdout).toMatch(/contain {3}\d+ recommended step\(s\)/);
+    expect(r.stdout).toContain('deactivate access key AKIAOZUDECYXYM4ONAN4');
   });
 
   it('refuses flag combinations that make no sense and an unknown threat', async () => {
@@ -126,6 +137,22 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
     // the failure is on record: the plan shows it and the custody chain verifies
     const plan = (await run(['--json', 'contain', awsThreat])).json<{ steps: Step[] }>()[0]!;
     expect(plan.steps.find((s) => s.id === key.id)!.status).toBe('failed');
+    expect((await run(['case', 'verify'])).code).toBe(0);
+  });
+
+  it('Ctrl-C during a step: the step is recorded, the rest are not attempted (exit 130)', async () => {
+    writeFileSync(join(kase, 'context.yaml'), '');
+    ctrlC = new AbortController();
+    const r = await run(['--json', 'contain', awsThreat, '--execute', '--approve', 'all'], { AWS_ENDPOINT_URL: url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'x' }, ctrlC.signal);
+    ctrlC = undefined;
+    expect(r.code, r.stderr).toBe(130);
+    const out = r.json<{ interrupted: boolean; steps: Step[] }>()[0]!;
+    expect(out.interrupted).toBe(true);
+    const ran = out.steps.filter((s) => s.status === 'failed');
+    expect(ran).toHaveLength(1);
+    expect(out.steps.slice(out.steps.indexOf(ran[0]!) + 1).every((s) => s.status === 'planned' && (s.reason ?? '').includes('interrupted'))).toBe(true);
+    const plan = (await run(['--json', 'contain', awsThreat])).json<{ steps: Step[] }>()[0]!;
+    expect(plan.steps.find((s) => s.id === ran[0]!.id)!.status).toBe('failed');
     expect((await run(['case', 'verify'])).code).toBe(0);
   });
 });
