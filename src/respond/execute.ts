@@ -134,28 +134,9 @@ export async function executePlan(plan: ContainmentPlan, a: Approval, env: RunEn
   let interrupted = false;
   let quit = false;
   const record = (step: PlanStep, status: 'done' | 'skipped' | 'failed', o: Partial<StepOutcome> & { calls: StepOutcome['calls'] }, approval: string, approver: string, started: string): StepResult => {
-    const row: Omit<ActionRow, 'id'> = {
-      run_id: env.runId,
-      threat_id: plan.threat_id,
-      step_id: step.id,
-      step_key: stepKey(step),
-      kind: step.kind,
-      provider: step.provider,
-      target: step.target,
-      operation: 'execute',
-      status,
-      reason: o.reason ?? (approval === 'force' ? `forced: ${a.force ?? ''}` : null),
-      approval,
-      approver,
-      before_state: o.before === undefined ? null : JSON.stringify(o.before),
-      after_state: o.after === undefined ? null : JSON.stringify(o.after),
-      calls: JSON.stringify(o.calls),
-      evidence_ids: JSON.stringify(step.evidence_ids),
-      started_at: started,
-      finished_at: now().toISOString(),
-    };
-    const { id } = insertAction(db, row, prov, now());
-    const r: StepResult = { step, status, reason: row.reason, action_id: id, approval, approver, request_ids: o.calls.flatMap((c) => (c.request_id !== undefined ? [c.request_id] : [])), before: o.before ?? null, after: o.after ?? null };
+    const reason = o.reason ?? (approval.endsWith('+force') ? `forced: ${a.force ?? ''}` : null);
+    const id = storeAction(env, plan, step, { operation: 'execute', status, reason, approval, approver, started }, o);
+    const r: StepResult = { step, status, reason, action_id: id, approval, approver, request_ids: o.calls.flatMap((c) => (c.request_id !== undefined ? [c.request_id] : [])), before: o.before ?? null, after: o.after ?? null };
     thisRun.set(step.id, r);
     return r;
   };
@@ -229,6 +210,37 @@ export async function executePlan(plan: ContainmentPlan, a: Approval, env: RunEn
   return { run_id: env.runId, operation: 'execute', results, fatal, interrupted, custody_head: head };
 }
 
+/** Store one action row (and its custody entry); returns its id. */
+function storeAction(
+  env: RunEnv,
+  plan: ContainmentPlan,
+  step: PlanStep,
+  w: { operation: 'execute' | 'rollback'; status: string; reason: string | null; approval: string; approver: string; started: string },
+  o: Partial<StepOutcome> & { calls: StepOutcome['calls'] },
+): number {
+  const row: Omit<ActionRow, 'id'> = {
+    run_id: env.runId,
+    threat_id: plan.threat_id,
+    step_id: step.id,
+    step_key: stepKey(step),
+    kind: step.kind,
+    provider: step.provider,
+    target: step.target,
+    operation: w.operation,
+    status: w.status,
+    reason: w.reason,
+    approval: w.approval,
+    approver: w.approver,
+    before_state: o.before === undefined ? null : JSON.stringify(o.before),
+    after_state: o.after === undefined ? null : JSON.stringify(o.after),
+    calls: JSON.stringify(o.calls),
+    evidence_ids: JSON.stringify(step.evidence_ids),
+    started_at: w.started,
+    finished_at: env.now().toISOString(),
+  };
+  return insertAction(env.db, row, env.prov, env.now()).id;
+}
+
 function notRun(step: PlanStep, reason: string): StepResult {
   return { step, status: 'planned', reason, action_id: null, approval: null, approver: null, request_ids: [], before: null, after: null };
 }
@@ -273,28 +285,9 @@ export async function rollbackPlan(plan: ContainmentPlan, ids: Set<string> | und
       o = await runner.rollback(step, done.before_state === null ? null : (JSON.parse(done.before_state) as unknown));
     }
     const status = o.status === 'done' ? 'rolled_back' : o.status;
-    const row: Omit<ActionRow, 'id'> = {
-      run_id: env.runId,
-      threat_id: plan.threat_id,
-      step_id: step.id,
-      step_key: stepKey(step),
-      kind: step.kind,
-      provider: step.provider,
-      target: step.target,
-      operation: 'rollback',
-      status,
-      reason: o.reason ?? (done ? `undoes action ${done.id}` : null),
-      approval: 'rollback-flag',
-      approver: prov.os_user,
-      before_state: o.before === undefined ? null : JSON.stringify(o.before),
-      after_state: o.after === undefined ? null : JSON.stringify(o.after),
-      calls: JSON.stringify(o.calls),
-      evidence_ids: JSON.stringify(step.evidence_ids),
-      started_at: started,
-      finished_at: now().toISOString(),
-    };
-    const { id } = insertAction(db, row, prov, now());
-    results.push({ step, status, reason: row.reason, action_id: id, approval: 'rollback-flag', approver: prov.os_user, request_ids: requestIds(o), before: o.before ?? null, after: o.after ?? null });
+    const reason = o.reason ?? (done ? `undoes action ${done.id}` : null);
+    const id = storeAction(env, plan, step, { operation: 'rollback', status, reason, approval: 'rollback-flag', approver: prov.os_user, started }, o);
+    results.push({ step, status, reason, action_id: id, approval: 'rollback-flag', approver: prov.os_user, request_ids: requestIds(o), before: o.before ?? null, after: o.after ?? null });
     if (o.fatal) fatal = o.fatal;
   }
   const head = appendContainCustody(db, 'contain.end', env.runId, { threat_id: plan.threat_id, operation: 'rollback', ...counts(results), fatal: fatal?.message ?? null, interrupted }, prov, now());

@@ -4,6 +4,7 @@
  * `contain --execute/--rollback/--status`). Generic code (plan, execute, records) never names a provider.
  * Pure types.
  */
+import type { PlanEventRow } from '../store/actions-repo.js';
 
 /** One cloud API call of a step, as planned (params may name values read at execution, in angle brackets). */
 export interface PlannedCall {
@@ -69,24 +70,10 @@ export interface StepDraft {
 }
 
 /** An event of the threat as planners read it: normalized columns plus the raw record (attacker-controlled data). */
-export interface ThreatEvent {
-  id: string;
-  time: string;
-  provider: string;
-  data_type: string;
-  action: string;
-  service: string | null;
-  outcome: string;
-  actor: string | null;
-  actor_type: string | null;
-  access_key: string | null;
-  session: string | null;
-  account: string | null;
-  region: string | null;
+export type ThreatEvent = Omit<PlanEventRow, 'resources'> & {
+  /** Resource identifiers the event names. */
   resources: string[];
-  /** The raw record exactly as stored. */
-  raw: string;
-}
+};
 
 /** What a planner is given. */
 export interface ThreatEvidence {
