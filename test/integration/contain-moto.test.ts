@@ -22,6 +22,8 @@ import {
   CreateAccessKeyCommand,
   CreateLoginProfileCommand,
   CreatePolicyCommand,
+  CreateRoleCommand,
+  GetRolePolicyCommand,
   CreateUserCommand,
   GetLoginProfileCommand,
   IAMClient,
@@ -101,6 +103,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     await iam.send(new CreateLoginProfileCommand({ UserName: 'mallory', Password: 'Hunter2-Hunter2!' }));
     await iam.send(new CreatePolicyCommand({ PolicyName: 'AdministratorAccess', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
     await iam.send(new AttachUserPolicyCommand({ UserName: 'mallory', PolicyArn: ADMIN }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'ci-deploy', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
     // three instances: one to isolate, one without an EBS volume (its snapshot cannot be made), one terminated
     const launch = async () => (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }))).Instances![0]!;
     const w = await launch();
@@ -122,9 +125,10 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     // AND the CloudTrail records of what it did, naming moto's ids
     const t0 = Date.now() - 60 * 60_000;
     let n = 0;
-    const rec = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>, responseElements: unknown = null) => ({
+    const asMallory = { type: 'IAMUser', principalId: 'AIDAMALLORY000000001', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, accountId: ACCOUNT, accessKeyId: keyId, userName: 'mallory' };
+    const rec = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>, responseElements: unknown = null, who: Record<string, unknown> = asMallory) => ({
       eventVersion: '1.09',
-      userIdentity: { type: 'IAMUser', principalId: 'AIDAMALLORY000000001', arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, accountId: ACCOUNT, accessKeyId: keyId, userName: 'mallory' },
+      userIdentity: who,
       eventTime: new Date(t0 + ++n * 60_000).toISOString().replace('.000Z', 'Z'),
       eventSource,
       eventName,
@@ -346,5 +350,44 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(rep.stdout).toContain('## Actions taken');
     expect(rep.stdout).toContain(`deactivate-access-key ${keyId}`);
     expect(rep.stdout).toContain('### Recommended containment');
+  });
+
+  it('revokes the sessions of a role the threat acted through, and rolls it back (the runner against moto)', async () => {
+    // The CLI path of this step is the same as the others; its planning from an AssumedRole record is covered by
+    // src/respond/aws/plan.test.ts.
+    const { awsRunner } = await import('../../src/respond/aws/runner.js');
+    const runner = awsRunner({ env, signal: new AbortController().signal, now: () => new Date(), threat_id: 'T-77', case_id: 'case' });
+    const step = {
+      id: 'S1',
+      kind: 'revoke-role-sessions',
+      provider: 'aws',
+      target: `arn:aws:iam::${ACCOUNT}:role/ci-deploy`,
+      resource: 'role/ci-deploy',
+      phase: 'contain' as const,
+      title: 't',
+      calls: [],
+      reversible: true,
+      risk: { level: 'medium' as const, breaks: '' },
+      rollback: null,
+      preconditions: [],
+      evidence_ids: [],
+      params: { roleName: 'ci-deploy', policyName: 'irctl-revoke-sessions-T-77' },
+    };
+    try {
+      const o = await runner.execute(step);
+      expect(o.status, o.reason).toBe('done');
+      const doc = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'ci-deploy', PolicyName: 'irctl-revoke-sessions-T-77' }))).PolicyDocument!)) as {
+        Statement: Array<{ Effect: string; Action: string; Condition: { DateLessThan: Record<string, string> } }>;
+      };
+      expect(doc.Statement[0]).toMatchObject({ Effect: 'Deny', Action: '*' });
+      expect(Date.parse(doc.Statement[0]!.Condition.DateLessThan['aws:TokenIssueTime']!)).toBeGreaterThan(Date.now() - 5 * 60_000);
+      // a second run finds the policy in place: skipped, nothing changed
+      expect((await runner.execute(step)).status).toBe('skipped');
+      expect((await runner.status(step)).in_place).toBe(true);
+      expect((await runner.rollback(step, o.before)).status).toBe('done');
+      await expect(iam.send(new GetRolePolicyCommand({ RoleName: 'ci-deploy', PolicyName: 'irctl-revoke-sessions-T-77' }))).rejects.toThrow();
+    } finally {
+      runner.close();
+    }
   });
 });
