@@ -66,6 +66,8 @@ export interface RunResult {
   /** Set when a fatal failure (credentials, network) ended the run early: exit 4. */
   fatal: { message: string; hint: string } | null;
   interrupted: boolean;
+  /** The operator answered `quit` at a prompt: the steps after it were not attempted. */
+  quit: boolean;
   custody_head: ChainHead;
 }
 
@@ -206,8 +208,8 @@ export async function executePlan(plan: ContainmentPlan, a: Approval, env: RunEn
     env.note(`${step.id} ${o.status}${o.reason !== undefined ? `: ${o.reason}` : ''}`);
     if (o.fatal) fatal = o.fatal;
   }
-  const head = appendContainCustody(db, 'contain.end', env.runId, { threat_id: plan.threat_id, operation: 'execute', ...counts(results), fatal: fatal?.message ?? null, interrupted }, prov, now());
-  return { run_id: env.runId, operation: 'execute', results, fatal, interrupted, custody_head: head };
+  const head = appendContainCustody(db, 'contain.end', env.runId, { threat_id: plan.threat_id, operation: 'execute', ...counts(results), fatal: fatal?.message ?? null, interrupted, quit }, prov, now());
+  return { run_id: env.runId, operation: 'execute', results, fatal, interrupted, quit, custody_head: head };
 }
 
 /** Store one action row (and its custody entry); returns its id. */
@@ -291,7 +293,7 @@ export async function rollbackPlan(plan: ContainmentPlan, ids: Set<string> | und
     if (o.fatal) fatal = o.fatal;
   }
   const head = appendContainCustody(db, 'contain.end', env.runId, { threat_id: plan.threat_id, operation: 'rollback', ...counts(results), fatal: fatal?.message ?? null, interrupted }, prov, now());
-  return { run_id: env.runId, operation: 'rollback', results, fatal, interrupted, custody_head: head };
+  return { run_id: env.runId, operation: 'rollback', results, fatal, interrupted, quit: false, custody_head: head };
 }
 
 /** A run's result as the JSON contract prints it: the steps with their outcome. */

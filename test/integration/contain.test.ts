@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough, Writable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
 import { runIrctl } from '../helpers/run-irctl.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -154,5 +156,48 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
     const plan = (await run(['--json', 'contain', awsThreat])).json<{ steps: Step[] }>()[0]!;
     expect(plan.steps.find((s) => s.id === ran[0]!.id)!.status).toBe('failed');
     expect((await run(['case', 'verify'])).code).toBe(0);
+  });
+
+  it('asks y/n/skip/quit per step on a terminal: declined steps are recorded, quit stops asking (exit 6)', async () => {
+    writeFileSync(join(kase, 'context.yaml'), '');
+    // GIVEN a terminal that answers skip, n, then quit, each when asked
+    const answers = ['skip', 'n', 'quit'];
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    let err = '';
+    let out = '';
+    const stderr = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        err += chunk.toString();
+        if (/\[y\/n\/skip\/quit\] $/.test(err)) {
+          err += '\n';
+          const a = answers.shift();
+          if (a !== undefined) setImmediate(() => stdin.write(`${a}\n`));
+        }
+        cb();
+      },
+    });
+    const stdout = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const before = requests;
+    // WHEN
+    const code = await main(['node', 'irctl', '--case', kase, '--json', 'contain', awsThreat, '--execute'], {
+      env: { NO_COLOR: '1', AWS_ENDPOINT_URL: url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'x' },
+      stdout,
+      stderr,
+      stdin,
+      signal: new AbortController().signal,
+    });
+    // THEN
+    expect(code, err).toBe(6);
+    const steps = (JSON.parse(out.trim()) as { steps: Step[] }).steps;
+    expect(steps[0]).toMatchObject({ status: 'skipped', reason: 'declined at the prompt (skip)' });
+    expect(steps[1]).toMatchObject({ status: 'skipped', reason: 'declined at the prompt (no)' });
+    expect(steps.slice(2).every((s) => s.status === 'planned' && (s.reason ?? '').includes('quit'))).toBe(true);
+    expect(err).toContain(`${steps[0]!.id} ${steps[0]!.kind} ${steps[0]!.target}`);
+    expect(requests).toBe(before);
   });
 });

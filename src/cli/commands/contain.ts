@@ -83,6 +83,7 @@ function printRun(ctx: CommandContext, plan: ContainmentPlan, r: RunResult): voi
   }
   if (r.fatal) ctx.io.out(`stopped   ${safe(r.fatal.message)}: the steps after it were not attempted (what ran is recorded)`);
   if (r.interrupted) ctx.io.out('stopped   interrupted: what ran is recorded');
+  if (r.quit) ctx.io.out('stopped   quit at the prompt: the steps after it were not attempted');
   ctx.io.out(`custody   head ${r.custody_head.hash} (entry ${r.custody_head.seq})`);
 }
 
@@ -184,7 +185,8 @@ async function containHandler(typed: string, opts: Record<string, unknown>, ctx:
     else printRun(ctx, plan, r);
     if (r.fatal) throw new SourceAccessError(r.fatal.message, { hint: `${r.fatal.hint} What ran is recorded; run the same command again to continue (done steps are not repeated).` });
     if (r.interrupted) return ExitCode.Interrupted;
-    return r.results.some((x) => x.status === 'skipped' || x.status === 'failed') ? ExitCode.Partial : 0;
+    // Skipped or failed steps, or steps left after `quit` at a prompt: the run is partial.
+    return r.quit || r.results.some((x) => x.status === 'skipped' || x.status === 'failed') ? ExitCode.Partial : 0;
   });
 }
 
