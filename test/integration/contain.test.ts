@@ -96,6 +96,9 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
     expect((await run(['contain', awsThreat, '--approve', 'all'])).code).toBe(2);
     expect((await run(['contain', awsThreat, '--execute', '--force'])).code).toBe(2);
     expect((await run(['contain', awsThreat, '--execute', '--status'])).code).toBe(2);
+    const changed = await run(['contain', awsThreat, '--execute', '--approve', 'all', '--expect-plan', '0'.repeat(64)]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('changed since you reviewed it');
     const u = await run(['contain', 'T-999']);
     expect(u.code).toBe(2);
     expect(u.stderr).toContain('no threat T-999');

@@ -20,6 +20,7 @@ interface ContainOptions {
   rollbackIds: string[] | undefined;
   allowUnpreserved: string[];
   force: string | undefined;
+  expectPlan: string | undefined;
   profile: string | undefined;
   roleArn: string | undefined;
   externalId: string | undefined;
@@ -40,12 +41,14 @@ function parseOptions(opts: Record<string, unknown>): ContainOptions {
   if (opts.force === true && reason === undefined) throw new UsageError('--force needs --reason "..."', { hint: 'The reason is kept in the custody log with every step it lets run.' });
   if (reason !== undefined && opts.force !== true) throw new UsageError('--reason goes with --force');
   if (reason !== undefined && reason.length > 4000) throw new UsageError('--reason is longer than 4,000 characters');
+  if (str(opts.expectPlan) !== undefined && !execute && !rollback) throw new UsageError('--expect-plan needs --execute or --rollback');
   return {
     mode: execute ? 'execute' : rollback ? 'rollback' : status ? 'status' : 'plan',
     approve,
     rollbackIds: typeof opts.rollback === 'string' ? ids(opts.rollback) : undefined,
     allowUnpreserved: allow !== undefined ? ids(allow) : [],
     force: opts.force === true ? reason : undefined,
+    expectPlan: str(opts.expectPlan)?.toLowerCase(),
     profile: str(opts.profile),
     roleArn: str(opts.roleArn),
     externalId: str(opts.externalId),
@@ -121,7 +124,7 @@ async function containHandler(typed: string, opts: Record<string, unknown>, ctx:
         }
         return 0;
       }
-      return statusOf(ctx, plan, o, kase.provenance.os_user);
+      return statusOf(ctx, plan, o);
     });
   }
   const { executePlan, rollbackPlan, resolveIds, runJson, checkMayExecute } = await import('../../respond/execute.js');
@@ -131,6 +134,12 @@ async function containHandler(typed: string, opts: Record<string, unknown>, ctx:
   const { randomUUID } = await import('node:crypto');
   return withCase(ctx, { access: 'write' }, async (kase) => {
     const plan = buildPlan(kase.db, id);
+    // Step ids are positions in the plan: when the evidence changed since the dry run, S3 may be another step.
+    if (o.expectPlan !== undefined && o.expectPlan !== plan.plan_sha256) {
+      throw new UsageError(`the plan of ${id} changed since you reviewed it (sha256 ${plan.plan_sha256}, expected ${o.expectPlan}): nothing was run`, {
+        hint: `Review it again with \`irctl contain ${id}\` and pass the new digest.`,
+      });
+    }
     if (o.mode === 'execute') checkMayExecute(plan, o.force);
     const { context, warnings } = loadContext(kase.contextPath);
     for (const w of warnings) ctx.io.notify({ level: 'warn', code: 'IRCTL_CONTAIN_W8001', message: w });
@@ -191,7 +200,7 @@ async function containHandler(typed: string, opts: Record<string, unknown>, ctx:
 }
 
 /** `--status`: re-read the cloud for every step that ran. */
-async function statusOf(ctx: CommandContext, plan: ContainmentPlan, o: ContainOptions, _user: string): Promise<number> {
+async function statusOf(ctx: CommandContext, plan: ContainmentPlan, o: ContainOptions): Promise<number> {
   const { providerNamed } = await import('../../sources/index.js');
   const ran = plan.steps.filter((s) => s.status !== 'planned');
   const rows: Array<{ step: PlanStep; in_place: boolean | null; detail: string }> = [];
@@ -243,6 +252,7 @@ export const containCommand = defineCommand({
       .option('--allow-unpreserved <ids>', 'with --execute: let these contain steps run although a preserve step of their resource is not done')
       .option('--force', 'with --execute: act although the verdict is not malicious or the threat was never investigated (needs --reason)')
       .option('--reason <text>', 'why --force (kept in the custody log)')
+      .option('--expect-plan <sha256>', "with --execute/--rollback: refuse unless the plan is still the one reviewed (the dry run's plan sha256)")
       .option('--rollback [ids]', 'undo done reversible steps (all, or S4,S5) from their recorded before-state')
       .option('--status', 're-read the cloud: is each step that ran still in place?')
       .option('--profile <name>', 'AWS named profile (as for collect aws)')
@@ -253,6 +263,7 @@ export const containCommand = defineCommand({
     'irctl --json contain T-3',
     'irctl contain T-3 --execute',
     'irctl contain T-3 --execute --approve S1,S2,S3',
+    'irctl contain T-3 --execute --approve all --expect-plan 3f1c...(the plan sha256 of the dry run)',
     'irctl contain T-3 --execute --force --reason "IR lead approved containment before the investigation (ticket IR-88)" --approve all',
     'irctl contain T-3 --status',
     'irctl contain T-3 --rollback S5',
