@@ -203,4 +203,10 @@ export interface Provider {
   pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
   /** Containment steps `irctl contain` plans from a threat's evidence, and their runner (src/respond/types.ts). */
   containment?: ContainmentSupport | undefined;
+  /**
+   * Read the provider's settings from the environment before detection (e.g. a file of the provider's published
+   * address ranges the operator points to). Returns notes for the operator; throws a ConfigError for a setting that
+   * cannot be used.
+   */
+  configure?: ((env: Readonly<Record<string, string | undefined>>) => string[]) | undefined;
 }

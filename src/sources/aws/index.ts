@@ -21,6 +21,7 @@ import {
   roleArnOfSession,
   shortNameOfArn,
 } from './knowledge.js';
+import { configureAwsIpRanges } from './ip-ranges.js';
 
 /** AWS. */
 export const awsProvider: Provider = {
@@ -45,4 +46,5 @@ export const awsProvider: Provider = {
   jewelForms: awsJewelForms,
   pseudonymPatterns: AWS_PSEUDONYM_PATTERNS,
   containment: awsContainment,
+  configure: configureAwsIpRanges,
 };
