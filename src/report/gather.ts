@@ -3,11 +3,12 @@
  * timeline lines) are SQL aggregates and bounded look-ups, so a report of a million-event scope costs a few scans in
  * SQLite and bounded memory.
  */
+import { actionCustody, listActions } from '../store/actions-repo.js';
+import { buildPlan } from '../respond/plan.js';
 import type { OperatorContext } from '../context/context.js';
 import type { Db } from '../store/db.js';
 import {
   clearFlagged,
-  custodyByActionPrefix,
   eventFactsByIds,
   firstScopeEvents,
   hasTable,
@@ -245,15 +246,16 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
       context: req.context,
     });
 
-    const actions = custodyByActionPrefix(db, 'contain.', req.custodyHead.seq).map((r) => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(r.body) as Record<string, unknown>;
-      } catch {
-        /* a malformed body is reported by verify; show the raw action only */
-      }
-      return { time: typeof body.time === 'string' ? body.time : '', action: typeof body.action === 'string' ? body.action : '', detail: JSON.stringify(body.details ?? {}) };
-    });
+    // Containment recorded by `irctl contain` (the actions table, up to the custody head the report is built against).
+    const recorded = actionCustody(db, req.custodyHead.seq);
+    const actions = listActions(db, threatId)
+      .filter((a) => recorded.has(a.id))
+      .map((a) => ({
+        time: a.finished_at,
+        action: `contain ${a.operation} ${a.status}`,
+        detail: `${a.step_id} ${a.kind} ${a.target} (${a.provider}; approved by ${a.approver} via ${a.approval}${a.reason !== null ? `; ${a.reason}` : ''}; custody entry ${recorded.get(a.id)?.seq ?? '?'})`,
+      }));
+    const recommended = req.threat && verdict?.verdict === 'malicious' ? recommendedPlan(db, req.threat.id) : null;
 
     const t = req.threat;
     const allInvs = t ? [] : listInvestigations(db, undefined);
@@ -314,6 +316,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
       chart: ev.chart,
       blast_radius: ev.blast_radius,
       actions,
+      ...(recommended ? { recommended_containment: recommended } : {}),
       open_questions: open,
       evidence_index: index,
       clocks: req.context.incident.aware_at !== undefined ? regulatoryClocks(req.context.incident.aware_at, req.asOf) : null,
@@ -333,4 +336,13 @@ export function verdictRecords(invs: readonly InvestigationRow[], overrides: rea
   return [...invs.map((i) => ({ threat_id: i.threat_id, ...machineVerdict(i) })), ...overrides.map((o) => ({ threat_id: o.threat_id, ...humanVerdict(o) }))].sort(
     (a, b) => (a.threat_id < b.threat_id ? -1 : a.threat_id > b.threat_id ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : a.decided_by < b.decided_by ? -1 : 1),
   );
+}
+
+/** The containment plan `irctl contain` would show for a malicious threat (steps with their status). */
+function recommendedPlan(db: Db, threatId: string): NonNullable<ReportModel['recommended_containment']> {
+  const plan = buildPlan(db, threatId);
+  return {
+    steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, target: s.target, title: s.title, risk: s.risk.level, reversible: s.reversible, status: s.status })),
+    notes: plan.notes,
+  };
 }

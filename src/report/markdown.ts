@@ -132,6 +132,12 @@ export function renderMarkdown(m: ReportModel): string {
   push('', '## Actions taken', '');
   if (m.actions.length === 0) push('_None recorded in the custody log._');
   else for (const a of m.actions) push(`- ${a.time} ${md(a.action)}: ${md(a.detail)}`);
+  if (m.recommended_containment) {
+    push('', '### Recommended containment', '', 'From `irctl contain` (dry run; execute with `irctl contain <threat> --execute`).', '');
+    if (m.recommended_containment.steps.length === 0) push('_No steps planned._');
+    for (const st of m.recommended_containment.steps) push(`- ${st.id} [${md(st.status)}] ${md(st.title)} (risk ${md(st.risk)}, ${st.reversible ? 'reversible' : 'not reversible'})`);
+    for (const n of m.recommended_containment.notes) push(`- note: ${md(n)}`);
+  }
 
   push('', '## Open questions and missing evidence', '', ...list(m.open_questions));
 

@@ -151,6 +151,8 @@ export interface ReportModel {
   blast_radius: BlastRadius;
   /** Containment and other actions from the custody log. */
   actions: Array<{ time: string; action: string; detail: string }>;
+  /** For a malicious threat: the containment plan `irctl contain` shows (steps and their status), else absent. */
+  recommended_containment?: { steps: Array<{ id: string; kind: string; target: string; title: string; risk: string; reversible: boolean; status: string }>; notes: string[] } | undefined;
   /** Open questions and missing evidence. */
   open_questions: string[];
   /**

@@ -7,6 +7,7 @@
  */
 import type { NormalizeResult } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
+import type { ContainmentSupport } from '../respond/types.js';
 
 /** An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource. */
 export interface Entity {
@@ -200,6 +201,8 @@ export interface Provider {
   jewelForms?: ((jewel: string) => string[]) | undefined;
   /** Provider-specific identifier shapes the pseudonymizer must replace before text leaves the machine. */
   pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
+  /** Containment steps `irctl contain` plans from a threat's evidence, and their runner (src/respond/types.ts). */
+  containment?: ContainmentSupport | undefined;
   /**
    * Read the provider's settings from the environment before detection (e.g. a file of the provider's published
    * address ranges the operator points to). Returns notes for the operator; throws a ConfigError for a setting that

@@ -338,13 +338,6 @@ export function iterCustody(db: Db, uptoSeq: number): IterableIterator<CustodyRo
   return db.prepare('SELECT seq, prev_hash, hash, body FROM custody WHERE seq <= ? ORDER BY seq').iterate(uptoSeq) as IterableIterator<CustodyRow>;
 }
 
-/** Custody entries whose action starts with a prefix (e.g. `contain.`), in order, up to `uptoSeq`. */
-export function custodyByActionPrefix(db: Db, prefix: string, uptoSeq: number): CustodyRow[] {
-  return db
-    .prepare("SELECT seq, prev_hash, hash, body FROM custody WHERE action LIKE ? ESCAPE '\\' AND seq <= ? ORDER BY seq")
-    .all(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, uptoSeq) as CustodyRow[];
-}
-
 /** Time of a custody entry (the report's "as of" inside a bundle, so the report is deterministic). */
 export function custodyTime(db: Db, seq: number): string | undefined {
   return db.prepare('SELECT time FROM custody WHERE seq = ?').pluck().get(seq) as string | undefined;
