@@ -388,6 +388,12 @@ export function renderHtml(m: ReportModel): string {
   P.push(`<div class="scroll"><table>${blast.join('')}</table></div>`);
 
   P.push('<h2>Actions taken</h2>', m.actions.length === 0 ? '<p class="muted">None recorded in the custody log.</p>' : ul(m.actions.map((a) => `${a.time} ${a.action}: ${a.detail}`), 'none', prose));
+  const rc = m.recommended_containment;
+  if (rc) {
+    P.push('<h3>Recommended containment</h3>', '<p class="muted">From <code>irctl contain</code> (dry run; execute with <code>irctl contain &lt;threat&gt; --execute</code>).</p>');
+    const steps = rc.steps.map((st) => `${st.id} [${st.status}] ${st.title} (risk ${st.risk}, ${st.reversible ? 'reversible' : 'not reversible'})`);
+    P.push(ul([...steps, ...rc.notes.map((n) => `note: ${n}`)], 'No steps planned.', prose));
+  }
   P.push('<h2>Open questions and missing evidence</h2>', ul(m.open_questions, 'none', prose));
   P.push('<h2 id="evidence">Evidence appendix</h2>');
   if (m.evidence_index.length === 0) P.push('<p class="muted">none</p>');

@@ -4,7 +4,7 @@
  * the records are written here), planned, executed with --approve, the state read back from moto with the SDK (never
  * from irctl's records), rolled back, and the custody chain and bundle verified.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudTrailClient, CreateTrailCommand, GetTrailStatusCommand, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import {
@@ -350,6 +350,11 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(rep.stdout).toContain('## Actions taken');
     expect(rep.stdout).toContain(`deactivate-access-key ${keyId}`);
     expect(rep.stdout).toContain('### Recommended containment');
+    const htmlOut = join(dir, 'contain-report.html');
+    expect((await run(['report', threat, '--format', 'html', '--out', htmlOut])).code).toBe(0);
+    const html = readFileSync(htmlOut, 'utf8');
+    expect(html).toContain('<h3>Recommended containment</h3>');
+    expect(html).toContain(`deactivate-access-key ${keyId}`);
   });
 
   it('revokes the sessions of a role the threat acted through, and rolls it back (the runner against moto)', async () => {
