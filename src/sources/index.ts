@@ -7,14 +7,17 @@ import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
 import { gcpProvider } from './gcp/index.js';
+import { googleWorkspaceProvider } from './google_workspace/index.js';
+import { oktaProvider } from './okta/index.js';
 import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
-// Google Cloud after both: its matcher requires a LogEntry `protoPayload` (AuditLog), which neither claims.
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, gcpProvider, ...plannedProviders];
+// Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor;
+// Google Cloud a LogEntry `protoPayload` (AuditLog): no key set is another's, so their place does not matter.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
