@@ -1,4 +1,4 @@
-import { caseStats, type CaseStats } from '../store/query-repo.js';
+import { caseStats, logKindCoverage, type CaseStats, type LogKindCoverage } from '../store/query-repo.js';
 import { chainHead, custodyEntries, type ChainHead } from '../store/custody.js';
 import type { Db } from '../store/db.js';
 import { baseOfDerived } from '../store/event-copies.js';
@@ -28,6 +28,8 @@ export interface CaseInfo {
    * (`stats.conflicted_events` counts event ids with more than one distinct raw record, agreeing or not.)
    */
   conflicts: number;
+  /** Kinds of log the events come from (providers that declare them), and the kinds whose absence is missing evidence. */
+  log_kinds: LogKindCoverage;
 }
 
 const COUNT_KEYS = ['files', 'records', 'events', 'duplicates', 'conflicts', 'quarantined', 'pages', 'regions', 'detections', 'threats'];
@@ -68,5 +70,5 @@ export function caseInfo(db: Db): CaseInfo {
     const base = baseOfDerived(id);
     if (base !== undefined) conflictIds.add(base);
   }
-  return { stats, custody_head: chainHead(db), runs: [...runs.values()], conflicts: conflictIds.size };
+  return { stats, custody_head: chainHead(db), runs: [...runs.values()], conflicts: conflictIds.size, log_kinds: logKindCoverage(db) };
 }

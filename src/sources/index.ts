@@ -6,17 +6,18 @@ import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
+import { gcpProvider } from './gcp/index.js';
 import { googleWorkspaceProvider } from './google_workspace/index.js';
 import { oktaProvider } from './okta/index.js';
 import { plannedProviders } from './planned.js';
-import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
+import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
-// Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor:
-// neither key set is CloudTrail's or Azure's, so their place does not matter.
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, ...plannedProviders];
+// Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor;
+// Google Cloud a LogEntry `protoPayload` (AuditLog): no key set is another's, so their place does not matter.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
@@ -111,6 +112,14 @@ export function providerNamed(name: string | null | undefined): Provider | undef
 /** Container formats every provider defines. */
 export function containerFormats(): ContainerFormat[] {
   return PROVIDERS.flatMap((p) => p.containers ?? []);
+}
+
+/**
+ * The record inside a delivery envelope some provider defines (a Pub/Sub push message), or the element itself.
+ */
+export function unwrapEnvelope(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string } {
+  for (const p of PROVIDERS) for (const e of p.envelopes ?? []) if (e.matches(parsed)) return e.unwrap(bytes, parsed);
+  return { bytes, parsed };
 }
 
 /** Why a file found while walking an import tree is not a log file, if a provider says so. */
@@ -235,6 +244,11 @@ export function tamperingActions(): { actions: ReadonlySet<string>; stops: Reado
   return cache.tamper;
 }
 
+/** Every provider's log kinds (which kinds of log its records come from), with the provider's name. */
+export function logKindSpecs(): Array<LogKinds & { provider: string }> {
+  return PROVIDERS.flatMap((p) => (p.logKinds ? [{ ...p.logKinds, provider: p.name }] : []));
+}
+
 /** Roles an event assumed (blast radius), by the event's provider. */
 export function rolesAssumed(e: EventRow, resources: readonly string[]): string[] {
   return providerNamed(e.provider)?.rolesAssumed?.(e, resources) ?? [];
@@ -262,4 +276,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';
+export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, SourceAdapter } from './types.js';
