@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
+import { collectGcpCommand } from './collect-gcp.js';
 
 function list(v: unknown): string[] {
   return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
@@ -144,10 +145,10 @@ const collectAwsCommand = defineCommand({
   handler: (_args, opts, ctx) => collectAwsHandler(opts, ctx),
 });
 
-/** `irctl collect`: group of collectors (AWS today). */
+/** `irctl collect`: group of collectors, one subcommand per provider. */
 export const collectCommand = defineCommand({
   name: 'collect',
   description: 'collect logs and context from cloud APIs into the case',
-  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE'],
-  subcommands: [collectAwsCommand],
+  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE', 'irctl collect gcp --project prod-123 --since 6h'],
+  subcommands: [collectAwsCommand, collectGcpCommand],
 });
