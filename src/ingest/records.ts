@@ -3,7 +3,7 @@
  * normalization. A malformed record is not an exception: it becomes a quarantined row with its reason.
  */
 import { isUtf8 } from 'node:buffer';
-import { normalizerTag, sourceAdapters, type SourceAdapter } from '../sources/index.js';
+import { normalizerTag, sourceAdapters, unwrapEnvelope, type SourceAdapter } from '../sources/index.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
 import { unwrapElement, type ConcreteFormat } from './formats.js';
@@ -30,8 +30,10 @@ export function rowFromItem(item: SplitRecord | SplitIssue, format: ConcreteForm
   } catch (err) {
     return reject(`is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const unwrapped = unwrapElement(format, item.bytes, parsed);
-  if ('error' in unwrapped) return reject(unwrapped.error);
+  const element = unwrapElement(format, item.bytes, parsed);
+  if ('error' in element) return reject(element.error);
+  const unwrapped = unwrapEnvelope(element.bytes, element.parsed);
+  if ('error' in unwrapped) return reject(unwrapped.error, element.bytes);
   const adapter = adapters.find((a) => a.matches(unwrapped.parsed));
   if (!adapter) {
     const why = adapters.length === 1 ? `is not a ${adapters[0]?.id ?? '?'} record (--source)` : 'is not a record of any supported log source (`irctl import --help` lists them; `--source` forces one)';

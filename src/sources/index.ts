@@ -6,13 +6,15 @@ import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
+import { gcpProvider } from './gcp/index.js';
 import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, ...plannedProviders];
+// Google Cloud after both: its matcher requires a LogEntry `protoPayload` (AuditLog), which neither claims.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, gcpProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
@@ -107,6 +109,14 @@ export function providerNamed(name: string | null | undefined): Provider | undef
 /** Container formats every provider defines. */
 export function containerFormats(): ContainerFormat[] {
   return PROVIDERS.flatMap((p) => p.containers ?? []);
+}
+
+/**
+ * The record inside a delivery envelope some provider defines (a Pub/Sub push message), or the element itself.
+ */
+export function unwrapEnvelope(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string } {
+  for (const p of PROVIDERS) for (const e of p.envelopes ?? []) if (e.matches(parsed)) return e.unwrap(bytes, parsed);
+  return { bytes, parsed };
 }
 
 /** Why a file found while walking an import tree is not a log file, if a provider says so. */
@@ -253,4 +263,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';
+export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';

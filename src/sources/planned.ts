@@ -13,6 +13,5 @@ const planned = (name: string, description: string, sources: Array<[service: str
 
 /** Planned providers (no adapters). */
 export const plannedProviders: readonly Provider[] = [
-  planned('gcp', 'Google Cloud (planned)', [['gcp.audit', 'gcp:audit:entry', 'GCP Cloud Audit Logs (LogEntry JSON)']]),
   planned('okta', 'Okta (planned)', [['okta', 'okta:system:entry', 'Okta System Log']]),
 ];

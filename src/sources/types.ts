@@ -103,6 +103,21 @@ export interface ContainerFormat {
   unwrap(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string };
 }
 
+/**
+ * A delivery envelope around one record, recognised on any input format (a Pub/Sub push message whose `data` is the
+ * base64 of the record). When the envelope carries the record as an encoded string, the decoded bytes are the raw
+ * record (design.md "What raw means", as for LookupEvents' CloudTrailEvent string); the input file's hash covers the
+ * envelope.
+ */
+export interface EnvelopeFormat {
+  /** Name, for messages and docs. */
+  name: string;
+  /** Cheap structural check on a parsed element. */
+  matches(parsed: unknown): boolean;
+  /** The record inside, or why there is none. */
+  unwrap(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string };
+}
+
 /** A principal granted administrator rights by an event, with the reason. */
 export interface AdminGrant {
   principal: string;
@@ -162,6 +177,8 @@ export interface Provider {
   adapters: readonly SourceAdapter[];
   /** Container formats this provider's exports come in (beyond the generic array / JSON Lines / JSON). */
   containers?: readonly ContainerFormat[] | undefined;
+  /** Delivery envelopes whose inner record is the raw record (tried on every element, after containers). */
+  envelopes?: readonly EnvelopeFormat[] | undefined;
   /** Files that sit among this provider's logs but are not records (e.g. digest files): the reason to skip one. */
   skipFile?: ((path: string) => string | undefined) | undefined;
   /** Sigma log sources of this vendor that irctl has no importer for yet (their rules load and wait). */
