@@ -6,6 +6,7 @@ import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
+import { gcpAssetContextAdapters } from './gcp/context.js';
 import { gcpProvider } from './gcp/index.js';
 import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
@@ -14,7 +15,8 @@ import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, So
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
 // Google Cloud after both: its matcher requires a LogEntry `protoPayload` (AuditLog), which neither claims.
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, gcpProvider, ...plannedProviders];
+// Cloud Asset Inventory context records (collect gcp --context) join the Google Cloud provider's adapters.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, { ...gcpProvider, adapters: [...gcpProvider.adapters, ...gcpAssetContextAdapters] }, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {

@@ -1,23 +1,8 @@
 import { Option } from 'commander';
-import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
-import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
+import { list, positive, safe, str } from './collect-flags.js';
 
-function list(v: unknown): string[] {
-  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-function positive(flag: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a positive number`);
-  return n;
-}
-/** Values that came from the cloud are sanitized before they reach a terminal. */
-const safe = (s: string): string => sanitize(s);
 
 async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectGcp, gcpOutcomeOf } = await import('../../collect/gcp/collect.js');

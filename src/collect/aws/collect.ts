@@ -11,12 +11,12 @@ import type { IoHost } from '../../io/io-host.js';
 import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
-import { sha256Hex } from '../../util/hash.js';
 import { explainAwsError, toSourceAccessError, type Explained } from './errors.js';
 import { collectEc2Context, type ContextResult } from './ec2-context.js';
 import { filterObject, noFilters, type CollectFilters } from './filters.js';
 import { collectLookupRegion, LOOKUP_API, type RegionResult } from './lookup.js';
 import { AwsApiError, type AwsPorts, type CallerIdentity } from './ports.js';
+import { pageHashesDetail } from '../custody-detail.js';
 import { realTimer, withRetries, type Timer } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 import { parseDuration, resolveWindow } from '../window.js';
@@ -331,12 +331,6 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
   } finally {
     ports.close();
   }
-}
-
-/** Page hashes in custody: the list when short, else its count and a hash over the list. */
-function pageHashesDetail(hashes: string[]): Record<string, unknown> {
-  if (hashes.length <= 100) return { page_sha256: hashes };
-  return { page_count: hashes.length, page_sha256_list_sha256: sha256Hex(hashes.join('\n')), first_page_sha256: hashes[0], last_page_sha256: hashes[hashes.length - 1] };
 }
 
 async function defaultConnect(opts: CollectAwsOptions, env: NodeJS.ProcessEnv, homeRegion: string): Promise<AwsPorts> {

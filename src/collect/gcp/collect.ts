@@ -12,7 +12,7 @@ import type { IoHost } from '../../io/io-host.js';
 import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
-import { sha256Hex } from '../../util/hash.js';
+import { pageHashesDetail } from '../custody-detail.js';
 import { realTimer, TokenBucket, withRetries, type Timer } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
 import { toGcpAccessError } from './errors.js';
@@ -261,12 +261,6 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
   } finally {
     ports.close();
   }
-}
-
-/** Page hashes in custody: the list when short, else its count and a hash over the list. */
-function pageHashesDetail(hashes: string[]): Record<string, unknown> {
-  if (hashes.length <= 100) return { page_sha256: hashes };
-  return { page_count: hashes.length, page_sha256_list_sha256: sha256Hex(hashes.join('\n')), first_page_sha256: hashes[0], last_page_sha256: hashes[hashes.length - 1] };
 }
 
 async function defaultConnect(opts: CollectGcpOptions, env: NodeJS.ProcessEnv): Promise<GcpPorts> {

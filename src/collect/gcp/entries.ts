@@ -108,8 +108,10 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
   try {
     for (const [from, to] of gaps) {
       res.queried.push([new Date(from).toISOString(), new Date(to).toISOString()]);
-      // The start of the current query: moves to the last stored timestamp when a page token is refused.
+      // The start of the current query (a page token is bound to it), and where a restart would begin: the last
+      // stored timestamp. The query moves there only when a page token is refused.
       let queryFrom = from;
+      let restartFrom = from;
       let pageToken: string | undefined;
       let restartsWithoutProgress = 0;
       for (;;) {
@@ -150,8 +152,9 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
           // Page tokens live 24 hours and are bound to their request: continue from the last stored entry.
           res.token_restarts++;
           if (++restartsWithoutProgress > 2) throw err;
-          ctx.warn('IRCTL_COLLECT_W3101', `${label}: the page token was refused (${err instanceof Error ? err.message : String(err)}); continuing from ${res.resume_point?.timestamp ?? new Date(queryFrom).toISOString()}`);
+          ctx.warn('IRCTL_COLLECT_W3101', `${label}: the page token was refused (${err instanceof Error ? err.message : String(err)}); continuing from ${res.resume_point?.timestamp ?? new Date(restartFrom).toISOString()}`);
           pageToken = undefined;
+          queryFrom = restartFrom;
           continue;
         }
         let parsed;
@@ -179,7 +182,7 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
         const rows: IngestRow[] = [];
         let last: { ms: number; timestamp: string; insertId: string | undefined } | undefined;
         for (const e of parsed.entries) {
-          rows.push(rowFromItem(e.item, 'jsonl'));
+          rows.push(rowFromItem(e.item, 'entries'));
           if (e.timeMs !== undefined && e.timestamp !== undefined && (last === undefined || e.timeMs >= last.ms)) last = { ms: e.timeMs, timestamp: e.timestamp, insertId: e.insertId };
         }
         const nowMs = ctx.now().getTime();
@@ -225,8 +228,8 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
         res.quarantined += c.quarantined;
         if (last !== undefined) {
           res.resume_point = { timestamp: last.timestamp, insertId: last.insertId ?? null };
-          if (last.ms > queryFrom) restartsWithoutProgress = 0;
-          queryFrom = Math.max(queryFrom, last.ms);
+          if (last.ms > restartFrom) restartsWithoutProgress = 0;
+          restartFrom = Math.max(restartFrom, last.ms);
         }
         show();
         if (parsed.nextPageToken === undefined) break;
