@@ -80,6 +80,7 @@ describe('irctl collect gcp', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = r.json()[0]!;
     expect(s).toMatchObject({ caller: SA, credentials: 'service_account_key', resource_names: ['projects/prod-123'], events: 23, duplicates: 0, quarantined: 0, pages: 5, exit_code: 0 });
+    expect(s).toMatchObject({ by_log: { activity: 6, data_access: 6, system_event: 6, policy: 5 }, absent_logs: [] });
     const req = fake.listRequests()[0]!.body;
     expect(req).toMatchObject({ resourceNames: ['projects/prod-123'], orderBy: 'timestamp asc', pageSize: 1000 });
     expect(req.filter).toMatch(/^\(log_id\("cloudaudit\.googleapis\.com\/activity"\) OR log_id\("cloudaudit\.googleapis\.com\/data_access"\) OR log_id\("cloudaudit\.googleapis\.com\/system_event"\) OR log_id\("cloudaudit\.googleapis\.com\/policy"\)\) AND timestamp >= "\S+Z" AND timestamp <= "\S+Z"$/);
@@ -303,12 +304,16 @@ describe('irctl collect gcp', () => {
     expect(partial.json()[0]!.context).toMatchObject({ status: 'failed' });
   });
 
-  it('prints a readable summary with the caller, each slice and the custody head', async () => {
+  it('prints a readable summary with the caller, each slice and the custody head, and says when Data Access logs are missing', async () => {
     fake.add(...spread(3, 30, 1));
     const r = await runIrctl(['--case', dir, 'collect', 'gcp', '--project', 'prod-123', '--since', '1h', '--reads-per-minute', '6000'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^caller {4}${SA.replace(/\./g, '\\.')} \\(service_account_key\\)$`, 'm'));
     expect(r.stdout).toMatch(/^ {2}projects\/prod-123 +ok +3 new, 0 duplicate, 1 pages/m);
     expect(r.stdout).toMatch(/^custody {3}head [0-9a-f]{64} \(entry 2\)$/m);
+    // Only Admin Activity entries: no Data Access in the window is missing evidence, and both streams say so
+    expect(r.stdout).toMatch(/^logs {6}activity 3, data_access 0, system_event 0, policy 0$/m);
+    expect(r.stdout).toMatch(/^coverage {2}no Data Access entries: off by default/m);
+    expect(r.stderr).toMatch(/Data Access logs are off by default for most services, so reads of data are missing evidence here, not quiet activity/);
   });
 });

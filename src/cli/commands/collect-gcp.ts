@@ -46,6 +46,8 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         token_restarts: s.token_restarts,
         failed_slices: s.failed_slices,
         interrupted: s.interrupted,
+        by_log: s.by_log,
+        absent_logs: s.absent_logs,
         per_slice: s.results.map((r) => ({
           scope: r.scope,
           status: r.status,
@@ -72,6 +74,8 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         if (r.status !== 'ok' && r.resume_point) ctx.io.out(`  ${' '.repeat(28)} resumes after ${safe(r.resume_point.timestamp)} (insertId ${safe(r.resume_point.insertId ?? '-')})`);
       }
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} quota retries, ${s.token_restarts} page-token restarts)`);
+      ctx.io.out(`logs      ${Object.entries(s.by_log).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      if (s.absent_logs.includes('data_access')) ctx.io.out('coverage  no Data Access entries: off by default for most services, so data reads are not in evidence (missing, not quiet)');
       if (s.context) {
         const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
         ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);

@@ -80,6 +80,10 @@ export interface CollectGcpSummary {
   token_restarts: number;
   failed_slices: string[];
   interrupted: boolean;
+  /** Entries received per audit log kind. */
+  by_log: Record<string, number>;
+  /** Audit log kinds asked for that returned nothing in the window (Data Access is off by default: missing evidence). */
+  absent_logs: string[];
   results: SliceResult[];
   context: GcpContextResult | null;
   custody_head: ChainHead;
@@ -205,6 +209,16 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     const interrupted = deps.signal.aborted || results.some((r) => r.status === 'interrupted') || context?.status === 'interrupted';
     const sum = (k: 'events' | 'duplicates' | 'quarantined' | 'pages' | 'throttled' | 'retried' | 'token_restarts'): number => results.reduce((a, r) => a + r[k], 0);
     const failed = results.filter((r) => r.status === 'failed').map((r) => r.scope);
+    const byLog: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, results.reduce((a, r) => a + (r.by_log[k] ?? 0), 0)]));
+    // Only a complete read can say a log is absent.
+    const absent = interrupted || failed.length > 0 ? [] : kinds.filter((k) => byLog[k] === 0);
+    if (absent.includes('data_access')) {
+      io.notify({
+        level: 'warn',
+        code: 'IRCTL_COLLECT_W3103',
+        message: `no Data Access audit entries in ${windowIso.since} .. ${windowIso.until} for ${names.join(', ')}: Data Access logs are off by default for most services, so reads of data are missing evidence here, not quiet activity (enable them in the IAM audit configuration)`,
+      });
+    }
     const details = {
       source,
       api: ENTRIES_API,
@@ -220,6 +234,8 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       token_restarts: sum('token_restarts'),
       interrupted,
       failed_slices: failed,
+      by_log: byLog,
+      absent_logs: absent,
       results: results.map((r) => ({
         scope: r.scope,
         status: r.status,
@@ -254,6 +270,8 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       token_restarts: details.token_restarts,
       failed_slices: failed,
       interrupted,
+      by_log: byLog,
+      absent_logs: absent,
       results,
       context,
       custody_head: head,

@@ -57,6 +57,8 @@ export interface SliceResult {
   retried: number;
   /** Queries restarted from the checkpoint because a page token was refused (expired). */
   token_restarts: number;
+  /** Entries received per audit log kind (new and duplicate). */
+  by_log: Partial<Record<AuditLogKind, number>>;
   /** Ranges queried this run. */
   queried: Array<[string, string]>;
   page_hashes: string[];
@@ -92,6 +94,7 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
     throttled: 0,
     retried: 0,
     token_restarts: 0,
+    by_log: {},
     queried: [],
     page_hashes: [],
     resume_point: null,
@@ -183,6 +186,7 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
         let last: { ms: number; timestamp: string; insertId: string | undefined } | undefined;
         for (const e of parsed.entries) {
           rows.push(rowFromItem(e.item, 'entries'));
+          if (e.kind !== undefined) res.by_log[e.kind] = (res.by_log[e.kind] ?? 0) + 1;
           if (e.timeMs !== undefined && e.timestamp !== undefined && (last === undefined || e.timeMs >= last.ms)) last = { ms: e.timeMs, timestamp: e.timestamp, insertId: e.insertId };
         }
         const nowMs = ctx.now().getTime();

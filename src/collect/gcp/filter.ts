@@ -79,6 +79,15 @@ export interface PageEntry {
   /** The entry's `timestamp` as written (nanoseconds kept). */
   timestamp: string | undefined;
   insertId: string | undefined;
+  /** The audit log kind of the entry, by its logName. */
+  kind: AuditLogKind | undefined;
+}
+
+/** The audit log kind of a logName (`projects/p/logs/cloudaudit.googleapis.com%2Fdata_access` -> data_access). */
+export function auditLogKindOf(logName: unknown): AuditLogKind | undefined {
+  if (typeof logName !== 'string') return undefined;
+  const id = decodeURIComponent(logName.slice(logName.lastIndexOf('/logs/') + '/logs/'.length));
+  return AUDIT_LOG_KINDS.find((k) => AUDIT_LOGS[k] === id);
 }
 
 /** A parsed page. */
@@ -112,12 +121,12 @@ export function parsePage(body: Buffer): ParsedPage {
   if (records.length !== values.length) throw new Error(`the entries.list response holds ${values.length} entries but ${records.length} could be cut out of its bytes`);
   let i = 0;
   const entries = items.map((item): PageEntry => {
-    if (item.type !== 'record') return { item, timeMs: undefined, timestamp: undefined, insertId: undefined };
+    if (item.type !== 'record') return { item, timeMs: undefined, timestamp: undefined, insertId: undefined, kind: undefined };
     const v = values[i++];
-    const o = typeof v === 'object' && v !== null ? (v as { timestamp?: unknown; insertId?: unknown }) : {};
+    const o = typeof v === 'object' && v !== null ? (v as { timestamp?: unknown; insertId?: unknown; logName?: unknown }) : {};
     const timestamp = typeof o.timestamp === 'string' ? o.timestamp : undefined;
     const t = timestamp === undefined ? NaN : Date.parse(timestamp);
-    return { item, timeMs: Number.isFinite(t) ? t : undefined, timestamp, insertId: typeof o.insertId === 'string' ? o.insertId : undefined };
+    return { item, timeMs: Number.isFinite(t) ? t : undefined, timestamp, insertId: typeof o.insertId === 'string' ? o.insertId : undefined, kind: auditLogKindOf(o.logName) };
   });
   return { entries, nextPageToken };
 }
