@@ -20,6 +20,8 @@
  *   `GET|POST /tokeninfo` answers the email of a token it issued. A missing or unknown token is a 401 UNAUTHENTICATED.
  * - Permissions: `deny(resourceName)` answers 403 PERMISSION_DENIED for it.
  * - Cloud Asset `GET /v1/{scope}:searchAllResources|searchAllIamPolicies` with `assetTypes` and paging.
+ * - Logging configuration `GET /v2/{parent}/sinks`, `/exclusions`, `/locations/-/buckets` (what @google-cloud/logging's
+ *   REST fallback asks), from `logConfig`; `deny('config:' + parent)` refuses them.
  * - Faults on the next requests: `inject({kind: 'quota' | '500' | 'drop' | 'expireToken', times, after})`.
  */
 import { createHash, createVerify, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
@@ -126,6 +128,8 @@ export class FakeGcp {
   /** Asset search results by scope. */
   readonly assets = new Map<string, Array<Record<string, unknown>>>();
   readonly iamPolicies = new Map<string, Array<Record<string, unknown>>>();
+  /** Logging configuration by parent (`projects/P`): sinks, exclusions, buckets (empty lists when absent). */
+  readonly logConfig = new Map<string, { sinks?: unknown[]; exclusions?: unknown[]; buckets?: unknown[] }>();
   readonly seen: SeenGcpRequest[] = [];
   /** Bodies of the entries.list pages sent, exactly as sent. */
   readonly sentPages: Buffer[] = [];
@@ -157,6 +161,7 @@ export class FakeGcp {
     this.reads.length = 0;
     this.assets.clear();
     this.iamPolicies.clear();
+    this.logConfig.clear();
     this.opts = { pageSize: 5, readsPerMinute: 60, quotaWindowMs: 60_000, tokenTtlMs: 24 * 3_600_000, assetPageSize: 3, ...opts };
   }
 
@@ -280,6 +285,12 @@ export class FakeGcp {
         const body = JSON.parse(raw || '{}') as Record<string, unknown>;
         seen.body = body;
         return this.list(body, res, send, fail, seen);
+      }
+      const config = /^\/v2\/((?:projects|folders|organizations)\/[^/]+)(?:\/locations\/-)?\/(sinks|exclusions|buckets)$/.exec(path);
+      if (config && req.method === 'GET') {
+        if (this.denied.has(`config:${config[1]!}`)) return fail(403, 'PERMISSION_DENIED', `Permission 'logging.${config[2]!}.list' denied on resource (or it may not exist).`);
+        const c = this.logConfig.get(config[1]!) ?? {};
+        return send(200, { [config[2]!]: c[config[2]! as 'sinks' | 'exclusions' | 'buckets'] ?? [] });
       }
       const asset = /^\/v1\/(.+):(searchAllResources|searchAllIamPolicies)$/.exec(path);
       if (asset && req.method === 'GET') return this.assetSearch(asset[1]!, asset[2]!, url.searchParams, send, fail);

@@ -304,6 +304,47 @@ describe('irctl collect gcp', () => {
     expect(partial.json()[0]!.context).toMatchObject({ status: 'failed' });
   });
 
+  it('records the log configuration (sinks, exclusions, buckets) read with @google-cloud/logging, and warns what it keeps out of reach', async () => {
+    fake.add(...spread(2, 30, 1));
+    fake.logConfig.set('projects/prod-123', {
+      sinks: [{ name: 'audit-to-bq', destination: 'bigquery.googleapis.com/projects/sec/datasets/audit', filter: 'logName:"cloudaudit.googleapis.com"' }],
+      exclusions: [{ name: 'drop-data-access', filter: 'log_id("cloudaudit.googleapis.com/data_access")', disabled: false }, { name: 'old', filter: 'severity<INFO', disabled: true }],
+      buckets: [
+        { name: 'projects/prod-123/locations/global/buckets/_Default', retentionDays: 30 },
+        { name: 'projects/prod-123/locations/global/buckets/_Required', retentionDays: 400, locked: true },
+      ],
+    });
+    // WHEN the window reaches further back than the _Default bucket keeps
+    const r = await collect(['--project', 'prod-123', '--since', '40d']);
+    // THEN the configuration is in the summary and in custody, and both consequences are said
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json()[0]!;
+    expect(s.log_config).toEqual([
+      {
+        parent: 'projects/prod-123',
+        sinks: [{ name: 'audit-to-bq', destination: 'bigquery.googleapis.com/projects/sec/datasets/audit', filter: 'logName:"cloudaudit.googleapis.com"', disabled: false, includeChildren: false }],
+        exclusions: [{ name: 'drop-data-access', filter: 'log_id("cloudaudit.googleapis.com/data_access")', disabled: false }, { name: 'old', filter: 'severity<INFO', disabled: true }],
+        buckets: [
+          { name: 'projects/prod-123/locations/global/buckets/_Default', retentionDays: 30, locked: false },
+          { name: 'projects/prod-123/locations/global/buckets/_Required', retentionDays: 400, locked: true },
+        ],
+      },
+    ]);
+    expect(r.stderr).toMatch(/exclusion drop-data-access .* keeps matching audit entries .* out of the _Default bucket/);
+    expect(r.stderr).toMatch(/the _Default bucket keeps 30 days/);
+    expect(fake.seen.filter((q) => /\/(sinks|exclusions|buckets)$/.test(q.path)).every((q) => q.caller === SA)).toBe(true);
+    const d = db();
+    const end = JSON.parse(d.prepare("SELECT body FROM custody WHERE action = 'collect.end'").pluck().get() as string) as { details: { log_config: unknown[]; coverage_warnings: string[] } };
+    d.close();
+    expect(end.details.log_config).toEqual(s.log_config);
+    expect(end.details.coverage_warnings).toHaveLength(2);
+    // A configuration that cannot be read is said, and the collection still succeeds
+    fake.deny('config:projects/prod-123');
+    const denied = await collect(['--project', 'prod-123', '--since', '1h']);
+    expect(denied.code).toBe(0);
+    expect(denied.stderr).toMatch(/cannot read the log configuration of projects\/prod-123/);
+  });
+
   it('prints a readable summary with the caller, each slice and the custody head, and says when Data Access logs are missing', async () => {
     fake.add(...spread(3, 30, 1));
     const r = await runIrctl(['--case', dir, 'collect', 'gcp', '--project', 'prod-123', '--since', '1h', '--reads-per-minute', '6000'], { env });

@@ -19,6 +19,7 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         filter: str(opts.filter),
         overlap: str(opts.overlap) ?? '15m',
         context: opts.context === true,
+        logConfig: opts.logConfig !== false,
         impersonate: str(opts.impersonateServiceAccount),
         readsPerMinute: positive('--reads-per-minute', opts.readsPerMinute, 50),
         maxRetries: Math.floor(positive('--max-retries', opts.maxRetries ?? '8', 8)),
@@ -58,6 +59,8 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
           resume_point: r.resume_point,
           ...(r.error ? { error: r.error } : {}),
         })),
+        log_config: s.log_config,
+        coverage_warnings: s.coverage_warnings,
         context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, errors: s.context.errors.map((e) => e.message) } : null,
         custody_head: s.custody_head,
         exit_code: o.code,
@@ -75,6 +78,10 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
       }
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} quota retries, ${s.token_restarts} page-token restarts)`);
       ctx.io.out(`logs      ${Object.entries(s.by_log).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      for (const c of s.log_config ?? []) {
+        ctx.io.out(`config    ${safe(c.parent)}: ${c.error !== undefined ? `not read (${safe(c.error)})` : `${c.sinks.length} sinks, ${c.exclusions.filter((e) => !e.disabled).length} active exclusions, ${c.buckets.length} buckets`}`);
+      }
+      for (const w of s.coverage_warnings) ctx.io.out(`coverage  ${safe(w)}`);
       if (s.absent_logs.includes('data_access')) ctx.io.out('coverage  no Data Access entries: off by default for most services, so data reads are not in evidence (missing, not quiet)');
       if (s.context) {
         const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
@@ -104,6 +111,7 @@ export const collectGcpCommand = defineCommand({
       .option('--filter <clause>', 'an extra Logging query language clause, ANDed with the log names and the window, e.g. \'protoPayload.serviceName="iam.googleapis.com"\'')
       .option('--overlap <duration>', 're-scan this much before the previous run for late-delivered entries', '15m')
       .option('--context', 'also snapshot Cloud Asset Inventory (instances, firewall rules, buckets and their IAM, service accounts and keys)')
+      .option('--no-log-config', 'do not read the log configuration (sinks, exclusions, log buckets) recorded with the collection')
       .option('--impersonate-service-account <email>', 'act as this service account (e.g. a read-only IR account; needs roles/iam.serviceAccountTokenCreator on it)')
       .addOption(new Option('--reads-per-minute <n>', 'entries.list requests per minute for the whole run (the default read quota is 60 per minute per project)').default('50'))
       .addOption(new Option('--max-retries <n>', 'retries per call after RESOURCE_EXHAUSTED, 5xx or network errors').default('8')),

@@ -18,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleAuth, Impersonated, JWT, UserRefreshClient, type AuthClient } from 'google-auth-library';
+import { logConfigOf } from './coverage.js';
 import { GcpApiError, type GcpErrorClass, type GcpIdentity, type GcpPorts, type GcpRawPage } from './ports.js';
 
 /** Read-only scope: irctl never changes anything in the project. */
@@ -241,6 +242,55 @@ export function connectGcp(opts: GcpConnectOptions): GcpPorts {
       call('logging.entries.list', `${logging}/v2/entries:list`, `${LOGGING}/`, { method: 'POST', body: JSON.stringify(req) }, signal),
     assetSearch: (scope, method, query, signal) =>
       call(`cloudasset.assets.${method}`, `${cloudasset}/v1/${scope}:${method}?${query.toString()}`, `${CLOUDASSET}/`, { method: 'GET' }, signal),
+    logConfig: async (parent, signal) => {
+      const b = await client();
+      // @google-cloud/logging serves the configuration API (its REST fallback decodes these messages; it is the
+      // AuditLog payload of entries it cannot decode). Loaded only here: it takes about a second to import.
+      const { Logging } = await import('@google-cloud/logging');
+      const u = new URL(logging);
+      const custom = logging !== LOGGING ? { apiEndpoint: u.hostname, port: Number(u.port || (u.protocol === 'http:' ? 80 : 443)), protocol: u.protocol.replace(':', '') } : {};
+      const project = /^projects\/([^/]+)$/.exec(parent)?.[1] ?? 'unused';
+      type LoggingOptions = NonNullable<ConstructorParameters<typeof Logging>[0]>;
+      // The same credentials as every other call (google-gax bundles its own google-auth-library typings).
+      // `fallback`, `port` and `protocol` are client options google-gax reads; LoggingOptions does not list them.
+      const options: LoggingOptions & { fallback: 'rest'; port?: number; protocol?: string } = {
+        projectId: project,
+        authClient: b.client as unknown as NonNullable<LoggingOptions['authClient']>,
+        fallback: 'rest',
+        ...custom,
+      };
+      const l = new Logging(options);
+      const cfg = l.configService as unknown as ConfigClient;
+      // google-gax calls take no AbortSignal: Ctrl-C is honoured between the three calls.
+      const opts = { autoPaginate: true, timeout: timeoutMs };
+      const check = (): void => {
+        if (signal?.aborted === true) throw new GcpApiError('aborted', 'logging.sinks.list', 'AbortError', undefined, 'fatal');
+      };
+      try {
+        check();
+        const [sinks] = await cfg.listSinks({ parent }, opts);
+        check();
+        const [exclusions] = await cfg.listExclusions({ parent }, opts);
+        check();
+        const [buckets] = await cfg.listBuckets({ parent: `${parent}/locations/-` }, opts);
+        return logConfigOf(parent, sinks, exclusions, buckets);
+      } catch (err) {
+        if (err instanceof GcpApiError) throw err;
+        const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+        const message = typeof e.message === 'string' ? e.message : String(err);
+        const code = typeof e.code === 'number' ? e.code : undefined;
+        // google-gax REST errors carry the google.rpc code (7 = PERMISSION_DENIED, 16 = UNAUTHENTICATED).
+        const status = code === 7 || code === 403 ? 'PERMISSION_DENIED' : code === 16 || code === 401 ? 'UNAUTHENTICATED' : 'CONFIG_ERROR';
+        throw new GcpApiError(message, 'logging.sinks.list', status, undefined, 'fatal', { cause: err });
+      }
+    },
     close: () => undefined,
   };
+}
+
+/** The part of @google-cloud/logging's ConfigServiceV2 client irctl calls (its own types are `any`). */
+interface ConfigClient {
+  listSinks(req: { parent: string }, opts: object): Promise<[unknown[], ...unknown[]]>;
+  listExclusions(req: { parent: string }, opts: object): Promise<[unknown[], ...unknown[]]>;
+  listBuckets(req: { parent: string }, opts: object): Promise<[unknown[], ...unknown[]]>;
 }

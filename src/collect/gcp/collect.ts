@@ -15,7 +15,8 @@ import { indexEntities } from '../../store/ingest-repo.js';
 import { pageHashesDetail } from '../custody-detail.js';
 import { realTimer, TokenBucket, withRetries, type Timer } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
-import { toGcpAccessError } from './errors.js';
+import { coverageWarnings, type LogConfig } from './coverage.js';
+import { explainGcpError, isGcpAbort, toGcpAccessError } from './errors.js';
 import { collectEntriesSlice, ENTRIES_API, type SliceResult } from './entries.js';
 import { auditLogKinds, chunks, MAX_PAGE_SIZE, resourceNames } from './filter.js';
 import { GcpApiError, type GcpIdentity, type GcpPorts } from './ports.js';
@@ -42,6 +43,8 @@ export interface CollectGcpOptions {
   overlap: string;
   /** `--context`: snapshot Cloud Asset Inventory. */
   context: boolean;
+  /** Read each resource's log configuration (sinks, exclusions, buckets). @default true */
+  logConfig?: boolean | undefined;
   /** `--impersonate-service-account`. */
   impersonate?: string | undefined;
   /** Reads per minute for the whole run (below the project's read quota). @default 50 */
@@ -85,9 +88,16 @@ export interface CollectGcpSummary {
   /** Audit log kinds asked for that returned nothing in the window (Data Access is off by default: missing evidence). */
   absent_logs: string[];
   results: SliceResult[];
+  /** Log configuration read per resource (sinks, exclusions, buckets), or null when not read. */
+  log_config: LogConfig[] | null;
+  /** What the configuration keeps out of reach, one sentence each. */
+  coverage_warnings: string[];
   context: GcpContextResult | null;
   custody_head: ChainHead;
 }
+
+/** Log configurations read per run (three configuration calls each). */
+const LOG_CONFIG_MAX = 20;
 
 /** Run a collection into an open case. */
 export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: IoHost, deps: CollectGcpDeps): Promise<CollectGcpSummary> {
@@ -150,6 +160,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
               reads_per_minute: opts.readsPerMinute,
               max_retries: opts.maxRetries,
               context: opts.context,
+              log_config: opts.logConfig !== false,
               ...(opts.context ? { asset_endpoint: ports.endpoints.cloudasset } : {}),
             },
           },
@@ -190,10 +201,30 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     });
     const results: SliceResult[] = [];
     let context: CollectGcpSummary['context'] = null;
+    let logConfig: LogConfig[] | null = null;
+    const coverageNotes: string[] = [];
     try {
       for (const s of slices) {
         if (deps.signal.aborted) break;
         results.push(await collectEntriesSlice(ctx, s, { window, kinds, extraFilter: opts.filter, overlapMs }, sliceProgress(s.join(','))));
+      }
+      if (opts.logConfig !== false && !deps.signal.aborted) {
+        lines.set('config', 'log configuration (sinks, exclusions, buckets)');
+        progress.update([...lines.values()].join('\n'));
+        logConfig = [];
+        for (const parent of names.slice(0, LOG_CONFIG_MAX)) {
+          if (deps.signal.aborted) break;
+          try {
+            logConfig.push(await ports.logConfig(parent, deps.signal));
+          } catch (err) {
+            if (isGcpAbort(err)) break;
+            const e = explainGcpError(err, parent, ports.endpoints.logging);
+            logConfig.push({ parent, sinks: [], exclusions: [], buckets: [], error: e.message });
+            io.notify({ level: 'warn', code: 'IRCTL_COLLECT_W3104', message: `cannot read the log configuration of ${parent} (sinks, exclusions, buckets): ${e.message}` });
+          }
+        }
+        for (const c of logConfig) coverageNotes.push(...coverageWarnings(c, window[0], now().getTime()));
+        for (const w of coverageNotes) io.notify({ level: 'warn', code: 'IRCTL_COLLECT_W3105', message: w });
       }
       if (opts.context && !deps.signal.aborted) {
         const { collectGcpContext } = await import('./context.js');
@@ -247,6 +278,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
         ...pageHashesDetail(r.page_hashes),
         ...(r.error ? { error: r.error.message } : {}),
       })),
+      ...(logConfig ? { log_config: logConfig, coverage_warnings: coverageNotes } : {}),
       ...(context
         ? { context: { status: context.status, counts: context.counts, pages: context.pages, ...pageHashesDetail(context.page_hashes), errors: context.errors.map((e) => e.message) } }
         : {}),
@@ -273,6 +305,8 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       by_log: byLog,
       absent_logs: absent,
       results,
+      log_config: logConfig,
+      coverage_warnings: coverageNotes,
       context,
       custody_head: head,
     };

@@ -3,6 +3,8 @@
  * implementation (google-auth-library for credentials, REST over `fetch` for the calls) is `client.ts`.
  */
 
+import type { LogConfig } from './coverage.js';
+
 /** The HTTP response body of one API call, exactly as received. */
 export interface GcpRawPage {
   /** The body bytes (what is hashed and split into records). */
@@ -44,6 +46,8 @@ export interface GcpPorts {
   listEntries(req: ListEntriesRequest, signal?: AbortSignal): Promise<GcpRawPage>;
   /** `GET {cloudasset}/v1/{scope}:searchAllResources` or `:searchAllIamPolicies` with query parameters. */
   assetSearch(scope: string, method: 'searchAllResources' | 'searchAllIamPolicies', query: URLSearchParams, signal?: AbortSignal): Promise<GcpRawPage>;
+  /** Sinks, exclusions and buckets of `projects/P`, `folders/F` or `organizations/O` (configuration API). */
+  logConfig(parent: string, signal?: AbortSignal): Promise<LogConfig>;
   /** Endpoints in use (for messages and custody). */
   endpoints: { logging: string; cloudasset: string };
   close(): void;
