@@ -1,4 +1,4 @@
-import { caseStats, type CaseStats } from '../store/query-repo.js';
+import { caseStats, logKindCoverage, type CaseStats, type LogKindCoverage } from '../store/query-repo.js';
 import { chainHead, custodyEntries, type ChainHead } from '../store/custody.js';
 import type { Db } from '../store/db.js';
 
@@ -23,6 +23,8 @@ export interface CaseInfo {
   runs: RunInfo[];
   /** Events with more than one distinct raw copy (checked for conflicts by `case verify`). */
   conflicts: number;
+  /** Kinds of log the events come from (providers that declare them), and the kinds whose absence is missing evidence. */
+  log_kinds: LogKindCoverage;
 }
 
 const COUNT_KEYS = ['files', 'records', 'events', 'duplicates', 'quarantined', 'pages', 'regions', 'detections', 'threats'];
@@ -58,5 +60,5 @@ export function caseInfo(db: Db): CaseInfo {
     }
   }
   const stats = caseStats(db);
-  return { stats, custody_head: chainHead(db), runs: [...runs.values()], conflicts: stats.conflicted_events };
+  return { stats, custody_head: chainHead(db), runs: [...runs.values()], conflicts: stats.conflicted_events, log_kinds: logKindCoverage(db) };
 }

@@ -9,7 +9,7 @@ import { azureProvider } from './azure/index.js';
 import { gcpAssetContextAdapters } from './gcp/context.js';
 import { gcpProvider } from './gcp/index.js';
 import { plannedProviders } from './planned.js';
-import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
+import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
@@ -243,6 +243,11 @@ export function tamperingActions(): { actions: ReadonlySet<string>; stops: Reado
   return cache.tamper;
 }
 
+/** Every provider's log kinds (which kinds of log its records come from), with the provider's name. */
+export function logKindSpecs(): Array<LogKinds & { provider: string }> {
+  return PROVIDERS.flatMap((p) => (p.logKinds ? [{ ...p.logKinds, provider: p.name }] : []));
+}
+
 /** Roles an event assumed (blast radius), by the event's provider. */
 export function rolesAssumed(e: EventRow, resources: readonly string[]): string[] {
   return providerNamed(e.provider)?.rolesAssumed?.(e, resources) ?? [];
@@ -265,4 +270,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';
+export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, SourceAdapter } from './types.js';

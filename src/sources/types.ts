@@ -118,6 +118,22 @@ export interface EnvelopeFormat {
   unwrap(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string };
 }
 
+/**
+ * The kinds of log a data type's records come from (e.g. Cloud Audit Logs' Admin Activity / Data Access / System
+ * Event / Policy Denied), named by a field of the raw record, and what the absence of a kind means: a kind that is
+ * off by default is missing evidence, not quiet activity (`case info`, the investigation's log coverage).
+ */
+export interface LogKinds {
+  /** The data type whose raw records carry the kind. */
+  dataType: string;
+  /** Path (SQLite `json_extract` syntax) in the raw record of the value that names the kind. */
+  path: string;
+  /** The kind a value names, or undefined when it names none. */
+  kindOf(value: string): string | undefined;
+  /** Every kind, with its display name and, when its absence means missing evidence, what to tell the analyst. */
+  kinds: ReadonlyArray<{ kind: string; name: string; whenAbsent?: string | undefined }>;
+}
+
 /** A principal granted administrator rights by an event, with the reason. */
 export interface AdminGrant {
   principal: string;
@@ -181,6 +197,8 @@ export interface Provider {
   envelopes?: readonly EnvelopeFormat[] | undefined;
   /** Files that sit among this provider's logs but are not records (e.g. digest files): the reason to skip one. */
   skipFile?: ((path: string) => string | undefined) | undefined;
+  /** Kinds of log the provider's records come from, and which ones are missing evidence when absent. */
+  logKinds?: LogKinds | undefined;
   /** Sigma log sources of this vendor that irctl has no importer for yet (their rules load and wait). */
   plannedLogSources?: ReadonlyArray<LogSource & { dataType: string }> | undefined;
   /**

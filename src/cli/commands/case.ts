@@ -28,6 +28,13 @@ const info = defineCommand({
         for (const r of s.by_provider_layer)
           ctx.io.out(`${r.provider.padEnd(8)}  ${r.layer.padEnd(13)}  ${String(r.events).padStart(6)}  ${r.first}  ${r.last}`);
       }
+      const kinds = info.log_kinds;
+      if (kinds.present.length > 0 || kinds.missing.length > 0) {
+        ctx.io.out('');
+        ctx.io.out('LOG KINDS');
+        for (const k of kinds.present) ctx.io.out(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${String(k.events).padStart(6)}`);
+        for (const k of kinds.missing) ctx.io.out(sanitize(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${'none'.padStart(6)}  MISSING EVIDENCE: ${k.why}`));
+      }
       if (info.runs.length > 0) {
         ctx.io.out('');
         ctx.io.out('RUNS');

@@ -5,6 +5,7 @@
  */
 import type { Provider } from '../types.js';
 import { gcpAudit } from './audit-log.js';
+import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
 import { entriesPageContainer, pubsubPullContainer, pubsubPushEnvelope } from './containers.js';
 import {
   gcpAdminGrants,
@@ -28,6 +29,26 @@ export const gcpProvider: Provider = {
   adapters: [gcpAudit],
   containers: [entriesPageContainer, pubsubPullContainer],
   envelopes: [pubsubPushEnvelope],
+  logKinds: {
+    dataType: 'gcp:audit:entry',
+    path: '$.logName',
+    kindOf: auditKindOf,
+    kinds: [
+      {
+        kind: 'activity',
+        name: AUDIT_LOG_KIND_NAMES.activity,
+        whenAbsent: 'no Admin Activity audit entries although other audit logs are there: Admin Activity is always on, so the export or collection left them out (add cloudaudit.googleapis.com/activity to the sink filter or the collection)',
+      },
+      {
+        kind: 'data_access',
+        name: AUDIT_LOG_KIND_NAMES.data_access,
+        whenAbsent:
+          'no Data Access audit entries: they are off by default for most services (or were not exported), so reads of data and configuration (storage objects, secrets, IAM policies, BigQuery) are not in evidence: missing evidence, not quiet activity',
+      },
+      { kind: 'system_event', name: AUDIT_LOG_KIND_NAMES.system_event },
+      { kind: 'policy', name: AUDIT_LOG_KIND_NAMES.policy },
+    ],
+  },
   isServicePrincipal: isGcpServiceValue,
   extraEntities: gcpExtraEntities,
   shortName: gcpShortName,
