@@ -109,9 +109,32 @@ describe('irctl collect gcp', () => {
     const end = JSON.parse(custody[1]!.body) as { details: { results: Array<{ page_sha256: string[]; resume_point: { timestamp: string } }> } };
     expect(end.details.results[0]!.page_sha256).toEqual(pages.map((p) => p.sha256));
     d.close();
-    // WHEN detect runs on the collected case, THEN it completes over the GCP events
+    // WHEN detect runs on the collected case, THEN the built-in GCP rules fire on the collected entries
     const det = await runIrctl(['--case', dir, '--json', 'detect'], { env });
     expect(det.code, det.stderr).toBe(0);
+    const d2 = db();
+    const rules = d2.prepare('SELECT DISTINCT rule_id FROM detections').pluck().all() as string[];
+    d2.close();
+    expect(rules).toContain('irctl-gcp-sa-key-created');
+    // WHEN a stored page is imported as a file (the same bytes), THEN it yields the same events, and into the same
+    // case it adds nothing
+    const pageFile = join(dir, 'page-1.json');
+    writeFileSync(pageFile, fake.sentPages[0]!);
+    const { dir: other, cleanup: c2 } = tempDir();
+    const imp = await runIrctl(['--case', other, '--json', 'import', pageFile], { env: { IRCTL_IMPORT_THREADS: '0' } });
+    expect(imp.code, imp.stderr).toBe(0);
+    const oi = new Database(join(other, 'evidence.sqlite'), { readonly: true });
+    const imported = oi.prepare('SELECT id FROM events ORDER BY id').pluck().all() as string[];
+    oi.close();
+    c2();
+    const d3 = db();
+    const firstPage = d3.prepare('SELECT e.id FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE r.input_id = ? ORDER BY e.id').pluck().all(pages[0]!.id) as string[];
+    d3.close();
+    expect(imported).toHaveLength(5);
+    expect(imported).toEqual(firstPage);
+    const again = await runIrctl(['--case', dir, '--json', 'import', pageFile], { env: { IRCTL_IMPORT_THREADS: '0' } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()[0]).toMatchObject({ events: 0 });
   });
 
   it('returns organization-level logs for --organization, ANDs --filter in, and sends at most 100 resource names per request', async () => {
