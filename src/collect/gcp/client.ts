@@ -288,7 +288,7 @@ export function connectGcp(opts: GcpConnectOptions): GcpPorts {
   };
 }
 
-/** The part of @google-cloud/logging's ConfigServiceV2 client irctl calls (its own types are `any`). */
+/** The part of @google-cloud/logging's ConfigServiceV2 client irctl calls (the package leaves this client untyped). */
 interface ConfigClient {
   listSinks(req: { parent: string }, opts: object): Promise<[unknown[], ...unknown[]]>;
   listExclusions(req: { parent: string }, opts: object): Promise<[unknown[], ...unknown[]]>;

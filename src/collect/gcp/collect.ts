@@ -13,6 +13,7 @@ import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
 import { pageHashesDetail } from '../custody-detail.js';
+import { scopedProgress } from '../progress.js';
 import { realTimer, TokenBucket, withRetries, type Timer } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
 import { coverageWarnings, type LogConfig } from './coverage.js';
@@ -188,17 +189,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     };
 
     const slices = chunks(names);
-    const lines = new Map<string, string>();
-    const progress = io.progress(`collecting Cloud Audit Logs from ${names.length} resource(s)`);
-    const sliceProgress = (scope: string) => ({
-      update: (t: string) => {
-        lines.set(scope, t);
-        progress.update([...lines.values()].join('\n'));
-      },
-      succeed: () => undefined,
-      fail: () => undefined,
-      stop: () => undefined,
-    });
+    const progress = scopedProgress(io, `collecting Cloud Audit Logs from ${names.length} resource(s)`);
     const results: SliceResult[] = [];
     let context: CollectGcpSummary['context'] = null;
     let logConfig: LogConfig[] | null = null;
@@ -206,11 +197,10 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     try {
       for (const s of slices) {
         if (deps.signal.aborted) break;
-        results.push(await collectEntriesSlice(ctx, s, { window, kinds, extraFilter: opts.filter, overlapMs }, sliceProgress(s.join(','))));
+        results.push(await collectEntriesSlice(ctx, s, { window, kinds, extraFilter: opts.filter, overlapMs }, progress.scope(s.join(','))));
       }
       if (opts.logConfig !== false && !deps.signal.aborted) {
-        lines.set('config', 'log configuration (sinks, exclusions, buckets)');
-        progress.update([...lines.values()].join('\n'));
+        progress.note('config', 'log configuration (sinks, exclusions, buckets)');
         logConfig = [];
         for (const parent of names.slice(0, LOG_CONFIG_MAX)) {
           if (deps.signal.aborted) break;
@@ -228,8 +218,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       }
       if (opts.context && !deps.signal.aborted) {
         const { collectGcpContext } = await import('./context.js');
-        lines.set('context', 'Cloud Asset Inventory snapshot');
-        progress.update([...lines.values()].join('\n'));
+        progress.note('context', 'Cloud Asset Inventory snapshot');
         context = await collectGcpContext(ctx, names);
       }
     } finally {
