@@ -2,7 +2,7 @@
  * The Google Cloud adapter of `irctl collect gcp`: the only module that imports google-auth-library. It finds the
  * credentials (Application Default Credentials, a key file, `--impersonate-service-account`), and calls the REST
  * APIs with `fetch` and a bearer token, so that each response body is kept byte for byte as received
- * (`@google-cloud/logging` cannot decode AuditLog `protoPayload`: docs/gcp-collect.md).
+ * (`@google-cloud/logging` cannot decode AuditLog `protoPayload`: docs/gcp.md, "Collecting").
  *
  * Everything is read from the environment irctl was given (`ctx.env`), not from `process.env`:
  * - `GOOGLE_APPLICATION_CREDENTIALS`: a service-account key file (or any credential file ADC accepts);

@@ -62,7 +62,7 @@ export function explainGcpError(err: unknown, scope: string, endpoint?: string):
     return {
       kind: 'access_denied',
       message: `permission denied: the caller may not call ${method} on ${scope} (missing IAM permission ${perm}): ${msg}`,
-      hint: `Grant ${perm} to the identity irctl runs as on ${scope} (docs/gcp-collect.md lists every permission).`,
+      hint: `Grant ${perm} to the identity irctl runs as on ${scope} (docs/gcp.md "Collecting" lists every permission).`,
     };
   }
   if (status === 'NOT_FOUND' || err.httpStatus === 404) {
