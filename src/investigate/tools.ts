@@ -33,6 +33,7 @@ import {
   type EventSearch,
   type ThreatRecord,
 } from '../store/investigate-repo.js';
+import { readableSpan } from '../util/time.js';
 import { DATA_NOTICE, sanitizeForDisplay, scanRows } from './injection.js';
 import type { EvidenceKind, ToolName, ToolResult, ToolRow } from './types.js';
 
@@ -415,16 +416,19 @@ function searchEvents(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['search_events
   const filters = [a.principal, a.access_key, a.ip, a.action, a.resource, a.user_agent].filter((x) => x !== undefined);
   if (filters.length === 0) throw new ToolArgumentError('give at least one of principal, access_key, ip, action, resource, user_agent');
   const limit = Math.min(a.limit ?? env.caps.rows, env.caps.maxRows);
-  const { rows, total } = searchEventDetails(env.db, f, limit);
-  const actions = countBy(rows, (e) => e.action);
+  const { rows, total, first, last, actions } = searchEventDetails(env.db, f, limit);
+  // The span is of every matching event, not of the rows shown: a capped answer still says when the activity ended.
+  const shownLast = rows.at(-1)?.time;
+  const span = first !== null && last !== null ? `, ${readableSpan(first, last)}` : '';
+  const shown = total > rows.length && shownLast !== undefined ? `; the first ${rows.length} are shown, up to ${readableSpan(shownLast, shownLast)}` : '';
   return finish(
     env,
     'search_events',
     a,
     rows.map((e) => eventRow(e)),
     total,
-    `${total} matching event(s)${total > rows.length ? `, first ${rows.length} shown` : ''}${rows.length > 0 ? `, ${rows[0]?.time} .. ${rows[rows.length - 1]?.time}` : ''}`,
-    { total, actions },
+    `${total} matching event(s)${span}${shown}`,
+    { total, first_seen: first, last_seen: last, actions, shown: rows.length },
     limit,
   );
 }

@@ -29,6 +29,7 @@ import {
   type ThreatRow,
 } from '../store/export-repo.js';
 import { regulatoryClocks } from './clocks.js';
+import { evidenceIndex } from './evidence.js';
 import { REPORT_LIMITS, type ReportModel, type ReportVerdict, type TimelineLine } from './model.js';
 
 /** Inputs of a report besides the database. */
@@ -117,7 +118,8 @@ export function currentVerdict(invs: readonly InvestigationRow[], overrides: rea
 
 /** Event-derived parts of the report. */
 type EventParts = Pick<ReportModel, 'layers' | 'events_total' | 'span' | 'timeline' | 'timeline_omitted' | 'chart' | 'blast_radius'> & {
-  rawByEvent: ReadonlyMap<string, string>;
+  /** Facts of the events the evidence index lists. */
+  factsByEvent: ReadonlyMap<string, EventFacts>;
 };
 
 function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<string, string[]>, crownJewels: readonly string[], wanted: ReadonlySet<string>): EventParts {
@@ -144,8 +146,10 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
     .sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1))
     .map(line);
   const chart = [
-    ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart)).filter((p) => !detectionsByEvent.has(p.id)).map((p) => ({ t: p.time_ms, layer: p.layer, flagged: false, outcome: p.outcome })),
-    ...eventFactsByIds(db, detectionsByEvent.keys()).map((e) => ({ t: e.time_ms, layer: e.layer, flagged: true, outcome: e.outcome })),
+    ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart))
+      .filter((p) => !detectionsByEvent.has(p.id))
+      .map((p) => ({ t: p.time_ms, layer: p.layer, flagged: false, outcome: p.outcome, id: p.id, action: p.action, actor: p.actor })),
+    ...eventFactsByIds(db, detectionsByEvent.keys()).map((e) => ({ t: e.time_ms, layer: e.layer, flagged: true, outcome: e.outcome, id: e.id, action: e.action, actor: e.actor })),
   ];
   // The blast radius of a threat covers its events; of the whole case, the events a detection fired on (every
   // principal of a million routine events is not a blast radius, and scanning them costs seconds).
@@ -164,8 +168,8 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
   if (!scoped) clearFlagged(db);
   const truncated = Object.values(lists).some((l) => l.length > cap);
   const cut = (l: string[]): string[] => l.slice(0, cap);
-  const rawByEvent = new Map<string, string>();
-  for (const e of eventFactsByIds(db, [...new Set([...wanted, ...detectionsByEvent.keys()])].slice(0, REPORT_LIMITS.evidenceIndex))) rawByEvent.set(e.id, e.raw_sha256);
+  const factsByEvent = new Map<string, EventFacts>();
+  for (const e of eventFactsByIds(db, [...new Set([...wanted, ...detectionsByEvent.keys()])].slice(0, REPORT_LIMITS.evidenceIndex))) factsByEvent.set(e.id, e);
   return {
     layers: scopeLayerCounts(db, scoped),
     events_total: span.total,
@@ -183,7 +187,7 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
       crown_jewels_touched: jewels,
       truncated,
     },
-    rawByEvent,
+    factsByEvent,
   };
 }
 
@@ -232,15 +236,14 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
     if (absent.length > 0) open.push(`No events from these layers in scope: ${absent.join(', ')} (logs not collected, or not involved).`);
     if (ev.blast_radius.truncated) open.push(`Blast radius lists are cut at ${REPORT_LIMITS.blast} entries each; the bundle's events hold the rest.`);
 
-    const index: ReportModel['evidence_index'] = [];
-    const cite = new Map<string, string>();
-    for (const c of parts.rationale) for (const id of c.evidence_ids) if (!cite.has(id)) cite.set(id, 'rationale');
-    for (const [id, titles] of detectionsByEvent) if (!cite.has(id)) cite.set(id, `detection: ${titles.join('; ')}`);
-    for (const [id, by] of cite) {
-      const raw = ev.rawByEvent.get(id);
-      if (raw !== undefined) index.push({ event_id: id, raw_sha256: raw, cited_by: by });
-    }
-    index.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+    const index = evidenceIndex({
+      rationale: parts.rationale,
+      detectionsByEvent,
+      factsByEvent: ev.factsByEvent,
+      detections,
+      investigations: () => listInvestigations(db, undefined),
+      context: req.context,
+    });
 
     const actions = custodyByActionPrefix(db, 'contain.', req.custodyHead.seq).map((r) => {
       let body: Record<string, unknown> = {};
@@ -288,6 +291,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
             verdict: currentVerdict(allInvs.filter((i) => i.threat_id === x.id), allOverrides.filter((o) => o.threat_id === x.id))?.verdict ?? null,
           })),
       detections: detections.map((d) => ({
+        id: `det:${d.fingerprint.slice(0, 16)}`,
         title: d.rule_title,
         rule_id: d.rule_id,
         severity: d.severity,
@@ -295,6 +299,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
         summary: d.summary,
         techniques: strings(d.techniques),
         events: strings(d.event_ids).length,
+        event_ids: strings(d.event_ids).slice(0, REPORT_LIMITS.detectionEvents),
       })),
       verdict,
       verdict_history: history,

@@ -260,6 +260,11 @@ export function jewelForms(jewel: string): string[] {
   return [...out];
 }
 
+/** Let every provider read its settings from the environment (before detection); their notes for the operator. */
+export function configureProviders(env: Readonly<Record<string, string | undefined>>): string[] {
+  return PROVIDERS.flatMap((p) => p.configure?.(env) ?? []);
+}
+
 /** Provider-specific identifier shapes to pseudonymize, every provider's. */
 export function pseudonymPatterns(): PseudonymPattern[] {
   return PROVIDERS.flatMap((p) => p.pseudonymPatterns ?? []);

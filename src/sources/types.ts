@@ -235,4 +235,10 @@ export interface Provider {
   jewelForms?: ((jewel: string) => string[]) | undefined;
   /** Provider-specific identifier shapes the pseudonymizer must replace before text leaves the machine. */
   pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
+  /**
+   * Read the provider's settings from the environment before detection (e.g. a file of the provider's published
+   * address ranges the operator points to). Returns notes for the operator; throws a ConfigError for a setting that
+   * cannot be used.
+   */
+  configure?: ((env: Readonly<Record<string, string | undefined>>) => string[]) | undefined;
 }

@@ -204,10 +204,20 @@ export function scopeLayerCounts(db: Db, scoped: Scoped): Array<{ layer: string;
 }
 
 /** A sample of events for a chart: every `stride`-th row (by rowid), time order. */
-export function scopeSample(db: Db, scoped: Scoped, stride: number): Array<{ id: string; time_ms: number; layer: string; outcome: string }> {
+export function scopeSample(db: Db, scoped: Scoped, stride: number): SamplePoint[] {
   return db
-    .prepare(`SELECT e.id, e.time_ms, e.layer, e.outcome FROM events e ${scopeJoin(scoped)} WHERE e.rowid % ? = 0 ORDER BY e.time_ms, e.id`)
-    .all(Math.max(1, Math.floor(stride))) as Array<{ id: string; time_ms: number; layer: string; outcome: string }>;
+    .prepare(`SELECT e.id, e.time_ms, e.layer, e.outcome, e.action, e.actor FROM events e ${scopeJoin(scoped)} WHERE e.rowid % ? = 0 ORDER BY e.time_ms, e.id`)
+    .all(Math.max(1, Math.floor(stride))) as SamplePoint[];
+}
+
+/** A sampled event of {@link scopeSample} (the chart labels each point with its action and actor). */
+export interface SamplePoint {
+  id: string;
+  time_ms: number;
+  layer: string;
+  outcome: string;
+  action: string;
+  actor: string | null;
 }
 
 const DISTINCT_COLUMNS = new Set(['actor', 'access_key', 'src_ip', 'account', 'region']);

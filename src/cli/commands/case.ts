@@ -44,7 +44,7 @@ const info = defineCommand({
           ctx.io.out(`    counts: ${Object.entries(r.counts).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
         }
       }
-      if (info.conflicts > 0) ctx.io.out(`\nconflicts       ${info.conflicts} event(s) have copies that disagree: run \`irctl case verify\``);
+      if (info.conflicts > 0) ctx.io.out(`\nconflicts       ${info.conflicts} event id(s) carried by records that disagree, kept as separate events: \`irctl case verify\` lists them`);
     });
   },
 });
@@ -90,7 +90,10 @@ const verify = defineCommand({
           ctx.io.out(`${r.ok ? 'result          INCOMPLETE' : 'also           incomplete'}: ${r.incomplete.length} finding(s)${r.ok ? ' (nothing altered)' : ''}`);
           for (const p of r.incomplete) ctx.io.out(`  - ${sanitize(p)}`);
         }
-        if (r.ok && r.incomplete.length === 0) ctx.io.out('result          OK: evidence intact');
+        if (r.conflicts.length > 0) {
+          ctx.io.out(`${r.ok && r.incomplete.length === 0 ? 'result          CONFLICTS' : 'also           conflicts'}: ${conflictCount(r.conflicts)} event id(s) carried by records that disagree, kept as separate events${r.ok ? ' (nothing altered)' : ''}`);
+        }
+        if (r.ok && r.incomplete.length === 0 && r.conflicts.length === 0) ctx.io.out('result          OK: evidence intact');
       }
       return r.exit_code;
     });
@@ -166,3 +169,10 @@ export const caseCommand = defineCommand({
   examples: ['irctl case info', 'irctl case verify', 'irctl case seal --out case.seal.json', 'irctl --case ./case-42 case init'],
   subcommands: [caseInitCommand, info, verify, seal, quarantine, rebuild],
 });
+
+/** Event ids in a conflict list (its last line may count the ones not listed). */
+function conflictCount(lines: readonly string[]): number {
+  const last = lines[lines.length - 1] ?? '';
+  const m = /^\.\.\. and (\d+) more/.exec(last);
+  return m ? lines.length - 1 + Number(m[1]) : lines.length;
+}

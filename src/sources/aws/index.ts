@@ -20,6 +20,7 @@ import {
   roleArnOfSession,
   shortNameOfArn,
 } from './knowledge.js';
+import { configureAwsIpRanges } from './ip-ranges.js';
 
 /** AWS. */
 export const awsProvider: Provider = {
@@ -43,4 +44,5 @@ export const awsProvider: Provider = {
   rolesAssumed: awsRolesAssumed,
   jewelForms: awsJewelForms,
   pseudonymPatterns: AWS_PSEUDONYM_PATTERNS,
+  configure: configureAwsIpRanges,
 };
