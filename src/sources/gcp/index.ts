@@ -7,6 +7,7 @@ import type { Provider } from '../types.js';
 import { gcpAudit } from './audit-log.js';
 import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
 import { entriesPageContainer, pubsubPullContainer, pubsubPushEnvelope } from './containers.js';
+import { gcpAssetContextAdapters } from './context.js';
 import {
   gcpAdminGrants,
   GCP_GRANT_METHODS,
@@ -26,7 +27,8 @@ import {
 export const gcpProvider: Provider = {
   name: 'gcp',
   description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes',
-  adapters: [gcpAudit],
+  // Cloud Asset Inventory context records (collect gcp --context) are adapters of this provider too.
+  adapters: [gcpAudit, ...gcpAssetContextAdapters],
   containers: [entriesPageContainer, pubsubPullContainer],
   envelopes: [pubsubPushEnvelope],
   logKinds: {
