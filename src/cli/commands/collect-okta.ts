@@ -7,10 +7,7 @@ import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
+import { str } from './collect-flags.js';
 
 async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const org = str(opts.org);
