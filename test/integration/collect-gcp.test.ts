@@ -162,11 +162,11 @@ describe('irctl collect gcp', () => {
   });
 
   it('retries RESOURCE_EXHAUSTED with backoff, and paces its reads below the quota', async () => {
-    // GIVEN a quota of 4 reads per second and 28 entries (6 pages)
-    fake.reset({ readsPerMinute: 4, quotaWindowMs: 1000 });
+    // GIVEN a quota of 4 reads per 3 seconds and 28 entries (6 pages): unpaced, even a loaded machine reads faster
+    fake.reset({ readsPerMinute: 4, quotaWindowMs: 3000 });
     fake.add(...spread(28, 50, 1));
     // WHEN irctl reads faster than the quota, THEN it is refused, backs off and still gets everything
-    const fast = await collect(['--project', 'prod-123', '--since', '1h']);
+    const fast = await collect(['--project', 'prod-123', '--since', '1h', '--max-retries', '30']);
     expect(fast.code, fast.stderr).toBe(0);
     expect(fast.json()[0]).toMatchObject({ events: 28, pages: 6 });
     expect(fast.json()[0]!.throttled as number).toBeGreaterThan(0);
