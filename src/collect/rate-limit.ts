@@ -140,3 +140,24 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: 
     }
   }
 }
+
+/** What every collector takes from its caller besides its options (tests inject time and randomness). */
+export interface CollectRunDeps {
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  now: () => Date;
+  timer?: Timer;
+  random?: () => number;
+  /** Backoff base in ms (IRCTL_RETRY_BASE_MS in the environment overrides the collector's default). */
+  retryBaseMs?: number;
+}
+
+/** A run's clock, randomness and backoff base: the injected ones, else real time, Math.random and the default. */
+export function runPacing(deps: CollectRunDeps, defaultBaseMs: number): { timer: Timer; random: () => number; retryBaseMs: number } {
+  const envBase = Number(deps.env.IRCTL_RETRY_BASE_MS);
+  return {
+    timer: deps.timer ?? realTimer,
+    random: deps.random ?? Math.random,
+    retryBaseMs: deps.retryBaseMs ?? (Number.isFinite(envBase) && envBase > 0 ? envBase : defaultBaseMs),
+  };
+}

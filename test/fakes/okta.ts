@@ -94,6 +94,7 @@ export class FakeOkta {
   private throttleLeft = 0;
   private failLeft = 0;
   private failStatus = 500;
+  private hold: { after: number; onHold: () => void } | undefined;
 
   constructor(opts: FakeOktaOptions = {}) {
     this.opts = { token: 'test-token-00aBcD', pageSize: 5, rateLimit: 1000, windowMs: 60_000, alwaysNext: false, ...opts };
@@ -114,6 +115,14 @@ export class FakeOkta {
   fail(n: number, status = 500): void {
     this.failLeft = n;
     this.failStatus = status;
+  }
+
+  /**
+   * After `after` answered requests, hold every further request unanswered (until the client gives up or the fake
+   * closes) and call `onHold` once: a test interrupts a run at an exact point, however fast the machine is.
+   */
+  holdAfter(after: number, onHold: () => void): void {
+    this.hold = { after, onHold };
   }
 
   /** Requests to /api/v1/logs. */
@@ -154,6 +163,12 @@ export class FakeOkta {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.base);
+    if (this.hold !== undefined && this.seen.length >= this.hold.after) {
+      const h = this.hold;
+      this.hold = undefined;
+      h.onHold();
+      return;
+    }
     const now = Date.now();
     if (now >= this.windowStart + this.opts.windowMs) {
       this.windowStart = now;

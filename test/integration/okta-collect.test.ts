@@ -109,15 +109,9 @@ describe('irctl collect okta', () => {
     // GIVEN 40 events (8 pages); the run is interrupted after 3 pages
     await setUp({}, 40);
     const ac = new AbortController();
-    const t = setInterval(() => {
-      if (fake.requests().length >= 3) {
-        clearInterval(t);
-        ac.abort();
-      }
-    }, 1);
+    fake.holdAfter(3, () => ac.abort());
     fake.throttle(0);
     const first = await collect([], { signal: ac.signal });
-    clearInterval(t);
     expect(first.code).toBe(130);
     const part = stored().events;
     expect(part).toBeGreaterThan(0);

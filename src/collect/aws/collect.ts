@@ -18,7 +18,7 @@ import { collectLookupRegion, LOOKUP_API, type RegionResult } from './lookup.js'
 import { AwsApiError, type AwsPorts, type CallerIdentity } from './ports.js';
 import { pageHashesDetail } from '../custody-detail.js';
 import { scopedProgress } from '../progress.js';
-import { realTimer, withRetries, type Timer } from '../rate-limit.js';
+import { runPacing, withRetries, type CollectRunDeps } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 import { parseDuration, resolveWindow } from '../window.js';
 
@@ -58,14 +58,7 @@ export interface CollectAwsOptions {
 }
 
 /** Injection points (tests, benchmark). */
-export interface CollectDeps {
-  env: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-  now: () => Date;
-  timer?: Timer;
-  random?: () => number;
-  /** Backoff base in ms. @default 500 (IRCTL_RETRY_BASE_MS in the environment overrides it) */
-  retryBaseMs?: number;
+export interface CollectDeps extends CollectRunDeps {
   /** Build the ports (default: the AWS SDK adapter). */
   connect?: (homeRegion: string) => Promise<AwsPorts>;
 }
@@ -133,10 +126,7 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
   }
 
   const ports = deps.connect ? await deps.connect(homeRegion) : await defaultConnect(opts, deps.env, homeRegion);
-  const timer = deps.timer ?? realTimer;
-  const random = deps.random ?? Math.random;
-  const envBase = Number(deps.env.IRCTL_RETRY_BASE_MS);
-  const retryBaseMs = deps.retryBaseMs ?? (Number.isFinite(envBase) && envBase > 0 ? envBase : 500);
+  const { timer, random, retryBaseMs } = runPacing(deps, 500);
   try {
     const retry = <T>(fn: () => Promise<T>): Promise<T> =>
       withRetries(fn, { classify: (e) => (e instanceof AwsApiError ? e.retryClass : 'fatal'), maxRetries: 3, timer, random, baseMs: retryBaseMs, signal: deps.signal });

@@ -14,7 +14,7 @@ import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
 import { pageHashesDetail } from '../custody-detail.js';
 import { scopedProgress } from '../progress.js';
-import { realTimer, TokenBucket, withRetries, type Timer } from '../rate-limit.js';
+import { runPacing, TokenBucket, withRetries, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
 import { coverageWarnings, type LogConfig } from './coverage.js';
 import { explainGcpError, isGcpAbort, toGcpAccessError } from './errors.js';
@@ -55,14 +55,7 @@ export interface CollectGcpOptions {
 }
 
 /** Injection points (tests). */
-export interface CollectGcpDeps {
-  env: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-  now: () => Date;
-  timer?: Timer;
-  random?: () => number;
-  /** Backoff base in ms. @default 1000 (IRCTL_RETRY_BASE_MS overrides it) */
-  retryBaseMs?: number;
+export interface CollectGcpDeps extends CollectRunDeps {
   connect?: () => Promise<GcpPorts>;
 }
 
@@ -118,10 +111,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
   const window = resolveWindow(opts.since, opts.until, now(), 'lake');
   const overlapMs = parseDuration(opts.overlap, '--overlap');
   const ports = deps.connect ? await deps.connect() : await defaultConnect(opts, deps.env);
-  const timer = deps.timer ?? realTimer;
-  const random = deps.random ?? Math.random;
-  const envBase = Number(deps.env.IRCTL_RETRY_BASE_MS);
-  const retryBaseMs = deps.retryBaseMs ?? (Number.isFinite(envBase) && envBase > 0 ? envBase : 1000);
+  const { timer, random, retryBaseMs } = runPacing(deps, 1000);
   try {
     let caller: GcpIdentity;
     try {

@@ -18,7 +18,7 @@ import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities, type IngestRow } from '../../store/ingest-repo.js';
 import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import { addCovered, gapsIn, parseRanges } from '../checkpoints.js';
-import { AbortedError, backoffMs, realTimer, type Timer } from '../rate-limit.js';
+import { AbortedError, backoffMs, runPacing, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
 import { explainOktaError, fetchPage, OktaApiError, orgBaseUrl, type OktaPage } from './client.js';
 
@@ -46,15 +46,7 @@ export interface CollectOktaOptions {
 }
 
 /** Injection points (tests). */
-export interface CollectOktaDeps {
-  env: NodeJS.ProcessEnv;
-  signal: AbortSignal;
-  now: () => Date;
-  timer?: Timer;
-  random?: () => number;
-  /** Backoff base in ms for 5xx and network errors. @default 500 (IRCTL_RETRY_BASE_MS overrides it) */
-  retryBaseMs?: number;
-}
+export type CollectOktaDeps = CollectRunDeps;
 
 /** Summary printed at the end (`--json` prints it as one line). */
 export interface CollectOktaSummary {
@@ -130,10 +122,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
   if (window[0] < now().getTime() - OKTA_RETENTION_MS) {
     io.notify({ level: 'warn', code: 'IRCTL_COLLECT_W3001', message: `--since ${new Date(window[0]).toISOString()} is more than 90 days ago: the Okta System Log keeps 90 days, earlier events come only from an export (irctl import)` });
   }
-  const timer = deps.timer ?? realTimer;
-  const random = deps.random ?? Math.random;
-  const envBase = Number(deps.env.IRCTL_RETRY_BASE_MS);
-  const retryBaseMs = deps.retryBaseMs ?? (Number.isFinite(envBase) && envBase > 0 ? envBase : 500);
+  const { timer, random, retryBaseMs } = runPacing(deps, 500);
   const runId = randomUUID();
   const db = kase.db;
   const windowIso = { since: new Date(window[0]).toISOString(), until: new Date(window[1]).toISOString() };
