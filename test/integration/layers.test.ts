@@ -65,6 +65,7 @@ describe('AI invocation and runtime layers', () => {
     mkdirSync(keyDir, { recursive: true });
     s3Object = join(keyDir, '20261120T1000Z_6d5a1c7e2b9f4a3d.json.gz');
     writeFileSync(s3Object, gzipSync(readFileSync(join(BEDROCK, 'invocations.jsonl'))));
+    writeFileSync(join(keyDir, '20261120T1005Z_0b7e2f91c4d8a6e3.json.gz'), gzipSync(readFileSync(join(BEDROCK, 'encoded-injection.jsonl'))));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -75,11 +76,13 @@ describe('AI invocation and runtime layers', () => {
     const s = r.json<ImportJson>()[0]!;
     expect(s.inputs.map((i) => [i.format, i.events])).toEqual([
       ['jsonl', 5],
+      // an object holding one record reads as one JSON value
+      ['json', 1],
       ['cwlogs', 1],
     ]);
 
     const ev = (await irctl('events', '--layer', 'ai', '--json')).json<EventJson>();
-    expect(ev).toHaveLength(6);
+    expect(ev).toHaveLength(7);
     const inj = ev.find((e) => e.id === INJECTED_ID)!;
     expect(inj).toMatchObject({
       provider: 'aws',
@@ -160,12 +163,15 @@ describe('AI invocation and runtime layers', () => {
     const show = (await irctl('threats', 'show', ai.id, '--json')).json<{ detection_list: Array<{ rule_id: string; summary: string }> }>()[0]!;
     // The summaries name the scanner's finding and the kind of secret, not the prompt or the key.
     const summaryOf = (rule: string) => show.detection_list.find((x) => x.rule_id === rule)?.summary ?? '';
-    expect(summaryOf('irctl-aws-bedrock-prompt-injection')).toMatch(/injection scanner flagged its input: ignore_instructions:plain$/);
+    expect(summaryOf('irctl-aws-bedrock-prompt-injection')).toMatch(/injection scanner flagged its input: ignore_instructions:(plain|base64)$/);
     expect(summaryOf('irctl-aws-bedrock-output-secrets')).toMatch(/contains secrets: aws-access-key$/);
     expect(JSON.stringify(show)).not.toContain(PROMPT_PHRASE);
     expect(JSON.stringify(show)).not.toContain('AKIAXJ4T5K');
+    // The same scanner reads hidden text: a base64-encoded instruction in another prompt of the session.
+    const flagged = show.detection_list.filter((x) => x.rule_id === 'irctl-aws-bedrock-prompt-injection').map((x) => x.summary.split(': ').pop());
+    expect(flagged.sort()).toEqual(['ignore_instructions:base64', 'ignore_instructions:plain']);
     // The benign Converse and the guardrail intervention are not detections.
-    expect(show.detection_list).toHaveLength(2);
+    expect(show.detection_list).toHaveLength(3);
 
     const wl = threats.find((t) => t.rules.includes('irctl-falco-reverse-shell'))!;
     expect(wl.rules).toEqual(expect.arrayContaining(['irctl-falco-shell-from-service', 'irctl-falco-severe-execution']));
