@@ -23,7 +23,7 @@ export const FALCO_PRIORITIES = ['Emergency', 'Alert', 'Critical', 'Error', 'War
 /** True for a Falco alert: a `rule` name and the `output_fields` map Falco writes with every JSON alert. */
 function isFalcoAlert(record: unknown): record is Record<string, unknown> {
   const o = asObject(record);
-  return o !== undefined && typeof o.rule === 'string' && asObject(o.output_fields) !== undefined && !('eventSource' in o) && !('schemaType' in o);
+  return o !== undefined && typeof o.rule === 'string' && asObject(o.output_fields) !== undefined;
 }
 
 /** A string output field (`<NA>` and null are Falco's "no value"). */
@@ -112,8 +112,9 @@ export function normalizeFalcoAlert(record: unknown): NormalizeResult {
       service: source ?? 'syscall',
       action: rule,
       actor: {
-        // A user name alone (root) names nobody across hosts: the principal is the user on its host or container.
-        principal: user ? (host ?? container ? `${user}@${host ?? container ?? ''}` : user) : undefined,
+        // A host's user name alone (root) names nobody across hosts: a workload principal is the user on its host or
+        // container. A Kubernetes or cloud audit user is one identity across the cluster or account.
+        principal: user ? (layer === 'workload' && (host ?? container) ? `${user}@${host ?? container ?? ''}` : user) : undefined,
         type: user ? (field(f, 'ka.user.name') === user ? 'KubernetesUser' : 'OSUser') : undefined,
         name: proc ?? user,
       },
