@@ -9,6 +9,7 @@ import { azureProvider } from './azure/index.js';
 import { gcpProvider } from './gcp/index.js';
 import { googleWorkspaceProvider } from './google_workspace/index.js';
 import { oktaProvider } from './okta/index.js';
+import { falcoProvider } from './falco/index.js';
 import { plannedProviders } from './planned.js';
 import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
 
@@ -17,7 +18,8 @@ import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymP
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
 // Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor;
 // Google Cloud a LogEntry `protoPayload` (AuditLog): no key set is another's, so their place does not matter.
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, ...plannedProviders];
+// Falco's matcher requires `rule` with an `output_fields` object, keys no other provider's records carry.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, falcoProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {

@@ -4,6 +4,7 @@
  */
 import { awsContainment } from '../../respond/aws/plan.js';
 import type { Provider } from '../types.js';
+import { awsBedrockInvocation, cloudWatchLogsContainer } from './bedrock-invocation.js';
 import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
 import {
@@ -27,8 +28,8 @@ import { configureAwsIpRanges } from './ip-ranges.js';
 export const awsProvider: Provider = {
   name: 'aws',
   description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
-  adapters: [awsCloudTrail, ...awsEc2ContextAdapters],
-  containers: [lookupContainer],
+  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation],
+  containers: [lookupContainer, cloudWatchLogsContainer],
   skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
   isServicePrincipal: isAwsServiceValue,
   extraEntities: awsExtraEntities,
