@@ -8,7 +8,8 @@ import type { TableHeader } from '../sources/types.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
 import { unwrapElement, type ConcreteFormat } from './formats.js';
-import type { SplitHeader, SplitIssue, SplitRecord } from './json-split.js';
+import type { SplitHeader, SplitIssue, SplitItem, SplitRecord } from './json-split.js';
+import { TablesSplitter } from './table-split.js';
 
 /** Convert one split item into a row. */
 export function rowFromItem(item: SplitRecord | SplitIssue | SplitHeader, format: ConcreteFormat, adapters: readonly SourceAdapter[] = sourceAdapters()): IngestRow {
@@ -105,4 +106,19 @@ function rowFromTableRow(item: SplitRecord, header: TableHeader, adapters: reado
   const result = adapter.normalize(made.record, sha256);
   if (!result.ok) return reject(result.reason);
   return { kind: 'accepted', raw: text, sha256, index: item.index, offset: item.offset, event: result.event, normalizer: normalizerTag(adapter), origin: made.origin };
+}
+
+/**
+ * The rows of a JSON table response held in memory (a Log Analytics query API page as a collector received it):
+ * each table's header row, then its rows (accepted, or rejected with the reason), in order, ready for
+ * `IngestWriter.writeBatch` on the page's input. Byte offsets are offsets in `body`.
+ */
+export function rowsOfTableResponse(body: Buffer, adapters: readonly SourceAdapter[] = sourceAdapters()): IngestRow[] {
+  const items: SplitItem[] = [];
+  const s = new TablesSplitter();
+  s.push(body, items);
+  s.end(items);
+  const out: IngestRow[] = [];
+  for (const it of items) if (it.type !== 'note') out.push(rowFromItem(it, 'tables', adapters));
+  return out;
 }

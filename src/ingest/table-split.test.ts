@@ -74,3 +74,22 @@ describe('TablesSplitter', () => {
     ]);
   });
 });
+
+describe('rowsOfTableResponse', () => {
+  it('turns a Log Analytics page into a header row and accepted rows (what a collector writes)', async () => {
+    const { rowsOfTableResponse } = await import('./records.js');
+    const body = Buffer.from(
+      '{"tables":[{"name":"PrimaryResult","columns":[{"name":"Id","type":"string"},{"name":"CreatedDateTime","type":"datetime"},{"name":"UserPrincipalName","type":"string"},' +
+        '{"name":"AppId","type":"string"},{"name":"IPAddress","type":"string"},{"name":"ResultType","type":"string"},{"name":"Type","type":"string"}],' +
+        '"rows":[["5e6f7a8b-0000-4000-8000-000000000001","2026-11-01T10:00:00Z","Admin@Contoso.com","c44b4083-3bb0-49c1-b47d-974e53cbdf3c","203.0.113.9","50126","SigninLogs"],' +
+        '["x"]]}]}',
+    );
+    const rows = rowsOfTableResponse(body);
+    expect(rows.map((r) => r.kind)).toEqual(['header', 'accepted', 'rejected']);
+    const ok = rows[1] as Extract<(typeof rows)[number], { kind: 'accepted' }>;
+    expect(ok.raw).toBe('["5e6f7a8b-0000-4000-8000-000000000001","2026-11-01T10:00:00Z","Admin@Contoso.com","c44b4083-3bb0-49c1-b47d-974e53cbdf3c","203.0.113.9","50126","SigninLogs"]');
+    expect(ok.origin).toBe('native');
+    expect(ok.event).toMatchObject({ id: '5e6f7a8b-0000-4000-8000-000000000001', actor: { principal: 'admin@contoso.com' }, srcIp: '203.0.113.9', outcome: 'failure', errorCode: '50126' });
+    expect((rows[2] as { reason: string }).reason).toBe('row 2: has 1 cell(s) but the header names 7 column(s) (a cell with an unquoted comma or line break, or a cut row)');
+  });
+});
