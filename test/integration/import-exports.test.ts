@@ -5,7 +5,7 @@
  * Fixtures: fixtures/cloudtrail-exports/ (one file per shape, each with an AttachUserPolicy AdministratorAccess and a
  * StopLogging event; event ids start with a per-shape prefix).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../helpers/export-case.js';
@@ -37,7 +37,8 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   kase = join(dir, 'case');
   // GIVEN every export shape in one directory, imported with format detection
-  const imp = await runIrctl(['--case', kase, 'import', fixture('cloudtrail-exports'), '--json']);
+  const files = readdirSync(fixture('cloudtrail-exports')).filter((f) => !f.endsWith('.md')).map((f) => fixture('cloudtrail-exports', f));
+  const imp = await runIrctl(['--case', kase, 'import', ...files, '--json']);
   expect(imp.code, imp.stderr).toBe(0);
   const s = imp.json<{ events: number; quarantined: number; inputs: Array<{ path: string; format: string }> }>()[0]!;
   expect(s).toMatchObject({ events: 12, quarantined: 0 });
