@@ -5,10 +5,11 @@
  * Fixtures: fixtures/cloudtrail-exports/ (one file per shape, each with an AttachUserPolicy AdministratorAccess and a
  * StopLogging event; event ids start with a per-shape prefix).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../helpers/export-case.js';
+import { fixtureFiles, showEvent } from '../helpers/fixture-files.js';
 import { fixture, runIrctl, tempDir } from '../helpers/run-irctl.js';
 
 interface Shown {
@@ -37,8 +38,7 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   kase = join(dir, 'case');
   // GIVEN every export shape in one directory, imported with format detection
-  const files = readdirSync(fixture('cloudtrail-exports')).filter((f) => !f.endsWith('.md')).map((f) => fixture('cloudtrail-exports', f));
-  const imp = await runIrctl(['--case', kase, 'import', ...files, '--json']);
+  const imp = await runIrctl(['--case', kase, 'import', ...fixtureFiles('cloudtrail-exports'), '--json']);
   expect(imp.code, imp.stderr).toBe(0);
   const s = imp.json<{ events: number; quarantined: number; inputs: Array<{ path: string; format: string }> }>()[0]!;
   expect(s).toMatchObject({ events: 12, quarantined: 0 });
@@ -49,10 +49,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cleanup());
 
-async function show(eventId: string): Promise<Shown> {
-  const r = await runIrctl(['--case', kase, 'show', eventId, '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  return r.json<Shown>()[0]!;
+function show(eventId: string): Promise<Shown> {
+  return showEvent<Shown>(kase, eventId);
 }
 
 describe('CloudTrail exports', () => {

@@ -4,10 +4,11 @@
  * CLI, keep each row's exact bytes with the header stored once, are one event across shapes, fire the Azure rules,
  * and bad tables are quarantined row by row with a message naming the file and the row (exit 6).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsvRecord } from '../../src/util/csv.js';
+import { fixtureFiles, showEvent } from '../helpers/fixture-files.js';
 import { fixture, runIrctl, tempDir } from '../helpers/run-irctl.js';
 
 function cellsOf(line: string): string[] {
@@ -30,8 +31,7 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   kase = join(dir, 'case');
   // GIVEN every table shape, imported with format detection
-  const files = readdirSync(fixture('azure-tables')).filter((f) => !f.endsWith('.md')).map((f) => fixture('azure-tables', f));
-  const imp = await runIrctl(['--case', kase, 'import', ...files, '--json']);
+  const imp = await runIrctl(['--case', kase, 'import', ...fixtureFiles('azure-tables'), '--json']);
   expect(imp.code, imp.stderr).toBe(0);
   const s = imp.json<{ events: number; duplicates: number; quarantined: number; inputs: Array<{ path: string; format: string }> }>()[0]!;
   // 6 sign-in rows of which 3 repeat an id (the msticpy data), 2 AzureActivity rows read twice (API and CSV export)
@@ -41,10 +41,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cleanup());
 
-async function show(id: string): Promise<Shown> {
-  const r = await runIrctl(['--case', kase, 'show', id, '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  return r.json<Shown>()[0]!;
+function show(id: string): Promise<Shown> {
+  return showEvent<Shown>(kase, id);
 }
 
 async function eventIds(filter: string[]): Promise<string[]> {
