@@ -38,7 +38,7 @@ export function rowFromItem(item: SplitRecord | SplitIssue | SplitHeader, format
   if ('error' in unwrapped) return reject(unwrapped.error);
   let adapter = adapters.find((a) => a.matches((unwrapped as { parsed: unknown }).parsed));
   if (!adapter) {
-    // A SIEM's copy carrying the record as text (Elastic event.original, Splunk _raw): that text is the raw record.
+    // A SIEM's copy carrying the record as text (a SIEM document's original-event field): that text is the raw record.
     const inner = embeddedRecord(unwrapped.parsed);
     if (inner !== undefined) {
       let innerParsed: unknown;
@@ -124,7 +124,7 @@ function rowFromTableRow(item: SplitRecord, header: TableHeader, adapters: reado
 }
 
 /**
- * The rows of a JSON table response held in memory (a Log Analytics query API page as a collector received it):
+ * The rows of a JSON table response held in memory (a query API page as a collector received it):
  * each table's header row, then its rows (accepted, or rejected with the reason), in order, ready for
  * `IngestWriter.writeBatch` on the page's input. Byte offsets are offsets in `body`.
  */
