@@ -11,7 +11,10 @@
 // 4. Prints events/s of both, the ratio, and each child's peak RSS (/usr/bin/time -v "Maximum resident set size").
 //
 // Options: --records N (default 200000), --per-file N (default 1000), --runs N (default 1: best of N),
-//          --out DIR (default bench-out/import), --keep (keep the cases), --json (one JSON line of results).
+//          --out DIR (default bench-out/import), --keep (keep the cases), --json (one JSON line of results),
+//          --source gcp (instead of the floor: Google Cloud Audit Logs entries of about the same size, as Cloud Storage
+//          sink JSON Lines files gzipped like the CloudTrail files, imported by irctl in the same run as the CloudTrail
+//          files; prints both rates and the ratio gcp/cloudtrail, target >= 0.80x).
 // Never part of `npm test`.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -90,8 +93,9 @@ const RUNS = Number(opt('runs', '1'));
 const OUT = resolve(ROOT, opt('out', 'bench-out/import'));
 const KEEP = argv.includes('--keep');
 const JSON_OUT = argv.includes('--json');
-if (!Number.isInteger(RECORDS) || RECORDS <= 0 || !Number.isInteger(PER_FILE) || PER_FILE <= 0) {
-  process.stderr.write('usage: npm run bench:import -- [--records N] [--per-file N] [--runs N] [--out DIR] [--keep] [--json]\n');
+const SOURCE = opt('source', 'cloudtrail');
+if (!Number.isInteger(RECORDS) || RECORDS <= 0 || !Number.isInteger(PER_FILE) || PER_FILE <= 0 || !['cloudtrail', 'gcp'].includes(SOURCE)) {
+  process.stderr.write('usage: npm run bench:import -- [--records N] [--per-file N] [--runs N] [--out DIR] [--keep] [--json] [--source gcp]\n');
   process.exit(2);
 }
 const BIN = join(ROOT, 'bin', 'irctl');
@@ -228,6 +232,157 @@ function timed(args) {
   const wall = (performance.now() - t0) / 1000;
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(res.stderr ?? '');
   return { status: res.status, stdout: res.stdout, stderr: res.stderr, wall, rssMb: m ? Number(m[1]) / 1024 : null };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deterministic synthetic Google Cloud Audit Logs (--source gcp)
+// ---------------------------------------------------------------------------------------------------------------
+const GCP_PROJECT = 'bench-prod-4242';
+const GCP_METHODS = [
+  ['storage.googleapis.com', 'storage.objects.get', 'data_access'], ['storage.googleapis.com', 'storage.objects.create', 'data_access'],
+  ['storage.googleapis.com', 'storage.buckets.list', 'data_access'], ['compute.googleapis.com', 'v1.compute.instances.insert', 'activity'],
+  ['compute.googleapis.com', 'v1.compute.instances.list', 'data_access'], ['compute.googleapis.com', 'v1.compute.firewalls.patch', 'activity'],
+  ['iam.googleapis.com', 'google.iam.admin.v1.ListServiceAccounts', 'data_access'], ['iam.googleapis.com', 'google.iam.admin.v1.CreateServiceAccountKey', 'activity'],
+  ['cloudresourcemanager.googleapis.com', 'SetIamPolicy', 'activity'], ['iamcredentials.googleapis.com', 'GenerateAccessToken', 'activity'],
+  ['cloudkms.googleapis.com', 'Decrypt', 'data_access'], ['run.googleapis.com', 'google.cloud.run.v1.Services.ReplaceService', 'activity'],
+  ['secretmanager.googleapis.com', 'google.cloud.secretmanager.v1.SecretManagerService.AccessSecretVersion', 'data_access'],
+  ['logging.googleapis.com', 'google.logging.v2.LoggingServiceV2.ListLogEntries', 'data_access'], ['bigquery.googleapis.com', 'google.cloud.bigquery.v2.JobService.InsertJob', 'data_access'],
+  ['aiplatform.googleapis.com', 'google.cloud.aiplatform.v1.PredictionService.Predict', 'data_access'],
+];
+const GCP_UAS = ['google-cloud-sdk gcloud/460.0.0 command/gcloud.storage.cp invocation-id/1b2c environment/None interactive/True python/3.11.8,gzip(gfe)', 'google-api-python-client/2.118.0 (gzip),gzip(gfe)', 'google-api-go-client/0.5 Terraform/1.7.4 terraform-provider-google/5.19.0,gzip(gfe)', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36,gzip(gfe)'];
+
+function gcpEntry(i, rnd, t) {
+  const [service, method, kind] = GCP_METHODS[Math.floor(rnd() * GCP_METHODS.length)];
+  const n = Math.floor(rnd() * 60);
+  const who = n < 30 ? `user${n}@bench.example` : `svc${n % 10}@${GCP_PROJECT}.iam.gserviceaccount.com`;
+  const failed = rnd() < 0.05;
+  const bucket = `bench-bucket-${Math.floor(rnd() * 20)}`;
+  const object = `data/${i.toString(36)}/${Math.floor(rnd() * 1e9).toString(36)}.parquet`;
+  const rn = service === 'storage.googleapis.com' ? `projects/_/buckets/${bucket}/objects/${object}` : `projects/${GCP_PROJECT}/locations/us-central1/items/${i.toString(36)}`;
+  const ts = new Date(t).toISOString().replace('Z', `${String(Math.floor(rnd() * 1000)).padStart(3, '0')}Z`);
+  const pp = {
+    '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+    status: failed ? { code: 7, message: 'PERMISSION_DENIED' } : {},
+    authenticationInfo: n < 30 ? { principalEmail: who } : { principalEmail: who, serviceAccountKeyName: `//iam.googleapis.com/projects/${GCP_PROJECT}/serviceAccounts/${who}/keys/${Math.floor(rnd() * 1e15).toString(16).padStart(40, '0')}` },
+    requestMetadata: {
+      callerIp: `198.51.100.${Math.floor(rnd() * 200)}`,
+      callerSuppliedUserAgent: GCP_UAS[Math.floor(rnd() * GCP_UAS.length)],
+      requestAttributes: { time: ts, auth: {} },
+      destinationAttributes: {},
+    },
+    serviceName: service,
+    methodName: method,
+    authorizationInfo: [{ resource: rn, permission: `${service.split('.')[0]}.objects.get`, granted: !failed, resourceAttributes: {} }],
+    resourceName: rn,
+    resourceLocation: { currentLocations: ['us-central1'] },
+    request: { '@type': 'type.googleapis.com/google.storage.v1.Object', bucket, name: object, contentType: 'application/octet-stream', generation: String(Math.floor(rnd() * 1e15)) },
+  };
+  return {
+    insertId: `${Math.floor(rnd() * 0xffffffff).toString(36)}${i.toString(36)}`,
+    logName: `projects/${GCP_PROJECT}/logs/cloudaudit.googleapis.com%2F${kind}`,
+    protoPayload: pp,
+    receiveTimestamp: ts,
+    resource: service === 'storage.googleapis.com' ? { type: 'gcs_bucket', labels: { bucket_name: bucket, location: 'us-central1', project_id: GCP_PROJECT } } : { type: 'audited_resource', labels: { method, project_id: GCP_PROJECT, service } },
+    severity: failed ? 'ERROR' : 'INFO',
+    timestamp: ts,
+  };
+}
+
+function generateGcp(dir, records, perFile) {
+  const marker = join(dir, '.complete');
+  const spec = JSON.stringify({ records, perFile, v: 2, source: 'gcp' });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === spec) return listFiles(dir);
+  rmSync(dir, { recursive: true, force: true });
+  const files = Math.ceil(records / perFile);
+  log(`generating ${records} Cloud Audit Logs entries in ${files} sink .json.gz files under ${dir} ...`);
+  const base = Date.UTC(2024, 2, 1);
+  let bytes = 0;
+  for (let f = 0; f < files; f++) {
+    const rnd = mulberry32(0x9c9 + f);
+    const start = base + f * 60_000;
+    const d = new Date(start);
+    const n = Math.min(perFile, records - f * perFile);
+    const lines = [];
+    for (let k = 0; k < n; k++) lines.push(JSON.stringify(gcpEntry(f * perFile + k, rnd, start + k * 50)));
+    const text = `${lines.join('\n')}\n`;
+    bytes += text.length;
+    const hh = String(d.getUTCHours()).padStart(2, '0');
+    // The sink layout (`<log id>/YYYY/MM/DD/HH:00:00_HH:59:59_S<shard>.json`), gzipped like the CloudTrail files so both
+    // inputs cost the same to read.
+    const p = join(dir, 'cloudaudit.googleapis.com', 'activity', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'),
+      String(d.getUTCDate()).padStart(2, '0'), `${hh}:00:00_${hh}:59:59_S${f}.json.gz`);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, gzipSync(text, { level: 6 }));
+  }
+  writeFileSync(marker, spec);
+  log(`generated (${(bytes / records).toFixed(0)} bytes/record uncompressed)`);
+  return listFiles(dir);
+}
+
+/** One irctl import of a folder in a fresh case: events, seconds, peak RSS. */
+function importOnce(input, caseDir) {
+  rmSync(caseDir, { recursive: true, force: true });
+  const imp = timed([BIN, '--case', caseDir, 'import', input, '--json']);
+  if (imp.status !== 0) {
+    log(`irctl import failed (exit ${imp.status}):\n${imp.stderr}`);
+    process.exit(1);
+  }
+  const summary = JSON.parse(imp.stdout.trim().split('\n').pop());
+  if (summary.events !== RECORDS) {
+    log(`irctl import of ${input} stored ${summary.events} events, expected ${RECORDS}`);
+    process.exit(1);
+  }
+  if (!KEEP) rmSync(caseDir, { recursive: true, force: true });
+  return { events: summary.events, seconds: imp.wall, rssMb: imp.rssMb };
+}
+
+if (SOURCE === 'gcp') {
+  const ctDir = join(OUT, `data-${RECORDS}`);
+  const ctFiles = generate(ctDir, RECORDS, PER_FILE);
+  const gcpDir = join(OUT, `data-gcp-${RECORDS}`);
+  const gcpFiles = generateGcp(gcpDir, RECORDS, PER_FILE);
+  const raw = (list) => list.reduce((s, f) => s + gunzipSync(readFileSync(f)).length, 0) / RECORDS;
+  const res = { cloudtrail: [], gcp: [] };
+  for (let run = 0; run < RUNS; run++) {
+    // Alternate the order so neither source always runs on a warmer machine.
+    const order = run % 2 === 0 ? ['cloudtrail', 'gcp'] : ['gcp', 'cloudtrail'];
+    for (const src of order) {
+      log(`run ${run + 1}/${RUNS}: irctl import (${src}) ...`);
+      res[src].push(importOnce(src === 'gcp' ? gcpDir : join(ctDir, 'AWSLogs'), join(OUT, `case-${src}-${RECORDS}`)));
+    }
+  }
+  const best = (list) => list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const rate = (r) => r.events / r.seconds;
+  const ct = best(res.cloudtrail);
+  const g = best(res.gcp);
+  const result = {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    node: process.version,
+    load_avg_1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+    records: RECORDS,
+    cloudtrail: { events_per_s: Math.round(rate(ct)), seconds: Number(ct.seconds.toFixed(2)), peak_rss_mb: ct.rssMb && Math.round(ct.rssMb), bytes_per_record: Math.round(raw(ctFiles)) },
+    gcp: { events_per_s: Math.round(rate(g)), seconds: Number(g.seconds.toFixed(2)), peak_rss_mb: g.rssMb && Math.round(g.rssMb), bytes_per_record: Math.round(raw(gcpFiles)) },
+    ratio: Number((rate(g) / rate(ct)).toFixed(2)),
+  };
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const pad = (s, k) => String(s).padStart(k);
+    const row = (name, r) => `${name.padEnd(12)} ${pad(r.events_per_s.toLocaleString('en'), 10)}  ${pad(r.seconds.toFixed(1), 8)}  ${pad(r.peak_rss_mb ?? '?', 6)} MB  ${pad(r.bytes_per_record, 6)}`;
+    process.stdout.write(
+      [
+        `irctl import, Google Cloud vs CloudTrail: ${RECORDS.toLocaleString('en')} records each, ${PER_FILE} per .json.gz file, best of ${RUNS} (load ${result.load_avg_1m})`,
+        '',
+        `               events/s   seconds   peak RSS  bytes/record`,
+        row('cloudtrail', result.cloudtrail),
+        row('gcp', result.gcp),
+        '',
+        `ratio gcp/cloudtrail: ${result.ratio.toFixed(2)}x (target >= 0.80x)`,
+        '',
+      ].join('\n'),
+    );
+  }
+  process.exit(0);
 }
 
 const dataDir = join(OUT, `data-${RECORDS}`);

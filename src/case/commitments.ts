@@ -8,7 +8,7 @@
  * in a committed run; evidence rows of a run the custody log does not know. It cannot catch a rewrite that also
  * rewrites the custody log from that run on: that needs a head kept outside the case (anchors.ts).
  */
-import { COMMITMENT_VERSION, RunCommitment, type Commitment, type CommitmentPart, type CommittedTable } from '../store/commitment.js';
+import { COMMITMENT_VERSION, COMMITTED_COLUMNS, RunCommitment, type Commitment, type CommitmentPart, type CommittedTable } from '../store/commitment.js';
 import { custodyEntries } from '../store/custody.js';
 import type { Db } from '../store/db.js';
 import { inputsForVerify, iterateCommittedRows, iterateRawForVerify } from '../store/verify-repo.js';
@@ -41,11 +41,12 @@ function isCommitment(v: unknown): v is Commitment {
 }
 
 /** The custody log's claims: run end entries by run id, investigation runs and verdict decisions by row id. */
-function readClaims(db: Db): { runs: Map<string, Claim>; started: Set<string>; investigations: Map<string, Claim>; overrides: Map<string, Claim> } {
+function readClaims(db: Db): { runs: Map<string, Claim>; started: Set<string>; investigations: Map<string, Claim>; overrides: Map<string, Claim>; actions: Map<string, Claim> } {
   const runs = new Map<string, Claim>();
   const started = new Set<string>();
   const investigations = new Map<string, Claim>();
   const overrides = new Map<string, Claim>();
+  const actions = new Map<string, Claim>();
   for (const e of custodyEntries(db)) {
     const action = typeof e.body.action === 'string' ? e.body.action : '';
     const runId = typeof e.body.run_id === 'string' ? e.body.run_id : '';
@@ -56,9 +57,9 @@ function readClaims(db: Db): { runs: Map<string, Claim>; started: Set<string>; i
     else if (action === 'investigate.run' && typeof details.investigation_id === 'string') investigations.set(details.investigation_id, { seq: e.seq, action, commitment });
     else if (action === 'verdict.set' && (typeof details.override_id === 'number' || typeof details.override_id === 'string')) {
       overrides.set(String(details.override_id), { seq: e.seq, action, commitment });
-    }
+    } else if (action === 'contain.step' && typeof details.action_id === 'number') actions.set(String(details.action_id), { seq: e.seq, action, commitment });
   }
-  return { runs, started, investigations, overrides };
+  return { runs, started, investigations, overrides, actions };
 }
 
 /** Compare a recomputed commitment with a claimed one; sentences naming what differs. */
@@ -143,6 +144,7 @@ export function checkCommitments(db: Db, push: (list: string[], msg: string) => 
 
   singleRows(db, 'investigations', 'investigation', claims.investigations, r, push);
   singleRows(db, 'verdict_overrides', 'verdict decision', claims.overrides, r, push);
+  singleRows(db, 'actions', 'containment action', claims.actions, r, push);
   return r;
 }
 
@@ -157,14 +159,15 @@ function describe(c: RunCommitment): string {
 }
 
 /** Investigation runs and verdict decisions: each row is claimed by one custody entry, which commits to it. */
-function singleRows(db: Db, table: 'investigations' | 'verdict_overrides', noun: string, claims: Map<string, Claim>, r: CommitmentReport, push: (list: string[], msg: string) => void): void {
+function singleRows(db: Db, table: 'investigations' | 'verdict_overrides' | 'actions', noun: string, claims: Map<string, Claim>, r: CommitmentReport, push: (list: string[], msg: string) => void): void {
   const seen = new Set<string>();
+  const threatCol = COMMITTED_COLUMNS[table].indexOf('threat_id');
   for (const v of iterateCommittedRows(db, table)) {
     const id = String(v[0]);
     seen.add(id);
     const claim = claims.get(id);
     if (!claim) {
-      push(r.problems, `${noun} ${id} (threat ${String(v[1])}) is not recorded in the custody log: added behind irctl's back, or the end of the custody log was cut`);
+      push(r.problems, `${noun} ${id} (threat ${String(v[threatCol])}) is not recorded in the custody log: added behind irctl's back, or the end of the custody log was cut`);
       continue;
     }
     if (!claim.commitment) continue;

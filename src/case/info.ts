@@ -1,6 +1,8 @@
-import { caseStats, type CaseStats } from '../store/query-repo.js';
+import { caseStats, logKindCoverage, type CaseStats, type LogKindCoverage } from '../store/query-repo.js';
 import { chainHead, custodyEntries, type ChainHead } from '../store/custody.js';
 import type { Db } from '../store/db.js';
+import { baseOfDerived } from '../store/event-copies.js';
+import { idsWithHash } from '../store/verify-repo.js';
 
 /** One run as `case info` shows it. */
 export interface RunInfo {
@@ -21,11 +23,16 @@ export interface CaseInfo {
   stats: CaseStats;
   custody_head: ChainHead;
   runs: RunInfo[];
-  /** Events with more than one distinct raw copy (checked for conflicts by `case verify`). */
+  /**
+   * Event ids carried by records that disagree, kept as separate events with derived ids (`case verify` lists them).
+   * (`stats.conflicted_events` counts event ids with more than one distinct raw record, agreeing or not.)
+   */
   conflicts: number;
+  /** Kinds of log the events come from (providers that declare them), and the kinds whose absence is missing evidence. */
+  log_kinds: LogKindCoverage;
 }
 
-const COUNT_KEYS = ['files', 'records', 'events', 'duplicates', 'quarantined', 'pages', 'regions', 'detections', 'threats'];
+const COUNT_KEYS = ['files', 'records', 'events', 'duplicates', 'conflicts', 'quarantined', 'pages', 'regions', 'detections', 'threats'];
 
 /** Gather the overview (pure over the Db port). */
 export function caseInfo(db: Db): CaseInfo {
@@ -58,5 +65,10 @@ export function caseInfo(db: Db): CaseInfo {
     }
   }
   const stats = caseStats(db);
-  return { stats, custody_head: chainHead(db), runs: [...runs.values()], conflicts: stats.conflicted_events };
+  const conflictIds = new Set<string>();
+  for (const id of idsWithHash(db)) {
+    const base = baseOfDerived(id);
+    if (base !== undefined) conflictIds.add(base);
+  }
+  return { stats, custody_head: chainHead(db), runs: [...runs.values()], conflicts: conflictIds.size, log_kinds: logKindCoverage(db) };
 }

@@ -9,15 +9,17 @@
  * - every event and its entity rows are what its raw record normalizes to (derived-check.ts);
  * - with `--head`, `--bundle` or `--seal`, the chain still contains that head (seal.ts).
  *
+ * - records that carry one event id but disagree (conflicts: kept as separate events with derived ids) are listed.
+ *
  * Exit 5 for anything altered; else exit 6 for stale or incomplete results (derived data made by an older
- * normalizer, inputs of killed runs); else 0.
+ * normalizer, inputs of killed runs) or conflicts; else 0.
  */
 import { ExitCode } from '../errors.js';
-import { normalizeStored } from '../sources/index.js';
 import { requiredTriggers, type Db } from '../store/db.js';
 import { verifyChain, type ChainHead } from '../store/custody.js';
-import { eventsWithoutRaw, iterateQuarantine, multiCopyEvents, presentTriggers, rawWithoutEvent, runsWithoutEnd } from '../store/verify-repo.js';
-import { canonicalJson, sha256Hex } from '../util/hash.js';
+import { baseOfDerived, copyDifferences, describeDifferences, copyIdRange, isCopyIdOf, storedCopyContent, type CopyContent } from '../store/event-copies.js';
+import { eventsWithoutRaw, firstCopiesInRange, idsWithHash, iterateQuarantine, multiCopyEvents, presentTriggers, rawWithoutEvent, runsWithoutEnd, type CopyRow } from '../store/verify-repo.js';
+import { sha256Hex } from '../util/hash.js';
 import { checkCommitments } from './commitments.js';
 import { derivedFindings, startDerivedCheck } from './derived-check.js';
 import { checkAnchor, type Anchor, type AnchorResult } from './seal.js';
@@ -42,7 +44,10 @@ export interface VerifyReport {
   incomplete: string[];
   /** Not failures, but worth knowing (runs without an end entry, runs older than commitments). */
   warnings: string[];
-  /** Events whose copies disagree beyond envelope differences. */
+  /**
+   * Event ids carried by records that disagree beyond envelope differences (exit 6): kept as separate events with
+   * derived ids, or (a case stored before irctl kept them apart) stored as one event. One line per event id.
+   */
   conflicts: string[];
   /** Heads given with --head, --bundle, --seal, and whether the chain still contains them. */
   anchors: AnchorResult[];
@@ -61,6 +66,8 @@ export interface VerifyOptions {
 }
 
 const MAX_LISTED = 50;
+/** Events of one conflicting event id named in its line. */
+const GROUP_LISTED = 6;
 
 /** What a check without an anchor cannot see: printed, so nobody reads "OK" as more than it is. */
 export const UNANCHORED_NOTE =
@@ -101,15 +108,7 @@ export async function verifyCase(db: Db, opts: VerifyOptions = {}): Promise<Veri
     for (const p of chain.problems) push(problems, p);
     for (const run of runsWithoutEnd(db)) push(warnings, `run ${run} has no end entry in the custody log (interrupted or crashed); what it stored is kept`);
 
-    const conflicts: string[] = [];
-    for (const ev of multiCopyEvents(db)) {
-      const forms = new Set<string>();
-      for (const c of ev.copies) {
-        const n = normalizeStored(c.data_type, c.text, sha256Hex(c.raw));
-        forms.add(n.ok ? canonicalJson(n.event) : `error:${n.reason}`);
-      }
-      if (forms.size > 1) push(conflicts, `event ${ev.event_id}: ${ev.copies.length} copies disagree (raw records ${ev.copies.map((c) => c.id).join(', ')})`);
-    }
+    const conflicts = findConflicts(db);
 
     for (const p of opts.anchorProblems ?? []) push(problems, p);
     const anchors = (opts.anchors ?? []).map((a) => checkAnchor(db, a, chain.head));
@@ -121,7 +120,7 @@ export async function verifyCase(db: Db, opts: VerifyOptions = {}): Promise<Veri
 
     return {
       ok: problems.length === 0,
-      exit_code: problems.length > 0 ? ExitCode.Integrity : incomplete.length > 0 ? ExitCode.Partial : ExitCode.Ok,
+      exit_code: problems.length > 0 ? ExitCode.Integrity : incomplete.length > 0 || conflicts.length > 0 ? ExitCode.Partial : ExitCode.Ok,
       raw_records: commitments.raw_records,
       quarantine_entries: quarantine,
       custody_entries: chain.entries,
@@ -138,4 +137,58 @@ export async function verifyCase(db: Db, opts: VerifyOptions = {}): Promise<Veri
   } finally {
     await derived.cancel();
   }
+}
+
+const contentOf = (c: CopyRow): CopyContent | undefined => storedCopyContent(c.data_type, c.raw, c.sha256, c.origin);
+
+/** What two stored copies disagree in (a copy that no longer normalizes cannot be compared). */
+function differences(a: CopyRow, b: CopyRow): string[] {
+  const x = contentOf(a);
+  const y = contentOf(b);
+  if (!x || !y) return [`${!x ? `raw record ${a.id}` : `raw record ${b.id}`} no longer normalizes`];
+  return copyDifferences(x, y);
+}
+
+/**
+ * Event ids carried by records that disagree (event-copies.ts), one line each, at most {@link MAX_LISTED} (then a
+ * count of the rest):
+ * - kept apart: the ids derived from it, each with the raw record that holds it and what it differs in;
+ * - stored as one event (a case written before irctl kept such copies apart, or copies that a newer normalizer tells
+ *   apart): the raw records that disagree with the event's first record.
+ */
+export function findConflicts(db: Db): string[] {
+  const lines: string[] = [];
+  let more = 0;
+  const add = (line: string): void => {
+    if (lines.length < MAX_LISTED) lines.push(line);
+    else more++;
+  };
+  const bases = new Set<string>();
+  for (const id of idsWithHash(db)) {
+    const base = baseOfDerived(id);
+    if (base !== undefined) bases.add(base);
+  }
+  for (const base of [...bases].sort()) {
+    const events = firstCopiesInRange(db, ...copyIdRange(base)).filter((c) => isCopyIdOf(c.event_id, base));
+    const bare = events.find((c) => c.event_id === base);
+    const parts = events.slice(0, GROUP_LISTED).map((c) => {
+      if (c === bare || !bare) return `${c.event_id} (raw record ${c.id})`;
+      const d = differences(c, bare);
+      return `${c.event_id} (raw record ${c.id}${d.length > 0 ? `; differs in ${describeDifferences(d)}` : ''})`;
+    });
+    if (events.length > GROUP_LISTED) parts.push(`and ${events.length - GROUP_LISTED} more`);
+    add(`event id ${base} is carried by ${events.length} records that disagree, kept as ${events.length} events: ${parts.join(', ')}`);
+  }
+  for (const ev of multiCopyEvents(db)) {
+    const [first, ...rest] = ev.copies;
+    if (!first) continue;
+    const disagree = rest.map((c) => ({ c, d: differences(c, first) })).filter((x) => x.d.length > 0);
+    if (disagree.length === 0) continue;
+    add(
+      `event ${ev.event_id}: raw record(s) ${disagree.map((x) => `${x.c.id} (differs in ${describeDifferences(x.d)})`).join(', ')} disagree with its first record ${first.id} but are stored as one event ` +
+        '(stored before irctl kept disagreeing copies apart, or told apart by a newer normalizer): only the first is in the events; import the records into a new case to see each',
+    );
+  }
+  if (more > 0) lines.push(`... and ${more} more event id(s) with disagreeing records`);
+  return lines;
 }

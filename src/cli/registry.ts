@@ -6,6 +6,7 @@ import type { CommandDefinition } from './command.js';
 import { caseCommand } from './commands/case.js';
 import { collectCommand } from './commands/collect.js';
 import { completionCommand } from './commands/completion.js';
+import { containCommand } from './commands/contain.js';
 import { contextCommand } from './commands/context.js';
 import { detectCommand } from './commands/detect.js';
 import { eventsCommand } from './commands/events.js';
@@ -36,6 +37,7 @@ export const commands: readonly CommandDefinition[] = [
   contextCommand,
   investigateCommand,
   verdictCommand,
+  containCommand,
   statsCommand,
   keysCommand,
   exportCommand,

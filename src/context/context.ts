@@ -50,6 +50,16 @@ export const contextSchema = z.object({
       aware_at: isoTime.optional(),
     })
     .default({}),
+  /**
+   * `irctl contain --execute` policy: step kinds that may run without a prompt or --approve, only when the verdict
+   * standing is malicious with at least this confidence (an analyst's decision counts as 1).
+   */
+  containment: z
+    .object({
+      allow_without_prompt: stringList,
+      min_confidence: z.number().min(0).max(1).default(0.9),
+    })
+    .default({ allow_without_prompt: [], min_confidence: 0.9 }),
 });
 
 /** The parsed operator context. */

@@ -16,11 +16,11 @@ import { prepareReport, verdictRecords } from '../report/gather.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { appendCustody, chainHead } from '../store/custody.js';
+import { actionCustody, listActions } from '../store/actions-repo.js';
 import { entryJson } from '../timeline/format.js';
 import { buildTimeline, normalizeThreatId, type Timeline } from '../timeline/timeline.js';
 import {
   clearScope,
-  custodyByActionPrefix,
   custodyTime,
   getThreat,
   hasTable,
@@ -291,7 +291,16 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     const invs = listInvestigations(db, threatId);
     await ndjson(DATA_MEMBERS.investigations, invs);
     await ndjson(DATA_MEMBERS.verdicts, verdictRecords(invs, listOverrides(db, threatId)));
-    await ndjson(DATA_MEMBERS.actions, custodyByActionPrefix(db, 'contain.', head.seq));
+    // Containment actions as stored (JSON columns as their exact text, so verify can recompute each row's
+    // commitment), each with the custody entry that records it; only those recorded by the head this bundle signs.
+    const custodyOf = actionCustody(db, head.seq);
+    await ndjson(
+      DATA_MEMBERS.actions,
+      listActions(db, threatId).flatMap((a) => {
+        const c = custodyOf.get(a.id);
+        return c ? [{ ...a, custody_seq: c.seq, custody_hash: c.hash }] : [];
+      }),
+    );
 
     // report
     whole(REPORT_MEMBERS.md, renderMarkdown(model));

@@ -13,6 +13,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { entryHash, GENESIS_HASH } from '../store/custody.js';
+import { COMMITTED_COLUMNS, singleRowCommitment } from '../store/commitment.js';
 import { sha256Hex } from '../util/hash.js';
 import { ArchiveError, ArchiveLimitError, readTarGz, type ArchiveEntry } from './bundle.js';
 import { MAX_ENVELOPE_BYTES, parseEnvelope, verifyEnvelope } from './dsse.js';
@@ -124,9 +125,28 @@ export interface VerifyReport {
   members: number;
   /** What was checked. */
   checks: VerifyCheck[];
+  /** Containment actions the bundle records (containment/actions.ndjson), oldest first, capped at 1,000. */
+  actions: BundleAction[];
   /** Every mismatch, one sentence each (long runs of the same kind are summarized). */
   problems: string[];
 }
+
+/** One containment action as `irctl verify` shows it. */
+export interface BundleAction {
+  id: number;
+  threat_id: string;
+  step_id: string;
+  kind: string;
+  target: string;
+  operation: string;
+  status: string;
+  approver: string;
+  finished_at: string;
+  custody_seq: number;
+}
+
+/** Actions kept for the cross-check with the custody log (a bundle holds a handful). */
+const MAX_ACTIONS = 100_000;
 
 const PER_KIND_CAP = 25;
 
@@ -218,6 +238,10 @@ class BundleReader {
   eventsChecked = 0;
   eventsCrossChecked = false;
   invChecked = 0;
+  /** Lines of the actions member (values as stored, with their custody position). */
+  readonly actionLines: Array<{ n: number; row: Record<string, unknown> }> = [];
+  /** `contain.step` custody entries by seq: hash and details. */
+  readonly containSteps = new Map<number, { hash: string; details: Record<string, unknown> }>();
   private entries = 0;
   private readonly thread: boolean | 'auto';
   private readonly ndjson = new Set<string>(Object.values(DATA_MEMBERS));
@@ -325,6 +349,13 @@ class BundleReader {
     };
     if (name === DATA_MEMBERS.custody) return parsed((v, n) => this.checkCustodyLine(v, n));
     if (name === DATA_MEMBERS.investigations) return parsed((v, n) => this.checkInvestigationLine(v, n));
+    if (name === DATA_MEMBERS.actions) {
+      return parsed((v, n) => {
+        if (this.actionLines.length >= MAX_ACTIONS) this.problems.add('actions', `${name} has more than ${MAX_ACTIONS} lines: the rest are not checked`);
+        else if (v !== null && typeof v === 'object' && !Array.isArray(v)) this.actionLines.push({ n, row: v as Record<string, unknown> });
+        else this.problems.add('actions', `${name} line ${n}: not an action object`);
+      });
+    }
     if (name === DATA_MEMBERS.inputs) {
       const ids = (this.inputIds = new KeySet(64));
       return parsed((v, n) => {
@@ -365,6 +396,14 @@ class BundleReader {
     if (r.seq !== c.expectSeq) this.problems.add('custody', `custody entry ${r.seq}: expected sequence ${c.expectSeq} (an entry is missing or out of order)`);
     if (r.prev_hash !== c.prev) this.problems.add('custody', `custody entry ${r.seq}: does not link to the previous entry's hash`);
     if (entryHash(r.prev_hash, r.body) !== r.hash) this.problems.add('custody', `custody entry ${r.seq}: content does not match its hash (altered)`);
+    if (r.body.includes('"action":"contain.step"')) {
+      try {
+        const b = JSON.parse(r.body) as { action?: unknown; details?: unknown };
+        if (b.action === 'contain.step' && b.details !== null && typeof b.details === 'object') this.containSteps.set(r.seq, { hash: r.hash, details: b.details as Record<string, unknown> });
+      } catch {
+        // a body that is not JSON is reported by the hash check and `case verify`
+      }
+    }
     c.prev = r.hash;
     c.expectSeq = r.seq + 1;
     c.head = { seq: r.seq, hash: r.hash };
@@ -429,6 +468,7 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
   checkReferences(r, checks);
   checks.push({ name: 'investigations', ok: problems.count('investigation') === 0, detail: `${r.invChecked} investigation run(s): result and transcript match their sha256` });
   checkManifest(r, statement, checks);
+  const actions = checkActions(r, checks);
   checks.push({
     name: 'custody',
     ok: problems.count('custody') === 0 && members.has(DATA_MEMBERS.custody),
@@ -453,6 +493,7 @@ export async function verifyBundle(file: string, opts: VerifyOptions = {}): Prom
     custody_head: statement?.predicate.custody_head ?? null,
     members: members.size,
     checks,
+    actions,
     problems: list,
   };
 }
@@ -653,4 +694,51 @@ function checkManifest(r: BundleReader, statement: Statement | undefined, checks
         ? `record counts of ${Object.keys(manifest.counts).length} members, digests and custody head match`
         : 'counts, digests or custody head differ from the members',
   });
+}
+
+/**
+ * Containment actions against the custody log: each action line names the `contain.step` entry that recorded it; that
+ * entry must be in the bundle's chain with the same hash, name the action's id, and commit to the action's values.
+ */
+function checkActions(r: BundleReader, checks: VerifyCheck[]): BundleAction[] {
+  const { problems } = r;
+  const name = DATA_MEMBERS.actions;
+  const out: BundleAction[] = [];
+  const haveCustody = r.members.has(DATA_MEMBERS.custody);
+  for (const { n, row } of r.actionLines) {
+    const seq = row.custody_seq;
+    const id = row.id;
+    if (typeof seq !== 'number' || typeof id !== 'number' || typeof row.custody_hash !== 'string') {
+      problems.add('actions', `${name} line ${n}: no id, custody_seq or custody_hash`);
+      continue;
+    }
+    if (haveCustody) {
+      const entry = r.containSteps.get(seq);
+      if (!entry) problems.add('actions', `${name} line ${n} (action ${id}): custody entry ${seq} is not a contain.step entry of the bundle's custody log`);
+      else if (entry.hash !== row.custody_hash) problems.add('actions', `${name} line ${n} (action ${id}): custody entry ${seq} has another hash than the action names`);
+      else if (entry.details.action_id !== id) problems.add('actions', `${name} line ${n} (action ${id}): custody entry ${seq} records action ${String(entry.details.action_id)}`);
+      else {
+        const values = COMMITTED_COLUMNS.actions.map((c) => {
+          const v = row[c];
+          return typeof v === 'string' || typeof v === 'number' ? v : null;
+        });
+        const got = singleRowCommitment('actions', values).actions;
+        const claimed = (entry.details.commitment as { actions?: { count?: unknown; sha256?: unknown } } | undefined)?.actions;
+        if (!got || !claimed || claimed.sha256 !== got.sha256 || claimed.count !== got.count) {
+          problems.add('actions', `${name} line ${n} (action ${id}): its values differ from what custody entry ${seq} commits to (altered)`);
+        }
+      }
+    }
+    if (out.length < 1000) {
+      const s = (k: string): string => (typeof row[k] === 'string' ? (row[k]) : '');
+      out.push({ id, threat_id: s('threat_id'), step_id: s('step_id'), kind: s('kind'), target: s('target'), operation: s('operation'), status: s('status'), approver: s('approver'), finished_at: s('finished_at'), custody_seq: seq });
+    }
+  }
+  const bad = problems.count('actions');
+  checks.push({
+    name: 'actions',
+    ok: bad === 0,
+    detail: bad === 0 ? `${r.actionLines.length} containment action(s), each committed by its custody entry` : `${bad} containment action problem(s)`,
+  });
+  return out;
 }

@@ -72,6 +72,9 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
   if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
   i = skipWs(head, i);
   if (i >= head.length) return complete ? { format: 'empty' } : { format: 'unknown', reason: 'starts with more than 64 KiB of whitespace' };
+  // Binary export formats some sinks write (BigQuery and Cloud Storage Avro, Parquet): named, since they are not read.
+  if (head.subarray(0, 4).toString('latin1') === 'Obj\x01') return { format: 'unknown', reason: 'an Avro file (Avro exports are not read: export newline-delimited JSON instead)' };
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return { format: 'unknown', reason: 'a Parquet file (Parquet exports are not read: export newline-delimited JSON instead)' };
   const first = head[i];
   if (first === 0x5b) return { format: 'array' };
   if (first !== 0x7b) {

@@ -13,7 +13,7 @@ import type { CaseHandle } from '../case/case.js';
 import { UsageError } from '../errors.js';
 import type { IoHost } from '../io/io-host.js';
 import { appendCustody, type ChainHead } from '../store/custody.js';
-import { deferIndexes, IngestWriter, indexEntities, lastEventRowid, restoreDeferredIndexes, type IngestRow, type InputCompletion } from '../store/ingest-repo.js';
+import { deferIndexes, IngestWriter, indexEntities, lastEventRowid, restoreDeferredIndexes, type ConflictNote, type IngestRow, type InputCompletion } from '../store/ingest-repo.js';
 import { BATCH_ROWS, fileLevelReject, type FileEnd, type RowBatch } from './file-rows.js';
 import { parsedStream } from './parsed-stream.js';
 import { skipReason } from '../sources/index.js';
@@ -47,6 +47,8 @@ export interface FileOutcome {
   records: number;
   events: number;
   duplicates: number;
+  /** New events kept apart because their record disagrees with another record of the same event id. */
+  conflicts: number;
   quarantined: number;
   status: 'ok' | 'partial' | 'failed' | 'skipped';
   error?: string;
@@ -72,6 +74,13 @@ export interface ImportSummary {
   events: number;
   /** Records whose event was already in the case. */
   duplicates: number;
+  /**
+   * Records that carry the id of another record but disagree with it: kept as separate events with a derived id
+   * (`<id>#<12 hex of the record's SHA-256>`), counted in `events` too. Exit 6.
+   */
+  conflicts: number;
+  /** The first conflicts, named (derived id, the id both records carry, the fields that differ, file and record). */
+  conflict_examples: Array<ConflictNote & { path: string }>;
   /** Quarantine entries written (rejected records and file-level problems, skipped paths included). */
   quarantined: number;
   /** True when Ctrl-C stopped the run. */
@@ -82,6 +91,8 @@ export interface ImportSummary {
 
 /** How many rejects of one file are named on stderr before summarising the rest. */
 const NAMED_REJECTS = 5;
+/** Conflicts named in the summary (the count is always complete). */
+const CONFLICT_EXAMPLES = 5;
 
 /**
  * Make attacker-controlled text (file names, record snippets in parser messages) safe for a terminal: control
@@ -104,7 +115,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
   const db = kase.db;
   const writer = new IngestWriter(db);
   const outcomes: FileOutcome[] = [];
-  const totals = { records: 0, events: 0, duplicates: 0, quarantined: 0, failed: 0 };
+  const totals = { records: 0, events: 0, duplicates: 0, conflicts: 0, quarantined: 0, failed: 0 };
+  const conflictExamples: Array<ConflictNote & { path: string }> = [];
   const walk = await walkInputs(opts.paths);
   const files = walk.files.filter((f) => {
     const why = skipReason(f);
@@ -127,7 +139,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     const c = writer.writeBatch([fileLevelReject(reason)], completion('none', null, null, null, 'failed', 0, 1, now));
     totals.quarantined += c.quarantined;
     io.notify({ level: 'warn', code: 'IRCTL_IMPORT_W1001', message: `${printable(s.path)}: ${printable(reason)}`, data: { path: s.path, reason: s.reason } });
-    outcomes.push({ path: s.path, sha256: null, size: null, format: 'none', records: 0, events: 0, duplicates: 0, quarantined: c.quarantined, status: 'skipped', error: s.reason });
+    outcomes.push({ path: s.path, sha256: null, size: null, format: 'none', records: 0, events: 0, duplicates: 0, conflicts: 0, quarantined: c.quarantined, status: 'skipped', error: s.reason });
   }
 
   let interrupted = false;
@@ -150,6 +162,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     const c = writer.writeBatch(b.rows, done);
     o.fo.events += c.events;
     o.fo.duplicates += c.duplicates;
+    o.fo.conflicts += c.conflicts;
+    for (const n of c.conflictNotes) if (conflictExamples.length < CONFLICT_EXAMPLES) conflictExamples.push({ ...n, path: o.path });
     o.fo.quarantined += c.quarantined;
     progress.update(`importing ${o.file + 1}/${files.length} ${basename(o.path)}: ${totals.events + o.fo.events} events`);
   };
@@ -160,7 +174,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
       path,
       // The input's row is written now, before its first record (a killed import leaves it 'started').
       inputId: writer.beginInput(runId, path, { params: { format: opts.format }, receivedAt: now().toISOString() }),
-      fo: { path, sha256: null, size: null, format: opts.format, records: 0, events: 0, duplicates: 0, quarantined: 0, status: 'ok' },
+      fo: { path, sha256: null, size: null, format: opts.format, records: 0, events: 0, duplicates: 0, conflicts: 0, quarantined: 0, status: 'ok' },
       named: [],
       notes: [],
       noteCount: 0,
@@ -198,6 +212,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     totals.records += fo.records;
     totals.events += fo.events;
     totals.duplicates += fo.duplicates;
+    totals.conflicts += fo.conflicts;
     totals.quarantined += fo.quarantined;
     outcomes.push(fo);
   };
@@ -252,6 +267,7 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     records: totals.records,
     events: totals.events,
     duplicates: totals.duplicates,
+    conflicts: totals.conflicts,
     quarantined: totals.quarantined,
     interrupted,
     inputs: outcomes.map((o) => ({ path: o.path, sha256: o.sha256, size: o.size, format: o.format, records: o.records, status: o.status })),
@@ -268,6 +284,8 @@ export async function importPaths(kase: CaseHandle, opts: ImportOptions, io: IoH
     records: totals.records,
     events: totals.events,
     duplicates: totals.duplicates,
+    conflicts: totals.conflicts,
+    conflict_examples: conflictExamples,
     quarantined: totals.quarantined,
     interrupted,
     custody_head: head,
@@ -330,6 +348,14 @@ function reportFile(io: IoHost, path: string, fo: FileOutcome, named: string[], 
       code: 'IRCTL_IMPORT_W1007',
       message: `${p}: ${fo.quarantined - named.length} more record(s) quarantined; list them with \`irctl case quarantine\``,
       data: { path, more: fo.quarantined - named.length },
+    });
+  }
+  if (fo.conflicts > 0) {
+    io.notify({
+      level: 'warn',
+      code: 'IRCTL_IMPORT_W1010',
+      message: `${p}: ${fo.conflicts} record(s) carry the event id of another record but disagree with it: kept as separate events with derived ids (see the summary; \`irctl case verify\` lists them)`,
+      data: { path, conflicts: fo.conflicts },
     });
   }
   if (noteCount > 0) {

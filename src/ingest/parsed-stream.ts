@@ -76,10 +76,10 @@ async function* workerStream(url: URL, files: readonly string[], format: InputFo
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB },
   });
   for await (const m of workerItems<ParsedItem>(worker, 'import parser thread')) {
-    if (m.kind === 'batch') {
-      reviveRows(m.batch.rows);
-      worker.postMessage({ kind: 'credit' });
-    }
+    if (m.kind === 'batch') reviveRows(m.batch.rows);
     yield m;
+    // The credit goes back once the writer has finished with the batch (it asks for the next item), not when it
+    // takes it: at most `WINDOW` batches exist at once, written or waiting (peak RSS).
+    if (m.kind === 'batch') worker.postMessage({ kind: 'credit' });
   }
 }

@@ -3,7 +3,7 @@
  * normalization. A malformed record is not an exception: it becomes a quarantined row with its reason.
  */
 import { isUtf8 } from 'node:buffer';
-import { embeddedRecord, normalizerTag, rowRecord, sourceAdapters, type SourceAdapter } from '../sources/index.js';
+import { embeddedRecord, normalizerTag, rowRecord, sourceAdapters, unwrapEnvelope, type SourceAdapter } from '../sources/index.js';
 import type { TableHeader } from '../sources/types.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
@@ -34,8 +34,10 @@ export function rowFromItem(item: SplitRecord | SplitIssue | SplitHeader, format
   } catch (err) {
     return reject(`is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  let unwrapped = unwrapElement(format, item.bytes, parsed);
-  if ('error' in unwrapped) return reject(unwrapped.error);
+  const element = unwrapElement(format, item.bytes, parsed);
+  if ('error' in element) return reject(element.error);
+  let unwrapped = unwrapEnvelope(element.bytes, element.parsed);
+  if ('error' in unwrapped) return reject(unwrapped.error, element.bytes);
   let adapter = adapters.find((a) => a.matches((unwrapped as { parsed: unknown }).parsed));
   if (!adapter) {
     // A SIEM's copy carrying the record as text (a SIEM document's original-event field): that text is the raw record.

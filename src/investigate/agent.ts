@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { CaseHandle } from '../case/case.js';
 import {
   caseEntityValues,
+  eventActors,
   existingDetectionFingerprints,
   existingEventIds,
   existingInvestigationIds,
@@ -19,6 +20,7 @@ import {
 } from '../store/investigate-repo.js';
 import type { ChainHead } from '../store/custody.js';
 import { sha256Hex } from '../util/hash.js';
+import { actorNamesOf } from './actor-names.js';
 import { checkVerdict, settle } from './checks.js';
 import { firstRequest, modelView, runClaude, type ClaudeOutcome } from './engine-claude.js';
 import { runDeterministic } from './engine-deterministic.js';
@@ -174,6 +176,14 @@ function existsIn(kase: CaseHandle, ctx: OperatorContext): (ids: readonly string
   };
 }
 
+/** The names each event's actor goes by, for the attribution check (ids that are not events are left out). */
+function actorNamesIn(kase: CaseHandle): (ids: readonly string[]) => Map<string, string[]> {
+  return (ids) => {
+    const events = ids.filter((i) => !i.startsWith('det:') && !i.startsWith('inv:') && !i.startsWith('ctx:'));
+    return new Map(eventActors(kase.db, events).map((r) => [r.id, actorNamesOf(r)]));
+  };
+}
+
 /** Find the threat or explain what to do. */
 export function requireThreat(kase: CaseHandle, typed: string): ThreatRecord {
   const id = normalizeThreatId(typed);
@@ -237,6 +247,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   const detSession = new ToolSession(toolEnv(kase, threat, context));
   const det = runDeterministic(detSession, threat.id);
   const exists = existsIn(kase, context);
+  const actorNames = actorNamesIn(kase);
 
   if (o.showPayload) {
     const pseudo = casePseudonymizer(kase, threat, context);
@@ -290,7 +301,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
   for (const f of [...detSession.injectionFlags(), ...(claudeSession?.injectionFlags() ?? [])]) flagMap.set(`${f.evidence_id}|${f.field}|${f.pattern}|${f.encoding}`, f);
   const injectionFlags = [...flagMap.values()];
 
-  const detChecked = checkVerdict({ proposal: det.proposal, ledger: detSession.ledger, exists, coverageMissing: det.coverageMissing, injectionFlags });
+  const detChecked = checkVerdict({ proposal: det.proposal, ledger: detSession.ledger, exists, actorNames, coverageMissing: det.coverageMissing, injectionFlags });
   const detSettled = settle(det.proposal, detChecked);
   let final = detChecked;
   let settled = detSettled;
@@ -299,6 +310,7 @@ export async function investigate(kase: CaseHandle, o: InvestigateOptions, deps:
       proposal: claude.proposal,
       ledger: claudeSession.ledger,
       exists,
+      actorNames,
       coverageMissing: det.coverageMissing,
       injectionFlags,
       baseline: { verdict: detChecked.verdict, confidence: detChecked.confidence },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkVerdict, settle, type CheckInput } from './checks.js';
+import { checkVerdict, mentions, settle, type CheckInput } from './checks.js';
 import type { EvidenceKind } from './types.js';
 
 const ledger = new Map<string, EvidenceKind>([
@@ -63,5 +63,38 @@ describe('verdict checks', () => {
     // AND a proposal whose verdict stands keeps its summary and surviving claims
     const kept = base({});
     expect(settle(kept.proposal, checkVerdict(kept), det)).toEqual({ rejected: false, summary: 's', rationale: [{ claim: 'c', evidence_ids: ['e1'] }] });
+  });
+});
+
+describe('attribution check', () => {
+  const names = new Map<string, string[]>([
+    ['e1', ['arn:aws:iam::1:user/svc-backup', 'svc-backup', 'AKIAEXAMPLE000000001']],
+    ['e2', ['arn:aws:iam::1:user/support-admin', 'support-admin']],
+  ]);
+  const led = new Map<string, EvidenceKind>([
+    ['e1', 'event'],
+    ['e2', 'event'],
+  ]);
+  const run = (claims: Array<{ claim: string; evidence_ids: string[] }>) =>
+    checkVerdict({ proposal: { verdict: 'malicious', confidence: 0.9, summary: 's', rationale: claims, missing_evidence: [] }, ledger: led, exists: (ids) => new Set(ids), actorNames: () => names, coverageMissing: false, injectionFlags: [] });
+  it('names a principal only as a whole name', () => {
+    expect(mentions('support-admin stopped logging', 'admin')).toBe(false);
+    expect(mentions("svc-backup's key (AKIAEXAMPLE000000001) was used", 'AKIAEXAMPLE000000001')).toBe(true);
+    expect(mentions('SVC-BACKUP created a user.', 'svc-backup')).toBe(true);
+  });
+  it("drops a claim about one principal citing another's event, keeps the rest and claims naming no one", () => {
+    const r = run([
+      { claim: 'svc-backup stopped logging', evidence_ids: ['e2'] },
+      { claim: 'support-admin stopped logging', evidence_ids: ['e2'] },
+      { claim: 'key AKIAEXAMPLE000000001 created a user', evidence_ids: ['e1'] },
+      { claim: 'logging was stopped during the threat', evidence_ids: ['e2', 'e1'] },
+      { claim: 'svc-backup and support-admin acted together', evidence_ids: ['e1', 'e2'] },
+    ]);
+    expect(r.rationale.map((c) => c.claim)).toEqual(['support-admin stopped logging', 'key AKIAEXAMPLE000000001 created a user', 'logging was stopped during the threat', 'svc-backup and support-admin acted together']);
+    expect(r.checks.find((c) => c.check === 'attribution')).toMatchObject({ status: 'adjusted' });
+    expect(r.confidence).toBe(0.72);
+  });
+  it('no claim left after it -> inconclusive', () => {
+    expect(run([{ claim: 'svc-backup stopped logging', evidence_ids: ['e2'] }]).verdict).toBe('inconclusive');
   });
 });

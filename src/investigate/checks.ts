@@ -11,6 +11,11 @@
  *    to inconclusive.
  * 4. coverage: missing log coverage in the window caps confidence at 0.6.
  * 5. disagreement: when the model and the deterministic engine disagree, both are recorded and confidence x0.7.
+ * 6. attribution (run right after 1): a claim that names a principal (by any name its events carry: principal id,
+ *    short name, access key, session, role) may cite only events whose actor it names; a claim about one principal
+ *    that cites another principal's event is dropped (confidence x0.8), like a claim without valid evidence. Claims
+ *    that name no principal are not checked. The names come from the cited events' actor fields, through the
+ *    provider registry ({@link CheckInput.actorNames}).
  * Pure.
  */
 import type { CheckOutcome, Claim, EvidenceKind, InjectionFlag, Verdict } from './types.js';
@@ -39,6 +44,11 @@ export interface CheckInput {
   injectionFlags: readonly InjectionFlag[];
   /** The deterministic engine's verdict when the proposal comes from the model. */
   baseline?: { verdict: Verdict; confidence: number } | undefined;
+  /**
+   * The names the actor of each of these events goes by (injected: reads the store), for events in the store; ids
+   * that are not events are left out. Without it the attribution check is not run.
+   */
+  actorNames?: ((ids: readonly string[]) => ReadonlyMap<string, readonly string[]>) | undefined;
 }
 
 /** Checked verdict. */
@@ -110,6 +120,16 @@ export function checkVerdict(input: CheckInput): Checked {
         `${notReturned.length} never returned by a tool in this run, ${notExisting.length} not in the store; ${dropped} claim(s) dropped; confidence x0.8`,
     });
   }
+  // 6. attribution (before the rationale may empty)
+  if (input.actorNames) {
+    const outcome = checkAttribution(rationale, input.ledger, input.actorNames);
+    checks.push(outcome.check);
+    if (outcome.dropped.length > 0) {
+      confidence = round2(confidence * 0.8);
+      rationale.splice(0, rationale.length, ...outcome.kept);
+    }
+  }
+
   if (rationale.length === 0 && verdict !== 'inconclusive') {
     checks.push({ check: 'rationale', status: 'adjusted', detail: `no claim rests on valid evidence: ${verdict} -> inconclusive` });
     rejectedBy.push(checks[checks.length - 1] as CheckOutcome);
@@ -198,4 +218,73 @@ export function settle(proposal: Proposal, checked: Checked, baseline?: { verdic
   if (!baseline) return { summary: `${why} The deterministic engine's reading: ${proposal.summary}`, rationale: checked.rationale, rejected: true };
   if (baseline.verdict === checked.verdict) return { summary: `${why} ${baseline.summary}`, rationale: baseline.rationale, rejected: true };
   return { summary: why, rationale: [], rejected: true };
+}
+
+/** Characters that continue a principal name, key or id: a name matches only between other characters. */
+const NAME_CHAR = /[A-Za-z0-9_@+=-]/;
+
+/** True when `text` mentions `name` as a whole name (case-insensitive). */
+export function mentions(text: string, name: string): boolean {
+  const t = text.toLowerCase();
+  const n = name.toLowerCase();
+  for (let i = t.indexOf(n); i >= 0; i = t.indexOf(n, i + 1)) {
+    const before = i > 0 ? (t[i - 1] as string) : '';
+    const after = t[i + n.length] ?? '';
+    if (!NAME_CHAR.test(before) && !NAME_CHAR.test(after)) return true;
+  }
+  return false;
+}
+
+/**
+ * Check 6: claims that name a principal cite only events of a principal they name. The principals a claim can name
+ * are the actors of the events returned by tools in this run (their names from `actorNames`); a claim names one
+ * when its text mentions any of its names. Returns the claims kept and dropped, and the check's outcome.
+ */
+export function checkAttribution(
+  claims: readonly Claim[],
+  ledger: ReadonlyMap<string, EvidenceKind>,
+  actorNames: (ids: readonly string[]) => ReadonlyMap<string, readonly string[]>,
+): { kept: Claim[]; dropped: Array<{ claim: Claim; wrong: string[]; named: string[] }>; check: CheckOutcome } {
+  const seen = [...ledger.entries()].filter(([, k]) => k === 'event' || k === 'baseline').map(([id]) => id);
+  const cited = claims.flatMap((c) => c.evidence_ids);
+  const names = actorNames([...new Set([...seen, ...cited])]);
+  // Every name of every actor seen, longest first (an ARN before the short name inside it), at least 3 characters.
+  const all = [...new Set([...names.values()].flat())].filter((n) => n.length >= 3).sort((a, b) => b.length - a.length || a.localeCompare(b));
+  const kept: Claim[] = [];
+  const dropped: Array<{ claim: Claim; wrong: string[]; named: string[] }> = [];
+  let checked = 0;
+  for (const c of claims) {
+    const named = all.filter((n) => mentions(c.claim, n));
+    if (named.length === 0) {
+      kept.push(c);
+      continue;
+    }
+    checked++;
+    const namedSet = new Set(named.map((n) => n.toLowerCase()));
+    const wrong = c.evidence_ids.filter((id) => {
+      const own = names.get(id);
+      return own !== undefined && own.length > 0 && !own.some((n) => namedSet.has(n.toLowerCase()));
+    });
+    if (wrong.length === 0) kept.push(c);
+    else dropped.push({ claim: c, wrong, named });
+  }
+  if (dropped.length === 0) {
+    return { kept, dropped, check: { check: 'attribution', status: 'passed', detail: `${checked} claim(s) naming a principal cite only that principal's events` } };
+  }
+  const shown = dropped
+    .slice(0, 3)
+    .map((d) => {
+      const by = d.wrong.slice(0, 3).map((id) => `${id} by ${(names.get(id) ?? [])[0] ?? '?'}`);
+      return `"${d.claim.claim.slice(0, 80)}${d.claim.claim.length > 80 ? '...' : ''}" names ${d.named[0] ?? '?'} but cites ${by.join(', ')}${d.wrong.length > 3 ? ', ...' : ''}`;
+    })
+    .join('; ');
+  return {
+    kept,
+    dropped,
+    check: {
+      check: 'attribution',
+      status: 'adjusted',
+      detail: `${dropped.length} claim(s) about one principal cite another principal's events, dropped: ${shown}${dropped.length > 3 ? '; ...' : ''}; confidence x0.8`,
+    },
+  };
 }

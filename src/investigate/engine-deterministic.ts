@@ -333,6 +333,8 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
       if (f.logging_stopped) evidence.push(f.logging_stopped.event_id);
       evidence.push(...f.gaps.map((g) => g.event_id));
     }
+    // A kind of log that is off by default and absent (Data Access audit logs): missing evidence, not quiet activity.
+    for (const k of f.missing_log_kinds ?? []) missing.push(`log coverage (${k.provider} ${k.name}): ${k.why}`);
     const srcs = f.sources.map((s) => `${s.provider}/${s.region ?? '-'} (${s.events})`).join(', ');
     if (evidence.length > 0 && f.coverage_missing && mine.length === 0) infoClaims.push({ claim: `log coverage is missing in the window: ${short(f.reasons.join('; '), 200)}`, evidence_ids: evidence.slice(0, 8) });
     return {

@@ -9,6 +9,7 @@ import type { OperatorContext } from '../context/context.js';
 import { normalizeTime } from '../normalize/event.js';
 import { tamperingActions } from '../sources/index.js';
 import type { Db } from '../store/db.js';
+import { logKindCoverage } from '../store/query-repo.js';
 import {
   actionCount,
   assetEvents,
@@ -32,6 +33,7 @@ import {
   type EventSearch,
   type ThreatRecord,
 } from '../store/investigate-repo.js';
+import { readableSpan } from '../util/time.js';
 import { DATA_NOTICE, sanitizeForDisplay, scanRows } from './injection.js';
 import type { EvidenceKind, ToolName, ToolResult, ToolRow } from './types.js';
 
@@ -414,16 +416,19 @@ function searchEvents(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['search_events
   const filters = [a.principal, a.access_key, a.ip, a.action, a.resource, a.user_agent].filter((x) => x !== undefined);
   if (filters.length === 0) throw new ToolArgumentError('give at least one of principal, access_key, ip, action, resource, user_agent');
   const limit = Math.min(a.limit ?? env.caps.rows, env.caps.maxRows);
-  const { rows, total } = searchEventDetails(env.db, f, limit);
-  const actions = countBy(rows, (e) => e.action);
+  const { rows, total, first, last, actions } = searchEventDetails(env.db, f, limit);
+  // The span is of every matching event, not of the rows shown: a capped answer still says when the activity ended.
+  const shownLast = rows.at(-1)?.time;
+  const span = first !== null && last !== null ? `, ${readableSpan(first, last)}` : '';
+  const shown = total > rows.length && shownLast !== undefined ? `; the first ${rows.length} are shown, up to ${readableSpan(shownLast, shownLast)}` : '';
   return finish(
     env,
     'search_events',
     a,
     rows.map((e) => eventRow(e)),
     total,
-    `${total} matching event(s)${total > rows.length ? `, first ${rows.length} shown` : ''}${rows.length > 0 ? `, ${rows[0]?.time} .. ${rows[rows.length - 1]?.time}` : ''}`,
-    { total, actions },
+    `${total} matching event(s)${span}${shown}`,
+    { total, first_seen: first, last_seen: last, actions, shown: rows.length },
     limit,
   );
 }
@@ -569,6 +574,10 @@ export interface CoverageFacts {
   /** Successful stops after which the case's events of that provider kept arriving (another trail or sink stopped). */
   stops_without_gap: string[];
   gaps: Array<{ provider: string; from: string; to: string; minutes: number; event_id: string }>;
+  /** Kinds of log (providers' `logKinds`) with events in the window. */
+  log_kinds: Array<{ provider: string; kind: string; name: string; events: number }>;
+  /** Kinds of log absent from the window whose absence is missing evidence (e.g. Data Access audit logs). */
+  missing_log_kinds: Array<{ provider: string; kind: string; name: string; why: string }>;
   /** True when logging was stopped, tampered with in the window, or silent inside the threat's own span. */
   coverage_missing: boolean;
   reasons: string[];
@@ -627,10 +636,13 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     return (before / DAY) * (to - from) >= GAP_EXPECTED_EVENTS;
   });
   for (const g of inner) reasons.push(`no ${g.provider} events between ${g.from} and ${g.to} (${g.minutes} min) inside the threat's span, although the 24 h before had steady traffic`);
+  const kinds = logKindCoverage(env.db, since, until);
   const facts: CoverageFacts = {
     since: iso(since),
     until: iso(until),
     sources: sources.map((s) => ({ provider: s.provider, data_type: s.data_type, region: s.region, events: s.events })),
+    log_kinds: kinds.present,
+    missing_log_kinds: kinds.missing,
     tampering,
     logging_stopped: stopped,
     stops_without_gap: stopsWithoutGap,
@@ -649,7 +661,7 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     { since: iso(since), until: iso(until) },
     rows,
     rows.length,
-    `${sources.reduce((n, s) => n + s.events, 0)} event(s) from ${sources.length} source/region(s) in ${iso(since)} .. ${iso(until)}; ${tampering.length} tampering event(s) in the window and the 7 days before; ${gaps.length} gap(s) over 60 min${reasons.length > 0 ? `; COVERAGE MISSING: ${reasons.join('; ')}` : ''}`,
+    `${sources.reduce((n, s) => n + s.events, 0)} event(s) from ${sources.length} source/region(s) in ${iso(since)} .. ${iso(until)}; ${tampering.length} tampering event(s) in the window and the 7 days before; ${gaps.length} gap(s) over 60 min${kinds.present.length > 0 ? `; log kinds: ${kinds.present.map((k) => `${k.provider} ${k.name} (${k.events})`).join(', ')}` : ''}${kinds.missing.map((k) => `; MISSING ${k.provider} ${k.name}: ${k.why}`).join('')}${reasons.length > 0 ? `; COVERAGE MISSING: ${reasons.join('; ')}` : ''}`,
     facts as unknown as Record<string, unknown>,
     100,
   );

@@ -112,6 +112,10 @@ export class CliIoHost implements IoHost {
     const rl = createInterface({ input: this.stdin, output: this.stderr });
     try {
       return await rl.question(question);
+    } catch (err) {
+      // Ctrl+D (end of input) at a prompt means "no answer", not a bug.
+      if (err instanceof Error && err.name === 'AbortError') return defaultResponse;
+      throw err;
     } finally {
       rl.close();
     }

@@ -3,11 +3,12 @@
  * timeline lines) are SQL aggregates and bounded look-ups, so a report of a million-event scope costs a few scans in
  * SQLite and bounded memory.
  */
+import { actionCustody, listActions } from '../store/actions-repo.js';
+import { buildPlan } from '../respond/plan.js';
 import type { OperatorContext } from '../context/context.js';
 import type { Db } from '../store/db.js';
 import {
   clearFlagged,
-  custodyByActionPrefix,
   eventFactsByIds,
   firstScopeEvents,
   hasTable,
@@ -29,6 +30,7 @@ import {
   type ThreatRow,
 } from '../store/export-repo.js';
 import { regulatoryClocks } from './clocks.js';
+import { evidenceIndex } from './evidence.js';
 import { REPORT_LIMITS, type ReportModel, type ReportVerdict, type TimelineLine } from './model.js';
 
 /** Inputs of a report besides the database. */
@@ -117,7 +119,8 @@ export function currentVerdict(invs: readonly InvestigationRow[], overrides: rea
 
 /** Event-derived parts of the report. */
 type EventParts = Pick<ReportModel, 'layers' | 'events_total' | 'span' | 'timeline' | 'timeline_omitted' | 'chart' | 'blast_radius'> & {
-  rawByEvent: ReadonlyMap<string, string>;
+  /** Facts of the events the evidence index lists. */
+  factsByEvent: ReadonlyMap<string, EventFacts>;
 };
 
 function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<string, string[]>, crownJewels: readonly string[], wanted: ReadonlySet<string>): EventParts {
@@ -144,8 +147,10 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
     .sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1))
     .map(line);
   const chart = [
-    ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart)).filter((p) => !detectionsByEvent.has(p.id)).map((p) => ({ t: p.time_ms, layer: p.layer, flagged: false, outcome: p.outcome })),
-    ...eventFactsByIds(db, detectionsByEvent.keys()).map((e) => ({ t: e.time_ms, layer: e.layer, flagged: true, outcome: e.outcome })),
+    ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart))
+      .filter((p) => !detectionsByEvent.has(p.id))
+      .map((p) => ({ t: p.time_ms, layer: p.layer, flagged: false, outcome: p.outcome, id: p.id, action: p.action, actor: p.actor })),
+    ...eventFactsByIds(db, detectionsByEvent.keys()).map((e) => ({ t: e.time_ms, layer: e.layer, flagged: true, outcome: e.outcome, id: e.id, action: e.action, actor: e.actor })),
   ];
   // The blast radius of a threat covers its events; of the whole case, the events a detection fired on (every
   // principal of a million routine events is not a blast radius, and scanning them costs seconds).
@@ -164,8 +169,8 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
   if (!scoped) clearFlagged(db);
   const truncated = Object.values(lists).some((l) => l.length > cap);
   const cut = (l: string[]): string[] => l.slice(0, cap);
-  const rawByEvent = new Map<string, string>();
-  for (const e of eventFactsByIds(db, [...new Set([...wanted, ...detectionsByEvent.keys()])].slice(0, REPORT_LIMITS.evidenceIndex))) rawByEvent.set(e.id, e.raw_sha256);
+  const factsByEvent = new Map<string, EventFacts>();
+  for (const e of eventFactsByIds(db, [...new Set([...wanted, ...detectionsByEvent.keys()])].slice(0, REPORT_LIMITS.evidenceIndex))) factsByEvent.set(e.id, e);
   return {
     layers: scopeLayerCounts(db, scoped),
     events_total: span.total,
@@ -183,7 +188,7 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
       crown_jewels_touched: jewels,
       truncated,
     },
-    rawByEvent,
+    factsByEvent,
   };
 }
 
@@ -232,25 +237,25 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
     if (absent.length > 0) open.push(`No events from these layers in scope: ${absent.join(', ')} (logs not collected, or not involved).`);
     if (ev.blast_radius.truncated) open.push(`Blast radius lists are cut at ${REPORT_LIMITS.blast} entries each; the bundle's events hold the rest.`);
 
-    const index: ReportModel['evidence_index'] = [];
-    const cite = new Map<string, string>();
-    for (const c of parts.rationale) for (const id of c.evidence_ids) if (!cite.has(id)) cite.set(id, 'rationale');
-    for (const [id, titles] of detectionsByEvent) if (!cite.has(id)) cite.set(id, `detection: ${titles.join('; ')}`);
-    for (const [id, by] of cite) {
-      const raw = ev.rawByEvent.get(id);
-      if (raw !== undefined) index.push({ event_id: id, raw_sha256: raw, cited_by: by });
-    }
-    index.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
-
-    const actions = custodyByActionPrefix(db, 'contain.', req.custodyHead.seq).map((r) => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(r.body) as Record<string, unknown>;
-      } catch {
-        /* a malformed body is reported by verify; show the raw action only */
-      }
-      return { time: typeof body.time === 'string' ? body.time : '', action: typeof body.action === 'string' ? body.action : '', detail: JSON.stringify(body.details ?? {}) };
+    const index = evidenceIndex({
+      rationale: parts.rationale,
+      detectionsByEvent,
+      factsByEvent: ev.factsByEvent,
+      detections,
+      investigations: () => listInvestigations(db, undefined),
+      context: req.context,
     });
+
+    // Containment recorded by `irctl contain` (the actions table, up to the custody head the report is built against).
+    const recorded = actionCustody(db, req.custodyHead.seq);
+    const actions = listActions(db, threatId)
+      .filter((a) => recorded.has(a.id))
+      .map((a) => ({
+        time: a.finished_at,
+        action: `contain ${a.operation} ${a.status}`,
+        detail: `${a.step_id} ${a.kind} ${a.target} (${a.provider}; approved by ${a.approver} via ${a.approval}${a.reason !== null ? `; ${a.reason}` : ''}; custody entry ${recorded.get(a.id)?.seq ?? '?'})`,
+      }));
+    const recommended = req.threat && verdict?.verdict === 'malicious' ? recommendedPlan(db, req.threat.id) : null;
 
     const t = req.threat;
     const allInvs = t ? [] : listInvestigations(db, undefined);
@@ -288,6 +293,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
             verdict: currentVerdict(allInvs.filter((i) => i.threat_id === x.id), allOverrides.filter((o) => o.threat_id === x.id))?.verdict ?? null,
           })),
       detections: detections.map((d) => ({
+        id: `det:${d.fingerprint.slice(0, 16)}`,
         title: d.rule_title,
         rule_id: d.rule_id,
         severity: d.severity,
@@ -295,6 +301,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
         summary: d.summary,
         techniques: strings(d.techniques),
         events: strings(d.event_ids).length,
+        event_ids: strings(d.event_ids).slice(0, REPORT_LIMITS.detectionEvents),
       })),
       verdict,
       verdict_history: history,
@@ -309,6 +316,7 @@ export function prepareReport(db: Db, req: ReportRequest): PreparedReport {
       chart: ev.chart,
       blast_radius: ev.blast_radius,
       actions,
+      ...(recommended ? { recommended_containment: recommended } : {}),
       open_questions: open,
       evidence_index: index,
       clocks: req.context.incident.aware_at !== undefined ? regulatoryClocks(req.context.incident.aware_at, req.asOf) : null,
@@ -328,4 +336,13 @@ export function verdictRecords(invs: readonly InvestigationRow[], overrides: rea
   return [...invs.map((i) => ({ threat_id: i.threat_id, ...machineVerdict(i) })), ...overrides.map((o) => ({ threat_id: o.threat_id, ...humanVerdict(o) }))].sort(
     (a, b) => (a.threat_id < b.threat_id ? -1 : a.threat_id > b.threat_id ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : a.decided_by < b.decided_by ? -1 : 1),
   );
+}
+
+/** The containment plan `irctl contain` would show for a malicious threat (steps with their status). */
+function recommendedPlan(db: Db, threatId: string): NonNullable<ReportModel['recommended_containment']> {
+  const plan = buildPlan(db, threatId);
+  return {
+    steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, target: s.target, title: s.title, risk: s.risk.level, reversible: s.reversible, status: s.status })),
+    notes: plan.notes,
+  };
 }

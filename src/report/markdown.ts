@@ -2,8 +2,18 @@
  * The report as Markdown. Log content is attacker-controlled: every value from the evidence goes through `md()`,
  * which strips control characters and escapes Markdown/HTML syntax so it renders as text. Pure.
  */
+import { anchorId, distinctIds, type AnchorKind } from './anchors.js';
 import { CLOCKS_DISCLAIMER, describeHoursLeft } from './clocks.js';
 import { verdictLabel, type ReportModel } from './model.js';
+
+/**
+ * An anchor target as inline HTML (`<a id>`): Markdown has no anchor syntax of its own, and renderers that keep
+ * inline HTML (GitHub, GitLab, VS Code, pandoc) honour it. The name is encoded (anchors.ts), never log text.
+ */
+const target = (kind: AnchorKind, id: string): string => `<a id="${anchorId(kind, id)}"></a>`;
+
+/** A link to an anchor, its text escaped. */
+const link = (text: string, kind: AnchorKind, id: string): string => `[${md(text)}](#${anchorId(kind, id)})`;
 
 /** Escape a value for Markdown text and table cells. */
 export function md(v: string | number | boolean | null | undefined): string {
@@ -73,9 +83,11 @@ export function renderMarkdown(m: ReportModel): string {
       `The model proposed **${verdictLabel(rp.verdict)}**${rp.confidence !== null ? ` (confidence ${pct(rp.confidence)})` : ''}; the checks in code **rejected** it (${rp.rejected_by.map(md).join(', ')}). Its summary, not used: ${md(rp.summary)}`,
     );
   }
+  const appendix = new Set(m.evidence_index.map((e) => e.id));
+  const listed = new Set(m.timeline.map((e) => e.event_id));
   if (m.rationale.length > 0) {
-    push('', 'Rationale (each claim cites evidence):', '');
-    for (const c of m.rationale) push(`- ${md(c.claim)} [${c.evidence_ids.map(md).join(', ')}]`);
+    push('', 'Rationale (each claim cites evidence; each id links to the evidence appendix):', '');
+    for (const c of m.rationale) push(`- ${md(c.claim)} \\[${distinctIds(c.evidence_ids).map((id) => (appendix.has(id) ? link(id, 'ap', id) : md(id))).join(', ')}\\]`);
   }
   if (m.verdict_history.length > 1) {
     push('', 'History:', '', '| time | verdict | confidence | decided by | reason |', '|---|---|---|---|---|');
@@ -94,14 +106,19 @@ export function renderMarkdown(m: ReportModel): string {
   else {
     push('| time (UTC) | layer | action | actor | source | outcome | detection |', '|---|---|---|---|---|---|---|');
     for (const e of m.timeline) {
-      push(`| ${e.time} | ${md(e.layer)} | ${md(e.action)} | ${md(e.actor)} | ${md(e.src_ip)} | ${md(e.outcome)} | ${e.detections.length > 0 ? `**${e.detections.map(md).join('; ')}**` : ''} |`);
+      push(`| ${target('tl', e.event_id)}${e.time} | ${md(e.layer)} | ${md(e.action)} | ${md(e.actor)} | ${md(e.src_ip)} | ${md(e.outcome)} | ${e.detections.length > 0 ? `**${e.detections.map(md).join('; ')}**` : ''} |`);
     }
     if (m.timeline_omitted > 0) push('', `${m.timeline_omitted} more event(s) in scope are not listed here (see normalized/events.ndjson in the bundle, or \`irctl timeline\`).`);
   }
 
   if (m.detections.length > 0) {
-    push('', '## Detections', '', '| first seen | severity | rule | events | techniques | summary |', '|---|---|---|---|---|---|');
-    for (const d of m.detections) push(`| ${d.first_seen} | ${md(d.severity)} | ${md(d.title)} | ${d.events} | ${d.techniques.map(md).join(', ')} | ${md(d.summary)} |`);
+    push('', '## Detections', '', '| id | first seen | severity | rule | events | techniques | summary |', '|---|---|---|---|---|---|---|');
+    for (const d of m.detections) {
+      const first = d.event_ids.find((id) => listed.has(id));
+      push(
+        `| ${target('dt', d.id)}${md(d.id)} | ${d.first_seen} | ${md(d.severity)} | ${md(d.title)} | ${first !== undefined ? link(String(d.events), 'tl', first) : d.events} | ${d.techniques.map(md).join(', ')} | ${md(d.summary)} |`,
+      );
+    }
   }
 
   const b = m.blast_radius;
@@ -115,14 +132,35 @@ export function renderMarkdown(m: ReportModel): string {
   push('', '## Actions taken', '');
   if (m.actions.length === 0) push('_None recorded in the custody log._');
   else for (const a of m.actions) push(`- ${a.time} ${md(a.action)}: ${md(a.detail)}`);
+  if (m.recommended_containment) {
+    push('', '### Recommended containment', '', 'From `irctl contain` (dry run; execute with `irctl contain <threat> --execute`).', '');
+    if (m.recommended_containment.steps.length === 0) push('_No steps planned._');
+    for (const st of m.recommended_containment.steps) push(`- ${st.id} [${md(st.status)}] ${md(st.title)} (risk ${md(st.risk)}, ${st.reversible ? 'reversible' : 'not reversible'})`);
+    for (const n of m.recommended_containment.notes) push(`- note: ${md(n)}`);
+  }
 
   push('', '## Open questions and missing evidence', '', ...list(m.open_questions));
 
-  push('', '## Evidence index', '');
+  push('', '## Evidence appendix', '');
   if (m.evidence_index.length === 0) push('_none_');
   else {
-    push('Event id to the SHA-256 of its raw record (exactly as stored; see evidence/raw-records.ndjson).', '', '| event id | raw record sha256 | cited by |', '|---|---|---|');
-    for (const e of m.evidence_index) push(`| ${md(e.event_id)} | ${e.raw_sha256} | ${md(e.cited_by)} |`);
+    push(
+      "Every id the report cites: what it is, the SHA-256 of an event's raw record exactly as stored (evidence/raw-records.ndjson in the bundle), and where it leads. `irctl show <id>` opens any of them.",
+      '',
+      '| evidence id | kind | time (UTC) | what | raw record sha256 | cited by | leads to |',
+      '|---|---|---|---|---|---|---|',
+    );
+    const detections = new Set(m.detections.map((d) => d.id));
+    for (const e of m.evidence_index) {
+      const leads = [
+        ...(e.kind === 'detection' && detections.has(e.id) ? [link('detection', 'dt', e.id)] : []),
+        ...e.event_ids
+          .filter((id) => listed.has(id))
+          .slice(0, 5)
+          .map((id, i) => link(e.kind === 'event' ? 'timeline' : `event ${i + 1}`, 'tl', id)),
+      ];
+      push(`| ${target('ap', e.id)}${md(e.id)} | ${e.kind} | ${e.time ?? ''} | ${md(e.detail)} | ${e.raw_sha256 ?? ''} | ${md(e.cited_by)} | ${leads.join(' ')} |`);
+    }
   }
   push('');
   return L.join('\n');

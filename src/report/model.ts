@@ -43,6 +43,30 @@ export interface ChartPoint {
   layer: string;
   flagged: boolean;
   outcome: string;
+  /** Event id (the point links to its timeline line when that line is listed). */
+  id: string;
+  /** Operation, shown when the point is hovered. */
+  action: string;
+  /** Actor, shown when the point is hovered. */
+  actor: string | null;
+}
+
+/** One row of the evidence appendix: an id the report cites, what it is, and where it leads. */
+export interface EvidenceEntry {
+  /** The id exactly as cited: an event id, `det:<fingerprint prefix>`, `ctx:<context path>` or `inv:<investigation id>`. */
+  id: string;
+  /** What the id names; `unknown` when nothing in the case matches it (the row says so). */
+  kind: 'event' | 'detection' | 'context' | 'investigation' | 'unknown';
+  /** Event time, a detection's first event, an investigation's end; null for context. */
+  time: string | null;
+  /** One line: an event's action and actor, a detection's rule, a context entry's value, a run's verdict. */
+  detail: string;
+  /** SHA-256 of an event's raw record as stored; null for other kinds. */
+  raw_sha256: string | null;
+  /** Who cites it: `rationale`, or the detections that fired on the event. */
+  cited_by: string;
+  /** Events it leads to in the timeline (the event itself; a detection's events, capped). */
+  event_ids: string[];
 }
 
 /** Entities the incident touched. */
@@ -86,7 +110,19 @@ export interface ReportModel {
   /** Threats of the case (case scope) with their current verdict. */
   threats: Array<{ id: string; title: string; severity: string; first_seen: string; last_seen: string; verdict: string | null }>;
   /** Detections in scope. */
-  detections: Array<{ title: string; rule_id: string; severity: string; first_seen: string; summary: string; techniques: string[]; events: number }>;
+  detections: Array<{
+    /** `det:` and the first 16 hex of the fingerprint: the id verdicts cite and `irctl show` opens. */
+    id: string;
+    title: string;
+    rule_id: string;
+    severity: string;
+    first_seen: string;
+    summary: string;
+    techniques: string[];
+    events: number;
+    /** Its first events (capped at {@link REPORT_LIMITS.detectionEvents}). */
+    event_ids: string[];
+  }>;
   /** Current verdict: the latest human decision, else the latest machine run. Null when never investigated. */
   verdict: ReportVerdict | null;
   /** Every verdict, oldest first (machine runs and human decisions). */
@@ -115,10 +151,15 @@ export interface ReportModel {
   blast_radius: BlastRadius;
   /** Containment and other actions from the custody log. */
   actions: Array<{ time: string; action: string; detail: string }>;
+  /** For a malicious threat: the containment plan `irctl contain` shows (steps and their status), else absent. */
+  recommended_containment?: { steps: Array<{ id: string; kind: string; target: string; title: string; risk: string; reversible: boolean; status: string }>; notes: string[] } | undefined;
   /** Open questions and missing evidence. */
   open_questions: string[];
-  /** Event id -> raw record hash for every event the timeline, detections or rationale cite (capped). */
-  evidence_index: Array<{ event_id: string; raw_sha256: string; cited_by: string }>;
+  /**
+   * The evidence appendix: every id the rationale cites (events, detections, context entries, investigations) and
+   * every event a detection fired on, sorted by id (capped at {@link REPORT_LIMITS.evidenceIndex}).
+   */
+  evidence_index: EvidenceEntry[];
   /** Regulatory clocks, or null when awareness has not been recorded. */
   clocks: RegulatoryClock[] | null;
   /** Custody chain head the report was built against. */
@@ -126,7 +167,7 @@ export interface ReportModel {
 }
 
 /** Caps keeping reports readable and memory bounded. */
-export const REPORT_LIMITS = { timeline: 400, chart: 4000, blast: 200, evidenceIndex: 2000 } as const;
+export const REPORT_LIMITS = { timeline: 400, chart: 4000, blast: 200, evidenceIndex: 2000, detectionEvents: 50 } as const;
 
 /** Human verdict names. */
 export const VERDICT_LABEL: Record<string, string> = {

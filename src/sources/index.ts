@@ -6,14 +6,19 @@ import type { NormalizedEvent } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
+import { gcpProvider } from './gcp/index.js';
+import { googleWorkspaceProvider } from './google_workspace/index.js';
+import { oktaProvider } from './okta/index.js';
 import { plannedProviders } from './planned.js';
 import { parseCsvRecord } from '../util/csv.js';
-import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter, TableHeader } from './types.js';
+import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter, TableHeader } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
 // Azure matchers require Azure-only keys (operationName with eventTimestamp, createdDateTime, activityDateTime).
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, ...plannedProviders];
+// Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor;
+// Google Cloud a LogEntry `protoPayload` (AuditLog): no key set is another's, so their place does not matter.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
@@ -96,6 +101,11 @@ export function normalizeStored(dataType: string, raw: string, sha256: string): 
  */
 export const ROW_ENVELOPE_KEY = 'irctl.row';
 
+/** The envelope a table row travels in with its header (as store/record-text.ts builds it in SQL). */
+export function rowEnvelope(headerJson: string, row: string): string {
+  return `{"${ROW_ENVELOPE_KEY}":{"header":${headerJson},"row":${JSON.stringify(row)}}}`;
+}
+
 /** The cells of a table row's text: a JSON array (JSON tables) or a CSV record, as many as the header has columns. */
 export function rowRecord(header: TableHeader, text: string): { row: unknown[] } | { error: string } {
   let row: unknown[];
@@ -160,6 +170,14 @@ export function providerNamed(name: string | null | undefined): Provider | undef
 /** Container formats every provider defines. */
 export function containerFormats(): ContainerFormat[] {
   return PROVIDERS.flatMap((p) => p.containers ?? []);
+}
+
+/**
+ * The record inside a delivery envelope some provider defines (a Pub/Sub push message), or the element itself.
+ */
+export function unwrapEnvelope(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string } {
+  for (const p of PROVIDERS) for (const e of p.envelopes ?? []) if (e.matches(parsed)) return e.unwrap(bytes, parsed);
+  return { bytes, parsed };
 }
 
 /** The record text another document carries (a SIEM's copy), if any provider finds one. */
@@ -293,6 +311,11 @@ export function tamperingActions(): { actions: ReadonlySet<string>; stops: Reado
   return cache.tamper;
 }
 
+/** Every provider's log kinds (which kinds of log its records come from), with the provider's name. */
+export function logKindSpecs(): Array<LogKinds & { provider: string }> {
+  return PROVIDERS.flatMap((p) => (p.logKinds ? [{ ...p.logKinds, provider: p.name }] : []));
+}
+
 /** Roles an event assumed (blast radius), by the event's provider. */
 export function rolesAssumed(e: EventRow, resources: readonly string[]): string[] {
   return providerNamed(e.provider)?.rolesAssumed?.(e, resources) ?? [];
@@ -305,6 +328,11 @@ export function jewelForms(jewel: string): string[] {
   return [...out];
 }
 
+/** Let every provider read its settings from the environment (before detection); their notes for the operator. */
+export function configureProviders(env: Readonly<Record<string, string | undefined>>): string[] {
+  return PROVIDERS.flatMap((p) => p.configure?.(env) ?? []);
+}
+
 /** Provider-specific identifier shapes to pseudonymize, every provider's. */
 export function pseudonymPatterns(): PseudonymPattern[] {
   return PROVIDERS.flatMap((p) => p.pseudonymPatterns ?? []);
@@ -315,4 +343,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
+export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';

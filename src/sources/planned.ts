@@ -4,15 +4,13 @@
  */
 import type { Provider } from './types.js';
 
-const planned = (name: string, description: string, sources: Array<[service: string, dataType: string, description: string]>): Provider => ({
+/** A provider with Sigma log sources and no adapters yet (its rules load, validate and wait for an importer). */
+export const plannedProvider = (name: string, description: string, sources: Array<[service: string, dataType: string, description: string]>): Provider => ({
   name,
   description,
   adapters: [],
   plannedLogSources: sources.map(([service, dataType, d]) => ({ product: name, service, dataType, description: d })),
 });
 
-/** Planned providers (no adapters). */
-export const plannedProviders: readonly Provider[] = [
-  planned('gcp', 'Google Cloud (planned)', [['gcp.audit', 'gcp:audit:entry', 'GCP Cloud Audit Logs (LogEntry JSON)']]),
-  planned('okta', 'Okta (planned)', [['okta', 'okta:system:entry', 'Okta System Log']]),
-];
+/** Planned providers (no adapters). None today: every vendor with Sigma log sources has a provider module. */
+export const plannedProviders: readonly Provider[] = [];

@@ -7,6 +7,7 @@
  */
 import type { NormalizeResult } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
+import type { ContainmentSupport } from '../respond/types.js';
 
 /** An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource. */
 export interface Entity {
@@ -134,6 +135,37 @@ export interface ContainerFormat {
   unwrap(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string };
 }
 
+/**
+ * A delivery envelope around one record, recognised on any input format (a Pub/Sub push message whose `data` is the
+ * base64 of the record). When the envelope carries the record as an encoded string, the decoded bytes are the raw
+ * record (design.md "What raw means", as for LookupEvents' CloudTrailEvent string); the input file's hash covers the
+ * envelope.
+ */
+export interface EnvelopeFormat {
+  /** Name, for messages and docs. */
+  name: string;
+  /** Cheap structural check on a parsed element. */
+  matches(parsed: unknown): boolean;
+  /** The record inside, or why there is none. */
+  unwrap(bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string };
+}
+
+/**
+ * The kinds of log a data type's records come from (e.g. Cloud Audit Logs' Admin Activity / Data Access / System
+ * Event / Policy Denied), named by a field of the raw record, and what the absence of a kind means: a kind that is
+ * off by default is missing evidence, not quiet activity (`case info`, the investigation's log coverage).
+ */
+export interface LogKinds {
+  /** The data type whose raw records carry the kind. */
+  dataType: string;
+  /** Path (SQLite `json_extract` syntax) in the raw record of the value that names the kind. */
+  path: string;
+  /** The kind a value names, or undefined when it names none. */
+  kindOf(value: string): string | undefined;
+  /** Every kind, with its display name and, when its absence means missing evidence, what to tell the analyst. */
+  kinds: ReadonlyArray<{ kind: string; name: string; whenAbsent?: string | undefined }>;
+}
+
 /** A principal granted administrator rights by an event, with the reason. */
 export interface AdminGrant {
   principal: string;
@@ -193,6 +225,8 @@ export interface Provider {
   adapters: readonly SourceAdapter[];
   /** Container formats this provider's exports come in (beyond the generic array / JSON Lines / JSON). */
   containers?: readonly ContainerFormat[] | undefined;
+  /** Delivery envelopes whose inner record is the raw record (tried on every element, after containers). */
+  envelopes?: readonly EnvelopeFormat[] | undefined;
   /**
    * A record another document carries as text (a SIEM's copy: Elastic's `event.original`, Splunk's `_raw`): the text,
    * whose bytes are then the raw record, or undefined. Asked only for elements no adapter recognises as they are.
@@ -200,6 +234,8 @@ export interface Provider {
   embeddedRecord?: ((element: unknown) => string | undefined) | undefined;
   /** Files that sit among this provider's logs but are not records (e.g. digest files): the reason to skip one. */
   skipFile?: ((path: string) => string | undefined) | undefined;
+  /** Kinds of log the provider's records come from, and which ones are missing evidence when absent. */
+  logKinds?: LogKinds | undefined;
   /** Sigma log sources of this vendor that irctl has no importer for yet (their rules load and wait). */
   plannedLogSources?: ReadonlyArray<LogSource & { dataType: string }> | undefined;
   /**
@@ -236,4 +272,12 @@ export interface Provider {
   jewelForms?: ((jewel: string) => string[]) | undefined;
   /** Provider-specific identifier shapes the pseudonymizer must replace before text leaves the machine. */
   pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
+  /** Containment steps `irctl contain` plans from a threat's evidence, and their runner (src/respond/types.ts). */
+  containment?: ContainmentSupport | undefined;
+  /**
+   * Read the provider's settings from the environment before detection (e.g. a file of the provider's published
+   * address ranges the operator points to). Returns notes for the operator; throws a ConfigError for a setting that
+   * cannot be used.
+   */
+  configure?: ((env: Readonly<Record<string, string | undefined>>) => string[]) | undefined;
 }

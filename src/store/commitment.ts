@@ -27,6 +27,7 @@ export const COMMITTED_COLUMNS = {
   quarantine: ['id', 'run_id', 'input_id', 'locator', 'record_index', 'byte_offset', 'reason', 'sha256'],
   investigations: ['id', 'threat_id', 'started_at', 'finished_at', 'engine', 'verdict', 'confidence', 'result', 'transcript', 'sha256'],
   verdict_overrides: ['id', 'threat_id', 'investigation_id', 'machine_verdict', 'verdict', 'reason', 'analyst', 'time'],
+  actions: ['id', 'run_id', 'threat_id', 'step_id', 'step_key', 'kind', 'provider', 'target', 'operation', 'status', 'reason', 'approval', 'approver', 'before_state', 'after_state', 'calls', 'evidence_ids', 'started_at', 'finished_at'],
 } as const;
 
 /** An evidence table a commitment covers. */
@@ -42,6 +43,7 @@ export const ROW_ORDER: Record<CommittedTable, string> = {
   quarantine: 'id',
   investigations: 'rowid',
   verdict_overrides: 'id',
+  actions: 'id',
 };
 
 /** Tables an import or collect run writes. */

@@ -210,10 +210,20 @@ export function scopeLayerCounts(db: Db, scoped: Scoped): Array<{ layer: string;
 }
 
 /** A sample of events for a chart: every `stride`-th row (by rowid), time order. */
-export function scopeSample(db: Db, scoped: Scoped, stride: number): Array<{ id: string; time_ms: number; layer: string; outcome: string }> {
+export function scopeSample(db: Db, scoped: Scoped, stride: number): SamplePoint[] {
   return db
-    .prepare(`SELECT e.id, e.time_ms, e.layer, e.outcome FROM events e ${scopeJoin(scoped)} WHERE e.rowid % ? = 0 ORDER BY e.time_ms, e.id`)
-    .all(Math.max(1, Math.floor(stride))) as Array<{ id: string; time_ms: number; layer: string; outcome: string }>;
+    .prepare(`SELECT e.id, e.time_ms, e.layer, e.outcome, e.action, e.actor FROM events e ${scopeJoin(scoped)} WHERE e.rowid % ? = 0 ORDER BY e.time_ms, e.id`)
+    .all(Math.max(1, Math.floor(stride))) as SamplePoint[];
+}
+
+/** A sampled event of {@link scopeSample} (the chart labels each point with its action and actor). */
+export interface SamplePoint {
+  id: string;
+  time_ms: number;
+  layer: string;
+  outcome: string;
+  action: string;
+  actor: string | null;
 }
 
 const DISTINCT_COLUMNS = new Set(['actor', 'access_key', 'src_ip', 'account', 'region']);
@@ -332,13 +342,6 @@ export interface CustodyRow {
 /** The whole custody log up to and including `uptoSeq`, in order. */
 export function iterCustody(db: Db, uptoSeq: number): IterableIterator<CustodyRow> {
   return db.prepare('SELECT seq, prev_hash, hash, body FROM custody WHERE seq <= ? ORDER BY seq').iterate(uptoSeq) as IterableIterator<CustodyRow>;
-}
-
-/** Custody entries whose action starts with a prefix (e.g. `contain.`), in order, up to `uptoSeq`. */
-export function custodyByActionPrefix(db: Db, prefix: string, uptoSeq: number): CustodyRow[] {
-  return db
-    .prepare("SELECT seq, prev_hash, hash, body FROM custody WHERE action LIKE ? ESCAPE '\\' AND seq <= ? ORDER BY seq")
-    .all(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, uptoSeq) as CustodyRow[];
 }
 
 /** Time of a custody entry (the report's "as of" inside a bundle, so the report is deterministic). */

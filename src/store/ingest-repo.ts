@@ -4,10 +4,12 @@
  * (store/commitment.ts), which the run's end entry in the custody log records.
  */
 import { CLASS_UID, type NormalizedEvent } from '../normalize/event.js';
+import { parseStoredRecord, rowEnvelope } from '../sources/index.js';
 import type { TableHeader } from '../sources/types.js';
 import { RunCommitment } from './commitment.js';
 import type { Db } from './db.js';
 import { recordTextSql } from './record-text.js';
+import { copyContent, copyDifferences, copyIdRange, derivedEventId, isCopyIdOf, storedCopyContent } from './event-copies.js';
 
 /** One accepted record with its normalized event. */
 export interface AcceptedRow {
@@ -68,7 +70,26 @@ export interface BatchCounts {
   rawStored: number;
   /** Rows quarantined. */
   quarantined: number;
+  /** New events stored under a derived id because their record disagrees with a stored copy of the same id (included in `events`). */
+  conflicts: number;
+  /** The first few of those conflicts, named. */
+  conflictNotes: ConflictNote[];
 }
+
+/** A record kept as a separate event because it disagrees with another record of the same event id. */
+export interface ConflictNote {
+  /** The derived id the new event got. */
+  id: string;
+  /** The event id both records carry (held by the copy with the lowest raw record id). */
+  event_id: string;
+  /** Fields in which it disagrees with the event holding the bare id. */
+  differs: string[];
+  /** Its position in the input. */
+  record_index: number;
+}
+
+/** Conflicts named per batch (the count is always complete). */
+const CONFLICT_NOTES = 10;
 
 /** An input as known when reading it starts: its row is written before its first record. */
 export interface InputStart {
@@ -105,12 +126,17 @@ export class IngestWriter {
   private readonly db: Db;
   private readonly insRaw;
   private readonly findRaw;
+  private readonly maxRaw;
+  private readonly delEvent;
+  private readonly copiesOf;
   private readonly insSighting;
   private readonly insEvent;
   private readonly insQuarantine;
   private readonly insInput;
   private readonly insCompletion;
   private insHeader: ReturnType<Db['prepare']> | undefined = undefined;
+  /** The header (as stored) of the current input's table, once one was written: its rows are read with it. */
+  private header: string | undefined = undefined;
   private readonly beginInputTx;
   private readonly writeBatchTx;
   private readonly entities: EntityIndexer;
@@ -130,9 +156,16 @@ export class IngestWriter {
     // A bulk load killed before it rebuilt its deferred indexes left them pending: rebuild them first.
     restoreDeferredIndexes(db);
     this.insRaw = db.prepare(
-      'INSERT INTO raw_records(sha256, event_id, data_type, input_id, record_index, byte_offset, raw, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
+      'INSERT INTO raw_records(id, sha256, event_id, data_type, input_id, record_index, byte_offset, raw, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING',
     );
     this.findRaw = db.prepare('SELECT id FROM raw_records WHERE sha256 = ?').pluck();
+    this.maxRaw = db.prepare('SELECT COALESCE(MAX(id), 0) FROM raw_records').pluck();
+    this.delEvent = db.prepare('DELETE FROM events WHERE id = ?');
+    // The events holding an id and the ids derived from it, with their first raw record (events.id is UNIQUE: a range scan).
+    this.copiesOf = db.prepare(
+      // `raw`: the text the adapter reads (a table row with its header, store/record-text.ts).
+      `SELECT e.id, ${recordTextSql(db)} AS raw, r.sha256, r.data_type, r.origin FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.id >= ? AND e.id < ? ORDER BY r.id`,
+    );
     this.insSighting = db.prepare('INSERT INTO raw_sightings(raw_id, input_id, record_index) VALUES (?, ?, ?)');
     this.insEvent = db.prepare(INSERT_EVENT_SQL);
     this.insQuarantine = db.prepare(
@@ -175,6 +208,7 @@ export class IngestWriter {
     this.inputId = this.commitment.guard(this.db, () => this.beginInputTx(runId, locator, start));
     this.runId = runId;
     this.locator = locator;
+    this.header = undefined;
     return this.inputId;
   }
 
@@ -184,8 +218,11 @@ export class IngestWriter {
   }
 
   private writeRows(rows: readonly IngestRow[]): BatchCounts {
-    const c: BatchCounts = { events: 0, duplicates: 0, rawStored: 0, quarantined: 0 };
+    const c: BatchCounts = { events: 0, duplicates: 0, rawStored: 0, quarantined: 0, conflicts: 0, conflictNotes: [] };
     const commit = this.commitment;
+    // Raw record ids are given explicitly (the next rowid, as SQLite would assign it; one writer holds the case), so
+    // that the event row can be tried first: a new event id, the common case, costs one insert of each as before.
+    let nextRaw = Number(this.maxRaw.get()) + 1;
     for (const r of rows) {
       if (r.kind === 'header') {
         this.writeHeader(r);
@@ -199,20 +236,46 @@ export class IngestWriter {
       }
       const e = r.event;
       const origin = r.origin ?? 'native';
-      const res = this.insRaw.run(r.sha256, e.id, e.dataType, this.inputId, r.index, r.offset, r.raw, origin);
+      const rawId = nextRaw;
+      let eventId = e.id;
+      let isNew = this.insEvent.run(...eventParams(e, rawId, r.normalizer)).changes === 1;
+      let conflict: ConflictNote | undefined;
+      if (!isNew) {
+        const known = this.findRaw.get(r.sha256) as number | undefined;
+        if (known !== undefined) {
+          // Byte-identical: stored once, the sighting recorded.
+          this.sighting(known, r.index);
+          c.duplicates++;
+          continue;
+        }
+        // Another record of a known event id: a copy of one of its events, or a different event (a conflict).
+        const placed = this.placeCopy(r, origin);
+        eventId = placed.id;
+        if (placed.differs !== undefined) {
+          isNew = this.insEvent.run(...eventParams({ ...e, id: eventId }, rawId, r.normalizer)).changes === 1;
+          conflict = { id: eventId, event_id: e.id, differs: placed.differs, record_index: r.index };
+        }
+      }
+      const res = this.insRaw.run(rawId, r.sha256, eventId, e.dataType, this.inputId, r.index, r.offset, r.raw, origin);
       if (res.changes === 0) {
-        const rawId = this.findRaw.get(r.sha256) as number;
-        this.insSighting.run(rawId, this.inputId, r.index);
-        commit.add('raw_sightings', [rawId, this.inputId, r.index]);
+        // Byte-identical to a stored record whose event row is missing (derived data incomplete): keep the stored
+        // record (a rebuild restores its event) and undo the event row that pointed at the record not written.
+        if (isNew) this.delEvent.run(eventId);
+        this.sighting(this.findRaw.get(r.sha256) as number, r.index);
         c.duplicates++;
         continue;
       }
-      const rawId = Number(res.lastInsertRowid);
-      commit.add('raw_records', [rawId, r.sha256, e.id, e.dataType, this.inputId, r.index, r.offset, origin]);
+      nextRaw++;
+      commit.add('raw_records', [rawId, r.sha256, eventId, e.dataType, this.inputId, r.index, r.offset, origin]);
       c.rawStored++;
-      const ev = this.insEvent.run(...eventParams(e, rawId, r.normalizer));
-      if (ev.changes === 0) c.duplicates++;
-      else c.events++;
+      if (!isNew) c.duplicates++;
+      else {
+        c.events++;
+        if (conflict) {
+          c.conflicts++;
+          if (c.conflictNotes.length < CONFLICT_NOTES) c.conflictNotes.push(conflict);
+        }
+      }
     }
     return c;
   }
@@ -222,6 +285,40 @@ export class IngestWriter {
     const json = headerJson(h.header);
     const id = Number(ins.run(this.inputId, h.index, json, h.raw).lastInsertRowid);
     this.commitment.add('input_headers', [id, this.inputId, h.index, json, h.raw]);
+    this.header = json;
+  }
+
+  private sighting(rawId: number, index: number): void {
+    this.insSighting.run(rawId, this.inputId, index);
+    this.commitment.add('raw_sightings', [rawId, this.inputId, index]);
+  }
+
+  /**
+   * Where a new record of a known event id belongs (event-copies.ts): the first event of that id (bare or derived, in
+   * raw record order) it agrees with, else a new event with a derived id (`differs` says in what it disagrees with
+   * the event holding the bare id).
+   */
+  private placeCopy(r: AcceptedRow, origin: string): { id: string; differs?: string[] } {
+    const e = r.event;
+    // A table row is read with its input's header (store/record-text.ts), as the adapter made it.
+    const text = this.header === undefined ? r.raw : rowEnvelope(this.header, r.raw);
+    const parsed = parseStoredRecord(e.dataType, text);
+    const mine = copyContent(e, parsed.ok ? parsed.record : undefined, origin === 'reshaped');
+    const rows = (this.copiesOf.all(...copyIdRange(e.id)) as Array<{ id: string; raw: string; sha256: string; data_type: string; origin: string | null }>).filter((x) =>
+      isCopyIdOf(x.id, e.id),
+    );
+    let differs: string[] | undefined;
+    for (const x of rows) {
+      const theirs = storedCopyContent(x.data_type, x.raw, x.sha256, x.origin);
+      // A stored copy that no longer normalizes cannot be compared: it is not the same event as far as we can tell.
+      const d = theirs ? copyDifferences(mine, theirs) : ['unreadable stored copy'];
+      if (d.length === 0) return { id: x.id };
+      if (x.id === e.id) differs = d;
+    }
+    const taken = new Set(rows.map((x) => x.id));
+    let id = derivedEventId(e.id, r.sha256);
+    if (taken.has(id)) id = derivedEventId(e.id, r.sha256, 64);
+    return { id, differs: differs ?? ['content'] };
   }
 
   private writeCompletion(d: InputCompletion): void {
@@ -331,7 +428,9 @@ export interface Renormalized {
 
 /**
  * Re-insert events from every raw record (first raw record of each event wins), in one transaction. Raw records are
- * read 10,000 at a time so that memory stays flat on a case of millions.
+ * read 10,000 at a time so that memory stays flat on a case of millions. The event id is the one stored with the raw
+ * record (evidence): a copy that disagreed with an earlier record of its id was given a derived id when it was stored
+ * (event-copies.ts), and a rebuild keeps it, so ids cited by detections, verdicts and bundles do not move.
  */
 export function rebuildEventRows(
   db: Db,
@@ -339,17 +438,17 @@ export function rebuildEventRows(
 ): { raw_records: number; events: number; failed: number } {
   const ins = db.prepare(INSERT_EVENT_SQL);
   // Table rows are read with their input's header (store/record-text.ts).
-  const chunk = db.prepare(`SELECT r.id, r.sha256, r.data_type, ${recordTextSql(db)} AS raw FROM raw_records r WHERE r.id > ? ORDER BY r.id LIMIT 10000`);
+  const chunk = db.prepare(`SELECT r.id, r.sha256, r.event_id, r.data_type, ${recordTextSql(db)} AS raw FROM raw_records r WHERE r.id > ? ORDER BY r.id LIMIT 10000`);
   const out = { raw_records: 0, events: 0, failed: 0 };
   db.transaction(() => {
     for (let after = 0; ; ) {
-      const rows = chunk.all(after) as Array<{ id: number; sha256: string; data_type: string; raw: string }>;
+      const rows = chunk.all(after) as Array<{ id: number; sha256: string; event_id: string; data_type: string; raw: string }>;
       if (rows.length === 0) break;
       for (const r of rows) {
         out.raw_records++;
         const n = normalize(r.data_type, r.raw, r.sha256);
         if (!n) out.failed++;
-        else out.events += ins.run(...eventParams(n.event, r.id, n.normalizer)).changes;
+        else out.events += ins.run(...eventParams(n.event.id === r.event_id ? n.event : { ...n.event, id: r.event_id }, r.id, n.normalizer)).changes;
       }
       after = (rows[rows.length - 1] as { id: number }).id;
     }

@@ -165,6 +165,20 @@ export function eventDetails(db: Db, ids: readonly string[]): EventDetail[] {
   return out.sort((a, b) => a.time_ms - b.time_ms || a.id.localeCompare(b.id));
 }
 
+/** The actor fields of events by id (ids not in the store are left out): what the attribution check names them by. */
+export type EventActorRow = Pick<EventRow, 'id' | 'provider' | 'actor' | 'actor_type' | 'actor_name' | 'access_key' | 'session' | 'assumed_from' | 'related'>;
+
+/** Actor fields of these events. */
+export function eventActors(db: Db, ids: readonly string[]): EventActorRow[] {
+  const stmt = db.prepare('SELECT id, provider, actor, actor_type, actor_name, access_key, session, assumed_from, related FROM events WHERE id = ?');
+  const out: EventActorRow[] = [];
+  for (const id of ids) {
+    const r = stmt.get(id) as EventActorRow | undefined;
+    if (r) out.push(r);
+  }
+  return out;
+}
+
 /** Which of these event ids exist in the store. */
 export function existingEventIds(db: Db, ids: readonly string[]): Set<string> {
   const stmt = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
@@ -263,12 +277,34 @@ function searchWhere(f: EventSearch): { sql: string; params: unknown[] } {
   return { sql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-/** Events matching a search, time order, capped; with the total count. */
-export function searchEventDetails(db: Db, f: EventSearch, limit: number): { rows: EventDetail[]; total: number } {
+/** What {@link searchEventDetails} returns: the first rows, and facts of the whole match (not only the rows). */
+export interface EventSearchResult {
+  /** The first `limit` matching events, in time order. */
+  rows: EventDetail[];
+  /** How many events match. */
+  total: number;
+  /** Time of the first and of the last matching event (null when none match). */
+  first: string | null;
+  last: string | null;
+  /** Matching events per action, the most frequent first (at most 25 actions). */
+  actions: Record<string, number>;
+}
+
+/** Events matching a search, time order, capped; with the count, span and actions of the whole match. */
+export function searchEventDetails(db: Db, f: EventSearch, limit: number): EventSearchResult {
   const { sql, params } = searchWhere(f);
-  const total = db.prepare(`SELECT COUNT(*) FROM events e ${sql}`).pluck().get(...params) as number;
+  const span = db.prepare(`SELECT COUNT(*) AS total, MIN(e.time_ms) AS first, MAX(e.time_ms) AS last FROM events e ${sql}`).get(...params) as {
+    total: number;
+    first: number | null;
+    last: number | null;
+  };
   const rows = db.prepare(`${detailSelect()} ${sql} ORDER BY e.time_ms, e.id LIMIT ?`).all(...params, limit) as EventDetail[];
-  return { rows, total };
+  const actions = db.prepare(`SELECT e.action AS action, COUNT(*) AS n FROM events e ${sql} GROUP BY e.action ORDER BY n DESC, e.action LIMIT 25`).all(...params) as Array<{
+    action: string;
+    n: number;
+  }>;
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return { rows, total: span.total, first: iso(span.first), last: iso(span.last), actions: Object.fromEntries(actions.map((a) => [a.action, a.n])) };
 }
 
 /** One facet value of an entity's history. */

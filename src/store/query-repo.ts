@@ -5,6 +5,7 @@ import type { Db } from './db.js';
 import { hasColumn } from './verify-repo.js';
 import type { EventRow } from '../normalize/event-row.js';
 import { detailColumn } from './detail-sql.js';
+import { logKindSpecs } from '../sources/index.js';
 
 /** One event as queries return it (defined with the common schema, re-exported for the store's callers). */
 export type { DetectEvent, EventRow } from '../normalize/event-row.js';
@@ -222,4 +223,41 @@ export function caseStats(db: Db): CaseStats {
       .all() as CaseStats['by_provider_layer'],
     conflicted_events: one('SELECT COUNT(*) FROM (SELECT event_id FROM raw_records GROUP BY event_id HAVING COUNT(*) > 1)'),
   };
+}
+
+/** Log kinds (provider `logKinds`) found in a window, and the kinds whose absence is missing evidence. */
+export interface LogKindCoverage {
+  /** Kinds with events, per provider. */
+  present: Array<{ provider: string; kind: string; name: string; events: number }>;
+  /** Kinds without events although the provider has events of that data type in the window, with what it means. */
+  missing: Array<{ provider: string; kind: string; name: string; why: string }>;
+}
+
+/**
+ * Which kinds of log (e.g. Admin Activity, Data Access) the case's events come from, in a window (the whole case
+ * by default). Reads the field each provider names in the raw records of its data type: only data types whose
+ * provider declares log kinds are read.
+ */
+export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): LogKindCoverage {
+  const out: LogKindCoverage = { present: [], missing: [] };
+  for (const spec of logKindSpecs()) {
+    const rows = db
+      .prepare(
+        `SELECT json_extract(r.raw, ?) AS v, COUNT(*) AS n FROM events e JOIN raw_records r ON r.id = e.raw_id
+         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? GROUP BY v`,
+      )
+      .all(spec.path, spec.dataType, sinceMs, untilMs) as Array<{ v: unknown; n: number }>;
+    if (rows.length === 0) continue;
+    const counts = new Map<string, number>();
+    for (const r of rows) {
+      const k = typeof r.v === 'string' ? spec.kindOf(r.v) : undefined;
+      if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + r.n);
+    }
+    for (const k of spec.kinds) {
+      const n = counts.get(k.kind) ?? 0;
+      if (n > 0) out.present.push({ provider: spec.provider, kind: k.kind, name: k.name, events: n });
+      else if (k.whenAbsent !== undefined) out.missing.push({ provider: spec.provider, kind: k.kind, name: k.name, why: k.whenAbsent });
+    }
+  }
+  return out;
 }

@@ -101,15 +101,41 @@ export function hasTable(db: Db, name: string): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
-/** Events stored from more than one distinct raw record, with those records. */
-export function* multiCopyEvents(db: Db): Generator<{ event_id: string; copies: Array<{ id: number; raw: string; data_type: string; sha256: string; text: string }> }> {
-  const ids = db.prepare('SELECT event_id FROM raw_records GROUP BY event_id HAVING COUNT(*) > 1 ORDER BY event_id').pluck().iterate() as IterableIterator<string>;
-  // `text`: what the adapter reads (a table row with its header, store/record-text.ts).
-  const copies = db.prepare(`SELECT r.id, r.raw, r.data_type, r.sha256, ${recordTextSql(db)} AS text FROM raw_records r WHERE r.event_id = ? ORDER BY r.id`);
-  const list = [...ids];
-  for (const event_id of list) {
-    yield { event_id, copies: copies.all(event_id) as Array<{ id: number; raw: string; data_type: string; sha256: string; text: string }> };
-  }
+/** A raw record as the conflict check reads it. */
+export interface CopyRow {
+  id: number;
+  event_id: string;
+  raw: string;
+  sha256: string;
+  data_type: string;
+  origin: string | null;
+}
+
+function copyCols(db: Db): string {
+  // `raw`: the text the adapter reads (a table row with its header, store/record-text.ts); `sha256` is of the bytes.
+  return `id, event_id, ${recordTextSql(db, 'raw_records')} AS raw, sha256, data_type, ${hasColumn(db, 'raw_records', 'origin') ? 'origin' : "'native' AS origin"}`;
+}
+
+/** Event ids stored from more than one distinct raw record, with those records (id order). */
+export function* multiCopyEvents(db: Db): Generator<{ event_id: string; copies: CopyRow[] }> {
+  const ids = db.prepare('SELECT event_id FROM raw_records GROUP BY event_id HAVING COUNT(*) > 1 ORDER BY event_id').pluck().all() as string[];
+  const copies = db.prepare(`SELECT ${copyCols(db)} FROM raw_records WHERE event_id = ? ORDER BY id`);
+  for (const event_id of ids) yield { event_id, copies: copies.all(event_id) as CopyRow[] };
+}
+
+/**
+ * Event ids of raw records that may be derived ids (`<id>#<hex>`: a copy kept apart because it disagreed), distinct,
+ * sorted. The caller tells derived ids from ids that merely contain `#`. Reads the event id index only.
+ */
+export function idsWithHash(db: Db): string[] {
+  return db.prepare("SELECT DISTINCT event_id FROM raw_records WHERE event_id LIKE '%#%' ORDER BY event_id").pluck().all() as string[];
+}
+
+/** The first raw record of each event whose id lies in [from, to) (an id and the ids derived from it), in raw id order. */
+export function firstCopiesInRange(db: Db, from: string, to: string): CopyRow[] {
+  return db
+    .prepare(`SELECT ${copyCols(db)} FROM raw_records WHERE id IN (SELECT MIN(id) FROM raw_records WHERE event_id >= ? AND event_id < ? GROUP BY event_id) ORDER BY id`)
+    .all(from, to) as CopyRow[];
 }
 
 /** Runs that have a start entry but no end entry (crashed or killed). */

@@ -230,14 +230,19 @@ describe('irctl import: identity and idempotency', () => {
     expect(verify.json<{ conflicts: string[] }>()[0]?.conflicts).toEqual([]);
   });
 
-  it('a copy of an event whose content disagrees is kept and reported as a conflict', async () => {
+  it('a record whose content disagrees with a stored record of its event id is another event, reported as a conflict', async () => {
     const rec = ctRecord(3);
     const forged = { ...rec, sourceIPAddress: '198.51.100.99' };
     await importJson(writeFile(join(dir, 'a.json'), s3LogText([rec])));
     const b = await importJson(writeFile(join(dir, 'b.json'), s3LogText([forged])));
-    expect(b.summary).toMatchObject({ events: 0, duplicates: 1 });
+    expect(b.run.code).toBe(6);
+    expect(b.summary).toMatchObject({ events: 1, duplicates: 0, conflicts: 1 });
+    const derived = `${String(rec.eventID)}#${sha256(JSON.stringify(forged)).slice(0, 12)}`;
+    expect((await events()).map((e) => e.id).sort()).toEqual([String(rec.eventID), derived].sort());
     const verify = await runIrctl(['--case', caseDir, 'case', 'verify', '--json']);
-    expect(verify.json<{ conflicts: string[] }>()[0]?.conflicts[0]).toContain(`event ${String(rec.eventID)}: 2 copies disagree`);
+    expect(verify.code).toBe(6);
+    expect(verify.json<{ conflicts: string[] }>()[0]?.conflicts[0]).toContain(`event id ${String(rec.eventID)} is carried by 2 records that disagree, kept as 2 events`);
+    expect(verify.json<{ conflicts: string[] }>()[0]?.conflicts[0]).toContain(`${derived} (raw record 2; differs in src_ip)`);
   });
 
   it('records each run in the custody log and prints the new chain head', async () => {

@@ -29,6 +29,13 @@ const info = defineCommand({
         for (const r of s.by_provider_layer)
           ctx.io.out(`${r.provider.padEnd(8)}  ${r.layer.padEnd(13)}  ${String(r.events).padStart(6)}  ${r.first}  ${r.last}`);
       }
+      const kinds = info.log_kinds;
+      if (kinds.present.length > 0 || kinds.missing.length > 0) {
+        ctx.io.out('');
+        ctx.io.out('LOG KINDS');
+        for (const k of kinds.present) ctx.io.out(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${String(k.events).padStart(6)}`);
+        for (const k of kinds.missing) ctx.io.out(sanitize(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${'none'.padStart(6)}  MISSING EVIDENCE: ${k.why}`));
+      }
       if (info.runs.length > 0) {
         ctx.io.out('');
         ctx.io.out('RUNS');
@@ -38,7 +45,7 @@ const info = defineCommand({
           ctx.io.out(`    counts: ${Object.entries(r.counts).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
         }
       }
-      if (info.conflicts > 0) ctx.io.out(`\nconflicts       ${info.conflicts} event(s) have copies that disagree: run \`irctl case verify\``);
+      if (info.conflicts > 0) ctx.io.out(`\nconflicts       ${info.conflicts} event id(s) carried by records that disagree, kept as separate events: \`irctl case verify\` lists them`);
     });
   },
 });
@@ -84,7 +91,10 @@ const verify = defineCommand({
           ctx.io.out(`${r.ok ? 'result          INCOMPLETE' : 'also           incomplete'}: ${r.incomplete.length} finding(s)${r.ok ? ' (nothing altered)' : ''}`);
           for (const p of r.incomplete) ctx.io.out(`  - ${sanitize(p)}`);
         }
-        if (r.ok && r.incomplete.length === 0) ctx.io.out('result          OK: evidence intact');
+        if (r.conflicts.length > 0) {
+          ctx.io.out(`${r.ok && r.incomplete.length === 0 ? 'result          CONFLICTS' : 'also           conflicts'}: ${conflictCount(r.conflicts)} event id(s) carried by records that disagree, kept as separate events${r.ok ? ' (nothing altered)' : ''}`);
+        }
+        if (r.ok && r.incomplete.length === 0 && r.conflicts.length === 0) ctx.io.out('result          OK: evidence intact');
       }
       return r.exit_code;
     });
@@ -160,3 +170,10 @@ export const caseCommand = defineCommand({
   examples: ['irctl case info', 'irctl case verify', 'irctl case seal --out case.seal.json', 'irctl --case ./case-42 case init'],
   subcommands: [caseInitCommand, info, verify, seal, quarantine, rebuild],
 });
+
+/** Event ids in a conflict list (its last line may count the ones not listed). */
+function conflictCount(lines: readonly string[]): number {
+  const last = lines[lines.length - 1] ?? '';
+  const m = /^\.\.\. and (\d+) more/.exec(last);
+  return m ? lines.length - 1 + Number(m[1]) : lines.length;
+}

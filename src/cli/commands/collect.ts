@@ -1,23 +1,9 @@
 import { Option } from 'commander';
-import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
-import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
-
-function list(v: unknown): string[] {
-  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-function positive(flag: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a positive number`);
-  return n;
-}
-/** Values that came from the cloud are sanitized before they reach a terminal. */
-const safe = (s: string): string => sanitize(s);
+import { list, positive, safe, str } from './collect-flags.js';
+import { collectGcpCommand } from './collect-gcp.js';
+import { collectOktaCommand } from './collect-okta.js';
 
 async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectAws, outcomeOf } = await import('../../collect/aws/collect.js');
@@ -144,10 +130,10 @@ const collectAwsCommand = defineCommand({
   handler: (_args, opts, ctx) => collectAwsHandler(opts, ctx),
 });
 
-/** `irctl collect`: group of collectors (AWS today). */
+/** `irctl collect`: group of collectors, one subcommand per provider. */
 export const collectCommand = defineCommand({
   name: 'collect',
   description: 'collect logs and context from cloud APIs into the case',
-  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE'],
-  subcommands: [collectAwsCommand],
+  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE', 'irctl collect gcp --project prod-123 --since 6h', 'irctl collect okta --org https://example.okta.com --since 1d'],
+  subcommands: [collectAwsCommand, collectGcpCommand, collectOktaCommand],
 });

@@ -26,6 +26,8 @@ export const detectCommand = defineCommand({
       const { DEFAULT_MARGIN_MS } = await import('../../timeline/timeline.js');
       const { context, warnings } = loadContext(kase.contextPath);
       for (const w of warnings) ctx.io.notify({ level: 'warn', code: 'IRCTL_DETECT_W3002', message: w });
+      const { configureProviders } = await import('../../sources/index.js');
+      for (const n of configureProviders(ctx.env)) ctx.io.notify({ level: 'info', code: 'IRCTL_DETECT_I3005', message: n });
       const progress = ctx.io.progress('detect: loading rules');
       let s;
       try {

@@ -4,6 +4,8 @@ import { formatDescriptions, inputFormats } from '../../ingest/formats.js';
 import { sourceAdapters } from '../../sources/index.js';
 import { defineCommand } from '../command.js';
 import { withCase } from '../with-case.js';
+import { sanitize } from '../render/table.js';
+import { describeDifferences } from '../../store/event-copies.js';
 
 /** `irctl import PATH...`: exported log files into the case. */
 export const importCommand = defineCommand({
@@ -40,12 +42,19 @@ export const importCommand = defineCommand({
         ctx.io.out(`files     ${s.files} stored${ofFound}, ${s.files_failed} failed, ${s.skipped} skipped`);
         ctx.io.out(`records   ${s.records}`);
         ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate`);
+        if (s.conflicts > 0) {
+          ctx.io.out(`conflicts ${s.conflicts} record(s) carry the event id of another record but disagree with it: kept as separate events (\`irctl case verify\` lists them)`);
+          for (const c of s.conflict_examples) {
+            ctx.io.out(`  - ${sanitize(c.id)}: differs from ${sanitize(c.event_id)} in ${describeDifferences(c.differs)} (${sanitize(c.path)} record ${c.record_index})`);
+          }
+          if (s.conflicts > s.conflict_examples.length) ctx.io.out(`  ... and ${s.conflicts - s.conflict_examples.length} more`);
+        }
         ctx.io.out(`rejected  ${s.quarantined} quarantined${s.quarantined > 0 ? ' (see `irctl case quarantine`)' : ''}`);
         if (s.interrupted) ctx.io.out('stopped   interrupted: what was read before Ctrl-C is saved; run the same command again to finish');
         ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
       }
       if (s.interrupted) return ExitCode.Interrupted;
-      return s.quarantined > 0 || s.files_failed > 0 || s.skipped > 0 ? ExitCode.Partial : ExitCode.Ok;
+      return s.quarantined > 0 || s.files_failed > 0 || s.skipped > 0 || s.conflicts > 0 ? ExitCode.Partial : ExitCode.Ok;
     });
   },
 });

@@ -4,6 +4,7 @@ import type { InvestigationResult, Transcript } from '../../investigate/types.js
 import { defineCommand } from '../command.js';
 import { checkOutPath } from '../out-path.js';
 import { withCase } from '../with-case.js';
+import { sanitize as sanitizeLine } from '../render/table.js';
 
 /** `irctl investigate T-3`: the question-and-answer loop and its verdict. */
 export const investigateCommand = defineCommand({
@@ -106,6 +107,16 @@ export const investigateCommand = defineCommand({
         }
         if (ctx.io.json) ctx.io.out(outcome.resultText);
         else for (const line of renderInvestigation(outcome.result, outcome.transcript)) ctx.io.out(line);
+        if (!ctx.io.json && outcome.result.verdict === 'malicious') {
+          // The recommended containment (issue 17): what `irctl contain` would do, planned from the same evidence.
+          const { buildPlan } = await import('../../respond/plan.js');
+          const plan = buildPlan(kase.db, outcome.result.threat_id);
+          const id = outcome.result.threat_id;
+          ctx.io.out(`contain   ${plan.steps.length} recommended step(s): review with \`irctl contain ${id}\`, run with \`irctl contain ${id} --execute\``);
+          for (const st of plan.steps.slice(0, 12)) ctx.io.out(`          ${st.id} ${st.status === 'planned' ? '' : `[${st.status}] `}${sanitizeLine(st.title)}`);
+          if (plan.steps.length > 12) ctx.io.out(`          … ${plan.steps.length - 12} more`);
+          for (const n of plan.notes) ctx.io.out(`          note: ${sanitizeLine(n)}`);
+        }
         ctx.io.notify({ level: 'debug', code: 'IRCTL_INVESTIGATE_D5005', message: `stored investigation ${outcome.result.investigation_id}` });
         // The custody head after everything this run appended (the bundle's export entry included), once, at the end.
         let head = outcome.head;

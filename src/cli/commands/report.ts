@@ -10,7 +10,7 @@ import { withCase } from '../with-case.js';
 /** `irctl report T-3`: the after-action report. */
 export const reportCommand = defineCommand({
   name: 'report',
-  description: 'write the incident report of a threat (or --all): summary, verdict, timeline, blast radius, actions, open questions, evidence index, regulatory clocks',
+  description: 'write the incident report of a threat (or --all): summary, verdict, timeline, blast radius, actions, open questions, evidence appendix, regulatory clocks',
   configure: (cmd) =>
     void cmd
       .argument('[threat-id]', 'the threat (T-3)')

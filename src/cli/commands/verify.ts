@@ -53,6 +53,10 @@ export const verifyCommand = defineCommand({
     if (r.custody_head) ctx.io.out(`custody head  ${s(r.custody_head.hash)} (entry ${r.custody_head.seq}) at export`);
     ctx.io.out('checks');
     for (const c of r.checks) ctx.io.out(`  ${c.ok ? 'ok  ' : c.name === 'signer' && r.intact ? 'WARN' : 'FAIL'}  ${c.name.padEnd(15)} ${s(c.detail)}`);
+    if (r.actions.length > 0) {
+      ctx.io.out('actions       containment recorded in the bundle');
+      for (const a of r.actions) ctx.io.out(`  ${s(a.finished_at)}  ${s(a.threat_id)} ${s(a.step_id)} ${s(a.operation)} ${s(a.status)}: ${s(a.kind)} ${s(a.target)} (by ${s(a.approver)}, custody entry ${a.custody_seq})`);
+    }
     if (code === ExitCode.Ok) ctx.io.out('result        OK: every member is as signed, raw records match their hashes, custody chain intact, signed by a key you trust');
     else if (code === ExitCode.NotAuthenticated) {
       ctx.io.out('result        INTACT, SIGNER NOT AUTHENTICATED: every member is as signed and every check holds, but nothing says who signed it');

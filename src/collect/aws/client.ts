@@ -65,7 +65,7 @@ export interface AwsConnectOptions {
   requestTimeoutMs?: number;
 }
 
-type ServiceId = 'CLOUDTRAIL' | 'EC2' | 'S3' | 'STS';
+type ServiceId = 'CLOUDTRAIL' | 'EC2' | 'S3' | 'STS' | 'IAM';
 
 /** Endpoint override from the standard variables: service-specific first, then the global one. */
 export function endpointFor(service: ServiceId, env: NodeJS.ProcessEnv): string | undefined {
@@ -75,7 +75,8 @@ export function endpointFor(service: ServiceId, env: NodeJS.ProcessEnv): string 
   return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
 }
 
-function credentialsFor(opts: AwsConnectOptions): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+/** Credentials as `collect aws` and `contain` resolve them (environment, profile, role on top). */
+export function credentialsFor(opts: AwsConnectOptions, sessionPrefix = 'irctl-collect'): AwsCredentialIdentity | AwsCredentialIdentityProvider {
   const env = opts.env;
   let base: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   if (opts.profile === undefined && nonEmpty(env.AWS_ACCESS_KEY_ID) && nonEmpty(env.AWS_SECRET_ACCESS_KEY)) {
@@ -97,7 +98,7 @@ function credentialsFor(opts: AwsConnectOptions): AwsCredentialIdentity | AwsCre
     masterCredentials: base,
     params: {
       RoleArn: opts.roleArn,
-      RoleSessionName: `irctl-collect-${Date.now()}`,
+      RoleSessionName: `${sessionPrefix}-${Date.now()}`,
       ...(opts.externalId !== undefined ? { ExternalId: opts.externalId } : {}),
     },
     clientConfig: { region: opts.homeRegion, ...(stsEndpoint !== undefined ? { endpoint: stsEndpoint } : {}) },

@@ -11,12 +11,13 @@ import type { IoHost } from '../../io/io-host.js';
 import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
-import { sha256Hex } from '../../util/hash.js';
 import { explainAwsError, toSourceAccessError, type Explained } from './errors.js';
 import { collectEc2Context, type ContextResult } from './ec2-context.js';
 import { filterObject, noFilters, type CollectFilters } from './filters.js';
 import { collectLookupRegion, LOOKUP_API, type RegionResult } from './lookup.js';
 import { AwsApiError, type AwsPorts, type CallerIdentity } from './ports.js';
+import { pageHashesDetail } from '../custody-detail.js';
+import { scopedProgress } from '../progress.js';
 import { realTimer, withRetries, type Timer } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
 import { parseDuration, resolveWindow } from '../window.js';
@@ -209,17 +210,7 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
       warn: (code, message) => io.notify({ level: 'warn', code, message }),
     };
 
-    const lines = new Map<string, string>();
-    const progress = io.progress(`collecting from ${regions.length} region(s)`);
-    const regionProgress = (scope: string) => ({
-      update: (t: string) => {
-        lines.set(scope, t);
-        progress.update([...lines.values()].join('\n'));
-      },
-      succeed: () => undefined,
-      fail: () => undefined,
-      stop: () => undefined,
-    });
+    const progress = scopedProgress(io, `collecting from ${regions.length} region(s)`);
     let results: ScopeResult[] = [];
     let s3Counts: S3Counts | undefined;
     let context: ContextResult[] | null = null;
@@ -227,14 +218,14 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
       if (!opts.contextOnly) {
         if (mode === 'lookup') {
           results = await Promise.all(
-            regions.map((r) => collectLookupRegion(ctx, r, { window, filters: opts.filters, overlapMs, ratePerSec: opts.rate, maxRetries: opts.maxRetries }, regionProgress(r))),
+            regions.map((r) => collectLookupRegion(ctx, r, { window, filters: opts.filters, overlapMs, ratePerSec: opts.rate, maxRetries: opts.maxRetries }, progress.scope(r))),
           );
         } else if (mode === 'lake') {
           const { collectLake } = await import('./lake.js');
-          results = [await collectLake(ctx, { eventDataStore: opts.lake ?? '', query: opts.query, window, filters: opts.filters, overlapMs, ratePerSec: opts.rate, maxRetries: opts.maxRetries, region: homeRegion }, regionProgress('lake'))];
+          results = [await collectLake(ctx, { eventDataStore: opts.lake ?? '', query: opts.query, window, filters: opts.filters, overlapMs, ratePerSec: opts.rate, maxRetries: opts.maxRetries, region: homeRegion }, progress.scope('lake'))];
         } else {
           const { collectS3 } = await import('./s3.js');
-          const r = await collectS3(ctx, { url: opts.s3 ?? '', window, regions: opts.regions, filters: opts.filters, maxRetries: opts.maxRetries }, regionProgress('s3'));
+          const r = await collectS3(ctx, { url: opts.s3 ?? '', window, regions: opts.regions, filters: opts.filters, maxRetries: opts.maxRetries }, progress.scope('s3'));
           results = [r.result];
           s3Counts = r.counts;
         }
@@ -243,8 +234,7 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
         context = [];
         const okRegions = opts.contextOnly ? regions : mode === 'lookup' ? results.filter((r) => r.status === 'ok').map((r) => r.region) : regions;
         for (const r of okRegions) {
-          lines.set(`ctx:${r}`, `${r}: EC2 context snapshot`);
-          progress.update([...lines.values()].join('\n'));
+          progress.note(`ctx:${r}`, `${r}: EC2 context snapshot`);
           context.push(await collectEc2Context(ctx, r));
         }
       }
@@ -331,12 +321,6 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
   } finally {
     ports.close();
   }
-}
-
-/** Page hashes in custody: the list when short, else its count and a hash over the list. */
-function pageHashesDetail(hashes: string[]): Record<string, unknown> {
-  if (hashes.length <= 100) return { page_sha256: hashes };
-  return { page_count: hashes.length, page_sha256_list_sha256: sha256Hex(hashes.join('\n')), first_page_sha256: hashes[0], last_page_sha256: hashes[hashes.length - 1] };
 }
 
 async function defaultConnect(opts: CollectAwsOptions, env: NodeJS.ProcessEnv, homeRegion: string): Promise<AwsPorts> {

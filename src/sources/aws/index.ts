@@ -2,6 +2,7 @@
  * The AWS provider: CloudTrail entries and EC2 context records, and everything irctl knows about AWS identities,
  * privilege and logging. Collection clients live in `src/collect/aws/`.
  */
+import { awsContainment } from '../../respond/aws/plan.js';
 import type { Provider } from '../types.js';
 import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
@@ -21,6 +22,7 @@ import {
   roleArnOfSession,
   shortNameOfArn,
 } from './knowledge.js';
+import { configureAwsIpRanges } from './ip-ranges.js';
 
 /** AWS. */
 export const awsProvider: Provider = {
@@ -45,4 +47,6 @@ export const awsProvider: Provider = {
   rolesAssumed: awsRolesAssumed,
   jewelForms: awsJewelForms,
   pseudonymPatterns: AWS_PSEUDONYM_PATTERNS,
+  containment: awsContainment,
+  configure: configureAwsIpRanges,
 };

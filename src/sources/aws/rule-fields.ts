@@ -6,6 +6,7 @@
  */
 import { asObject, asString } from '../../normalize/event.js';
 import type { DerivedField } from '../types.js';
+import { AWS_IP_RANGES_ENV, outsideAws, rangesLabel } from './ip-ranges.js';
 
 /** Request parameters that carry a resource-based policy (S3, KMS, Secrets Manager, ECR, Glacier, ...). */
 const POLICY_KEYS = ['bucketPolicy', 'policy', 'resourcePolicy', 'policyText'] as const;
@@ -178,6 +179,21 @@ export const CLOUDTRAIL_DERIVED_FIELDS: Readonly<Record<string, DerivedField>> =
   'irctl.policy_public': {
     description: 'true when a resource policy in the request allows principal * without a condition binding the caller',
     values: (b) => (allowStatements(b).length ? [policyGrantsPublic(b)] : []),
+  },
+  'irctl.src_outside_aws': {
+    description: `true when sourceIPAddress is outside AWS's published IP ranges, false when inside (ip-ranges.json named by ${AWS_IP_RANGES_ENV}); absent without that file or when the source is not an IP address`,
+    values: (b) => {
+      const ip = asObject(b)?.sourceIPAddress;
+      const v = typeof ip === 'string' ? outsideAws(ip) : undefined;
+      return v === undefined ? [] : [v];
+    },
+  },
+  'irctl.aws_ip_ranges': {
+    description: `the AWS IP ranges file that decided irctl.src_outside_aws (its createDate), for detection summaries`,
+    values: () => {
+      const l = rangesLabel();
+      return l === undefined ? [] : [l];
+    },
   },
   'irctl.lifecycle_expiry_days': {
     description: 'days until an enabled S3 lifecycle rule of the request first expires current objects',

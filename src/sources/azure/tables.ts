@@ -75,6 +75,17 @@ function tableType(o: Record<string, unknown>): string | undefined {
   return asString(o.Type)?.toLowerCase();
 }
 
+/** An object cell, or a text cell holding a JSON object. */
+function jsonObject(v: unknown): Record<string, unknown> | undefined {
+  const o = asObject(v);
+  if (o || typeof v !== 'string' || !v.trimStart().startsWith('{')) return o;
+  try {
+    return asObject(JSON.parse(v) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `PascalCase` -> `camelCase` (Log Analytics columns of Graph fields). */
 function camel(k: string): string {
   return k.charAt(0).toLowerCase() + k.slice(1);
@@ -90,8 +101,10 @@ export function activityFromRow(header: TableHeader, row: readonly unknown[]): {
   const type = tableType(o);
   if (type !== undefined && type !== 'azureactivity') return undefined;
   const op = asString(o.OperationNameValue) ?? asString(o.OperationName);
-  const props = asObject(o.Properties_d) ?? asObject(o.Properties);
-  const http = asObject(o.HTTPRequest);
+  // `Properties`, `Claims`, `Authorization` and `HTTPRequest` are string columns holding JSON text (their `_d`
+  // twins are dynamic): read them as objects whichever way the response or export typed them.
+  const props = asObject(o.Properties_d) ?? jsonObject(o.Properties);
+  const http = jsonObject(o.HTTPRequest);
   const arm: Record<string, unknown> = {
     eventDataId: asString(o.EventDataId),
     eventTimestamp: asString(o.TimeGenerated) ?? asString(o.EventSubmissionTimestamp),
@@ -99,8 +112,8 @@ export function activityFromRow(header: TableHeader, row: readonly unknown[]): {
     status: { value: asString(o.ActivityStatusValue) ?? asString(o.ActivityStatus) ?? '' },
     subStatus: { value: asString(o.ActivitySubstatusValue) ?? asString(o.ActivitySubstatus) ?? '' },
     caller: asString(o.Caller),
-    claims: asObject(o.Claims_d) ?? asObject(o.Claims),
-    authorization: asObject(o.Authorization_d) ?? asObject(o.Authorization),
+    claims: asObject(o.Claims_d) ?? jsonObject(o.Claims),
+    authorization: asObject(o.Authorization_d) ?? jsonObject(o.Authorization),
     httpRequest: http ?? (asString(o.CallerIpAddress) === undefined ? undefined : { clientIpAddress: asString(o.CallerIpAddress) }),
     resourceId: asString(o._ResourceId) ?? asString(o.ResourceId),
     correlationId: asString(o.CorrelationId),

@@ -1,0 +1,23 @@
+/**
+ * Flag readers shared by the `collect <provider>` subcommands.
+ */
+import { UsageError } from '../../errors.js';
+import { sanitize } from '../render/table.js';
+
+/** A comma-separated flag as a list (empty items dropped). */
+export function list(v: unknown): string[] {
+  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+}
+/** A string flag, undefined when absent or empty. */
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+/** A positive number flag, `dflt` when absent; a usage error otherwise. */
+export function positive(flag: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a positive number`);
+  return n;
+}
+/** Values that came from the cloud are sanitized before they reach a terminal. */
+export const safe = (s: string): string => sanitize(s);

@@ -1,0 +1,10 @@
+/**
+ * How a collect run lists its pages in the custody log (pure), shared by every provider's collector.
+ */
+import { sha256Hex } from '../util/hash.js';
+
+/** Page hashes in custody: the list when short, else its count and a hash over the list. */
+export function pageHashesDetail(hashes: string[]): Record<string, unknown> {
+  if (hashes.length <= 100) return { page_sha256: hashes };
+  return { page_count: hashes.length, page_sha256_list_sha256: sha256Hex(hashes.join('\n')), first_page_sha256: hashes[0], last_page_sha256: hashes[hashes.length - 1] };
+}
