@@ -176,8 +176,9 @@ export function migrate(db: Db): void {
 /** True when the store lacks migrations this irctl has (a case last written by an older irctl). */
 export function schemaBehind(db: Db): boolean {
   try {
-    const v = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null;
-    return (v ?? 0) < Math.max(...migrations.map((m) => m.version));
+    // Every version, not the highest: migrations developed side by side may land out of number order (8 after 9).
+    const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+    return migrations.some((m) => !applied.has(m.version));
   } catch {
     return true;
   }

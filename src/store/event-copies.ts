@@ -16,7 +16,7 @@
  * id of the event the record is a copy of): `case rebuild` reuses it, so event ids cited by detections, verdicts and
  * signed bundles never change when a normalizer improves. Pure apart from the adapter registry.
  */
-import { adapterByDataType, normalizeStored } from '../sources/index.js';
+import { adapterByDataType, normalizeStored, parseStoredRecord } from '../sources/index.js';
 import { canonicalJson } from '../util/hash.js';
 import { DERIVED_EVENT_COLUMNS, derivedEventValues, type ColumnValue } from './ingest-repo.js';
 import type { NormalizedEvent } from '../normalize/event.js';
@@ -81,7 +81,9 @@ export function copyContent(event: NormalizedEvent, parsed: unknown, reshaped: b
 export function storedCopyContent(dataType: string, raw: string, sha256: string, origin: string | null): CopyContent | undefined {
   const n = normalizeStored(dataType, raw, sha256);
   if (!n.ok) return undefined;
-  return copyContent(n.event, JSON.parse(raw) as unknown, origin === 'reshaped');
+  // `raw` may be a table row with its header (store/record-text.ts): details are read from the record it stands for.
+  const rec = parseStoredRecord(dataType, raw);
+  return copyContent(n.event, rec.ok ? rec.record : undefined, origin === 'reshaped');
 }
 
 /** A value a re-shaped copy may simply not carry. */

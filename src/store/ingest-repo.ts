@@ -4,8 +4,11 @@
  * (store/commitment.ts), which the run's end entry in the custody log records.
  */
 import { CLASS_UID, type NormalizedEvent } from '../normalize/event.js';
+import { parseStoredRecord, rowEnvelope } from '../sources/index.js';
+import type { TableHeader } from '../sources/types.js';
 import { RunCommitment } from './commitment.js';
 import type { Db } from './db.js';
+import { recordTextSql } from './record-text.js';
 import { copyContent, copyDifferences, copyIdRange, derivedEventId, isCopyIdOf, storedCopyContent } from './event-copies.js';
 
 /** One accepted record with its normalized event. */
@@ -42,7 +45,20 @@ export interface RejectedRow {
   reason: string;
 }
 
-export type IngestRow = AcceptedRow | RejectedRow;
+/** The column header of the table whose rows follow (a CSV file, one table of a JSON table response). */
+export interface HeaderRow {
+  kind: 'header';
+  /** The header as the rows' adapters receive it. */
+  header: TableHeader;
+  /** The header's exact bytes in the input, as text (CSV header line; the JSON `columns` array). */
+  raw: string;
+  /** Record index of the table's first row. */
+  index: number;
+  /** Byte offset in the (decompressed) input. */
+  offset: number | null;
+}
+
+export type IngestRow = AcceptedRow | RejectedRow | HeaderRow;
 
 /** Counts from writing one batch. */
 export interface BatchCounts {
@@ -118,6 +134,9 @@ export class IngestWriter {
   private readonly insQuarantine;
   private readonly insInput;
   private readonly insCompletion;
+  private insHeader: ReturnType<Db['prepare']> | undefined = undefined;
+  /** The header (as stored) of the current input's table, once one was written: its rows are read with it. */
+  private header: string | undefined = undefined;
   private readonly beginInputTx;
   private readonly writeBatchTx;
   private readonly entities: EntityIndexer;
@@ -144,7 +163,8 @@ export class IngestWriter {
     this.delEvent = db.prepare('DELETE FROM events WHERE id = ?');
     // The events holding an id and the ids derived from it, with their first raw record (events.id is UNIQUE: a range scan).
     this.copiesOf = db.prepare(
-      'SELECT e.id, r.raw, r.sha256, r.data_type, r.origin FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.id >= ? AND e.id < ? ORDER BY r.id',
+      // `raw`: the text the adapter reads (a table row with its header, store/record-text.ts).
+      `SELECT e.id, ${recordTextSql(db)} AS raw, r.sha256, r.data_type, r.origin FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.id >= ? AND e.id < ? ORDER BY r.id`,
     );
     this.insSighting = db.prepare('INSERT INTO raw_sightings(raw_id, input_id, record_index) VALUES (?, ?, ?)');
     this.insEvent = db.prepare(INSERT_EVENT_SQL);
@@ -188,6 +208,7 @@ export class IngestWriter {
     this.inputId = this.commitment.guard(this.db, () => this.beginInputTx(runId, locator, start));
     this.runId = runId;
     this.locator = locator;
+    this.header = undefined;
     return this.inputId;
   }
 
@@ -203,6 +224,10 @@ export class IngestWriter {
     // that the event row can be tried first: a new event id, the common case, costs one insert of each as before.
     let nextRaw = Number(this.maxRaw.get()) + 1;
     for (const r of rows) {
+      if (r.kind === 'header') {
+        this.writeHeader(r);
+        continue;
+      }
       if (r.kind === 'rejected') {
         const q = this.insQuarantine.run(this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256, r.bytes);
         commit.add('quarantine', [Number(q.lastInsertRowid), this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256]);
@@ -255,6 +280,14 @@ export class IngestWriter {
     return c;
   }
 
+  private writeHeader(h: HeaderRow): void {
+    const ins = (this.insHeader ??= this.db.prepare('INSERT INTO input_headers(input_id, first_index, header, raw) VALUES (?, ?, ?, ?)'));
+    const json = headerJson(h.header);
+    const id = Number(ins.run(this.inputId, h.index, json, h.raw).lastInsertRowid);
+    this.commitment.add('input_headers', [id, this.inputId, h.index, json, h.raw]);
+    this.header = json;
+  }
+
   private sighting(rawId: number, index: number): void {
     this.insSighting.run(rawId, this.inputId, index);
     this.commitment.add('raw_sightings', [rawId, this.inputId, index]);
@@ -267,7 +300,10 @@ export class IngestWriter {
    */
   private placeCopy(r: AcceptedRow, origin: string): { id: string; differs?: string[] } {
     const e = r.event;
-    const mine = copyContent(e, JSON.parse(r.raw) as unknown, origin === 'reshaped');
+    // A table row is read with its input's header (store/record-text.ts), as the adapter made it.
+    const text = this.header === undefined ? r.raw : rowEnvelope(this.header, r.raw);
+    const parsed = parseStoredRecord(e.dataType, text);
+    const mine = copyContent(e, parsed.ok ? parsed.record : undefined, origin === 'reshaped');
     const rows = (this.copiesOf.all(...copyIdRange(e.id)) as Array<{ id: string; raw: string; sha256: string; data_type: string; origin: string | null }>).filter((x) =>
       isCopyIdOf(x.id, e.id),
     );
@@ -290,6 +326,11 @@ export class IngestWriter {
     const id = Number(this.insCompletion.run(this.inputId, d.sha256, d.size, d.status, d.records, d.quarantined, params, d.completedAt).lastInsertRowid);
     this.commitment.add('input_completions', [id, this.inputId, d.sha256, d.size, d.status, d.records, d.quarantined, params, d.completedAt]);
   }
+}
+
+/** A header as stored in `input_headers.header` (keys in a fixed order). */
+export function headerJson(h: TableHeader): string {
+  return JSON.stringify({ format: h.format, ...(h.name === undefined ? {} : { name: h.name }), columns: h.columns, ...(h.types === undefined ? {} : { types: h.types }) });
 }
 
 /** `inputs.status` of an input whose completion is (or will be) a row of `input_completions`. */
@@ -396,7 +437,8 @@ export function rebuildEventRows(
   normalize: (dataType: string, raw: string, sha256: string) => Renormalized | undefined,
 ): { raw_records: number; events: number; failed: number } {
   const ins = db.prepare(INSERT_EVENT_SQL);
-  const chunk = db.prepare('SELECT id, sha256, event_id, data_type, raw FROM raw_records WHERE id > ? ORDER BY id LIMIT 10000');
+  // Table rows are read with their input's header (store/record-text.ts).
+  const chunk = db.prepare(`SELECT r.id, r.sha256, r.event_id, r.data_type, ${recordTextSql(db)} AS raw FROM raw_records r WHERE r.id > ? ORDER BY r.id LIMIT 10000`);
   const out = { raw_records: 0, events: 0, failed: 0 };
   db.transaction(() => {
     for (let after = 0; ; ) {

@@ -7,6 +7,7 @@ import type { Provider } from '../types.js';
 import { awsBedrockInvocation, cloudWatchLogsContainer } from './bedrock-invocation.js';
 import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
+import { embeddedCloudTrail } from './exports.js';
 import {
   ADMIN_GRANT_ACTIONS,
   adminGrants,
@@ -30,6 +31,7 @@ export const awsProvider: Provider = {
   description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
   adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation],
   containers: [lookupContainer, cloudWatchLogsContainer],
+  embeddedRecord: embeddedCloudTrail,
   skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
   isServicePrincipal: isAwsServiceValue,
   extraEntities: awsExtraEntities,
