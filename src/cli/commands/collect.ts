@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
+import { collectAzureCommand } from './collect-azure.js';
 
 function list(v: unknown): string[] {
   return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
@@ -149,5 +150,5 @@ export const collectCommand = defineCommand({
   name: 'collect',
   description: 'collect logs and context from cloud APIs into the case',
   examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE'],
-  subcommands: [collectAwsCommand],
+  subcommands: [collectAwsCommand, collectAzureCommand],
 });

@@ -1,0 +1,189 @@
+/**
+ * `irctl collect azure` against a local fake of Entra ID, ARM and Microsoft Graph (test/fakes/azure-cloud.ts) with the
+ * real @azure/identity and @azure/core-rest-pipeline: paging, throttling with Retry-After, expired skip tokens, a
+ * tenant without P1/P2, access denied, no credentials, kill and resume, and stored raw equal to the bytes received.
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeAzure, makeActivity, makeAudit, makeSignIn } from '../fakes/azure-cloud.js';
+import { runIrctl, spawnIrctl, tempDir } from '../helpers/run-irctl.js';
+
+const MIN = 60_000;
+const SUB = '089bd33f-d4ec-47fe-8ba5-0753aa5c5b33';
+const SUB2 = '1c2d3e4f-0000-4000-8000-000000000002';
+const built = existsSync(resolve(import.meta.dirname, '../../dist/cli/main.js'));
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+function open(dir: string): Database.Database {
+  return new Database(join(dir, 'evidence.sqlite'), { readonly: true });
+}
+
+describe('irctl collect azure', () => {
+  let fake: FakeAzure;
+  let env: NodeJS.ProcessEnv;
+  let dir: string;
+  let cleanup: () => void;
+  const now = Date.now();
+  beforeAll(async () => {
+    fake = new FakeAzure({ graphLimit: 1000, graphWindowMs: 1000 });
+    await fake.start();
+    env = fake.env();
+    fake.activity.set(SUB, Array.from({ length: 23 }, (_, i) => makeActivity({ subscription: SUB, time: now - 100 * MIN + i * 3 * MIN })));
+    fake.activity.set(SUB2, []);
+    fake.signIns.push(...Array.from({ length: 12 }, (_, i) => makeSignIn({ time: now - 90 * MIN + i * 5 * MIN })));
+    fake.audits.push(...Array.from({ length: 7 }, (_, i) => makeAudit({ time: now - 80 * MIN + i * 7 * MIN })));
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+  });
+  afterEach(() => cleanup());
+
+  it('collects the Activity Log page by page, storing each record byte for byte and each page with its hash', async () => {
+    // WHEN
+    const r = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '2h', '--subscription', `${SUB},${SUB2}`], { env });
+    // THEN every entry is stored once, in 5 pages of 5 (the fake's page size), and exit 0
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(0);
+    const s = r.json()[0]!;
+    expect(s.events).toBe(23);
+    expect(s.pages).toBe(5 + 1);
+    expect(s.caller).toEqual({ tenant: fake.tenant, object_id: fake.objectId, app_id: fake.clientId, upn: null });
+    const db = open(dir);
+    const raws = db.prepare("SELECT raw, sha256, event_id FROM raw_records WHERE data_type = 'azure:activity:entry'").all() as Array<{ raw: string; sha256: string }>;
+    const want = new Map(fake.activity.get(SUB)!.map((x) => [x.text, x]));
+    expect(raws).toHaveLength(23);
+    for (const x of raws) {
+      expect(want.has(x.raw)).toBe(true); // the exact text the service sent (pretty-printed, escapes kept)
+      expect(x.sha256).toBe(sha(x.raw));
+    }
+    // every input is a page the service sent, hashed over the bytes received
+    const inputs = db.prepare("SELECT locator, sha256, size, params FROM input_status WHERE kind = 'api_page'").all() as Array<{ locator: string; sha256: string; size: number; params: string }>;
+    expect(inputs).toHaveLength(6);
+    for (const i of inputs) {
+      const body = fake.bodies.get(i.sha256);
+      expect(body, i.locator).toBeDefined();
+      expect(i.size).toBe(body!.length);
+      expect(i.locator).toMatch(/^arm:activitylog /);
+      expect((JSON.parse(i.params) as { request: string }).request).toMatch(/eventtypes\/management\/values\?api-version=2015-04-01&\$filter=eventTimestamp/);
+    }
+    // custody: the caller and the hash of every page
+    const custody = db.prepare("SELECT json_extract(body, '$.details') FROM custody WHERE action IN ('collect.start', 'collect.end') ORDER BY seq").pluck().all() as string[];
+    db.close();
+    const start = JSON.parse(custody[0]!) as { caller: { tenant: string; object_id: string }; subscriptions: string[] };
+    expect(start.caller.object_id).toBe(fake.objectId);
+    expect(start.caller.tenant).toBe(fake.tenant);
+    expect(start.subscriptions).toEqual([SUB, SUB2]);
+    const end = JSON.parse(custody[1]!) as { results: Array<{ page_sha256: string[] }> };
+    expect(end.results.flatMap((x) => x.page_sha256).sort()).toEqual(inputs.map((i) => i.sha256).sort());
+    // WHEN run again THEN only the overlap is re-read, and nothing is stored twice
+    const again = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '2h', '--subscription', SUB], { env });
+    expect(again.code).toBe(0);
+    expect(again.json()[0]!.events).toBe(0);
+    expect(again.json()[0]!.pages as number).toBeLessThan(5);
+  });
+
+  it('waits out 429 Retry-After and resumes an expired $skiptoken from the last time seen, with no gaps or duplicates', async () => {
+    // GIVEN the service throttles twice and a continuation token expires mid-export
+    fake.throttle(2);
+    fake.expireTokens(1);
+    const before = fake.requests('graph', 429).length;
+    // WHEN
+    const t0 = Date.now();
+    const r = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '2h', '--tenant', fake.tenant, '--graph-rate', '100/1s'], { env });
+    // THEN
+    expect(r.code).toBe(0);
+    const s = r.json()[0]!;
+    expect(s.throttled).toBe(2);
+    expect(fake.requests('graph', 429).length - before).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000); // Retry-After: 1, twice
+    expect(s.expired_tokens).toBe(1);
+    expect(s.events).toBe(12 + 7);
+    const db = open(dir);
+    const ids = db.prepare("SELECT event_id FROM raw_records WHERE data_type IN ('azure:signin:entry', 'azure:audit:entry')").pluck().all() as string[];
+    db.close();
+    expect(ids.sort()).toEqual([...fake.signIns, ...fake.audits].map((x) => x.id).sort());
+  });
+
+  it('paces Graph under the service limit (no 429 from a tenant allowing 5 requests per second)', async () => {
+    // GIVEN a fake allowing 5 per 1 s, and irctl paced at 5 per 1 s
+    const strict = new FakeAzure({ graphLimit: 5, graphWindowMs: 1000, pageSize: 2 });
+    await strict.start();
+    try {
+      strict.signIns.push(...Array.from({ length: 12 }, (_, i) => makeSignIn({ time: now - 50 * MIN + i * MIN })));
+      const r = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '1h', '--tenant', strict.tenant, '--graph-rate', '5/1s'], { env: strict.env() });
+      expect(r.code).toBe(0);
+      expect(r.json()[0]!.events).toBe(12);
+      expect(strict.requests('graph').length).toBeGreaterThan(5);
+      expect(strict.throttled).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('names the licence and the alternative when the tenant has no Entra ID P1/P2 (audits still collected, exit 6)', async () => {
+    fake.nonPremium = true;
+    try {
+      const r = await runIrctl(['--case', dir, 'collect', 'azure', '--since', '2h', '--tenant', fake.tenant, '--graph-rate', '100/1s'], { env });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toMatch(/Entra ID P1 or P2/);
+      expect(r.stdout).toMatch(/diagnostic setting.*Log Analytics workspace/);
+      expect(r.stdout).toMatch(/directoryAudits\s+ok\s+7 new/);
+    } finally {
+      fake.nonPremium = false;
+    }
+  });
+
+  it('access denied to the only subscription is exit 4 naming the permission', async () => {
+    fake.deniedSubscriptions.add(SUB);
+    try {
+      const r = await runIrctl(['--case', dir, 'collect', 'azure', '--since', '2h', '--subscription', SUB], { env });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/access denied to the Activity Log of subscription/);
+      expect(r.stderr).toMatch(/Reader/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      fake.deniedSubscriptions.delete(SUB);
+    }
+  });
+
+  it('a wrong client secret is exit 4 before anything is recorded, and leaves no case behind', async () => {
+    const caseDir = join(dir, 'new-case');
+    const r = await runIrctl(['--case', caseDir, 'collect', 'azure', '--since', '2h', '--subscription', SUB], { env: { ...env, AZURE_CLIENT_SECRET: 'wrong' } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/Entra ID did not accept the credentials/);
+    expect(r.stderr).toMatch(/AADSTS7000215/);
+    expect(existsSync(caseDir)).toBe(false);
+  });
+
+  it('no credentials at all: a clear message (exit 4), no request to the APIs, and no case left behind (real process)', async () => {
+    if (!built) throw new Error('this test runs the built bin/irctl: run `npm run build` first (npm test does)');
+    const caseDir = join(dir, 'new-case');
+    const seen = fake.seen.length;
+    // No service principal, a metadata service without an identity (local: never the real IMDS address), no az CLI.
+    const none: NodeJS.ProcessEnv = {
+      ...env,
+      AZURE_TENANT_ID: '',
+      AZURE_CLIENT_ID: '',
+      AZURE_CLIENT_SECRET: '',
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: fake.imdsUrl,
+      IDENTITY_ENDPOINT: '',
+      MSI_ENDPOINT: '',
+      PATH: '/nonexistent',
+      HOME: dir,
+    };
+    const r = await spawnIrctl(['--case', caseDir, 'collect', 'azure', '--since', '1h', '--subscription', SUB], { env: none });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/no Azure credentials found/);
+    expect(fake.imdsRequests).toBeGreaterThan(0); // the managed identity was tried, and found missing
+    expect(r.stderr).toMatch(/AZURE_CLIENT_SECRET/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(fake.seen.slice(seen).filter((x) => x.api !== 'token')).toHaveLength(0);
+    expect(existsSync(caseDir)).toBe(false);
+  });
+});
