@@ -19,6 +19,9 @@
  *   gets 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` on sign-ins (audits still answer).
  * - Skip tokens are bound to their query; `expireTokens(n)` makes the next n continuation requests answer 400
  *   "$skiptoken has expired", as a token that outlived its lifetime does.
+ * - Resource Graph `POST /providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01` with `{subscriptions,
+ *   query, options: {$top, $skipToken}}`: the resources of the table and `type =~ '...'` the KQL names, in the
+ *   subscriptions given, `{"totalRecords","count","data":[...],"facets":[],"resultTruncated":"false","$skipToken"}`.
  * - Rate limits: Graph `graphLimit` requests per `graphWindowMs` per tenant (default 5 per 10 s), then 429 with
  *   Retry-After; `throttle(n)` answers the next n API calls 429 Retry-After: 1.
  * - Records are served as the exact strings they were added as; `bodies` keeps every response body sent.
@@ -81,6 +84,16 @@ export function makeActivity(o: { time: number; subscription: string; id?: strin
   // Pretty-printed with a non-ASCII character and an escaped slash: bytes a re-serialization would change.
   const text = JSON.stringify(rec, null, 1).replace('"level": "Informational"', '"level": "Informational", "description": "caf\u00e9 \\/ \\u00e9"');
   return { id, time: o.time, text };
+}
+
+/** A resource as Resource Graph answers it (`resultFormat: objectArray`). */
+export function makeResource(o: { subscription: string; type: string; name: string; properties?: Record<string, unknown>; table?: string }): { table: string; type: string; subscriptionId: string; record: FakeRecord } {
+  const provider = o.type.split('/').slice(0, 2).join('/');
+  const id = o.type === 'microsoft.authorization/roleassignments'
+    ? `/subscriptions/${o.subscription}/providers/Microsoft.Authorization/roleAssignments/${o.name}`
+    : `/subscriptions/${o.subscription}/resourceGroups/rg1/providers/${provider}/${o.name}`;
+  const rec = { id, name: o.name, type: o.type, tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', kind: '', location: 'westeurope', resourceGroup: 'rg1', subscriptionId: o.subscription, properties: o.properties ?? {}, tags: { owner: 'caf\u00e9' } };
+  return { table: o.table ?? (o.type === 'microsoft.authorization/roleassignments' ? 'AuthorizationResources' : 'Resources'), type: o.type, subscriptionId: o.subscription, record: { id, time: 0, text: JSON.stringify(rec) } };
 }
 
 /** A Graph sign-in. */
@@ -152,6 +165,8 @@ export class FakeAzure {
   readonly activity = new Map<string, FakeRecord[]>();
   readonly signIns: FakeRecord[] = [];
   readonly audits: FakeRecord[] = [];
+  /** Resources for Resource Graph: table name -> records (text must have `id`, `type`, `subscriptionId`). */
+  readonly resources: Array<{ table: string; type: string; subscriptionId: string; record: FakeRecord }> = [];
   /** Subscriptions that answer 403. */
   readonly deniedSubscriptions = new Set<string>();
   /** Tenant has no Entra ID P1/P2. */
@@ -265,7 +280,7 @@ export class FakeAzure {
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => (query[k] = v));
     const path = url.pathname;
-    const api: SeenAzureRequest['api'] = /\/oauth2\/|openid-configuration/.test(path) ? 'token' : path.startsWith('/subscriptions/') ? 'arm' : path.startsWith('/v1.0/') ? 'graph' : 'other';
+    const api: SeenAzureRequest['api'] = /\/oauth2\/|openid-configuration/.test(path) ? 'token' : path.startsWith('/subscriptions/') || path.startsWith('/providers/') ? 'arm' : path.startsWith('/v1.0/') ? 'graph' : 'other';
     const seen: SeenAzureRequest = { api, path, query, status: 0, at: Date.now() };
     if (api === 'token') return this.token(res, seen, path, body);
     const audience = api === 'arm' ? ARM_AUDIENCE : GRAPH_AUDIENCE;
@@ -289,6 +304,7 @@ export class FakeAzure {
       this.graphCalls.push(now);
       return this.graph(res, seen, path, query);
     }
+    if (api === 'arm' && path.toLowerCase() === '/providers/microsoft.resourcegraph/resources') return this.resourceGraph(res, seen, query, body);
     if (api === 'arm') return this.arm(res, seen, path, query);
     return this.error(res, seen, 404, 'NotFound', `no route ${path}`);
   }
@@ -360,6 +376,28 @@ export class FakeAzure {
     if (to - from > 90 * 86_400_000 + 1000) return this.error(res, seen, 400, 'BadRequest', 'The time range exceeds 90 days.');
     const linkBase = `${this.base}${path}?api-version=2015-04-01&$filter=${encodeURIComponent(filter)}`;
     this.page(res, seen, `arm ${sub} ${filter}`, () => inRange(recs, from, to), query.$skiptoken, this.pageSize, 'nextLink', linkBase, '');
+  }
+
+  private resourceGraph(res: ServerResponse, seen: SeenAzureRequest, query: Record<string, string>, body: string): void {
+    if (query['api-version'] !== '2022-10-01') return this.error(res, seen, 400, 'InvalidApiVersionParameter', `api-version ${query['api-version'] ?? ''} not supported`);
+    let req: { subscriptions?: string[]; query?: string; options?: { $top?: number; $skipToken?: string } };
+    try {
+      req = JSON.parse(body) as typeof req;
+    } catch {
+      return this.error(res, seen, 400, 'BadRequest', 'The request body is not valid JSON.');
+    }
+    const kql = req.query ?? '';
+    const table = /^\s*(\w+)/.exec(kql)?.[1] ?? '';
+    const type = /type =~ '([^']+)'/.exec(kql)?.[1]?.toLowerCase();
+    const subs = new Set(req.subscriptions ?? []);
+    for (const sub of subs) if (this.deniedSubscriptions.has(sub)) return this.error(res, seen, 403, 'AuthorizationFailed', `The client does not have authorization over scope '/subscriptions/${sub}'.`);
+    const all = this.resources.filter((r) => r.table.toLowerCase() === table.toLowerCase() && (type === undefined || r.type === type) && subs.has(r.subscriptionId)).map((r) => r.record);
+    all.sort((a, b) => a.id.localeCompare(b.id));
+    const top = Math.min(req.options?.$top ?? 1000, 1000, this.pageSize);
+    const offset = req.options?.$skipToken !== undefined ? Number(Buffer.from(req.options.$skipToken, 'base64url').toString('utf8').split(':').pop()) : 0;
+    const slice = all.slice(offset, offset + top);
+    const next = offset + top < all.length ? `,"$skipToken":${JSON.stringify(Buffer.from(`${kql}:${offset + top}`).toString('base64url'))}` : '';
+    this.send(res, seen, 200, `{"totalRecords":${all.length},"count":${slice.length},"data":[${slice.map((r) => r.text).join(',')}],"facets":[],"resultTruncated":"false"${next}}`);
   }
 
   private graph(res: ServerResponse, seen: SeenAzureRequest, path: string, query: Record<string, string>): void {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeAzure, makeActivity, makeAudit, makeSignIn } from '../fakes/azure-cloud.js';
+import { FakeAzure, makeActivity, makeAudit, makeResource, makeSignIn } from '../fakes/azure-cloud.js';
 import { runIrctl, spawnIrctl, tempDir } from '../helpers/run-irctl.js';
 
 const MIN = 60_000;
@@ -36,6 +36,21 @@ describe('irctl collect azure', () => {
     fake.activity.set(SUB2, []);
     fake.activity.set(BIG, Array.from({ length: 150 }, (_, i) => makeActivity({ subscription: BIG, time: now - 110 * MIN + i * 40_000 })));
     fake.signIns.push(...Array.from({ length: 12 }, (_, i) => makeSignIn({ time: now - 90 * MIN + i * 5 * MIN })));
+    const nsgRules = [
+      { name: 'allow-rdp-any', properties: { direction: 'Inbound', access: 'Allow', protocol: 'Tcp', sourceAddressPrefix: '*', destinationPortRange: '3389', priority: 100 } },
+      { name: 'allow-https-office', properties: { direction: 'Inbound', access: 'Allow', protocol: 'Tcp', sourceAddressPrefix: '203.0.113.0/24', destinationPortRange: '443', priority: 110 } },
+    ];
+    fake.resources.push(
+      ...Array.from({ length: 7 }, (_, i) => makeResource({ subscription: SUB, type: 'microsoft.compute/virtualmachines', name: `vm-${i}`, properties: { networkProfile: { networkInterfaces: [{ id: `/subscriptions/${SUB}/resourceGroups/rg1/providers/Microsoft.Network/networkInterfaces/nic-${i}` }] } } })),
+      makeResource({ subscription: SUB, type: 'microsoft.network/networkinterfaces', name: 'nic-0' }),
+      makeResource({ subscription: SUB, type: 'microsoft.network/publicipaddresses', name: 'pip-0', properties: { ipAddress: '20.1.2.3' } }),
+      makeResource({ subscription: SUB, type: 'microsoft.network/networksecuritygroups', name: 'nsg-web', properties: { securityRules: nsgRules } }),
+      makeResource({ subscription: SUB, type: 'microsoft.storage/storageaccounts', name: 'stpublic', properties: { allowBlobPublicAccess: true } }),
+      makeResource({ subscription: SUB, type: 'microsoft.storage/storageaccounts', name: 'stprivate', properties: { allowBlobPublicAccess: false } }),
+      makeResource({ subscription: SUB, type: 'microsoft.keyvault/vaults', name: 'kv-payroll' }),
+      makeResource({ subscription: SUB, type: 'microsoft.authorization/roleassignments', name: 'ra-1', properties: { principalId: '5b8e1a3c-2222-4c4c-8c8c-abcdefabcdef', principalType: 'User', roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635', scope: `/subscriptions/${SUB}` } }),
+      makeResource({ subscription: SUB2, type: 'microsoft.keyvault/vaults', name: 'kv-other-sub' }),
+    );
     fake.audits.push(...Array.from({ length: 7 }, (_, i) => makeAudit({ time: now - 80 * MIN + i * 7 * MIN })));
   });
   afterAll(async () => {
@@ -88,6 +103,34 @@ describe('irctl collect azure', () => {
     expect(again.code).toBe(0);
     expect(again.json()[0]!.events).toBe(0);
     expect(again.json()[0]!.pages as number).toBeLessThan(5);
+  });
+
+  it('--context snapshots resources through Resource Graph as context records holding each element byte for byte, and lists what is exposed', async () => {
+    // WHEN
+    const r = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '1h', '--subscription', SUB, '--context'], { env });
+    // THEN
+    expect(r.code).toBe(0);
+    const s = r.json()[0]!;
+    const c = s.context as { counts: Record<string, number>; pages: number; exposed: string[] };
+    expect(c.counts).toEqual({ 'virtual-machine': 7, 'network-interface': 1, 'public-ip': 1, 'network-security-group': 1, 'storage-account': 2, 'key-vault': 1, 'role-assignment': 1 });
+    expect(c.pages).toBe(8); // 7 VMs in pages of 5, one page for each other kind
+    expect(c.exposed).toHaveLength(2);
+    expect(c.exposed.join('\n')).toMatch(/nsg-web: rule allow-rdp-any allows Tcp:3389 from \*/);
+    expect(c.exposed.join('\n')).toMatch(/stpublic: anonymous blob access/);
+    const db = open(dir);
+    const rows = db.prepare("SELECT e.data_type, e.layer, e.account, e.resources, r.raw FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.layer = 'context'").all() as Array<{ data_type: string; account: string; resources: string; raw: string }>;
+    const pages = db.prepare("SELECT sha256 FROM input_status WHERE locator LIKE 'arm:resourcegraph %'").pluck().all() as string[];
+    db.close();
+    expect(rows).toHaveLength(14);
+    for (const row of rows) {
+      const el = fake.resources.find((x) => row.raw.includes(x.record.text));
+      expect(el, row.raw.slice(0, 200)).toBeDefined(); // the element's bytes as the service sent them
+      expect(row.account).toBe(SUB);
+    }
+    expect(rows.find((x) => x.data_type === 'azure:resource:virtual-machine' && x.resources.includes('/vm-0'))?.resources).toMatch(/networkinterfaces\/nic-0/);
+    for (const h of pages) expect(fake.bodies.has(h)).toBe(true);
+    // the wrong audience is refused by the fake: irctl asked for an ARM token for ARM
+    expect(fake.requests('arm', 401)).toHaveLength(0);
   });
 
   it('waits out 429 Retry-After and resumes an expired $skiptoken from the last time seen, with no gaps or duplicates', async () => {
@@ -152,6 +195,13 @@ describe('irctl collect azure', () => {
     } finally {
       fake.deniedSubscriptions.delete(SUB);
     }
+  });
+
+  it('tokens are asked for the cloud\'s audience: a sovereign-cloud token sent to this (public-cloud) service is refused, exit 4', async () => {
+    const r = await runIrctl(['--case', dir, 'collect', 'azure', '--since', '1h', '--subscription', SUB, '--cloud', 'AzureUSGovernment'], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/InvalidAuthenticationTokenAudience/);
+    expect(fake.requests('arm', 401).at(-1)?.path).toMatch(/eventtypes\/management\/values/);
   });
 
   it('a wrong client secret is exit 4 before anything is recorded, and leaves no case behind', async () => {

@@ -23,6 +23,7 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         tenants: list(opts.tenant),
         cloud: str(opts.cloud),
         overlap: str(opts.overlap) ?? '15m',
+        context: opts.context === true,
         graphRate: str(opts.graphRate) ?? '5/10s',
         maxRetries: retries,
       },
@@ -62,6 +63,7 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
           ...(r.error ? { error: r.error } : {}),
           ...(r.note !== undefined ? { note: r.note } : {}),
         })),
+        context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, exposed: s.context.exposed, errors: s.context.errors } : null,
         custody_head: s.custody_head,
         exit_code: o.code,
       });
@@ -76,6 +78,12 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         if (r.note !== undefined) ctx.io.out(`  ${' '.repeat(60)} note: ${safe(r.note)}`);
       }
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} throttled retries)`);
+      if (s.context) {
+        const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
+        ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
+        if (s.context.exposed.length === 0) ctx.io.out('exposure  no NSG rule allows inbound traffic from the internet; no storage account allows anonymous blob access');
+        for (const x of s.context.exposed) ctx.io.out(`EXPOSED   ${safe(x)}`);
+      }
       if (s.failed.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed.join(', ')} (the others were collected; run again to retry)`);
       if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
       ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
@@ -95,6 +103,7 @@ export const collectAzureCommand = defineCommand({
       .option('--until <time>', 'end of the window (default: now)')
       .option('--subscription <ids>', 'comma-separated subscription ids: their Activity Log through ARM (last 90 days)')
       .option('--tenant <id>', 'Entra tenant id: sign-ins and directory audits through Microsoft Graph (needs AuditLog.Read.All; sign-ins need Entra ID P1/P2)')
+      .option('--context', 'also snapshot the subscriptions\' VMs, NICs, public IPs, NSG rules, storage accounts, Key Vaults and role assignments (Azure Resource Graph)')
       .addOption(new Option('--cloud <name>', 'Azure cloud (the az CLI names)').choices(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']).default('AzureCloud'))
       .option('--overlap <duration>', 're-read this much before the previous run for late-delivered records', '15m')
       .option('--graph-rate <n/period>', 'Graph requests per period per tenant (the audit-log limit is 5 per 10 s)', '5/10s')
@@ -102,6 +111,7 @@ export const collectAzureCommand = defineCommand({
   examples: [
     'irctl collect azure --since 6h --subscription 00000000-0000-0000-0000-000000000000',
     'irctl collect azure --since 2d --tenant 11111111-1111-1111-1111-111111111111',
+    'irctl collect azure --since 1d --subscription 00000000-0000-0000-0000-000000000000 --context',
     'irctl --json collect azure --since 1d --subscription SUB1,SUB2 --tenant TENANT --cloud AzureUSGovernment',
   ],
   handler: (_args, opts, ctx) => collectAzureHandler(opts, ctx),

@@ -22,6 +22,7 @@ import { toAzureAccessError } from './errors.js';
 import { AzureHttp } from './http.js';
 import { collectPaged, SlidingWindow } from './paged.js';
 import type { AzureRunContext, AzureScopeResult } from './run-context.js';
+import type { AzureContextResult } from './resource-graph.js';
 import { ACTIVITY_MAX_AGE_MS, activitySource, GRAPH_MAX_AGE_MS, graphSource, type GraphLog } from './sources.js';
 
 /** What to collect. */
@@ -38,6 +39,8 @@ export interface CollectAzureOptions {
   cloud?: string | undefined;
   /** `--overlap`. @default '15m' */
   overlap: string;
+  /** `--context`: Resource Graph snapshot of the subscriptions. @default false */
+  context: boolean;
   /** `--graph-rate N/Ds`: Graph requests per window per tenant. @default '5/10s' */
   graphRate: string;
   /** Retries per call. @default 8 */
@@ -75,6 +78,8 @@ export interface CollectAzureSummary {
   notes: string[];
   interrupted: boolean;
   results: AzureScopeResult[];
+  /** The `--context` snapshot, when asked for. */
+  context: AzureContextResult | null;
   custody_head: ChainHead;
 }
 
@@ -112,6 +117,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
   if (subscriptions.length === 0 && tenants.length === 0) {
     throw new UsageError('nothing to collect', { hint: 'Pass --subscription ID[,ID] (Activity Log) and/or --tenant ID (Entra sign-ins and audits).' });
   }
+  if (opts.context && subscriptions.length === 0) throw new UsageError('--context needs --subscription ID[,ID]', { hint: 'Resource Graph answers for the subscriptions it is given.' });
   if (tenants.length > 1) throw new UsageError('--tenant takes one tenant per run', { hint: 'A credential belongs to one tenant: run once per tenant, with that tenant\'s AZURE_TENANT_ID.' });
   const now = deps.now;
   const window = azureWindow(opts.since, opts.until, now(), subscriptions.length > 0);
@@ -195,6 +201,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     stop: () => undefined,
   });
   const results: AzureScopeResult[] = [];
+  let context: AzureContextResult | null = null;
   try {
     // ARM reads are limited per subscription and principal (thousands per hour): a modest pace per subscription.
     const armRuns = subscriptions.map((s) => collectPaged(ctx, activitySource(endpoints, s, new TokenBucket(10, 10, timer)), window, overlapMs, scopeProgress(s)));
@@ -211,12 +218,18 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     };
     const [arm, graph] = await Promise.all([Promise.all(armRuns), graphRun()]);
     results.push(...arm, ...graph);
+    if (opts.context && !deps.signal.aborted) {
+      lines.set('context', 'Resource Graph context snapshot');
+      progress.update([...lines.values()].join('\n'));
+      const { collectAzureContext } = await import('./resource-graph.js');
+      context = await collectAzureContext(ctx, subscriptions);
+    }
   } finally {
     progress.stop();
   }
 
   indexEntities(db);
-  const interrupted = deps.signal.aborted || results.some((r) => r.status === 'interrupted');
+  const interrupted = deps.signal.aborted || results.some((r) => r.status === 'interrupted') || context?.status === 'interrupted';
   const sum = (k: 'events' | 'duplicates' | 'quarantined' | 'pages' | 'throttled' | 'retried' | 'expired_tokens'): number => results.reduce((a, r) => a + r[k], 0);
   const failed = results.filter((r) => r.status === 'failed').map((r) => r.scope);
   const notes = results.flatMap((r) => (r.note !== undefined ? [r.note] : []));
@@ -247,6 +260,9 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
       ...(r.error ? { error: r.error.message } : {}),
       ...(r.note !== undefined ? { note: r.note } : {}),
     })),
+    context: context
+      ? { status: context.status, counts: context.counts, pages: context.pages, ...pageHashesDetail(context.page_hashes), exposed: context.exposed, errors: context.errors.map((e) => e.message) }
+      : null,
   };
   const commitment = ctx.store.commitment.digest();
   const head = db.transaction(() => appendCustody(db, { action: 'collect.end', run_id: runId, details: { ...details, commitment } }, kase.provenance, now()))();
@@ -269,6 +285,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     notes,
     interrupted,
     results,
+    context,
     custody_head: head,
   };
 }
@@ -299,8 +316,10 @@ function pageHashesDetail(hashes: string[]): Record<string, unknown> {
 export function azureOutcome(s: CollectAzureSummary): { error?: SourceAccessError; code: number } {
   if (s.interrupted) return { code: 130 };
   const failures = s.results.filter((r) => r.status === 'failed');
-  if (s.results.length > 0 && failures.length === s.results.length) {
-    const first = failures[0]?.error;
+  const ctxFailed = s.context !== null && s.context.status !== 'ok';
+  const allFailed = s.results.length > 0 ? failures.length === s.results.length && (s.context === null || s.context.status === 'failed') : s.context?.status === 'failed';
+  if (allFailed) {
+    const first = failures[0]?.error ?? s.context?.errors[0];
     return {
       code: 4,
       error: new SourceAccessError(failures.length === 1 ? (first?.message ?? 'collection failed') : `every source failed: ${failures.map((r) => r.error?.message ?? r.scope).join('; ')}`, {
@@ -308,6 +327,6 @@ export function azureOutcome(s: CollectAzureSummary): { error?: SourceAccessErro
       }),
     };
   }
-  if (failures.length > 0 || s.quarantined > 0) return { code: 6 };
+  if (failures.length > 0 || ctxFailed || s.quarantined > 0) return { code: 6 };
   return { code: 0 };
 }

@@ -18,6 +18,7 @@ import {
   ENTRA_GRANT_ACTIONS,
   isAzurePlatformValue,
 } from './knowledge.js';
+import { azureContextAdapters } from './resource-context.js';
 import { azureSignIn } from './signin.js';
 
 /**
@@ -35,7 +36,7 @@ export const valueListContainer: ContainerFormat = {
 export const azureProvider: Provider = {
   name: 'azure',
   description: 'Microsoft Azure and Entra ID: Activity Log, sign-ins, directory audits (ARM / Graph pages, diagnostic-settings exports)',
-  adapters: [azureActivity, azureSignIn, azureAudit],
+  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters],
   containers: [valueListContainer],
   // Rules of these log sources load and wait for an importer.
   plannedLogSources: [
