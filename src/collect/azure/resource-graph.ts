@@ -42,13 +42,15 @@ export function exposureOf(kind: AzureContextKind, el: Record<string, unknown>):
   const id = typeof el.id === 'string' ? el.id : '?';
   const p = (el.properties ?? {}) as Record<string, unknown>;
   const out: string[] = [];
+  const strs = (...vs: unknown[]): string[] => vs.flatMap((v) => (Array.isArray(v) ? (v as unknown[]) : [v])).filter((x): x is string => typeof x === 'string');
+  const text = (v: unknown, dflt: string): string => (typeof v === 'string' ? v : dflt);
   if (kind === 'network-security-group' && Array.isArray(p.securityRules)) {
     for (const r of p.securityRules as Array<Record<string, unknown>>) {
       const rp = (r.properties ?? {}) as Record<string, unknown>;
-      const sources = [rp.sourceAddressPrefix, ...(Array.isArray(rp.sourceAddressPrefixes) ? rp.sourceAddressPrefixes : [])].filter((x): x is string => typeof x === 'string');
-      if (String(rp.direction).toLowerCase() === 'inbound' && String(rp.access).toLowerCase() === 'allow' && sources.some((s) => INTERNET.has(s.toLowerCase()))) {
-        const ports = [rp.destinationPortRange, ...(Array.isArray(rp.destinationPortRanges) ? rp.destinationPortRanges : [])].filter((x) => typeof x === 'string').join(',');
-        out.push(`${id}: rule ${String(r.name ?? '?')} allows ${String(rp.protocol ?? '*')}:${ports || '*'} from ${sources.join(',')}`);
+      const sources = strs(rp.sourceAddressPrefix, rp.sourceAddressPrefixes);
+      if (text(rp.direction, '').toLowerCase() === 'inbound' && text(rp.access, '').toLowerCase() === 'allow' && sources.some((s) => INTERNET.has(s.toLowerCase()))) {
+        const ports = strs(rp.destinationPortRange, rp.destinationPortRanges).join(',');
+        out.push(`${id}: rule ${text(r.name, '?')} allows ${text(rp.protocol, '*')}:${ports || '*'} from ${sources.join(',')}`);
       }
     }
   }
