@@ -105,6 +105,7 @@ export function checkCommitments(db: Db, push: (list: string[], msg: string) => 
 
   for (const v of iterateCommittedRows(db, 'inputs')) add(String(v[1]), 'inputs', v);
   for (const v of iterateCommittedRows(db, 'input_completions')) viaInput('input_completions', v[1], v);
+  for (const v of iterateCommittedRows(db, 'input_headers')) viaInput('input_headers', v[1], v);
   for (const { values, raw } of iterateRawForVerify(db)) {
     r.raw_records++;
     if (sha256Hex(raw) !== values[1]) push(r.problems, `raw record ${String(values[0])} (event ${String(values[2])}) does not match its SHA-256 ${String(values[1])}: it was altered`);

@@ -105,7 +105,7 @@ export async function verifyCase(db: Db, opts: VerifyOptions = {}): Promise<Veri
     for (const ev of multiCopyEvents(db)) {
       const forms = new Set<string>();
       for (const c of ev.copies) {
-        const n = normalizeStored(c.data_type, c.raw, sha256Hex(c.raw));
+        const n = normalizeStored(c.data_type, c.text, sha256Hex(c.raw));
         forms.add(n.ok ? canonicalJson(n.event) : `error:${n.reason}`);
       }
       if (forms.size > 1) push(conflicts, `event ${ev.event_id}: ${ev.copies.length} copies disagree (raw records ${ev.copies.map((c) => c.id).join(', ')})`);

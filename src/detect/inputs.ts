@@ -3,7 +3,7 @@
  * (read and JSON.parse'd only when a rule asks for the raw body, and at most once per event).
  */
 import type { DetectEvent } from '../normalize/event-row.js';
-import { ruleBodyOf } from '../sources/index.js';
+import { parseStoredRecord, ruleBodyOf } from '../sources/index.js';
 import type { DetectInput } from './types.js';
 
 /** One stored event as the store's reader hands it to the detect stage. */
@@ -17,14 +17,11 @@ export interface StoredEvent {
 
 /** Parse a raw record's text into the body rules see (the data type's adapter removes envelopes). */
 export function parseRawBody(dataType: string, raw: string): unknown {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    // Evidence was valid JSON when imported; if not, the rule sees no body rather than crashing the run.
-    return undefined;
-  }
-  return ruleBodyOf(dataType, parsed);
+  // A table row arrives with its header (store/record-text.ts) and becomes the record its adapter makes of it.
+  const rec = parseStoredRecord(dataType, raw);
+  // Evidence was valid when imported; if not, the rule sees no body rather than crashing the run.
+  if (!rec.ok) return undefined;
+  return ruleBodyOf(dataType, rec.record);
 }
 
 /**

@@ -5,7 +5,7 @@ import { containerFormats } from '../sources/index.js';
 import type { SplitMode } from './json-split.js';
 
 /** Container formats every source can come in; providers add their own (`lookup` for AWS LookupEvents output). */
-export const GENERIC_FORMATS = ['records', 'array', 'jsonl', 'json'] as const;
+export const GENERIC_FORMATS = ['records', 'array', 'jsonl', 'json', 'csv', 'tables'] as const;
 /** A concrete container format: a generic one or a provider's. */
 export type ConcreteFormat = string;
 /** What `--format` accepts: `auto` or a concrete format. */
@@ -22,6 +22,8 @@ const GENERIC_DESCRIPTIONS: Record<(typeof GENERIC_FORMATS)[number], string> = {
   array: 'a bare JSON array of records',
   jsonl: 'JSON Lines: one record per line',
   json: 'one JSON object, or objects one after another (e.g. a single EventBridge envelope)',
+  csv: 'CSV (RFC 4180) with a header line naming the columns: each row is a record (portal downloads, SIEM exports)',
+  tables: 'a JSON table response, {"tables":[{"name","columns":[{"name","type"}],"rows":[[...]]}]} (Log Analytics query API): each row is a record',
 };
 
 /** What each concrete format is, for help and docs. */
@@ -45,6 +47,9 @@ export function splitModeFor(format: ConcreteFormat): SplitMode {
       return { kind: 'lines' };
     case 'json':
       return { kind: 'values' };
+    case 'csv':
+    case 'tables':
+      throw new Error(`${format} is split by ingest/table-split.ts, not the JSON splitter`);
   }
   const c = containerFormats().find((x) => x.format === format);
   if (!c) throw new Error(`unknown input format ${format}`);
@@ -70,6 +75,7 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
   const first = head[i];
   if (first === 0x5b) return { format: 'array' };
   if (first !== 0x7b) {
+    if (looksLikeCsvHeader(head, i, complete)) return { format: 'csv' };
     const preview = head.subarray(i, i + 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
     return { format: 'unknown', reason: `not JSON (starts with "${preview}")` };
   }
@@ -105,6 +111,7 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
     } else if (c === 0x7b || c === 0x5b) {
       if (depth === 1 && expectValue && c === 0x5b) {
         if (RECORD_KEYS.includes(lastKey)) return { format: 'records' };
+        if (lastKey === 'tables') return { format: 'tables' };
         const c = containerFormats().find((x) => x.keys.includes(lastKey));
         if (c) return { format: c.format };
       }
@@ -132,4 +139,24 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
 export function unwrapElement(format: ConcreteFormat, bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string } {
   const c = containerFormats().find((x) => x.format === format);
   return c ? c.unwrap(bytes, parsed) : { bytes, parsed };
+}
+
+/**
+ * A CSV header line: printable text with at least one comma outside quotes before the first line end, and that line
+ * end within the head (or the whole input). Column names never hold control characters.
+ */
+function looksLikeCsvHeader(head: Buffer, start: number, complete: boolean): boolean {
+  let inQuote = false;
+  let commas = 0;
+  for (let j = start; j < head.length; j++) {
+    const c = head[j] as number;
+    if (c === 0x22) inQuote = !inQuote;
+    else if (inQuote) continue;
+    else if (c === 0x2c) commas++;
+    else if (c === 0x0a) return commas > 0;
+    else if (c === 0x0d) {
+      if (head[j + 1] !== 0x0a && j + 1 < head.length) return false;
+    } else if (c < 0x20 && c !== 0x09) return false;
+  }
+  return complete && commas > 0 && !inQuote;
 }

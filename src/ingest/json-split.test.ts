@@ -12,6 +12,7 @@ function plain(items: SplitItem[]): Plain[] {
       if (it.index !== undefined) p.index = it.index;
       return p;
     }
+    if (it.type === 'header') throw new Error('the JSON splitter emits no table headers');
     return { type: 'note', offset: it.offset, reason: it.reason };
   });
 }

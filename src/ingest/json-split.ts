@@ -20,12 +20,30 @@ export type SplitMode =
   | { kind: 'values' }
   | { kind: 'lines' };
 
+import type { TableHeader } from '../sources/types.js';
+
 /** A record's exact bytes and where it stood. */
 export interface SplitRecord {
   type: 'record';
   /** The exact bytes of the record. */
   bytes: Buffer;
   /** 0-based record number in the input. */
+  index: number;
+  /** Byte offset in the (decompressed) input. */
+  offset: number;
+  /** A table row (ingest/table-split.ts): the header naming its cells. Undefined: a JSON record. */
+  header?: TableHeader;
+  /** 1-based line of the input where the record starts (CSV rows), for messages. */
+  line?: number;
+}
+
+/** The column header of the table whose rows follow (stored once with the input). */
+export interface SplitHeader {
+  type: 'header';
+  header: TableHeader;
+  /** The header's exact bytes (CSV header line; the JSON `columns` array). */
+  raw: Buffer;
+  /** Record index of the table's first row. */
   index: number;
   /** Byte offset in the (decompressed) input. */
   offset: number;
@@ -53,7 +71,7 @@ export interface SplitNote {
   offset: number;
 }
 
-export type SplitItem = SplitRecord | SplitIssue | SplitNote;
+export type SplitItem = SplitRecord | SplitIssue | SplitNote | SplitHeader;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -68,6 +86,20 @@ const BOM = [0xef, 0xbb, 0xbf];
 
 function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * Decide on a UTF-8 byte-order mark at the start of the input, even when it is split across chunks: `held` are the
+ * first bytes seen so far (a prefix of the BOM). Either more bytes are needed (`held`), or the chunk to scan (held
+ * bytes first) and how many BOM bytes to skip.
+ */
+export function takeBom(held: Buffer, chunk: Buffer): { held: Buffer } | { chunk: Buffer; skip: number } {
+  const all = held.length === 0 ? chunk : Buffer.concat([held, chunk]);
+  const k = Math.min(3, all.length);
+  let prefix = true;
+  for (let j = 0; j < k; j++) if (all[j] !== BOM[j]) prefix = false;
+  if (prefix && all.length < 3) return { held: all };
+  return { chunk: all, skip: prefix ? 3 : 0 };
 }
 
 /** Keep at most this much of an oversized record or of junk in quarantine. */
@@ -129,18 +161,14 @@ export class RecordSplitter {
   push(chunk: Buffer, out: SplitItem[]): void {
     let i = 0;
     if (this.bomHeld !== null) {
-      // Decide on the BOM even when it is split across chunks.
-      const held = this.bomHeld.length === 0 ? chunk : Buffer.concat([this.bomHeld, chunk]);
-      const k = Math.min(3, held.length);
-      let prefix = true;
-      for (let j = 0; j < k; j++) if (held[j] !== BOM[j]) prefix = false;
-      if (prefix && held.length < 3) {
-        this.bomHeld = held;
+      const b = takeBom(this.bomHeld, chunk);
+      if ('held' in b) {
+        this.bomHeld = b.held;
         return;
       }
       this.bomHeld = null;
-      chunk = held;
-      if (prefix) i = 3;
+      chunk = b.chunk;
+      i = b.skip;
     }
     const n = chunk.length;
     while (i < n) {

@@ -9,7 +9,8 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { errnoCode, errorMessage } from '../errors.js';
 import { detectFormat, splitModeFor, type ConcreteFormat, type InputFormat } from './formats.js';
-import { RecordSplitter, type SplitItem, type SplitNote, type SplitRecord, type SplitIssue } from './json-split.js';
+import { RecordSplitter, type SplitHeader, type SplitItem, type SplitNote, type SplitRecord, type SplitIssue } from './json-split.js';
+import { CsvSplitter, TablesSplitter, type Splitter } from './table-split.js';
 
 const DETECT_BYTES = 64 * 1024;
 
@@ -31,15 +32,15 @@ export interface InputFileEnd {
 export interface InputBatch {
   /** Format in use (decides how elements are unwrapped). */
   format: ConcreteFormat;
-  /** Records and issues, in input order. */
-  items: Array<SplitRecord | SplitIssue>;
+  /** Records, table headers and issues, in input order. */
+  items: Array<SplitRecord | SplitIssue | SplitHeader>;
   /** Oddities that lost nothing (e.g. a missing comma between records): worth a warning, not quarantine. */
   notes: SplitNote[];
 }
 
 /** Separate notes from records and issues. */
 function batchOf(format: ConcreteFormat, all: SplitItem[]): InputBatch {
-  const items: Array<SplitRecord | SplitIssue> = [];
+  const items: Array<SplitRecord | SplitIssue | SplitHeader> = [];
   const notes: SplitNote[] = [];
   for (const it of all) {
     if (it.type === 'note') notes.push(it);
@@ -134,7 +135,7 @@ export async function* readInputStream(
     data = rest();
   }
 
-  let splitter: RecordSplitter | undefined;
+  let splitter: Splitter | undefined;
   // A concrete format, or 'empty' / 'unknown' while nothing could be split.
   let used: string = 'empty';
   let headParts: Buffer[] = [];
@@ -163,7 +164,7 @@ export async function* readInputStream(
       chosen = format;
     }
     used = chosen;
-    splitter = new RecordSplitter(splitModeFor(chosen), opts.maxRecordBytes === undefined ? {} : { maxRecordBytes: opts.maxRecordBytes });
+    splitter = makeSplitter(chosen, opts.maxRecordBytes === undefined ? {} : { maxRecordBytes: opts.maxRecordBytes });
     if (head.length > 0) splitter.push(head, out);
   };
 
@@ -200,4 +201,11 @@ export async function* readInputStream(
   const end: InputFileEnd = { sha256: hash.digest('hex'), size, gzip, format: used };
   if (fileError !== undefined) end.error = fileError;
   return end;
+}
+
+/** The splitter of a concrete format: tables (CSV, JSON table responses) have their own. */
+function makeSplitter(format: ConcreteFormat, opts: { maxRecordBytes?: number }): Splitter {
+  if (format === 'csv') return new CsvSplitter(opts);
+  if (format === 'tables') return new TablesSplitter(opts);
+  return new RecordSplitter(splitModeFor(format), opts);
 }

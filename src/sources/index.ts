@@ -7,7 +7,8 @@ import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import { awsProvider } from './aws/index.js';
 import { azureProvider } from './azure/index.js';
 import { plannedProviders } from './planned.js';
-import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter } from './types.js';
+import { parseCsvRecord } from '../util/csv.js';
+import type { ContainerFormat, Entity, LogSource, Provider, PseudonymPattern, SourceAdapter, TableHeader } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
 // Azure before AWS: an ARM Activity Log entry has an `eventName` object, which the CloudTrail matcher accepts; the
@@ -78,17 +79,69 @@ export type StoredNormalizeResult =
 export function normalizeStored(dataType: string, raw: string, sha256: string): StoredNormalizeResult {
   const adapter = adapterByDataType(dataType);
   if (!adapter) return { ok: false, reason: `no adapter for data type ${dataType}` };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    return { ok: false, reason: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
-  }
+  const rec = parseStoredRecord(dataType, raw);
+  if (!rec.ok) return rec;
+  const parsed = rec.record;
   try {
     const res = adapter.normalize(parsed, sha256);
     return res.ok ? { ok: true, event: res.event, normalizer: normalizerTag(adapter) } : res;
   } catch (err) {
     return { ok: false, reason: `normalizer failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
+ * The key under which a stored table row travels with its header (store/record-text.ts builds it in SQL): no vendor
+ * writes a top-level key with this prefix.
+ */
+export const ROW_ENVELOPE_KEY = 'irctl.row';
+
+/** The cells of a table row's text: a JSON array (JSON tables) or a CSV record, as many as the header has columns. */
+export function rowRecord(header: TableHeader, text: string): { row: unknown[] } | { error: string } {
+  let row: unknown[];
+  if (header.format === 'csv') {
+    const r = parseCsvRecord(text);
+    if ('error' in r) return { error: `is not a CSV record (${r.error})` };
+    row = r.cells;
+  } else {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (err) {
+      return { error: `is not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+    }
+    if (!Array.isArray(v)) return { error: 'is not a JSON array of cells' };
+    row = v;
+  }
+  if (row.length !== header.columns.length) {
+    return { error: `has ${row.length} cell(s) but the header names ${header.columns.length} column(s) (a cell with an unquoted comma or line break, or a cut row)` };
+  }
+  return { row };
+}
+
+/**
+ * The record a stored raw record stands for: its JSON, or, for a table row read with its header (the envelope
+ * store/record-text.ts builds), what the data type's adapter makes of the row. Never throws.
+ */
+export function parseStoredRecord(dataType: string, text: string): { ok: true; record: unknown } | { ok: false; reason: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.hasOwn(parsed, ROW_ENVELOPE_KEY)) return { ok: true, record: parsed };
+  const env = (parsed as Record<string, unknown>)[ROW_ENVELOPE_KEY] as { header?: TableHeader; row?: unknown } | null;
+  if (!env || typeof env.row !== 'string' || !env.header || !Array.isArray(env.header.columns)) return { ok: false, reason: 'table row without its header' };
+  const cells = rowRecord(env.header, env.row);
+  if ('error' in cells) return { ok: false, reason: `table row ${cells.error}` };
+  const adapter = adapterByDataType(dataType);
+  if (!adapter?.fromRow) return { ok: false, reason: `the ${dataType} adapter reads no table rows` };
+  try {
+    const made = adapter.fromRow(env.header, cells.row);
+    return made ? { ok: true, record: made.record } : { ok: false, reason: `the ${dataType} adapter no longer reads rows with these columns` };
+  } catch (err) {
+    return { ok: false, reason: `row reader failed: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
@@ -253,4 +306,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, SourceAdapter } from './types.js';
+export type { ContainerFormat, DerivedField, Entity, FieldAlias, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';

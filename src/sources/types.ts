@@ -45,6 +45,24 @@ export interface LogSource {
   description: string;
 }
 
+/**
+ * The column header of a table an input holds (a CSV file, one table of a JSON table response such as the Log
+ * Analytics query API's `tables[]`). Stored once with its input; each row is a raw record of its own.
+ */
+export interface TableHeader {
+  /** `csv`: a CSV file (every cell a string); `table`: a JSON table response (cells keep their JSON types). */
+  format: 'csv' | 'table';
+  /** The table's name (JSON `tables[].name`, e.g. `PrimaryResult`); undefined for CSV. */
+  name?: string | undefined;
+  /** Column names, in row order. */
+  columns: string[];
+  /** Column types as the response declares them (`datetime`, `string`, `dynamic`, ...); undefined for CSV. */
+  types?: string[] | undefined;
+}
+
+/** Whether a stored record holds the provider's own bytes (`native`) or an exporter's re-shaping of them. */
+export type RecordOrigin = 'native' | 'reshaped';
+
 /** One record type of a provider (CloudTrail entry, EC2 context item, sign-in log row, ...). */
 export interface SourceAdapter {
   /** Source id, `<provider>-<log>`, e.g. `aws-cloudtrail`. */
@@ -72,6 +90,19 @@ export interface SourceAdapter {
    * Undefined: the parsed record itself.
    */
   ruleBody?: ((record: unknown) => unknown) | undefined;
+  /**
+   * The record a table row stands for (`header` names the cells), or undefined when this adapter does not read
+   * rows of such a table. Pure. The record is what {@link normalize} and {@link ruleBody} receive: for a stored row
+   * it is made again from the row's bytes and its input's header. `origin` says whether the row is the provider's
+   * own representation (`native`, e.g. a query API's rows) or an export's re-shaping (`reshaped`, e.g. a portal's
+   * CSV download).
+   */
+  fromRow?: ((header: TableHeader, row: readonly unknown[]) => { record: unknown; origin: RecordOrigin } | undefined) | undefined;
+  /**
+   * Whether a parsed record (not a table row) is the provider's own bytes or an exporter's re-shaping of them (a
+   * pipeline's renamed keys, a SIEM's field mapping). Undefined: always `native`.
+   */
+  origin?: ((record: unknown) => RecordOrigin) | undefined;
   /** Sigma log sources whose rules run on this data type. */
   logSources?: readonly LogSource[] | undefined;
   /** Sigma fields of this data type answered from normalized columns (action index, no raw parse). */

@@ -23,6 +23,7 @@ export const COMMITTED_COLUMNS = {
   input_completions: ['id', 'input_id', 'sha256', 'size', 'status', 'records', 'quarantined', 'params', 'completed_at'],
   raw_records: ['id', 'sha256', 'event_id', 'data_type', 'input_id', 'record_index', 'byte_offset', 'origin'],
   raw_sightings: ['raw_id', 'input_id', 'record_index'],
+  input_headers: ['id', 'input_id', 'first_index', 'header', 'raw'],
   quarantine: ['id', 'run_id', 'input_id', 'locator', 'record_index', 'byte_offset', 'reason', 'sha256'],
   investigations: ['id', 'threat_id', 'started_at', 'finished_at', 'engine', 'verdict', 'confidence', 'result', 'transcript', 'sha256'],
   verdict_overrides: ['id', 'threat_id', 'investigation_id', 'machine_verdict', 'verdict', 'reason', 'analyst', 'time'],
@@ -37,13 +38,14 @@ export const ROW_ORDER: Record<CommittedTable, string> = {
   input_completions: 'id',
   raw_records: 'id',
   raw_sightings: 'rowid',
+  input_headers: 'id',
   quarantine: 'id',
   investigations: 'rowid',
   verdict_overrides: 'id',
 };
 
 /** Tables an import or collect run writes. */
-export const INGEST_TABLES: readonly CommittedTable[] = ['inputs', 'input_completions', 'raw_records', 'raw_sightings', 'quarantine'];
+export const INGEST_TABLES: readonly CommittedTable[] = ['inputs', 'input_completions', 'input_headers', 'raw_records', 'raw_sightings', 'quarantine'];
 
 /** One table's part of a commitment. */
 export interface CommitmentPart {

@@ -3,6 +3,7 @@
  * stable threat-id registry, context look-ups used to raise severity, and the queries behind `irctl threats` and
  * `irctl timeline`. Streaming events for rule evaluation is in event-batches.ts. Parameterized SQL only.
  */
+import { recordTextSql } from './record-text.js';
 import type { Db } from './db.js';
 import type { EventRow } from './query-repo.js';
 
@@ -197,7 +198,7 @@ export function adminGrantEvents(db: Db, provider: string, grants: ReadonlyArray
     if (g.actions.length === 0) continue;
     const rows = db
       .prepare(
-        `SELECT e.action, e.resources, e.data_type, r.raw FROM events e JOIN raw_records r ON r.id = e.raw_id
+        `SELECT e.action, e.resources, e.data_type, ${recordTextSql(db)} AS raw FROM events e JOIN raw_records r ON r.id = e.raw_id
          WHERE e.provider = ? AND e.service = ? AND e.outcome = 'success' AND e.action IN (${g.actions.map(() => '?').join(',')})
          ORDER BY e.time_ms LIMIT 10000`,
       )

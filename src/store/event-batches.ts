@@ -15,6 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerItems } from '../util/worker-stream.js';
 import { openDatabase, type Db } from './db.js';
+import { migratedRecordTextSql, recordTextSql } from './record-text.js';
 import type { DetectEvent } from './query-repo.js';
 
 /** Raw text to read with the event: for events of `dataType` whose lower-cased action is listed (`prefix*` entries allowed). */
@@ -103,7 +104,7 @@ export function prefetchExpr(prefetch: readonly RawPrefetch[]): { expr: string; 
   }
   if (parts.length === 0) return { expr: 'NULL', params: [] };
   // A subquery, not a join: raw_records pages are touched only for the events whose text is wanted.
-  return { expr: `CASE WHEN ${parts.join(' OR ')} THEN (SELECT r.raw FROM raw_records r WHERE r.id = e.raw_id) END`, params };
+  return { expr: `CASE WHEN ${parts.join(' OR ')} THEN (SELECT ${migratedRecordTextSql('r')} FROM raw_records r WHERE r.id = e.raw_id) END`, params };
 }
 
 /** Reader side: turns positional rows into EncodedBatches, keeping the per-column dictionaries. */
@@ -367,11 +368,11 @@ async function* workerBatches(file: string, prefetch: readonly RawPrefetch[], ba
 /** One prepared look-up statement per connection. */
 const rawStmts = new WeakMap<Db, ReturnType<Db['prepare']>>();
 
-/** Raw text of one raw record by id (for events whose raw text was not prefetched). Undefined when absent. */
+/** Record text of one raw record by id (for events whose raw text was not prefetched; table rows come with their header). Undefined when absent. */
 export function rawText(db: Db, rawId: number): string | undefined {
   let st = rawStmts.get(db);
   if (!st) {
-    st = db.prepare('SELECT raw FROM raw_records WHERE id = ?').pluck();
+    st = db.prepare(`SELECT ${recordTextSql(db)} FROM raw_records r WHERE r.id = ?`).pluck();
     rawStmts.set(db, st);
   }
   return st.get(rawId) as string | undefined;

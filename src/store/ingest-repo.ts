@@ -4,8 +4,10 @@
  * (store/commitment.ts), which the run's end entry in the custody log records.
  */
 import { CLASS_UID, type NormalizedEvent } from '../normalize/event.js';
+import type { TableHeader } from '../sources/types.js';
 import { RunCommitment } from './commitment.js';
 import type { Db } from './db.js';
+import { recordTextSql } from './record-text.js';
 
 /** One accepted record with its normalized event. */
 export interface AcceptedRow {
@@ -41,7 +43,20 @@ export interface RejectedRow {
   reason: string;
 }
 
-export type IngestRow = AcceptedRow | RejectedRow;
+/** The column header of the table whose rows follow (a CSV file, one table of a JSON table response). */
+export interface HeaderRow {
+  kind: 'header';
+  /** The header as the rows' adapters receive it. */
+  header: TableHeader;
+  /** The header's exact bytes in the input, as text (CSV header line; the JSON `columns` array). */
+  raw: string;
+  /** Record index of the table's first row. */
+  index: number;
+  /** Byte offset in the (decompressed) input. */
+  offset: number | null;
+}
+
+export type IngestRow = AcceptedRow | RejectedRow | HeaderRow;
 
 /** Counts from writing one batch. */
 export interface BatchCounts {
@@ -95,6 +110,7 @@ export class IngestWriter {
   private readonly insQuarantine;
   private readonly insInput;
   private readonly insCompletion;
+  private insHeader: ReturnType<Db['prepare']> | undefined = undefined;
   private readonly beginInputTx;
   private readonly writeBatchTx;
   private readonly entities: EntityIndexer;
@@ -171,6 +187,10 @@ export class IngestWriter {
     const c: BatchCounts = { events: 0, duplicates: 0, rawStored: 0, quarantined: 0 };
     const commit = this.commitment;
     for (const r of rows) {
+      if (r.kind === 'header') {
+        this.writeHeader(r);
+        continue;
+      }
       if (r.kind === 'rejected') {
         const q = this.insQuarantine.run(this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256, r.bytes);
         commit.add('quarantine', [Number(q.lastInsertRowid), this.runId, this.inputId, this.locator, r.index, r.offset, r.reason, r.sha256]);
@@ -197,11 +217,23 @@ export class IngestWriter {
     return c;
   }
 
+  private writeHeader(h: HeaderRow): void {
+    const ins = (this.insHeader ??= this.db.prepare('INSERT INTO input_headers(input_id, first_index, header, raw) VALUES (?, ?, ?, ?)'));
+    const json = headerJson(h.header);
+    const id = Number(ins.run(this.inputId, h.index, json, h.raw).lastInsertRowid);
+    this.commitment.add('input_headers', [id, this.inputId, h.index, json, h.raw]);
+  }
+
   private writeCompletion(d: InputCompletion): void {
     const params = d.params === undefined || d.params === null ? null : JSON.stringify(d.params);
     const id = Number(this.insCompletion.run(this.inputId, d.sha256, d.size, d.status, d.records, d.quarantined, params, d.completedAt).lastInsertRowid);
     this.commitment.add('input_completions', [id, this.inputId, d.sha256, d.size, d.status, d.records, d.quarantined, params, d.completedAt]);
   }
+}
+
+/** A header as stored in `input_headers.header` (keys in a fixed order). */
+export function headerJson(h: TableHeader): string {
+  return JSON.stringify({ format: h.format, ...(h.name === undefined ? {} : { name: h.name }), columns: h.columns, ...(h.types === undefined ? {} : { types: h.types }) });
 }
 
 /** `inputs.status` of an input whose completion is (or will be) a row of `input_completions`. */
@@ -306,7 +338,8 @@ export function rebuildEventRows(
   normalize: (dataType: string, raw: string, sha256: string) => Renormalized | undefined,
 ): { raw_records: number; events: number; failed: number } {
   const ins = db.prepare(INSERT_EVENT_SQL);
-  const chunk = db.prepare('SELECT id, sha256, data_type, raw FROM raw_records WHERE id > ? ORDER BY id LIMIT 10000');
+  // Table rows are read with their input's header (store/record-text.ts).
+  const chunk = db.prepare(`SELECT r.id, r.sha256, r.data_type, ${recordTextSql(db)} AS raw FROM raw_records r WHERE r.id > ? ORDER BY r.id LIMIT 10000`);
   const out = { raw_records: 0, events: 0, failed: 0 };
   db.transaction(() => {
     for (let after = 0; ; ) {

@@ -4,6 +4,7 @@
  */
 import { COMMITTED_COLUMNS, ROW_ORDER, type CommittedTable, type RowValues } from './commitment.js';
 import type { Db } from './db.js';
+import { recordTextSql } from './record-text.js';
 import { DERIVED_EVENT_COLUMNS, INPUT_STARTED, type ColumnValue } from './ingest-repo.js';
 
 /** True when `table` has `column`. */
@@ -101,12 +102,13 @@ export function hasTable(db: Db, name: string): boolean {
 }
 
 /** Events stored from more than one distinct raw record, with those records. */
-export function* multiCopyEvents(db: Db): Generator<{ event_id: string; copies: Array<{ id: number; raw: string; data_type: string }> }> {
+export function* multiCopyEvents(db: Db): Generator<{ event_id: string; copies: Array<{ id: number; raw: string; data_type: string; sha256: string; text: string }> }> {
   const ids = db.prepare('SELECT event_id FROM raw_records GROUP BY event_id HAVING COUNT(*) > 1 ORDER BY event_id').pluck().iterate() as IterableIterator<string>;
-  const copies = db.prepare('SELECT id, raw, data_type FROM raw_records WHERE event_id = ? ORDER BY id');
+  // `text`: what the adapter reads (a table row with its header, store/record-text.ts).
+  const copies = db.prepare(`SELECT r.id, r.raw, r.data_type, r.sha256, ${recordTextSql(db)} AS text FROM raw_records r WHERE r.event_id = ? ORDER BY r.id`);
   const list = [...ids];
   for (const event_id of list) {
-    yield { event_id, copies: copies.all(event_id) as Array<{ id: number; raw: string; data_type: string }> };
+    yield { event_id, copies: copies.all(event_id) as Array<{ id: number; raw: string; data_type: string; sha256: string; text: string }> };
   }
 }
 
@@ -176,24 +178,24 @@ export function derivedReadPlan(db: Db): DerivedReadPlan {
   };
 }
 
-function derivedSelect(plan: DerivedReadPlan, where: string): string {
+function derivedSelect(db: Db, plan: DerivedReadPlan, where: string): string {
   const entities = plan.entityIndex
     ? `CASE WHEN e.rowid <= ${plan.entitiesUpto} THEN (SELECT json_group_array(json_array(n.kind, n.value)) FROM entities n WHERE n.event_rowid = e.rowid) END`
     : 'NULL';
-  return `SELECT e.rowid, r.id, r.raw, r.sha256, r.data_type, r.event_id, ${plan.normalizerColumn ? 'e.normalizer' : 'NULL'},
+  return `SELECT e.rowid, r.id, ${recordTextSql(db)}, r.sha256, r.data_type, r.event_id, ${plan.normalizerColumn ? 'e.normalizer' : 'NULL'},
     json_array(${DERIVED_EVENT_COLUMNS.map((c) => `e.${c}`).join(', ')}), ${entities}
     FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE ${where} ORDER BY e.rowid`;
 }
 
 /** A reader of derived rows by rowid range (inclusive), for one connection. */
 export function derivedRangeReader(db: Db, plan: DerivedReadPlan): (from: number, to: number) => DerivedRow[] {
-  const stmt = db.prepare(derivedSelect(plan, 'e.rowid BETWEEN ? AND ?')).raw();
+  const stmt = db.prepare(derivedSelect(db, plan, 'e.rowid BETWEEN ? AND ?')).raw();
   return (from, to) => stmt.all(from, to) as DerivedRow[];
 }
 
 /** A reader of derived rows by event rowids (a threat's events). */
 export function derivedRowidReader(db: Db, plan: DerivedReadPlan): (rowids: readonly number[]) => DerivedRow[] {
-  const stmt = db.prepare(derivedSelect(plan, 'e.rowid IN (SELECT value FROM json_each(?))')).raw();
+  const stmt = db.prepare(derivedSelect(db, plan, 'e.rowid IN (SELECT value FROM json_each(?))')).raw();
   return (rowids) => stmt.all(JSON.stringify(rowids)) as DerivedRow[];
 }
 

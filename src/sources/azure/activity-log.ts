@@ -8,6 +8,7 @@
  */
 import { asObject, asString, normalizeTime, type NormalizeResult, type Outcome } from '../../normalize/event.js';
 import type { SourceAdapter } from '../types.js';
+import { activityFromRow } from './tables.js';
 import { firstString, ipOf, isDiagnosticRecord, isGuid, principalForm, shortHash } from './common.js';
 
 /** Diagnostic-record categories of the Activity Log (Entra logs use other categories and `/tenants/` resource ids). */
@@ -218,6 +219,7 @@ export const azureActivity: SourceAdapter = {
   version: 1,
   matches: (record) => shapeOf(record) !== undefined,
   normalize: normalizeActivity,
+  fromRow: activityFromRow,
   ruleBody: activityRuleBody,
   logSources: [{ product: 'azure', service: 'activitylogs', description: 'Azure Activity Log entries (either shape)' }],
   // The action column holds the operation name in lower case; Sigma matching is case-insensitive, and the two

@@ -9,6 +9,7 @@
  */
 import { asObject, asString, normalizeTime, type EventClass, type NormalizeResult, type Outcome } from '../../normalize/event.js';
 import type { SourceAdapter } from '../types.js';
+import { auditFromRow } from './tables.js';
 import { firstString, ipOf, isDiagnosticRecord, principalForm, ruleView } from './common.js';
 
 function auditObject(record: unknown): { r: Record<string, unknown>; api: Record<string, unknown> } | undefined {
@@ -128,6 +129,7 @@ export const azureAudit: SourceAdapter = {
   version: 1,
   matches: (record) => auditObject(record) !== undefined,
   normalize: normalizeAudit,
+  fromRow: auditFromRow,
   ruleBody: auditRuleBody,
   logSources: [{ product: 'azure', service: 'auditlogs', description: 'Entra ID directory audits (either shape)' }],
   fieldAliases: {

@@ -9,6 +9,7 @@
  */
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
 import type { SourceAdapter } from '../types.js';
+import { signInFromRow } from './tables.js';
 import { apiObject, firstString, ipOf, isDiagnosticRecord, principalForm, ruleView } from './common.js';
 
 /** Diagnostic categories of sign-in logs. */
@@ -128,6 +129,7 @@ export const azureSignIn: SourceAdapter = {
   version: 1,
   matches: (record) => signInObject(record) !== undefined,
   normalize: normalizeSignIn,
+  fromRow: signInFromRow,
   ruleBody: signInRuleBody,
   logSources: [{ product: 'azure', service: 'signinlogs', description: 'Entra ID sign-ins (either shape)' }],
   fieldAliases: { OperationName: { column: 'action' }, operationName: { column: 'action' } },
