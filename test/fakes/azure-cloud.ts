@@ -22,6 +22,12 @@
  * - Resource Graph `POST /providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01` with `{subscriptions,
  *   query, options: {$top, $skipToken}}`: the resources of the table and `type =~ '...'` the KQL names, in the
  *   subscriptions given, `{"totalRecords","count","data":[...],"facets":[],"resultTruncated":"false","$skipToken"}`.
+ * - Log Analytics `POST /v1/workspaces/{id}/query` `{query, timespan: "start/end"}`: the rows of the table the KQL
+ *   names (its first token) with start <= TimeGenerated < end, `{"tables":[{"name":"PrimaryResult","columns","rows"}]}`.
+ *   More than `maxRows` rows (or `maxBytes` of rows) answer the first ones with the service's partial-error body
+ *   (HTTP 200, `error.code` PartialError, innermost `E_QUERY_RESULT_SET_TOO_LARGE`), which the SDK reports as
+ *   `PartialFailure`. A table the workspace lacks answers 400 SemanticError "Failed to resolve table or column
+ *   expression named 'X'". An unknown workspace answers 404 WorkspaceNotFoundError.
  * - Rate limits: Graph `graphLimit` requests per `graphWindowMs` per tenant (default 5 per 10 s), then 429 with
  *   Retry-After; `throttle(n)` answers the next n API calls 429 Retry-After: 1.
  * - Records are served as the exact strings they were added as; `bodies` keeps every response body sent.
@@ -46,7 +52,7 @@ export interface FakeRecord {
 
 /** One request the fake saw. */
 export interface SeenAzureRequest {
-  api: 'token' | 'arm' | 'graph' | 'other';
+  api: 'token' | 'arm' | 'graph' | 'logs' | 'other';
   path: string;
   query: Record<string, string>;
   status: number;
@@ -55,6 +61,28 @@ export interface SeenAzureRequest {
 
 export const ARM_AUDIENCE = 'https://management.azure.com';
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
+export const LOGS_AUDIENCE = 'https://api.loganalytics.io';
+
+/** Columns of the sign-in tables as Log Analytics returns them (a subset). */
+export const SIGNIN_COLUMNS = [
+  { name: 'TenantId', type: 'string' },
+  { name: 'TimeGenerated', type: 'datetime' },
+  { name: 'Id', type: 'string' },
+  { name: 'UserPrincipalName', type: 'string' },
+  { name: 'AppId', type: 'string' },
+  { name: 'AppDisplayName', type: 'string' },
+  { name: 'IPAddress', type: 'string' },
+  { name: 'ResultType', type: 'string' },
+  { name: 'LocationDetails', type: 'dynamic' },
+  { name: 'Type', type: 'string' },
+];
+
+/** A sign-in table row (cells in SIGNIN_COLUMNS order) and its exact text. */
+export function makeSignInRow(o: { time: number; table?: string; id?: string; upn?: string; ip?: string; resultType?: string }): FakeRecord & { cells: unknown[] } {
+  const id = o.id ?? randomUUID();
+  const cells = ['72f988bf-86f1-41af-91ab-2d7cd011db47', new Date(o.time).toISOString(), id, o.upn ?? 'alice@fabrikam.example', 'de8bc8b5-d9f9-48b1-a8ad-b748da725064', 'Azure Portal', o.ip ?? '203.0.113.9', o.resultType ?? '0', JSON.stringify({ city: 'Amsterdam', countryOrRegion: 'NL' }), o.table ?? 'SigninLogs'];
+  return { id, time: o.time, text: JSON.stringify(cells), cells };
+}
 
 /** An Activity Log entry in the ARM shape. */
 export function makeActivity(o: { time: number; subscription: string; id?: string; caller?: string; operation?: string; ip?: string; status?: string }): FakeRecord {
@@ -167,6 +195,11 @@ export class FakeAzure {
   readonly audits: FakeRecord[] = [];
   /** Resources for Resource Graph: table name -> records (text must have `id`, `type`, `subscriptionId`). */
   readonly resources: Array<{ table: string; type: string; subscriptionId: string; record: FakeRecord }> = [];
+  /** Log Analytics: workspace -> table -> rows. */
+  readonly workspaces = new Map<string, Map<string, Array<FakeRecord & { cells: unknown[] }>>>();
+  /** Row and byte caps of one query answer (the service's are 500,000 rows and ~64 MB). */
+  maxRows = 500_000;
+  maxBytes = 64 * 1024 * 1024;
   /** Subscriptions that answer 403. */
   readonly deniedSubscriptions = new Set<string>();
   /** Tenant has no Entra ID P1/P2. */
@@ -280,10 +313,10 @@ export class FakeAzure {
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => (query[k] = v));
     const path = url.pathname;
-    const api: SeenAzureRequest['api'] = /\/oauth2\/|openid-configuration/.test(path) ? 'token' : path.startsWith('/subscriptions/') || path.startsWith('/providers/') ? 'arm' : path.startsWith('/v1.0/') ? 'graph' : 'other';
+    const api: SeenAzureRequest['api'] = /\/oauth2\/|openid-configuration/.test(path) ? 'token' : path.startsWith('/subscriptions/') || path.startsWith('/providers/') ? 'arm' : path.startsWith('/v1.0/') ? 'graph' : path.startsWith('/v1/') ? 'logs' : 'other';
     const seen: SeenAzureRequest = { api, path, query, status: 0, at: Date.now() };
     if (api === 'token') return this.token(res, seen, path, body);
-    const audience = api === 'arm' ? ARM_AUDIENCE : GRAPH_AUDIENCE;
+    const audience = api === 'arm' ? ARM_AUDIENCE : api === 'logs' ? LOGS_AUDIENCE : GRAPH_AUDIENCE;
     const auth = req.headers.authorization ?? '';
     const got = this.tokens.get(auth.replace(/^Bearer /, ''));
     if (got === undefined) return this.error(res, seen, 401, 'InvalidAuthenticationToken', 'The access token is invalid.');
@@ -304,6 +337,7 @@ export class FakeAzure {
       this.graphCalls.push(now);
       return this.graph(res, seen, path, query);
     }
+    if (api === 'logs') return this.logs(res, seen, path, body);
     if (api === 'arm' && path.toLowerCase() === '/providers/microsoft.resourcegraph/resources') return this.resourceGraph(res, seen, query, body);
     if (api === 'arm') return this.arm(res, seen, path, query);
     return this.error(res, seen, 404, 'NotFound', `no route ${path}`);
@@ -376,6 +410,45 @@ export class FakeAzure {
     if (to - from > 90 * 86_400_000 + 1000) return this.error(res, seen, 400, 'BadRequest', 'The time range exceeds 90 days.');
     const linkBase = `${this.base}${path}?api-version=2015-04-01&$filter=${encodeURIComponent(filter)}`;
     this.page(res, seen, `arm ${sub} ${filter}`, () => inRange(recs, from, to), query.$skiptoken, this.pageSize, 'nextLink', linkBase, '');
+  }
+
+  private logs(res: ServerResponse, seen: SeenAzureRequest, path: string, body: string): void {
+    const m = /^\/v1\/workspaces\/([^/]+)\/query$/.exec(path);
+    if (!m) return this.error(res, seen, 404, 'PathNotFoundError', `no route ${path}`);
+    const ws = this.workspaces.get(decodeURIComponent(m[1] ?? ''));
+    if (!ws) return this.error(res, seen, 404, 'WorkspaceNotFoundError', `Workspace ${m[1] ?? ''} not found`);
+    let req: { query?: string; timespan?: string };
+    try {
+      req = JSON.parse(body) as typeof req;
+    } catch {
+      return this.error(res, seen, 400, 'BadArgumentError', 'The request had some invalid properties');
+    }
+    const table = /^\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(req.query ?? '')?.[1] ?? '';
+    const rows = ws.get(table);
+    if (!rows) {
+      return this.send(res, seen, 400, JSON.stringify({ error: { message: 'The request had some invalid properties', code: 'BadArgumentError', correlationId: randomUUID(), innererror: { code: 'SemanticError', message: 'A semantic error occurred.', innererror: { code: 'SEM0100', message: `'${table}' operator: Failed to resolve table or column expression named '${table}'` } } } }));
+    }
+    const [a, b] = (req.timespan ?? '').split('/');
+    const from = Date.parse(a ?? '');
+    const to = Date.parse(b ?? '');
+    if (!Number.isFinite(from) || !Number.isFinite(to)) return this.error(res, seen, 400, 'BadArgumentError', `invalid timespan ${req.timespan ?? ''}`);
+    const all = rows.filter((r) => r.time >= from && r.time < to).sort((x, y) => x.time - y.time || x.id.localeCompare(y.id));
+    const out: string[] = [];
+    let bytes = 0;
+    let cut = false;
+    for (const r of all) {
+      if (out.length >= this.maxRows || bytes + r.text.length > this.maxBytes) {
+        cut = true;
+        break;
+      }
+      out.push(r.text);
+      bytes += r.text.length;
+    }
+    const tables = `{"tables":[{"name":"PrimaryResult","columns":${JSON.stringify(SIGNIN_COLUMNS)},"rows":[${out.join(',')}]}]`;
+    const partial = cut
+      ? `,"error":${JSON.stringify({ message: 'There were some errors when processing your query.', code: 'PartialError', correlationId: randomUUID(), details: [{ code: 'EngineError', message: 'Something went wrong processing your query on the server.', innererror: { code: '-2133196797', message: 'Query result set has exceeded the internal record count limit (E_QUERY_RESULT_SET_TOO_LARGE)', severity: 2, severityName: 'Error' } }] })}`
+      : '';
+    this.send(res, seen, 200, `${tables}${partial}}`);
   }
 
   private resourceGraph(res: ServerResponse, seen: SeenAzureRequest, query: Record<string, string>, body: string): void {

@@ -8,13 +8,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeAzure, makeActivity, makeAudit, makeResource, makeSignIn } from '../fakes/azure-cloud.js';
+import { FakeAzure, makeActivity, makeAudit, makeResource, makeSignIn, makeSignInRow } from '../fakes/azure-cloud.js';
 import { runIrctl, spawnIrctl, tempDir } from '../helpers/run-irctl.js';
 
 const MIN = 60_000;
 const SUB = '089bd33f-d4ec-47fe-8ba5-0753aa5c5b33';
 const SUB2 = '1c2d3e4f-0000-4000-8000-000000000002';
 const BIG = '2b3c4d5e-0000-4000-8000-000000000003';
+const WS = 'a1b2c3d4-0000-4000-8000-00000000000a';
 const built = existsSync(resolve(import.meta.dirname, '../../dist/cli/main.js'));
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -50,6 +51,13 @@ describe('irctl collect azure', () => {
       makeResource({ subscription: SUB, type: 'microsoft.keyvault/vaults', name: 'kv-payroll' }),
       makeResource({ subscription: SUB, type: 'microsoft.authorization/roleassignments', name: 'ra-1', properties: { principalId: '5b8e1a3c-2222-4c4c-8c8c-abcdefabcdef', principalType: 'User', roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635', scope: `/subscriptions/${SUB}` } }),
       makeResource({ subscription: SUB2, type: 'microsoft.keyvault/vaults', name: 'kv-other-sub' }),
+    );
+    fake.workspaces.set(
+      WS,
+      new Map([
+        ['SigninLogs', Array.from({ length: 30 }, (_, i) => makeSignInRow({ time: now - 100 * MIN + i * 3 * MIN }))],
+        ['AADNonInteractiveUserSignInLogs', Array.from({ length: 5 }, (_, i) => makeSignInRow({ table: 'AADNonInteractiveUserSignInLogs', time: now - 30 * MIN + i * MIN }))],
+      ]),
     );
     fake.audits.push(...Array.from({ length: 7 }, (_, i) => makeAudit({ time: now - 80 * MIN + i * 7 * MIN })));
   });
@@ -131,6 +139,55 @@ describe('irctl collect azure', () => {
     for (const h of pages) expect(fake.bodies.has(h)).toBe(true);
     // the wrong audience is refused by the fake: irctl asked for an ARM token for ARM
     expect(fake.requests('arm', 401)).toHaveLength(0);
+  });
+
+  it('--workspace reads Log Analytics tables, halves slices the service cuts short, stores each answer and each row as received, and notes absent default tables', async () => {
+    // GIVEN a service capping answers at 8 rows, throttling once
+    fake.maxRows = 8;
+    fake.throttle(1);
+    const before = fake.requests('logs').length;
+    try {
+      // WHEN
+      const r = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '2h', '--workspace', WS], { env });
+      // THEN
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const s = r.json()[0]!;
+      expect(s.events).toBe(35);
+      expect(s.throttled).toBe(1);
+      const per = s.per_scope as Array<{ scope: string; status: string; events: number }>;
+      expect(per.filter((x) => x.status === 'absent').map((x) => x.scope.split(' ').pop()).sort()).toEqual(['AADManagedIdentitySignInLogs', 'AADServicePrincipalSignInLogs', 'AuditLogs', 'AzureActivity']);
+      expect((s.notes as string[]).join('\n')).toMatch(/table AuditLogs does not exist in workspace/);
+      const db = open(dir);
+      const raws = db.prepare("SELECT raw, event_id FROM raw_records WHERE data_type = 'azure:signin:entry'").all() as Array<{ raw: string; event_id: string }>;
+      const inputs = db.prepare("SELECT sha256, size, status, params FROM input_status WHERE locator LIKE 'logs:%'").all() as Array<{ sha256: string; size: number; status: string; params: string }>;
+      db.close();
+      const rows = [...fake.workspaces.get(WS)!.values()].flat();
+      expect(raws.map((x) => x.event_id).sort()).toEqual(rows.map((x) => x.id).sort()); // each row once: no gap, no duplicate
+      const texts = new Set(rows.map((x) => x.text));
+      for (const x of raws) expect(texts.has(x.raw)).toBe(true); // the row's exact bytes
+      for (const i of inputs) {
+        expect(fake.bodies.get(i.sha256)?.length).toBe(i.size); // each answer hashed over the bytes received
+      }
+      expect(inputs.filter((i) => i.status === 'partial').length).toBeGreaterThan(0); // the cut-short answers are kept, marked partial
+      for (const i of inputs.filter((x) => x.status === 'partial')) expect((JSON.parse(i.params) as { partial_error: string }).partial_error).toMatch(/PartialError/);
+      expect(fake.requests('logs').length - before).toBeGreaterThan(6 + 1);
+      // WHEN run again THEN nothing new, and only the overlap is queried
+      const again = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '2h', '--workspace', WS, '--tables', 'SigninLogs'], { env });
+      expect(again.code).toBe(0);
+      expect(again.json()[0]!.events).toBe(0);
+      expect(again.json()[0]!.duplicates as number).toBeLessThan(8);
+    } finally {
+      fake.maxRows = 500_000;
+    }
+  });
+
+  it('a table named in --tables that the workspace lacks is exit 6 (the others collected)', async () => {
+    const r = await runIrctl(['--case', dir, 'collect', 'azure', '--since', '2h', '--workspace', WS, '--tables', 'SigninLogs,StorageBlobLogs'], { env });
+    expect(r.code, r.stdout + r.stderr).toBe(6);
+    expect(r.stdout).toMatch(/StorageBlobLogs\s+failed/);
+    expect(r.stdout).toMatch(/Failed to resolve table or column expression named 'StorageBlobLogs'/);
+    expect(r.stdout).toMatch(/SigninLogs\s+ok\s+30 new/);
   });
 
   it('waits out 429 Retry-After and resumes an expired $skiptoken from the last time seen, with no gaps or duplicates', async () => {

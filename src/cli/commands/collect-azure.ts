@@ -21,6 +21,9 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         until: str(opts.until),
         subscriptions: list(opts.subscription),
         tenants: list(opts.tenant),
+        workspaces: list(opts.workspace),
+        tables: opts.tables === undefined ? undefined : list(opts.tables),
+        slice: str(opts.slice) ?? '24h',
         cloud: str(opts.cloud),
         overlap: str(opts.overlap) ?? '15m',
         context: opts.context === true,
@@ -40,6 +43,7 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         window: s.window,
         subscriptions: s.subscriptions,
         tenants: s.tenants,
+        workspaces: s.workspaces,
         events: s.events,
         duplicates: s.duplicates,
         quarantined: s.quarantined,
@@ -96,13 +100,16 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
 /** `irctl collect azure`: Activity Log (ARM) and Entra sign-ins and audits (Graph) into the case. */
 export const collectAzureCommand = defineCommand({
   name: 'azure',
-  description: 'collect the Azure Activity Log (ARM) and Entra ID sign-ins and directory audits (Microsoft Graph)',
+  description: 'collect the Azure Activity Log (ARM), Entra ID sign-ins and audits (Microsoft Graph), Log Analytics tables and Resource Graph context',
   configure: (cmd) =>
     void cmd
       .option('--since <time>', 'start of the window: 30m, 6h, 2d, or an ISO 8601 time (UTC when no offset)', '24h')
       .option('--until <time>', 'end of the window (default: now)')
       .option('--subscription <ids>', 'comma-separated subscription ids: their Activity Log through ARM (last 90 days)')
       .option('--tenant <id>', 'Entra tenant id: sign-ins and directory audits through Microsoft Graph (needs AuditLog.Read.All; sign-ins need Entra ID P1/P2)')
+      .option('--workspace <ids>', 'comma-separated Log Analytics workspace ids (GUIDs): their tables through the Logs query API')
+      .option('--tables <names>', 'with --workspace: the tables to read (default: AzureActivity, SigninLogs, AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, AuditLogs)')
+      .option('--slice <duration>', 'with --workspace: longest time slice of one query (slices cut short by the service are halved)', '24h')
       .option('--context', 'also snapshot the subscriptions\' VMs, NICs, public IPs, NSG rules, storage accounts, Key Vaults and role assignments (Azure Resource Graph)')
       .addOption(new Option('--cloud <name>', 'Azure cloud (the az CLI names)').choices(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']).default('AzureCloud'))
       .option('--overlap <duration>', 're-read this much before the previous run for late-delivered records', '15m')
@@ -112,6 +119,7 @@ export const collectAzureCommand = defineCommand({
     'irctl collect azure --since 6h --subscription 00000000-0000-0000-0000-000000000000',
     'irctl collect azure --since 2d --tenant 11111111-1111-1111-1111-111111111111',
     'irctl collect azure --since 1d --subscription 00000000-0000-0000-0000-000000000000 --context',
+    'irctl collect azure --since 7d --workspace 22222222-2222-2222-2222-222222222222 --tables SigninLogs,AuditLogs,AzureDiagnostics',
     'irctl --json collect azure --since 1d --subscription SUB1,SUB2 --tenant TENANT --cloud AzureUSGovernment',
   ],
   handler: (_args, opts, ctx) => collectAzureHandler(opts, ctx),

@@ -35,6 +35,12 @@ export interface CollectAzureOptions {
   subscriptions: string[];
   /** `--tenant a`: Entra sign-ins and directory audits through Graph. */
   tenants: string[];
+  /** `--workspace a,b`: Log Analytics workspace ids. */
+  workspaces: string[];
+  /** `--tables A,B` (default: the tables irctl normalizes). */
+  tables?: string[] | undefined;
+  /** `--slice`: longest time slice of one Log Analytics query. @default '24h' */
+  slice: string;
   /** `--cloud`. @default AzureCloud */
   cloud?: string | undefined;
   /** `--overlap`. @default '15m' */
@@ -67,6 +73,7 @@ export interface CollectAzureSummary {
   window: { since: string; until: string };
   subscriptions: string[];
   tenants: string[];
+  workspaces: string[];
   events: number;
   duplicates: number;
   quarantined: number;
@@ -114,9 +121,17 @@ const uniq = (xs: string[]): string[] => [...new Set(xs.map((x) => x.trim()).fil
 export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, io: IoHost, deps: CollectAzureDeps): Promise<CollectAzureSummary> {
   const subscriptions = uniq(opts.subscriptions);
   const tenants = uniq(opts.tenants);
-  if (subscriptions.length === 0 && tenants.length === 0) {
-    throw new UsageError('nothing to collect', { hint: 'Pass --subscription ID[,ID] (Activity Log) and/or --tenant ID (Entra sign-ins and audits).' });
+  const workspaces = uniq(opts.workspaces);
+  if (subscriptions.length === 0 && tenants.length === 0 && workspaces.length === 0) {
+    throw new UsageError('nothing to collect', { hint: 'Pass --subscription ID[,ID] (Activity Log), --tenant ID (Entra sign-ins and audits) and/or --workspace ID[,ID] (Log Analytics).' });
   }
+  const { DEFAULT_TABLES, checkTableName } = await import('./logs.js');
+  const tables = opts.tables !== undefined ? uniq(opts.tables) : [...DEFAULT_TABLES];
+  if (opts.tables !== undefined && workspaces.length === 0) throw new UsageError('--tables needs --workspace ID', { hint: 'Tables are read from Log Analytics workspaces.' });
+  const badTable = tables.find((t) => !checkTableName(t));
+  if (badTable !== undefined) throw new UsageError(`--tables: ${JSON.stringify(badTable)} is not a table name`, { hint: 'Table names are letters, digits and underscores, e.g. SigninLogs,AuditLogs.' });
+  const sliceMs = parseDuration(opts.slice, '--slice');
+  if (sliceMs < 60_000) throw new UsageError('--slice must be at least 1m', { hint: 'Slices that are too large are split automatically; --slice only sets the first size.' });
   if (opts.context && subscriptions.length === 0) throw new UsageError('--context needs --subscription ID[,ID]', { hint: 'Resource Graph answers for the subscriptions it is given.' });
   if (tenants.length > 1) throw new UsageError('--tenant takes one tenant per run', { hint: 'A credential belongs to one tenant: run once per tenant, with that tenant\'s AZURE_TENANT_ID.' });
   const now = deps.now;
@@ -128,6 +143,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
   const random = deps.random ?? Math.random;
   const auth = deps.auth ?? (await azureAuth(deps.env, endpoints));
   const envBase = Number(deps.env.IRCTL_RETRY_BASE_MS);
+  const retryBaseMs = Number.isFinite(envBase) && envBase > 0 ? envBase : 500;
   const http = new AzureHttp({
     credential: auth.credential,
     tlsOptions: auth.tlsOptions,
@@ -135,12 +151,12 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     random,
     signal: deps.signal,
     maxRetries: opts.maxRetries,
-    retryBaseMs: Number.isFinite(envBase) && envBase > 0 ? envBase : 500,
+    retryBaseMs,
     debug: (message) => io.notify({ level: 'debug', code: 'IRCTL_COLLECT_D0101', message }),
   });
 
   // A token for each API before the case records anything: no credentials, no run (and no empty case).
-  const caller = await firstCaller(http, endpoints, subscriptions.length > 0, tenants.length > 0);
+  const caller = await firstCaller(http, endpoints, subscriptions.length > 0, tenants.length > 0, workspaces.length > 0);
   const tenant = tenants[0];
   if (tenant !== undefined && caller.tenant !== 'unknown' && caller.tenant.toLowerCase() !== tenant.toLowerCase()) {
     throw new SourceAccessError(`the credentials are for tenant ${caller.tenant}, not --tenant ${tenant}`, {
@@ -161,15 +177,17 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
         action: 'collect.start',
         run_id: runId,
         details: {
-          source: `azure ${[...subscriptions.map((s) => `subscription ${s}`), ...tenants.map((t) => `tenant ${t}`)].join(', ')}`,
+          source: `azure ${[...subscriptions.map((s) => `subscription ${s}`), ...tenants.map((t) => `tenant ${t}`), ...workspaces.map((w) => `workspace ${w}`)].join(', ')}`,
           api: 'azure',
           cloud: endpoints.cloud,
           caller,
           credential: auth.source,
           subscriptions,
           tenants,
+          workspaces,
+          tables: workspaces.length > 0 ? tables : [],
           window: windowIso,
-          parameters: { overlap_ms: overlapMs, graph_rate: opts.graphRate, max_retries: opts.maxRetries, endpoints: { arm: endpoints.arm, graph: endpoints.graph, authority: endpoints.authority } },
+          parameters: { overlap_ms: overlapMs, slice_ms: sliceMs, graph_rate: opts.graphRate, max_retries: opts.maxRetries, endpoints: { arm: endpoints.arm, graph: endpoints.graph, logs: endpoints.logs, authority: endpoints.authority } },
         },
       },
       kase.provenance,
@@ -216,8 +234,17 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
       }
       return out;
     };
-    const [arm, graph] = await Promise.all([Promise.all(armRuns), graphRun()]);
-    results.push(...arm, ...graph);
+    const logsRun = async (): Promise<AzureScopeResult[]> => {
+      if (workspaces.length === 0) return [];
+      const { collectWorkspaces } = await import('./logs.js');
+      return collectWorkspaces(
+        ctx,
+        { workspaces, tables, named: opts.tables !== undefined, window, overlapMs, sliceMs, credential: auth.credential, tlsOptions: auth.tlsOptions, maxRetries: opts.maxRetries, retryBaseMs, random },
+        scopeProgress,
+      );
+    };
+    const [arm, graph, logs] = await Promise.all([Promise.all(armRuns), graphRun(), logsRun()]);
+    results.push(...arm, ...graph, ...logs);
     if (opts.context && !deps.signal.aborted) {
       lines.set('context', 'Resource Graph context snapshot');
       progress.update([...lines.values()].join('\n'));
@@ -237,6 +264,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     cloud: endpoints.cloud,
     subscriptions,
     tenants,
+    workspaces,
     window: windowIso,
     events: sum('events'),
     duplicates: sum('duplicates'),
@@ -274,6 +302,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     window: windowIso,
     subscriptions,
     tenants,
+    workspaces,
     events: details.events,
     duplicates: details.duplicates,
     quarantined: details.quarantined,
@@ -290,11 +319,12 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
   };
 }
 
-async function firstCaller(http: AzureHttp, e: AzureEndpoints, arm: boolean, graph: boolean): Promise<AzureCaller> {
+async function firstCaller(http: AzureHttp, e: AzureEndpoints, arm: boolean, graph: boolean, logs: boolean): Promise<AzureCaller> {
   let caller: AzureCaller | undefined;
   for (const [need, audience, what] of [
     [arm, e.armAudience, 'Azure Resource Manager'],
     [graph, e.graphAudience, 'Microsoft Graph'],
+    [logs, e.logsAudience, 'Log Analytics'],
   ] as const) {
     if (!need) continue;
     try {

@@ -80,7 +80,7 @@ export async function collectAzureContext(ctx: AzureRunContext, subscriptions: s
         split.end(items);
         const rows: IngestRow[] = [];
         for (const it of items) {
-          if (it.type === 'note') continue;
+          if (it.type === 'note' || it.type === 'header') continue;
           if (it.type === 'issue') {
             rows.push(rowFromItem(it, 'jsonl'));
             continue;
