@@ -27,7 +27,8 @@
  *   More than `maxRows` rows (or `maxBytes` of rows) answer the first ones with the service's partial-error body
  *   (HTTP 200, `error.code` PartialError, innermost `E_QUERY_RESULT_SET_TOO_LARGE`), which the SDK reports as
  *   `PartialFailure`. A table the workspace lacks answers 400 SemanticError "Failed to resolve table or column
- *   expression named 'X'". An unknown workspace answers 404 WorkspaceNotFoundError.
+ *   expression named 'X'". An unknown workspace answers 404 WorkspaceNotFoundError. Queries spanning more than
+ *   `logsTimeoutOverMs` answer 504 GatewayTimeout (a query that ran out of server time).
  * - Rate limits: Graph `graphLimit` requests per `graphWindowMs` per tenant (default 5 per 10 s), then 429 with
  *   Retry-After; `throttle(n)` answers the next n API calls 429 Retry-After: 1.
  * - Records are served as the exact strings they were added as; `bodies` keeps every response body sent.
@@ -286,6 +287,8 @@ export class FakeAzure {
   expireTokens(n: number): void {
     this.expireNext += n;
   }
+  /** Log Analytics queries spanning more than this (ms) time out with 504 GatewayTimeout, as a slow query does. */
+  logsTimeoutOverMs = Infinity;
   /** The next `n` API calls answer 429 with Retry-After: 1. */
   throttle(n: number): void {
     this.throttleNext += n;
@@ -432,6 +435,7 @@ export class FakeAzure {
     const from = Date.parse(a ?? '');
     const to = Date.parse(b ?? '');
     if (!Number.isFinite(from) || !Number.isFinite(to)) return this.error(res, seen, 400, 'BadArgumentError', `invalid timespan ${req.timespan ?? ''}`);
+    if (to - from > this.logsTimeoutOverMs) return this.error(res, seen, 504, 'GatewayTimeout', 'The query was cancelled: it exceeded the server timeout (serverTimeoutInSeconds).');
     const all = rows.filter((r) => r.time >= from && r.time < to).sort((x, y) => x.time - y.time || x.id.localeCompare(y.id));
     const out: string[] = [];
     let bytes = 0;

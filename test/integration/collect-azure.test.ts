@@ -182,6 +182,22 @@ describe('irctl collect azure', () => {
     }
   });
 
+  it('a query that times out (504) is split into smaller slices until each answers', async () => {
+    fake.logsTimeoutOverMs = 40 * MIN;
+    try {
+      const r = await runIrctl(['--case', dir, '--json', 'collect', 'azure', '--since', '2h', '--workspace', WS, '--tables', 'SigninLogs'], { env });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.json()[0]!.events).toBe(30);
+      expect(fake.requests('logs', 504).length).toBeGreaterThan(0);
+      const db = open(dir);
+      const spans = (db.prepare("SELECT params FROM input_status WHERE locator LIKE 'logs:%'").pluck().all() as string[]).map((p) => (JSON.parse(p) as { timespan: string }).timespan.split('/').map(Date.parse));
+      db.close();
+      for (const [a, b] of spans) expect(b! - a!).toBeLessThanOrEqual(40 * MIN); // only the slices that answered are stored
+    } finally {
+      fake.logsTimeoutOverMs = Infinity;
+    }
+  });
+
   it('a table named in --tables that the workspace lacks is exit 6 (the others collected)', async () => {
     const r = await runIrctl(['--case', dir, 'collect', 'azure', '--since', '2h', '--workspace', WS, '--tables', 'SigninLogs,StorageBlobLogs'], { env });
     expect(r.code, r.stdout + r.stderr).toBe(6);

@@ -166,7 +166,8 @@ async function query(ctx: AzureRunContext, client: Client, capture: Capture, o: 
         err = new AzureApiError(msg, { operation, status: undefined, code: /Credential|Authentication/.test(name) ? 'CredentialUnavailable' : name, retryClass: /Credential|Authentication/.test(name) ? 'fatal' : 'transient', cause: e });
       }
     }
-    if (err.retryClass === 'fatal' || attempt >= o.maxRetries) throw err;
+    // A query too big or too slow for one answer is split by the caller, not repeated as it is.
+    if (err.retryClass === 'fatal' || isTooLarge(err) || attempt >= o.maxRetries) throw err;
     const wait = err.retryAfterMs ?? backoffMs(attempt, o.random, err.retryClass === 'throttle' ? o.retryBaseMs * 2 : o.retryBaseMs);
     if (err.retryClass === 'throttle') res.throttled++;
     else res.retried++;
