@@ -1,7 +1,8 @@
 /**
  * The Azure provider: Activity Log entries, Entra ID sign-ins and directory audits (each in its API and
  * diagnostic-settings shapes), Graph / ARM list pages (`value[]`), and everything irctl knows about Azure principals,
- * privilege and logging. No collection client yet (issue 14: `irctl collect azure`).
+ * privilege and logging, and the Resource Graph context records of `irctl collect azure --context` (collection
+ * clients: src/collect/azure/).
  */
 import { asObject } from '../../normalize/event.js';
 import type { ContainerFormat, Provider } from '../types.js';
