@@ -139,6 +139,9 @@ describe('irctl collect azure', () => {
     for (const h of pages) expect(fake.bodies.has(h)).toBe(true);
     // the wrong audience is refused by the fake: irctl asked for an ARM token for ARM
     expect(fake.requests('arm', 401)).toHaveLength(0);
+    // and the case verifies: hashes, custody, commitments, re-normalization of every record
+    const v = await runIrctl(['--case', dir, 'case', 'verify'], { env });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
   });
 
   it('--workspace reads Log Analytics tables, halves slices the service cuts short, stores each answer and each row as received, and notes absent default tables', async () => {
@@ -177,6 +180,8 @@ describe('irctl collect azure', () => {
       expect(again.code).toBe(0);
       expect(again.json()[0]!.events).toBe(0);
       expect(again.json()[0]!.duplicates as number).toBeLessThan(8);
+      const v = await runIrctl(['--case', dir, 'case', 'verify'], { env });
+      expect(v.code, v.stdout + v.stderr).toBe(0);
     } finally {
       fake.maxRows = 500_000;
     }
