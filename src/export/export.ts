@@ -244,7 +244,12 @@ export async function exportBundle(kase: CaseHandle, req: ExportRequest): Promis
     const report = prepareReport(db, { threat, scoped, context, asOf, custodyHead: head });
 
     // evidence
-    await ndjson(DATA_MEMBERS.inputs, iterInputs(db, scoped), (r: Record<string, unknown>) => ({ ...r, params: parsed(r.params) }));
+    await ndjson(DATA_MEMBERS.inputs, iterInputs(db, scoped), (r: Record<string, unknown>) => {
+      // `headers` only on table inputs (their rows' column names, stored once with the input).
+      const { headers, ...rest } = r;
+      const h = parsed(headers);
+      return { ...rest, params: parsed(r.params), ...(Array.isArray(h) && h.length > 0 ? { headers: h } : {}) };
+    });
     await ndjson(DATA_MEMBERS.rawRecords, iterRawRecordLines(db, scoped), (line: string) => line, true);
     await ndjson(DATA_MEMBERS.quarantine, scoped ? [] : iterQuarantine(db), (r: Record<string, unknown>) => ({ ...r, raw: Buffer.isBuffer(r.raw) ? r.raw.toString('base64') : r.raw, raw_encoding: 'base64' }));
     const threatId = threat?.id;

@@ -23,7 +23,7 @@ const GENERIC_DESCRIPTIONS: Record<(typeof GENERIC_FORMATS)[number], string> = {
   jsonl: 'JSON Lines: one record per line',
   json: 'one JSON object, or objects one after another (e.g. a single EventBridge envelope)',
   csv: 'CSV (RFC 4180) with a header line naming the columns: each row is a record (portal downloads, SIEM exports)',
-  tables: 'a JSON table response, {"tables":[{"name","columns":[{"name","type"}],"rows":[[...]]}]} (Log Analytics query API): each row is a record',
+  tables: 'a JSON table response, {"tables":[{"name","columns":[{"name","type"}],"rows":[[...]]}]} (a query API answer in tables): each row is a record',
 };
 
 /** What each concrete format is, for help and docs. */

@@ -3,7 +3,7 @@
  * normalization. A malformed record is not an exception: it becomes a quarantined row with its reason.
  */
 import { isUtf8 } from 'node:buffer';
-import { normalizerTag, rowRecord, sourceAdapters, type SourceAdapter } from '../sources/index.js';
+import { embeddedRecord, normalizerTag, rowRecord, sourceAdapters, type SourceAdapter } from '../sources/index.js';
 import type { TableHeader } from '../sources/types.js';
 import type { IngestRow } from '../store/ingest-repo.js';
 import { sha256Hex } from '../util/hash.js';
@@ -34,9 +34,24 @@ export function rowFromItem(item: SplitRecord | SplitIssue | SplitHeader, format
   } catch (err) {
     return reject(`is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const unwrapped = unwrapElement(format, item.bytes, parsed);
+  let unwrapped = unwrapElement(format, item.bytes, parsed);
   if ('error' in unwrapped) return reject(unwrapped.error);
-  const adapter = adapters.find((a) => a.matches(unwrapped.parsed));
+  let adapter = adapters.find((a) => a.matches((unwrapped as { parsed: unknown }).parsed));
+  if (!adapter) {
+    // A SIEM's copy carrying the record as text (a SIEM document's original-event field): that text is the raw record.
+    const inner = embeddedRecord(unwrapped.parsed);
+    if (inner !== undefined) {
+      let innerParsed: unknown;
+      try {
+        innerParsed = JSON.parse(inner);
+      } catch (err) {
+        return reject(`carries a record as text that is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      }
+      unwrapped = { bytes: Buffer.from(inner, 'utf8'), parsed: innerParsed };
+      const p = innerParsed;
+      adapter = adapters.find((a) => a.matches(p));
+    }
+  }
   if (!adapter) {
     const why = adapters.length === 1 ? `is not a ${adapters[0]?.id ?? '?'} record (--source)` : 'is not a record of any supported log source (`irctl import --help` lists them; `--source` forces one)';
     return reject(why, unwrapped.bytes);
@@ -109,7 +124,7 @@ function rowFromTableRow(item: SplitRecord, header: TableHeader, adapters: reado
 }
 
 /**
- * The rows of a JSON table response held in memory (a Log Analytics query API page as a collector received it):
+ * The rows of a JSON table response held in memory (a query API page as a collector received it):
  * each table's header row, then its rows (accepted, or rejected with the reason), in order, ready for
  * `IngestWriter.writeBatch` on the page's input. Byte offsets are offsets in `body`.
  */

@@ -76,7 +76,7 @@ describe('TablesSplitter', () => {
 });
 
 describe('rowsOfTableResponse', () => {
-  it('turns a Log Analytics page into a header row and accepted rows (what a collector writes)', async () => {
+  it('turns a query API page into a header row and accepted rows (what a collector writes)', async () => {
     const { rowsOfTableResponse } = await import('./records.js');
     const body = Buffer.from(
       '{"tables":[{"name":"PrimaryResult","columns":[{"name":"Id","type":"string"},{"name":"CreatedDateTime","type":"datetime"},{"name":"UserPrincipalName","type":"string"},' +

@@ -6,9 +6,9 @@
  *   and doubled quotes; CRLF or LF line ends; a UTF-8 byte-order mark is skipped. A row's bytes exclude its line end.
  *   Streams: memory is bounded by the largest row.
  * - {@link TablesSplitter}: JSON table responses, `{"tables":[{"name":..,"columns":[{"name":..,"type":..}],
- *   "rows":[[..],..]}]}` (the Log Analytics query API). A row's bytes are the row array's bytes as they stand in the
- *   file. Each table object is held whole while its rows are cut out (the service caps a response near 64 MB; the
- *   largest record accepted bounds it here too), so `columns` may come before or after `rows`.
+ *   "rows":[[..],..]}]}` (query APIs that answer in tables). A row's bytes are the row array's bytes as they stand in
+ *   the file. Each table object is held whole while its rows are cut out (query services cap a response at tens of
+ *   MB; the largest record accepted bounds it here too), so `columns` may come before or after `rows`.
  */
 import { isUtf8 } from 'node:buffer';
 import type { TableHeader } from '../sources/types.js';

@@ -162,6 +162,15 @@ export function containerFormats(): ContainerFormat[] {
   return PROVIDERS.flatMap((p) => p.containers ?? []);
 }
 
+/** The record text another document carries (a SIEM's copy), if any provider finds one. */
+export function embeddedRecord(element: unknown): string | undefined {
+  for (const p of PROVIDERS) {
+    const t = p.embeddedRecord?.(element);
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
 /** Why a file found while walking an import tree is not a log file, if a provider says so. */
 export function skipReason(path: string): string | undefined {
   for (const p of PROVIDERS) {

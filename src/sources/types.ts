@@ -193,6 +193,11 @@ export interface Provider {
   adapters: readonly SourceAdapter[];
   /** Container formats this provider's exports come in (beyond the generic array / JSON Lines / JSON). */
   containers?: readonly ContainerFormat[] | undefined;
+  /**
+   * A record another document carries as text (a SIEM's copy: Elastic's `event.original`, Splunk's `_raw`): the text,
+   * whose bytes are then the raw record, or undefined. Asked only for elements no adapter recognises as they are.
+   */
+  embeddedRecord?: ((element: unknown) => string | undefined) | undefined;
   /** Files that sit among this provider's logs but are not records (e.g. digest files): the reason to skip one. */
   skipFile?: ((path: string) => string | undefined) | undefined;
   /** Sigma log sources of this vendor that irctl has no importer for yet (their rules load and wait). */

@@ -104,22 +104,28 @@ export function iterInputs(db: Db, scoped: Scoped): IterableIterator<Record<stri
     ? `WHERE id IN (SELECT r.input_id FROM raw_records r JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid
          UNION SELECT rs.input_id FROM raw_sightings rs JOIN raw_records r ON r.id = rs.raw_id JOIN events e ON e.id = r.event_id JOIN ${SCOPE} s ON s.rowid = e.rowid)`
     : '';
+  // Table inputs (CSV, JSON table responses): the column headers their rows are read with (input_headers).
+  const headers = hasTable(db, 'input_headers')
+    ? `(SELECT json_group_array(json_object('first_index', h.first_index, 'header', json(h.header), 'raw', h.raw)) FROM (SELECT * FROM input_headers h WHERE h.input_id = input_status.id ORDER BY h.first_index) h)`
+    : `'[]'`;
   return db
-    .prepare(`SELECT id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at, completed_at FROM input_status ${where} ORDER BY id`)
+    .prepare(
+      `SELECT id, run_id, kind, locator, params, sha256, size, status, records, quarantined, received_at, completed_at, ${headers} AS headers FROM input_status ${where} ORDER BY id`,
+    )
     .iterate() as IterableIterator<Record<string, unknown>>;
 }
 
 /**
  * Every raw record (all copies) of the exported events, by id, as one JSON line each, built by SQLite
- * (`json_object`: about twice as fast as materializing rows in JavaScript). Keys in sorted order; `raw` is the record
- * text exactly as stored (JSON-escaped; `JSON.parse(line).raw` gives the stored text back, whose SHA-256 is `sha256`).
+ * (`json_object`: about twice as fast as materializing rows in JavaScript). Keys in sorted order; `origin` is `native`
+ * or `reshaped` (an export's re-shaping, not the provider's bytes); `raw` is the record text exactly as stored (JSON-escaped; `JSON.parse(line).raw` gives the stored text back, whose SHA-256 is `sha256`).
  */
 export function iterRawRecordLines(db: Db, scoped: Scoped): IterableIterator<string> {
   const where = scoped === true ? `WHERE r.event_id IN (SELECT e.id FROM events e JOIN ${SCOPE} s ON s.rowid = e.rowid)` : '';
   return db
     .prepare(
       `SELECT json_object('byte_offset', r.byte_offset, 'data_type', r.data_type, 'event_id', r.event_id, 'id', r.id, 'input_id', r.input_id,
-        'raw', r.raw, 'record_index', r.record_index, 'sha256', r.sha256) FROM raw_records r ${where} ORDER BY r.id`,
+        'origin', r.origin, 'raw', r.raw, 'record_index', r.record_index, 'sha256', r.sha256) FROM raw_records r ${where} ORDER BY r.id`,
     )
     .pluck()
     .iterate() as IterableIterator<string>;

@@ -2,6 +2,7 @@
  * Read-only queries over the evidence store used by `events`, `case info` and later stages. Parameterized SQL only.
  */
 import type { Db } from './db.js';
+import { hasColumn } from './verify-repo.js';
 import type { EventRow } from '../normalize/event-row.js';
 import { detailColumn } from './detail-sql.js';
 
@@ -192,6 +193,8 @@ export function quarantineBytes(db: Db, id: number): Buffer | undefined {
 export interface CaseStats {
   events: number;
   raw_records: number;
+  /** Raw records that are an export's re-shaping of a provider's record (`origin` reshaped), not its own bytes. */
+  reshaped_raw_records: number;
   inputs: number;
   quarantined: number;
   custody_entries: number;
@@ -208,6 +211,7 @@ export function caseStats(db: Db): CaseStats {
   return {
     events: one('SELECT COUNT(*) FROM events'),
     raw_records: one('SELECT COUNT(*) FROM raw_records'),
+    reshaped_raw_records: hasColumn(db, 'raw_records', 'origin') ? one("SELECT COUNT(*) FROM raw_records WHERE origin = 'reshaped'") : 0,
     inputs: one('SELECT COUNT(*) FROM inputs'),
     quarantined: one('SELECT COUNT(*) FROM quarantine'),
     custody_entries: one('SELECT COUNT(*) FROM custody'),

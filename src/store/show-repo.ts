@@ -3,6 +3,7 @@
  * detections and threats it belongs to; one detection by fingerprint prefix; one investigation run.
  */
 import type { Db } from './db.js';
+import { hasColumn, hasTable } from './verify-repo.js';
 import type { EventRow } from '../normalize/event-row.js';
 import type { DetectionRow } from './detect-repo.js';
 import type { InvestigationRecord } from './investigate-repo.js';
@@ -14,6 +15,10 @@ export interface RawCopy {
   data_type: string;
   /** The record's exact bytes as stored. */
   raw: string;
+  /** `native` (the provider's own bytes) or `reshaped` (an export's re-shaping: SIEM fields, a CSV download). */
+  origin: string;
+  /** For a table row (CSV, JSON table response): the header its cells are named by (stored once with its input). */
+  header?: { format: string; name?: string; columns: string[] } | undefined;
   /** Inputs (files, API pages) it was seen in: the first one, then later sightings. */
   seen_in: Array<{ input_id: number; record_index: number; locator: string | null; input_sha256: string | null; received_at: string | null; first: boolean }>;
 }
@@ -40,13 +45,19 @@ export function eventEvidence(db: Db, id: string): EventEvidence | undefined {
   if (!event) return undefined;
   const input = db.prepare(INPUT_OF);
   const sightings = db.prepare('SELECT input_id, record_index FROM raw_sightings WHERE raw_id = ? ORDER BY rowid');
-  const rows = db.prepare('SELECT id, sha256, data_type, raw, input_id, record_index FROM raw_records WHERE event_id = ? ORDER BY id').all(id) as Array<{
+  const origin = hasColumn(db, 'raw_records', 'origin') ? 'origin' : "'native' AS origin";
+  const header = hasTable(db, 'input_headers')
+    ? '(SELECT h.header FROM input_headers h WHERE h.input_id = r.input_id AND h.first_index <= r.record_index ORDER BY h.first_index DESC LIMIT 1)'
+    : 'NULL';
+  const rows = db.prepare(`SELECT id, sha256, data_type, raw, input_id, record_index, ${origin}, ${header} AS header FROM raw_records r WHERE event_id = ? ORDER BY id`).all(id) as Array<{
     id: number;
     sha256: string;
     data_type: string;
     raw: string;
     input_id: number;
     record_index: number;
+    origin: string;
+    header: string | null;
   }>;
   const where = (input_id: number, record_index: number, first: boolean): RawCopy['seen_in'][number] => {
     const i = input.get(input_id) as { locator: string; sha256: string | null; received_at: string } | undefined;
@@ -57,6 +68,8 @@ export function eventEvidence(db: Db, id: string): EventEvidence | undefined {
     sha256: r.sha256,
     data_type: r.data_type,
     raw: r.raw,
+    origin: r.origin,
+    ...(r.header === null ? {} : { header: JSON.parse(r.header) as RawCopy['header'] }),
     seen_in: [
       where(r.input_id, r.record_index, true),
       ...(sightings.all(r.id) as Array<{ input_id: number; record_index: number }>).map((s) => where(s.input_id, s.record_index, false)),

@@ -20,6 +20,7 @@ const info = defineCommand({
       const s = info.stats;
       ctx.io.out(`case            ${sanitize(kase.dir)}`);
       ctx.io.out(`events          ${s.events} (${s.raw_records} raw records, ${s.inputs} inputs, ${s.quarantined} quarantined)`);
+      ctx.io.out(`raw origin      ${s.raw_records - s.reshaped_raw_records} native, ${s.reshaped_raw_records} reshaped (an export's re-shaping, not the provider's bytes)`);
       ctx.io.out(`time span       ${s.first_event ?? '-'} .. ${s.last_event ?? '-'}`);
       ctx.io.out(`custody         ${s.custody_entries} entries, head ${info.custody_head.hash}`);
       if (s.by_provider_layer.length > 0) {

@@ -44,6 +44,11 @@ export const showCommand = defineCommand({
         const c = ev.copies[copy - 1];
         if (!c) throw new UsageError(`event ${id} has ${ev.copies.length} stored cop${ev.copies.length === 1 ? 'y' : 'ies'}, not ${copy}`);
         ctx.io.outRaw(c.raw);
+        // stdout stays the stored bytes exactly; what they are goes to stderr.
+        if (c.origin === 'reshaped') {
+          ctx.io.notify({ level: 'info', code: 'IRCTL_SHOW_I1001', message: `origin reshaped: this record is an export's re-shaping of ${e0(ev)}, not the provider's original bytes` });
+        }
+        if (c.header) ctx.io.notify({ level: 'info', code: 'IRCTL_SHOW_I1002', message: `a ${c.header.format === 'csv' ? 'CSV' : 'table'} row; its columns (stored once with input ${c.seen_in[0]?.input_id ?? '?'}): ${safe(c.header.columns.join(', '))}` });
         return 0;
       }
       if (ctx.io.json) {
@@ -73,7 +78,9 @@ export const showCommand = defineCommand({
       ctx.io.out('');
       ctx.io.out(`raw records (${ev.copies.length}; \`irctl show ${e.id} --raw\` prints the first byte for byte)`);
       ev.copies.forEach((c, i) => {
-        ctx.io.out(`  [${i + 1}] sha256 ${c.sha256}  ${Buffer.byteLength(c.raw)} bytes  ${c.data_type}`);
+        ctx.io.out(`  [${i + 1}] sha256 ${c.sha256}  ${Buffer.byteLength(c.raw)} bytes  ${c.data_type}  origin ${c.origin}${c.header ? `  (${c.header.format === 'csv' ? 'CSV' : 'table'} row)` : ''}`);
+        if (c.origin === 'reshaped') ctx.io.out("      reshaped by an export: not the provider's original bytes (fields renamed, mapped or formatted)");
+        if (c.header) ctx.io.out(`      columns: ${safe(c.header.columns.join(', '))}`);
         for (const s of c.seen_in) {
           ctx.io.out(`      ${s.first ? 'from ' : 'seen '} input ${s.input_id} record ${s.record_index}: ${safe(s.locator ?? '?')}${s.input_sha256 ? ` (sha256 ${s.input_sha256})` : ''}`);
         }
@@ -152,4 +159,9 @@ function showInvestigation(rows: InvestigationEvidence[], id: string, ctx: Comma
   ctx.io.out(`sha256       ${r.sha256}`);
   ctx.io.out(`full run     irctl investigate ${r.threat_id} --show`);
   return 0;
+}
+
+/** How the event's record is called in notes. */
+function e0(ev: { event: { data_type: string } }): string {
+  return `a ${ev.event.data_type} record`;
 }

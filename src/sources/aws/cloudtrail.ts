@@ -14,6 +14,7 @@ import {
   type Outcome,
 } from '../../normalize/event.js';
 import type { ContainerFormat, SourceAdapter } from '../types.js';
+import { cloudTrailFromRow, cloudTrailOrigin, reshapedCloudTrail } from './exports.js';
 import { identityHops } from './identity-hops.js';
 import { CLOUDTRAIL_DERIVED_FIELDS } from './rule-fields.js';
 
@@ -24,10 +25,14 @@ export function cloudTrailBody(record: unknown): Record<string, unknown> | undef
   // CloudTrail's eventSource / eventName are strings (null in a damaged record); an Azure Activity Log entry has keys
   // of the same names holding {value, localizedValue} objects, and is not CloudTrail.
   const ctKey = (o: Record<string, unknown>, k: string): boolean => k in o && (o[k] === null || typeof o[k] !== 'object');
-  if (ctKey(obj, 'eventSource') || ctKey(obj, 'eventName') || 'eventVersion' in obj) return obj;
+  if (ctKey(obj, 'eventSource') || ctKey(obj, 'eventName') || 'eventVersion' in obj) {
+    // Logstash's cloudtrail codec moved eventTime to @timestamp (exports.ts).
+    return 'eventTime' in obj || !('@timestamp' in obj) ? obj : reshapedCloudTrail(obj);
+  }
   const detail = asObject(obj.detail);
   if (detail && (ctKey(detail, 'eventSource') || ctKey(detail, 'eventName'))) return detail;
-  return undefined;
+  // SIEM and console exports that re-shaped the record (Elastic fields, console columns).
+  return reshapedCloudTrail(obj);
 }
 
 const READ_PREFIXES = ['Get', 'List', 'Describe', 'Head', 'Lookup', 'Search', 'Scan', 'Query', 'BatchGet', 'Check'];
@@ -191,12 +196,15 @@ export const awsCloudTrail: SourceAdapter = {
   id: 'aws-cloudtrail',
   dataType: 'aws:cloudtrail:entry',
   provider: 'aws',
-  description: 'AWS CloudTrail events (S3 log files, LookupEvents output, arrays, JSON Lines, EventBridge envelopes)',
+  description:
+    'AWS CloudTrail events (S3 log files, LookupEvents output, arrays, JSON Lines, EventBridge envelopes; Logstash, Elastic and Splunk exports, console Event history downloads)',
   // 2: user agents without the brackets S3 data events add.
   version: 3,
   matches: (record) => cloudTrailBody(record) !== undefined,
   normalize: normalizeCloudTrail,
   ruleBody: cloudTrailBody,
+  fromRow: cloudTrailFromRow,
+  origin: cloudTrailOrigin,
   logSources: [{ product: 'aws', service: 'cloudtrail', description: 'AWS CloudTrail records (inside any EventBridge envelope)' }],
   fieldAliases: {
     eventName: { column: 'action' },

@@ -5,6 +5,7 @@
 import type { Provider } from '../types.js';
 import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
+import { embeddedCloudTrail } from './exports.js';
 import {
   ADMIN_GRANT_ACTIONS,
   adminGrants,
@@ -27,6 +28,7 @@ export const awsProvider: Provider = {
   description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
   adapters: [awsCloudTrail, ...awsEc2ContextAdapters],
   containers: [lookupContainer],
+  embeddedRecord: embeddedCloudTrail,
   skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
   isServicePrincipal: isAwsServiceValue,
   extraEntities: awsExtraEntities,

@@ -203,6 +203,8 @@ function portalSignIn(header: TableHeader, row: readonly unknown[]): Record<stri
     const reason = asString(lower.get('failure reason'));
     record.status = { errorCode, ...(reason === undefined ? {} : { failureReason: reason }) };
   }
+  // Present even when the cell is empty, so a row without a date is reported as such (not as another log's row).
+  record.createdDateTime ??= null;
   // `Seattle, Washington, US`: the last part is the country or region.
   const loc = asString(lower.get('location'));
   if (loc !== undefined) {

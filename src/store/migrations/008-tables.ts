@@ -1,8 +1,8 @@
 import type { Migration } from './index.js';
 
 /**
- * Rows from tables (issue 10 "Rows from tables", issue 14 §3): a CSV file or a JSON table response (Log Analytics
- * `tables[].columns/rows`) stores each row's exact bytes as a raw record, and the column header ONCE with its input.
+ * Rows from tables (issue 10 "Rows from tables", issue 14 §3): a CSV file or a JSON table response
+ * (`tables[].columns/rows`) stores each row's exact bytes as a raw record, and the column header ONCE with its input.
  * A row's header is the input's header with the greatest `first_index` not after the row's `record_index` (a JSON
  * response may hold several tables, each with its own columns). Only SQL understood by sqlite3 3.40.
  */
