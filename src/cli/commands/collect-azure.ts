@@ -76,11 +76,15 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
       ctx.io.out(`case      ${kase.dir}`);
       ctx.io.out(`caller    ${safe(who)} (object ${safe(s.caller.object_id)}, tenant ${safe(s.caller.tenant)}, ${s.cloud})`);
       ctx.io.out(`window    ${s.window.since} .. ${s.window.until}`);
+      // Default tables a workspace does not have: one line, not one per table.
+      const absent = s.results.filter((r) => r.status === 'absent').map((r) => r.scope);
       for (const r of s.results) {
+        if (r.status === 'absent') continue;
         ctx.io.out(`  ${safe(r.scope).padEnd(60)} ${r.status.padEnd(11)} ${r.events} new, ${r.duplicates} duplicate, ${r.pages} pages${r.expired_tokens > 0 ? `, ${r.expired_tokens} expired token(s) resumed` : ''}`);
         if (r.error) ctx.io.out(`  ${' '.repeat(60)} ${safe(r.error.message)}\n  ${' '.repeat(60)} ${safe(r.error.hint)}`);
         if (r.note !== undefined) ctx.io.out(`  ${' '.repeat(60)} note: ${safe(r.note)}`);
       }
+      if (absent.length > 0) ctx.io.out(`absent    ${absent.map(safe).join(', ')} (not in the workspace: nothing sends these tables there)`);
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} throttled retries)`);
       if (s.context) {
         const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
@@ -88,7 +92,7 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         if (s.context.exposed.length === 0) ctx.io.out('exposure  no NSG rule allows inbound traffic from the internet; no storage account allows anonymous blob access');
         for (const x of s.context.exposed) ctx.io.out(`EXPOSED   ${safe(x)}`);
       }
-      if (s.failed.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed.join(', ')} (the others were collected; run again to retry)`);
+      if (s.failed.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed.join(', ')} (the others were collected; the reason and what to do are above)`);
       if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
       ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
     }
