@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { defineCommand, type CommandContext } from '../command.js';
 import { withCase } from '../with-case.js';
+import { collectAzureCommand } from './collect-azure.js';
 import { list, positive, safe, str } from './collect-flags.js';
 import { collectGcpCommand } from './collect-gcp.js';
 import { collectOktaCommand } from './collect-okta.js';
@@ -134,6 +135,6 @@ const collectAwsCommand = defineCommand({
 export const collectCommand = defineCommand({
   name: 'collect',
   description: 'collect logs and context from cloud APIs into the case',
-  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE', 'irctl collect gcp --project prod-123 --since 6h', 'irctl collect okta --org https://example.okta.com --since 1d'],
-  subcommands: [collectAwsCommand, collectGcpCommand, collectOktaCommand],
+  examples: ['irctl collect aws --since 6h --region us-east-1', 'irctl collect aws --since 2d --all-regions --access-key AKIAEXAMPLE', 'irctl collect azure --since 6h --subscription <sub-id>', 'irctl collect gcp --project prod-123 --since 6h', 'irctl collect okta --org https://example.okta.com --since 1d'],
+  subcommands: [collectAwsCommand, collectAzureCommand, collectGcpCommand, collectOktaCommand],
 });

@@ -1,7 +1,8 @@
 /**
  * The Azure provider: Activity Log entries, Entra ID sign-ins and directory audits (each in its API and
  * diagnostic-settings shapes), Graph / ARM list pages (`value[]`), and everything irctl knows about Azure principals,
- * privilege and logging. No collection client yet (issue 14: `irctl collect azure`).
+ * privilege and logging, and the Resource Graph context records of `irctl collect azure --context` (collection
+ * clients: src/collect/azure/).
  */
 import { asObject } from '../../normalize/event.js';
 import type { ContainerFormat, Provider } from '../types.js';
@@ -18,6 +19,7 @@ import {
   ENTRA_GRANT_ACTIONS,
   isAzurePlatformValue,
 } from './knowledge.js';
+import { azureContextAdapters } from './resource-context.js';
 import { azureSignIn } from './signin.js';
 
 /**
@@ -35,7 +37,7 @@ export const valueListContainer: ContainerFormat = {
 export const azureProvider: Provider = {
   name: 'azure',
   description: 'Microsoft Azure and Entra ID: Activity Log, sign-ins, directory audits (ARM / Graph pages, diagnostic-settings exports)',
-  adapters: [azureActivity, azureSignIn, azureAudit],
+  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters],
   containers: [valueListContainer],
   // Rules of these log sources load and wait for an importer.
   plannedLogSources: [
