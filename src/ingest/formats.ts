@@ -1,7 +1,7 @@
 /**
  * Container formats of input files, and per-file auto-detection from the first bytes (pure).
  */
-import { containerFormats } from '../sources/index.js';
+import { adapterFor, containerFormats } from '../sources/index.js';
 import type { SplitMode } from './json-split.js';
 
 /** Container formats every source can come in; providers add their own (`lookup` for AWS LookupEvents output). */
@@ -90,6 +90,9 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
   let keyStart = -1;
   let lastKey = '';
   let expectValue = false;
+  // A provider container's key can also be a field of a record (a Workspace activity's `events`): decided below,
+  // once the first value is read whole.
+  let container: string | undefined;
   let j: number;
   for (j = i; j < head.length; j++) {
     const c = head[j];
@@ -116,7 +119,7 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
         if (RECORD_KEYS.includes(lastKey)) return { format: 'records' };
         if (lastKey === 'tables') return { format: 'tables' };
         const c = containerFormats().find((x) => x.keys.includes(lastKey));
-        if (c) return { format: c.format };
+        if (c) container ??= c.format;
       }
       if (depth === 1) expectValue = false;
       depth++;
@@ -124,6 +127,10 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
       depth--;
       if (depth === 0) break;
     } else if (depth === 1 && expectValue && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) expectValue = false;
+  }
+  if (container !== undefined) {
+    // The key names a container unless the first value is itself a record some adapter recognises.
+    if (j >= head.length || !isRecord(head.subarray(i, j + 1))) return { format: container };
   }
   if (j >= head.length) return { format: 'json' }; // first value longer than the head: one big object
   const next = skipWs(head, j + 1);
@@ -162,4 +169,13 @@ function looksLikeCsvHeader(head: Buffer, start: number, complete: boolean): boo
     } else if (c < 0x20 && c !== 0x09) return false;
   }
   return complete && commas > 0 && !inQuote;
+}
+
+/** Whether these bytes are one JSON value that a source adapter recognises as a record. */
+function isRecord(bytes: Buffer): boolean {
+  try {
+    return adapterFor(JSON.parse(bytes.toString('utf8')) as unknown) !== undefined;
+  } catch {
+    return false;
+  }
 }

@@ -34,6 +34,13 @@ export const SCORE = {
  */
 const HARM_TACTICS_WRITE = new Set(['persistence', 'privilege-escalation', 'defense-evasion', 'impact', 'exfiltration']);
 const HARM_TACTICS_READ = new Set(['credential-access', 'collection', 'exfiltration']);
+/**
+ * Tactics that show compromise when a runtime sensor saw them happen on a workload (a process ran, a connection was
+ * made): unlike an API call, which may be routine for its principal, such an observation is itself the harm.
+ */
+const OBSERVED_TACTICS = new Set(['execution', 'command-and-control', 'privilege-escalation', 'credential-access']);
+/** Layers whose events are observations of a workload's own behaviour. */
+const OBSERVED_LAYERS = new Set(['workload']);
 
 /** Thresholds. */
 export const THRESHOLDS = {
@@ -148,6 +155,9 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     const readTactics = f.tactics.filter((t) => HARM_TACTICS_READ.has(t));
     if (writeTactics.length > 0 && f.successful_writes > 0) harm.push(`${f.successful_writes} successful change(s) under ${writeTactics.join(', ')} detections`);
     else if (readTactics.length > 0 && f.successful > 0) harm.push(`successful access under ${readTactics.join(', ')} detections`);
+    const observed = f.tactics.filter((t) => OBSERVED_TACTICS.has(t));
+    const sensorLayers = f.detected_layers.filter((l) => OBSERVED_LAYERS.has(l));
+    if (observed.length > 0 && sensorLayers.length > 0) harm.push(`${observed.join(', ')} observed by a runtime sensor on the ${sensorLayers.join(', ')} layer (a process or connection seen, not an API call)`);
     const titles = [...new Set(dets.map((d) => `${String(d.rule_title)} (${String(d.severity)})`))];
     return {
       answer: `${dets.length} detection(s): ${short(titles.join('; '), 200)}; ${f.events_total} event(s) by ${Object.keys(f.principals).join(', ') || 'no principal'}.`,
@@ -487,6 +497,8 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
   confidence = Math.round(confidence * 100) / 100;
   const reasons = rationale.slice(0, 3).map((c) => c.claim).join('; ');
   // The threat's title already says who acted (correlate/correlate.ts threatTitle).
-  const summary = `${LABEL[verdict]}: ${short(String((threatAnswer.result.facts as { title?: string }).title ?? threatId), 160)} (malice score ${score}). ${short(reasons, 400)}`;
+  // A malicious verdict also says which signs of compromise or harm it rests on (severity alone never decides it).
+  const signs = verdict === 'malicious' && harm.length > 0 ? ` Signs of compromise or harm: ${short(harm.join('; '), 300)}.` : '';
+  const summary = `${LABEL[verdict]}: ${short(String((threatAnswer.result.facts as { title?: string }).title ?? threatId), 160)} (malice score ${score}). ${short(reasons, 400)}${signs}`;
   return { proposal: { verdict, confidence, summary, rationale, missing_evidence: [...new Set(missing)] }, questions, coverageMissing, score };
 }

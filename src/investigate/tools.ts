@@ -198,6 +198,8 @@ export interface ThreatFacts {
   successful: number;
   /** ATT&CK tactics of the threat's detections. */
   tactics: string[];
+  /** Layers of the events its detections fired on (control_plane, identity, workload, ai, network, ...). */
+  detected_layers: string[];
 }
 
 const SEVERITY_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
@@ -210,6 +212,7 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
   const events = eventDetails(env.db, ids);
   const dets = threatDetections(env.db, env.threat.id, 500);
   const principals = countBy(events, (e) => e.actor);
+  const detected = new Set(dets.flatMap((d) => d.event_ids));
   // The principal profiled is the most anomalous one: the identity whose own events carry the threat's most severe
   // detections (then the most detections, then the one that acted first), as a role ARN for an assumed-role session
   // (session names change per run). Never simply the first one seen: a benign user sharing the window is not it.
@@ -272,6 +275,10 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
     successful_writes: events.filter((e) => e.outcome === 'success' && e.read_only !== 1 && e.class !== 'authentication').length,
     successful: events.filter((e) => e.outcome === 'success').length,
     tactics: [...env.threat.tactics].sort(),
+    detected_layers: uniqOf(
+      events.filter((e) => detected.has(e.id)),
+      (e) => e.layer,
+    ),
   };
   const r = { events, facts };
   env.memo.set('threat-events', r);

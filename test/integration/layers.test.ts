@@ -183,6 +183,15 @@ describe('AI invocation and runtime layers', () => {
     expect(threats.some((t) => t.entities.some((e) => e.value.includes('ip-10-0-1-40')))).toBe(false);
   });
 
+  it('investigates the reverse shell offline as malicious: a runtime sensor saw the execution happen', async () => {
+    const wl = threats.find((t) => t.rules.includes('irctl-falco-reverse-shell'))!;
+    const r = await irctl('investigate', wl.id, '--offline', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const v = r.json<{ verdict: string; assessment?: unknown }>()[0]!;
+    expect(v.verdict).toBe('malicious');
+    expect(JSON.stringify(v)).toContain('observed by a runtime sensor on the workload layer');
+  });
+
   it('prints the prompt in full only with show --raw; the timeline and report do not carry it', async () => {
     const raw = await irctl('show', INJECTED_ID, '--raw');
     expect(raw.code).toBe(0);
