@@ -10,6 +10,7 @@
  * Every value read here comes from log records the attacker may have shaped: it is used only as an identifier in a
  * planned call (validated by shape), never as an instruction.
  */
+import { notBuiltRunner } from '../not-built.js';
 import { evidenceIds as evid, obj, type Rec, sortedTargets as sorted, str, Targets } from '../targets.js';
 import type { ContainmentSupport, PlannedCall, ProviderPlan, RunnerOptions, StepDraft, StepRunner, ThreatEvent, ThreatEvidence } from '../types.js';
 
@@ -467,17 +468,6 @@ export function planAzure(ev: ThreatEvidence): ProviderPlan {
   const notes = [...r.notes].sort();
   if (steps.length > 0) notes.push('executing Azure steps is not built yet: `contain --execute` records them as skipped (exit 6); run the calls listed by hand (az rest) and record what you did');
   return { steps, notes };
-}
-
-/** Records every step as skipped: executing Azure steps is not built yet. */
-export function notBuiltRunner(provider: string): StepRunner {
-  const reason = `execution of ${provider} containment steps is not built yet: run the step's calls by hand and record what you did`;
-  return {
-    execute: () => Promise.resolve({ status: 'skipped', reason, calls: [] }),
-    rollback: () => Promise.resolve({ status: 'skipped', reason: reason.replace('containment steps', 'containment rollback'), calls: [] }),
-    status: () => Promise.resolve({ in_place: null, detail: `reading ${provider} live state is not built yet` }),
-    close: () => undefined,
-  };
 }
 
 /** What the Azure provider module registers. */
