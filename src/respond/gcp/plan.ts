@@ -123,7 +123,7 @@ export function readGcpEvidence(ev: ThreatEvidence): { keys: Targets<KeyTarget>;
     if (principal && !/\.gserviceaccount\.com$/.test(principal) && /^[^\s@]{1,100}@[\w.-]{1,200}$/.test(principal)) people.add(principal.toLowerCase(), principal.toLowerCase(), e.id);
     if (/CreateServiceAccountKey$/.test(method)) addKey(obj(p.response)?.name, true, e.id);
     const deltas = obj(obj(p.serviceData)?.policyDelta)?.bindingDeltas ?? obj(obj(p.metadata)?.policyDelta)?.bindingDeltas;
-    if (/SetIamPolicy$/i.test(method) && Array.isArray(deltas)) {
+    if (/(SetIamPolicy|setIamPermissions)$/i.test(method) && Array.isArray(deltas)) {
       const resource = str(p.resourceName) ?? '';
       const service = str(p.serviceName);
       for (const d of deltas) {
