@@ -5,6 +5,7 @@
  * clients: src/collect/azure/).
  */
 import { asObject } from '../../normalize/event.js';
+import { azureContainment } from '../../respond/azure/plan.js';
 import type { ContainerFormat, Provider } from '../types.js';
 import { azureActivity } from './activity-log.js';
 import { azureAudit } from './directory-audit.js';
@@ -58,4 +59,5 @@ export const azureProvider: Provider = {
   tampering: { actions: AZURE_TAMPER_ACTIONS, stops: AZURE_TAMPER_STOPS, starts: AZURE_TAMPER_STARTS },
   jewelForms: azureJewelForms,
   pseudonymPatterns: AZURE_PSEUDONYM_PATTERNS,
+  containment: azureContainment,
 };

@@ -3,6 +3,7 @@
  * Storage sink JSON Lines, `entries:list` pages, Pub/Sub push envelopes and pull responses), and everything irctl
  * knows about Google Cloud principals, privilege and logging. Collection clients live in `src/collect/gcp/`.
  */
+import { gcpContainment } from '../../respond/gcp/plan.js';
 import type { Provider } from '../types.js';
 import { gcpAudit } from './audit-log.js';
 import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
@@ -65,4 +66,5 @@ export const gcpProvider: Provider = {
   rolesAssumed: gcpRolesAssumed,
   jewelForms: gcpJewelForms,
   pseudonymPatterns: GCP_PSEUDONYM_PATTERNS,
+  containment: gcpContainment,
 };
