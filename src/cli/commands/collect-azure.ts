@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { withCase } from '../with-case.js';
-import { list, safe, str } from './collect-flags.js';
+import { list, safe, str, summaryEnd } from './collect-flags.js';
 
 async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectAzure, azureOutcome } = await import('../../collect/azure/collect.js');
@@ -88,8 +88,7 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         for (const x of s.context.exposed) ctx.io.out(`EXPOSED   ${safe(x)}`);
       }
       if (s.failed.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed.join(', ')} (the others were collected; the reason and what to do are above)`);
-      if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
-      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
+      summaryEnd((l) => ctx.io.out(l), s);
     }
     if (o.error) throw o.error;
     return o.code;

@@ -1,5 +1,5 @@
 /**
- * Flag readers shared by the `collect <provider>` subcommands.
+ * Flag readers and summary lines shared by the `collect <provider>` subcommands.
  */
 import { UsageError } from '../../errors.js';
 import { sanitize } from '../render/table.js';
@@ -21,3 +21,12 @@ export function positive(flag: string, v: unknown, dflt: number): number {
 }
 /** Values that came from the cloud are sanitized before they reach a terminal. */
 export const safe = (s: string): string => sanitize(s);
+
+/**
+ * The last lines of every collect summary: whether the run was interrupted, then the custody head (the last line of a
+ * writing command, design.md).
+ */
+export function summaryEnd(out: (line: string) => void, s: { interrupted: boolean; custody_head: { hash: string; seq: number } }): void {
+  if (s.interrupted) out('stopped   interrupted: what was collected is saved; run the same command again to resume');
+  out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
+}

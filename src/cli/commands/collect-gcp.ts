@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { defineCommand, type CommandContext } from '../command.js';
 import { withCase } from '../with-case.js';
-import { list, positive, safe, str } from './collect-flags.js';
+import { list, positive, safe, str, summaryEnd } from './collect-flags.js';
 
 
 async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -88,8 +88,7 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
       }
       if (s.failed_slices.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_slices.map(safe).join('; ')} (the rest was collected; run the same command again to resume)`);
-      if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
-      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
+      summaryEnd((l) => ctx.io.out(l), s);
     }
     if (o.error) throw o.error;
     return o.code;

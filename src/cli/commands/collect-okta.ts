@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
-import { str } from './collect-flags.js';
+import { str, summaryEnd } from './collect-flags.js';
 
 async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const org = str(opts.org);
@@ -51,9 +51,8 @@ async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandCon
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} rate-limited waits, ${s.paced} paced)${rate}`);
       if (s.conflicts > 0) ctx.io.out(`conflicts ${s.conflicts} event(s) reuse a stored uuid with other content: kept as separate events (\`irctl case verify\` lists them)`);
       if (s.error && o.code !== 4) ctx.io.out(`error     ${sanitize(s.error.message)}`);
-      if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
       if (s.status === 'failed' && s.pages > 0) ctx.io.out(`partial   ${s.pages} page(s) were saved before the failure; run the same command again to resume`);
-      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
+      summaryEnd((l) => ctx.io.out(l), s);
     }
     if (o.error) throw o.error;
     return o.code;

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { defineCommand, type CommandContext } from '../command.js';
 import { withCase } from '../with-case.js';
 import { collectAzureCommand } from './collect-azure.js';
-import { list, positive, safe, str } from './collect-flags.js';
+import { list, positive, safe, str, summaryEnd } from './collect-flags.js';
 import { collectGcpCommand } from './collect-gcp.js';
 import { collectOktaCommand } from './collect-okta.js';
 
@@ -79,8 +79,7 @@ async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandCont
         for (const x of s.exposed) ctx.io.out(`EXPOSED   ${x.instance_id} (${x.region}) ${x.public_ips.join(', ')}: ${x.open.join('; ')}`);
       }
       if (s.failed_regions.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_regions.join(', ')} (the others were collected; run again to retry)`);
-      if (s.interrupted) ctx.io.out('stopped   interrupted: what was collected is saved; run the same command again to resume');
-      ctx.io.out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
+      summaryEnd((l) => ctx.io.out(l), s);
     }
     if (o.error) throw o.error;
     return o.code;
