@@ -6,6 +6,7 @@
  * Every value read here comes from log records the attacker may have shaped: it is used only as an identifier in a
  * planned call (validated by shape), never as an instruction.
  */
+import { evidenceIds, obj, sortedTargets, str, Targets, type Rec } from '../targets.js';
 import type { ContainmentSupport, ProviderPlan, RunnerOptions, StepDraft, StepRunner, ThreatEvent, ThreatEvidence } from '../types.js';
 
 const PROVIDER = 'aws';
@@ -31,13 +32,6 @@ const NAME = /^[\w+=,.@-]{1,128}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const POLICY_ARN = /^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,512}$/;
 
-type Rec = Record<string, unknown>;
-function obj(v: unknown): Rec | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined;
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
 
 /** The CloudTrail entry of a stored record (an EventBridge envelope carries it in `detail`). */
 function entryOf(e: ThreatEvent): Rec | undefined {
@@ -51,16 +45,6 @@ function entryOf(e: ThreatEvent): Rec | undefined {
   if (!o) return undefined;
   const detail = obj(o.detail);
   return detail && typeof detail.eventName === 'string' ? detail : o;
-}
-
-/** Evidence collected per target while reading the records. */
-class Targets<T> {
-  readonly map = new Map<string, { value: T; evidence: Set<string> }>();
-  add(key: string, value: T, evidence: string | undefined): void {
-    let t = this.map.get(key);
-    if (!t) this.map.set(key, (t = { value, evidence: new Set() }));
-    if (evidence !== undefined) t.evidence.add(evidence);
-  }
 }
 
 interface KeyTarget {
@@ -259,8 +243,8 @@ function readEvidence(ev: ThreatEvidence): {
   return { keys, users, roles, attached, instances, buckets, bpaBuckets, trails, notes };
 }
 
-const sorted = <T>(t: Targets<T>): Array<[string, { value: T; evidence: Set<string> }]> => [...t.map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-const evid = (s: Set<string>): string[] => [...s].sort();
+const sorted = sortedTargets;
+const evid = evidenceIds;
 
 /** Plan AWS steps for a threat (pure). Order: identities first, then instances (preserve, then contain), buckets, trails. */
 export function planAws(ev: ThreatEvidence): ProviderPlan {
