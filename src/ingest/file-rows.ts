@@ -32,9 +32,13 @@ export interface FileEnd {
   fileProblem?: string;
 }
 
-/** Batches are cut at this many rows or this many raw bytes, whichever comes first (bounded memory). */
-export const BATCH_ROWS = 5000;
-export const BATCH_BYTES = 16 * 1024 * 1024;
+/**
+ * Batches are cut at this many rows or this many raw bytes, whichever comes first (bounded memory: a batch of parsed
+ * rows weighs several times its raw bytes, and two are alive at once). 1,000 rows, the size of one CloudTrail S3 log
+ * file: a single 150 MB export peaked at 456 MB with 5,000-row batches, 221 MB with these, at the same speed.
+ */
+export const BATCH_ROWS = 1000;
+export const BATCH_BYTES = 8 * 1024 * 1024;
 
 /** A quarantine row for a problem with the file as a whole (no record bytes). */
 export function fileLevelReject(reason: string, offset: number | null = null): IngestRow {

@@ -30,7 +30,7 @@ export interface ImportOptions {
   source?: string | undefined;
   /** Aborted on Ctrl-C: the run stops after the current batch and records what it saved. */
   signal?: AbortSignal | undefined;
-  /** Rows per transaction. @default 5000 (BATCH_ROWS) */
+  /** Rows per transaction. @default 1000 (BATCH_ROWS) */
   batchSize?: number;
   /** Clock (injected for tests). */
   now?: () => Date;
