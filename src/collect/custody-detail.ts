@@ -8,3 +8,21 @@ export function pageHashesDetail(hashes: string[]): Record<string, unknown> {
   if (hashes.length <= 100) return { page_sha256: hashes };
   return { page_count: hashes.length, page_sha256_list_sha256: sha256Hex(hashes.join('\n')), first_page_sha256: hashes[0], last_page_sha256: hashes[hashes.length - 1] };
 }
+
+/** What a collector counts per scope as it stores pages. */
+export interface PageTally {
+  pages: number;
+  page_hashes: string[];
+  events: number;
+  duplicates: number;
+  quarantined: number;
+}
+
+/** Count one stored page: its hash and what the store made of its records. */
+export function tallyPage(res: PageTally, sha256: string, c: { events: number; duplicates: number; quarantined: number }): void {
+  res.pages++;
+  res.page_hashes.push(sha256);
+  res.events += c.events;
+  res.duplicates += c.duplicates;
+  res.quarantined += c.quarantined;
+}

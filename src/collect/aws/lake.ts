@@ -16,6 +16,7 @@ import { checkpointKey, type RegionResult } from './lookup.js';
 import { AwsApiError, type RawPage } from './ports.js';
 import { TokenBucket, withRetries } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
+import { tallyPage } from '../custody-detail.js';
 
 /** API name. */
 export const LAKE_API = 'cloudtrail:Lake';
@@ -135,11 +136,7 @@ export async function collectLake(ctx: RunContext, opts: LakeOptions, progress: 
             ? { key, account: ctx.account, region: scope, api: LAKE_API, filters: canonicalJson(filters), covered: JSON.stringify(covered), run_id: ctx.runId, updated_at: ctx.now().toISOString() }
             : null,
         );
-        res.pages++;
-        res.page_hashes.push(page.raw.sha256);
-        res.events += c.events;
-        res.duplicates += c.duplicates;
-        res.quarantined += c.quarantined;
+        tallyPage(res, page.raw.sha256, c);
         progress.update(`${scope}: ${res.events} new, ${res.duplicates} dup, ${res.pages} pages`);
         if (last) break;
         token = page.nextToken;

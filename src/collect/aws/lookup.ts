@@ -16,6 +16,7 @@ import type { LookupEvent } from './ports.js';
 import { AwsApiError } from './ports.js';
 import { TokenBucket, withRetries } from '../rate-limit.js';
 import type { RunContext } from './run-context.js';
+import { tallyPage } from '../custody-detail.js';
 
 /** API name used in locators, checkpoints and custody. */
 export const LOOKUP_API = 'cloudtrail:LookupEvents';
@@ -165,11 +166,7 @@ export async function collectLookupRegion(ctx: RunContext, region: string, opts:
             updated_at: ctx.now().toISOString(),
           },
         );
-        res.pages++;
-        res.page_hashes.push(page.raw.sha256);
-        res.events += c.events;
-        res.duplicates += c.duplicates;
-        res.quarantined += c.quarantined;
+        tallyPage(res, page.raw.sha256, c);
         show();
         if (page.nextToken === undefined) break;
         nextToken = page.nextToken;

@@ -12,7 +12,6 @@ import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
 import { parseTimeArg } from '../../util/time.js';
-import { sha256Hex } from '../../util/hash.js';
 import type { Range } from '../checkpoints.js';
 import { runPacing, TokenBucket, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration } from '../window.js';
@@ -24,6 +23,7 @@ import { collectPaged, SlidingWindow } from './paged.js';
 import type { AzureRunContext, AzureScopeResult } from './run-context.js';
 import type { AzureContextResult } from './resource-graph.js';
 import { ACTIVITY_MAX_AGE_MS, activitySource, GRAPH_MAX_AGE_MS, graphSource, type GraphLog } from './sources.js';
+import { pageHashesDetail } from '../custody-detail.js';
 
 /** What to collect. */
 export interface CollectAzureOptions {
@@ -328,11 +328,6 @@ async function firstCaller(http: AzureHttp, e: AzureEndpoints, arm: boolean, gra
   return caller ?? { tenant: 'unknown', object_id: 'unknown', app_id: null, upn: null };
 }
 
-/** Page hashes in custody: the list when short, else its count and a hash over the list. */
-function pageHashesDetail(hashes: string[]): Record<string, unknown> {
-  if (hashes.length <= 100) return { page_sha256: hashes };
-  return { page_count: hashes.length, page_sha256_list_sha256: sha256Hex(hashes.join('\n')), first_page_sha256: hashes[0], last_page_sha256: hashes[hashes.length - 1] };
-}
 
 /** Exit decision (pure): the error to throw, or the exit code. */
 export function azureOutcome(s: CollectAzureSummary): { error?: SourceAccessError; code: number } {

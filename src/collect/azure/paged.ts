@@ -20,6 +20,7 @@ import { addCovered, gapsIn, parseRanges, type Range } from '../checkpoints.js';
 import { explainAzureError, isAzureAbort } from './errors.js';
 import { AzureApiError } from './http.js';
 import { newScopeResult, type AzureRunContext, type AzureScopeResult } from './run-context.js';
+import { tallyPage } from '../custody-detail.js';
 
 /** A list API queried by time. */
 export interface PagedSource {
@@ -160,11 +161,7 @@ export async function collectPaged(ctx: AzureRunContext, src: PagedSource, windo
           },
           advanced ? checkpoint() : null,
         );
-        res.pages++;
-        res.page_hashes.push(page.sha256);
-        res.events += c.events;
-        res.duplicates += c.duplicates;
-        res.quarantined += c.quarantined;
+        tallyPage(res, page.sha256, c);
         const secs = Math.max(0.001, (ctx.timer.now() - started) / 1000);
         progress.update(`${src.scope}: ${res.events} new, ${res.duplicates} dup, ${res.pages} pages, ${((res.events + res.duplicates) / secs).toFixed(0)} records/s`);
         url = next;

@@ -18,6 +18,7 @@ import { explainGcpError, isGcpAbort, type GcpExplained } from './errors.js';
 import { buildFilter, MAX_PAGE_SIZE, parsePage, type AuditLogKind } from './filter.js';
 import { GcpApiError, type ListEntriesRequest } from './ports.js';
 import type { GcpRunContext } from './run-context.js';
+import { tallyPage } from '../custody-detail.js';
 
 /** API name used in locators, checkpoints and custody. */
 export const ENTRIES_API = 'logging:entries.list';
@@ -225,11 +226,7 @@ export async function collectEntriesSlice(ctx: GcpRunContext, names: string[], o
             updated_at: ctx.now().toISOString(),
           },
         );
-        res.pages++;
-        res.page_hashes.push(page.sha256);
-        res.events += c.events;
-        res.duplicates += c.duplicates;
-        res.quarantined += c.quarantined;
+        tallyPage(res, page.sha256, c);
         if (last !== undefined) {
           res.resume_point = { timestamp: last.timestamp, insertId: last.insertId ?? null };
           if (last.ms > restartFrom) restartsWithoutProgress = 0;

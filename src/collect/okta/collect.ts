@@ -21,6 +21,7 @@ import { addCovered, gapsIn, parseRanges } from '../checkpoints.js';
 import { AbortedError, backoffMs, runPacing, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
 import { explainOktaError, fetchPage, OktaApiError, orgBaseUrl, type OktaPage } from './client.js';
+import { pageHashesDetail } from '../custody-detail.js';
 
 /** API name used in locators, checkpoints and custody. */
 export const OKTA_LOGS_API = 'okta:/api/v1/logs';
@@ -252,10 +253,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
   const interrupted = res.status === 'interrupted';
   const elapsed = Math.round(timer.now() - started);
   const counts = { window: windowIso, ...res, interrupted, queried };
-  const hashes =
-    pageHashes.length <= 100
-      ? { page_sha256: pageHashes }
-      : { page_count: pageHashes.length, page_sha256_list_sha256: sha256Hex(pageHashes.join('\n')), first_page_sha256: pageHashes[0], last_page_sha256: pageHashes[pageHashes.length - 1] };
+  const hashes = pageHashesDetail(pageHashes);
   const details = { source, api: OKTA_LOGS_API, org, ...counts, ...hashes, ...(error ? { error: error.message } : {}) };
   const commitment = store.commitment.digest();
   const head = db.transaction(() => appendCustody(db, { action: 'collect.end', run_id: runId, details: { ...details, commitment } }, kase.provenance, now()))();
