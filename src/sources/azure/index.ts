@@ -22,6 +22,7 @@ import {
 } from './knowledge.js';
 import { azureContextAdapters } from './resource-context.js';
 import { azureSignIn } from './signin.js';
+import { azureResourceLogAdapters } from './resource-log-adapters.js';
 
 /**
  * A Microsoft Graph or ARM list response (`{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}`,
@@ -38,7 +39,7 @@ export const valueListContainer: ContainerFormat = {
 export const azureProvider: Provider = {
   name: 'azure',
   description: 'Microsoft Azure and Entra ID: Activity Log, sign-ins, directory audits (ARM / Graph pages, diagnostic-settings exports)',
-  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters],
+  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters, ...azureResourceLogAdapters],
   containers: [valueListContainer],
   // Rules of these log sources load and wait for an importer.
   plannedLogSources: [

@@ -1,0 +1,129 @@
+/**
+ * Helpers shared by the Azure resource-log adapters (Key Vault, Microsoft Graph activity, Storage blob, Azure OpenAI,
+ * flow logs): reading a Log Analytics `AzureDiagnostics` row (columns flattened with a type suffix: `id_s`,
+ * `identity_claim_upn_s`, `httpStatusCode_d`), identity claims in any of their spellings, and the content keys that
+ * let one record read through a diagnostic-settings export and a Log Analytics row be one event. Pure.
+ */
+import { asObject, asString, normalizeTime } from '../../normalize/event.js';
+import type { TableHeader } from '../types.js';
+import { ipOf } from './common.js';
+
+/** Column names, lower case (the Logs blade's CSV writes `TimeGenerated [UTC]`). */
+export function columnsOf(header: TableHeader): Set<string> {
+  return new Set(header.columns.map((c) => c.replace(/\s*\[(?:UTC|Local Time)\]$/i, '').trim().toLowerCase()));
+}
+
+/** The `Type` column of a row (the table it came from) in lower case, when the query kept it. */
+export function rowType(o: Record<string, unknown>): string | undefined {
+  return asString(o.Type)?.toLowerCase();
+}
+
+/**
+ * An `AzureDiagnostics` row's cells by their name without the type suffix Log Analytics adds to resource-specific
+ * properties (`id_s` -> `id`, `httpStatusCode_d` -> `httpStatusCode`, `identity_claim_upn_s` ->
+ * `identity_claim_upn`). Standard columns (`OperationName`, `CallerIPAddress`) keep their names.
+ */
+export function unsuffixed(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    const m = /^(.+)_(?:s|g|d|b|t)$/.exec(k);
+    const base = m?.[1] ?? k;
+    if (!Object.hasOwn(out, base)) out[base] = v;
+  }
+  return out;
+}
+
+/**
+ * A diagnostic-settings record of a resource log: `category` and `operationName` strings, and a `time` key. Looser
+ * than the shared check (a record whose time is missing or mistyped is still recognised, so its reader can say what
+ * is wrong with it instead of "not a record of any supported log source").
+ */
+export function isResourceLogRecord(o: Record<string, unknown>): boolean {
+  return typeof o.category === 'string' && (typeof o.operationName === 'string' || 'time' in o) && ('time' in o || 'properties' in o);
+}
+
+/** The first string value of an object whose key (lower case) ends with one of `suffixes`. */
+function claimBySuffix(claims: Record<string, unknown>, suffixes: readonly string[]): string | undefined {
+  for (const suffix of suffixes)
+    for (const [k, v] of Object.entries(claims)) {
+      const key = k.toLowerCase();
+      if ((key === suffix || key.endsWith(`/${suffix}`) || key.endsWith(`_${suffix}`)) && asString(v) !== undefined) return asString(v);
+    }
+  return undefined;
+}
+
+/** Who a token names: UPN, object id, application id, the token's IP claim. */
+export interface TokenIdentity {
+  upn?: string | undefined;
+  objectId?: string | undefined;
+  appId?: string | undefined;
+  tenantId?: string | undefined;
+  ipaddr?: string | undefined;
+}
+
+/**
+ * Read the identity claims of a resource-log record, whichever way they are spelt: the diagnostic record's
+ * `identity.claim` (full claim URIs such as `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn`, or short
+ * names `oid`, `appid`), or an `AzureDiagnostics` row's `identity_claim_*` columns.
+ */
+export function tokenIdentity(claims: Record<string, unknown>): TokenIdentity {
+  const upn = claimBySuffix(claims, ['upn', 'unique_name', 'emailaddress']);
+  return {
+    upn: upn?.includes('@') === true ? upn.replace(/^live\.com#/i, '').toLowerCase() : undefined,
+    objectId: claimBySuffix(claims, ['objectidentifier', 'oid'])?.toLowerCase(),
+    appId: claimBySuffix(claims, ['appid', 'azp'])?.toLowerCase(),
+    tenantId: claimBySuffix(claims, ['tenantid', 'tid'])?.toLowerCase(),
+    ipaddr: ipOf(claimBySuffix(claims, ['ipaddr'])),
+  };
+}
+
+/** The `identity_claim_*` cells of a row, keyed by the rest of their name. */
+export function rowClaims(cells: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cells)) if (k.toLowerCase().startsWith('identity_claim_')) out[k.slice('identity_claim_'.length)] = v;
+  return out;
+}
+
+/**
+ * A time at the precision Azure writes it (100 ns: `2024-05-04T10:34:21.6912269Z`), as a content-key component: two
+ * requests in the same millisecond stay two events. Undefined when the text is not a time.
+ */
+export function timeKey(text: string): string | undefined {
+  const t = normalizeTime(text);
+  if (!t) return undefined;
+  const frac = /\.(\d+)/.exec(text)?.[1] ?? '';
+  return `${t.iso.slice(0, 19)}.${frac.padEnd(7, '0').slice(0, 7)}`;
+}
+
+/** An IP address with or without a port (`203.0.113.7:51234`, `[2001:db8::1]:443`), without the port. */
+export function ipWithoutPort(v: unknown): string | undefined {
+  const s = asString(v)?.trim();
+  if (s === undefined) return undefined;
+  const bracket = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(s);
+  return ipOf(bracket?.[1] ?? s);
+}
+
+/** Subscription id of an ARM resource id (lower case). */
+export function subscriptionOfResource(resourceId: string | undefined): string | undefined {
+  return /^\/subscriptions\/([0-9a-f-]{36})(?:\/|$)/i.exec(resourceId ?? '')?.[1]?.toLowerCase();
+}
+
+/** The resource name segment after `/providers/<namespace>/<type>/` of an ARM resource id (e.g. the vault name). */
+export function resourceNameOf(resourceId: string | undefined, type: string): string | undefined {
+  const m = new RegExp(`/providers/[^/]+/${type}/([^/]+)`, 'i').exec(resourceId ?? '');
+  return m?.[1]?.toLowerCase();
+}
+
+/** `properties` of a diagnostic record: an object, or (some services) JSON text. */
+export function propertiesOf(v: unknown): Record<string, unknown> {
+  const o = asObject(v);
+  if (o) return o;
+  if (typeof v === 'string' && v.trimStart().startsWith('{')) {
+    try {
+      return asObject(JSON.parse(v) as unknown) ?? {};
+    } catch {
+      return {};
+    }
+  }
+  return {};
+}
