@@ -126,7 +126,6 @@ export function normalizeGraphActivity(record: unknown, rawSha256: string): Norm
         type: userId !== undefined ? 'User' : appId !== undefined || spId !== undefined ? 'ServicePrincipal' : undefined,
         principalId: userId ?? spId,
         session: asString(p.signInActivityId),
-        name: userId !== undefined ? appId : undefined,
       },
       srcIp: ipWithoutPort(p.ipAddress) ?? ipWithoutPort(r.callerIpAddress),
       userAgent: asString(p.userAgent),

@@ -85,7 +85,8 @@ export function normalizeAzureOpenAi(record: unknown, _rawSha256: string): Norma
       provider: 'azure',
       layer: 'ai',
       account: subscriptionOfResource(rid),
-      region: asString(r.location)?.toLowerCase(),
+      // No region: `AzureDiagnostics` rows do not carry the export's `location`, and one request read both ways must
+      // normalize the same (the account's resource id names it).
       service: 'microsoft.cognitiveservices',
       action: op,
       actor: {

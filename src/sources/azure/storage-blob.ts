@@ -57,10 +57,13 @@ function num(v: unknown): number | undefined {
 /** Read the diagnostic record (or the record a row was made into); undefined for other records. */
 export function blobFields(record: unknown): BlobFields | undefined {
   const r = asObject(record);
-  if (!r || !isResourceLogRecord(r)) return undefined;
+  if (!r) return undefined;
   const cat = asString(r.category)?.toLowerCase();
   const rid = asString(r.resourceId);
-  if (cat === undefined || !STORAGE_CATEGORIES.has(cat) || !/\/providers\/microsoft\.storage\/storageaccounts\//i.test(rid ?? '')) return undefined;
+  if (!/\/providers\/microsoft\.storage\/storageaccounts\//i.test(rid ?? '')) return undefined;
+  // SIEM copies (Panther's test records) sometimes drop `category`: a blob-service resource with an operation still
+  // says what the record is.
+  if (cat === undefined ? !(/\/blobservices\//i.test(rid ?? '') && typeof r.operationName === 'string' && 'time' in r) : !STORAGE_CATEGORIES.has(cat) || !isResourceLogRecord(r)) return undefined;
   const p = propertiesOf(r.properties);
   const identity = asObject(r.identity) ?? {};
   const requester = asObject(identity.requester) ?? {};
@@ -233,6 +236,8 @@ export const azureStorageBlob: SourceAdapter = {
   version: 1,
   matches: (record) => blobFields(record) !== undefined,
   normalize: normalizeStorageBlob,
+  // A SIEM's copy (Panther adds `p_*` fields and may drop others) is a re-shaping of the service's record.
+  origin: (record) => (Object.keys(asObject(record) ?? {}).some((k) => k.startsWith('p_')) ? 'reshaped' : 'native'),
   fromRow: storageBlobFromRow,
   ruleBody: storageBlobRuleBody,
   logSources: [{ product: 'azure', service: 'storagebloblogs', description: 'Azure Storage blob logs (either shape)' }],
