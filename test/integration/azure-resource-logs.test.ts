@@ -79,7 +79,7 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
       'storage-blob.PT1H.json': ['jsonl', 71, 0, 1],
       'storagebloblogs.query-response.json': ['tables', 1, 1, 0],
       // the chat completion the AzureDiagnostics row already brought
-      'openai-requestresponse.PT1H.json': ['jsonl', 6, 1, 0],
+      'openai-requestresponse.PT1H.json': ['jsonl', 12, 1, 0],
       'storage-read.panther.json': ['array', 4, 0, 0],
       // recognised, tuples read, kept in quarantine: not normalized yet
       'nsg-flow-log-v2.records.json': ['records', 0, 0, 2],
@@ -132,16 +132,17 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
 
   it('normalizes Azure OpenAI records to the ai layer: deployment, caller or API key, masked address kept as written', () => {
     const ai = events.filter((x) => x.layer === 'ai');
-    expect(ai).toHaveLength(7);
+    expect(ai).toHaveLength(13);
     const mi = ai.find((x) => x.actor === '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f')!;
     expect(mi).toMatchObject({ class: 'model_invocation', action: 'ChatCompletions_Create', actor_type: 'EntraPrincipal', src_ip: '10.20.1.*' });
     expect(mi.resources[0]).toBe('/subscriptions/3f2b6c1e-8d4a-4b7e-9c21-5a6d7e8f9a01/resourcegroups/ai-rg/providers/microsoft.cognitiveservices/accounts/fabrikam-aoai/deployments/gpt-4o-support');
     const key = ai.filter((x) => x.actor === 'apikey:fabrikam-aoai');
-    expect(key.map((x) => x.outcome).sort()).toEqual(['failure', 'success', 'success', 'success', 'success']);
+    expect(key.filter((x) => x.outcome === 'failure').map((x) => x.error_code)).toEqual(['429']);
+    expect(key).toHaveLength(11);
     expect(ai.find((x) => x.action === 'ListKey')).toMatchObject({ class: 'api_activity', src_ip: '198.51.100.77' });
   });
 
-  it('fires the five rules on the intrusion and not on the look-alikes', async () => {
+  it('fires the six rules on the intrusion and not on the look-alikes', async () => {
     const dets: Det[] = [];
     for (const t of threats) dets.push(...(await runIrctl(['--case', kase, 'threats', 'show', t.id, '--json'])).json<{ detection_list: Det[] }>()[0]!.detection_list);
     const rules = dets.map((d) => d.rule_id).sort();
@@ -149,6 +150,7 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
       'irctl-azure-graph-app-mailbox-read',
       'irctl-azure-graph-directory-enumeration',
       'irctl-azure-keyvault-secrets-bulk-read',
+      'irctl-azure-openai-key-new-network',
       'irctl-azure-storage-blob-bulk-download',
       'irctl-azure-storage-sas-new-ip',
     ]);
@@ -159,8 +161,9 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
     expect(text).toContain('read 5 mailboxes');
     expect(text).toMatch(/sas:fabrikamfinance\/04d64c2b3a704145 downloaded 50 blobs/);
     expect(text).toContain('new address 203.0.113.50');
+    expect(text).toContain('API key apikey:fabrikam-aoai called ChatCompletions_Create from a new network 198.51.100.*; earlier: 20.61.10.*');
     // the managed identity, bob, the HR sync app, the helpdesk app and the partner's SAS stay quiet
-    for (const quiet of ['9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d', 'bob@fabrikam.example', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', 'e8f9a0b1-c2d3-4e4f-8a5b-6c7d8e9f0a1b', 'sas:fabrikamfinance/9b1f7e3d5c2a4b6e'])
+    for (const quiet of ['9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d', '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f', 'bob@fabrikam.example', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', 'e8f9a0b1-c2d3-4e4f-8a5b-6c7d8e9f0a1b', 'sas:fabrikamfinance/9b1f7e3d5c2a4b6e'])
       expect(text).not.toContain(quiet);
   });
 

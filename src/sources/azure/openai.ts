@@ -50,6 +50,16 @@ export function tokenCounts(p: Record<string, unknown>): { prompt?: number | und
   return { prompt: get('prompttokens', 'inputtokens'), completion: get('completiontokens', 'outputtokens'), total: get('totaltokens') };
 }
 
+/**
+ * The caller's network as the service lets it be known: it masks the last octet of IPv4 callers (`203.0.113.*`), so a
+ * full address is cut to the same form (`203.0.113.7` -> `203.0.113.*`) and both compare; IPv6 and other text as is.
+ */
+export function callerNetwork(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d{1,3}\.\d{1,3}\.\d{1,3})\.(?:\d{1,3}|\*)(?::\d+)?$/.exec(v.trim());
+  return m ? `${m[1] as string}.*` : v.trim().toLowerCase();
+}
+
 /** Pure mapping of one Azure OpenAI diagnostic record (either shape) to the common schema. */
 export function normalizeAzureOpenAi(record: unknown, _rawSha256: string): NormalizeResult {
   const a = aiRecord(record);
@@ -126,6 +136,7 @@ export function azureOpenAiRuleBody(record: unknown): unknown {
     ObjectId: a.p.objectId,
     CallerIPAddress: a.r.callerIpAddress,
     ResultSignature: a.r.resultSignature,
+    CallerNetwork: callerNetwork(asString(a.r.callerIpAddress)),
     PromptTokens: tokens.prompt,
     CompletionTokens: tokens.completion,
     TotalTokens: tokens.total,

@@ -5,7 +5,7 @@ import { flowTuples, parseFlowTuple } from './flow-logs.js';
 import { graphPathTemplate, mailboxOwner } from './graph-activity.js';
 import { vaultObjectOf } from './key-vault.js';
 import { ipWithoutPort, timeKey, tokenIdentity } from './resource-logs.js';
-import { tokenCounts } from './openai.js';
+import { callerNetwork, tokenCounts } from './openai.js';
 
 const FLOW = resolve(import.meta.dirname, '../../../fixtures/azure-resource-logs/flow-logs');
 
@@ -41,8 +41,10 @@ describe('Azure resource-log helpers', () => {
     expect(vaultObjectOf('https://kv.vault.azure.net/')).toBeUndefined();
   });
 
-  it('reads token counts when the service writes them', () => {
+  it('reads token counts when the service writes them; compares caller networks as the service masks them', () => {
     expect(tokenCounts({ promptTokens: 12, CompletionTokens: '30', totalTokens: 42 })).toEqual({ prompt: 12, completion: 30, total: 42 });
+    expect(callerNetwork('203.0.113.7')).toBe(callerNetwork('203.0.113.*'));
+    expect(callerNetwork('2001:DB8::1')).toBe('2001:db8::1');
     expect(tokenCounts({ modelName: 'gpt-4o' })).toEqual({ prompt: undefined, completion: undefined, total: undefined });
   });
 
