@@ -18,6 +18,7 @@ const FILES = [
   'microsoftgraphactivitylogs.query-response.json',
   'storage-blob.PT1H.json',
   'storagebloblogs.query-response.json',
+  'storagebloblogs.logs-export.csv',
   'openai-requestresponse.PT1H.json',
   'storage-read.panther.json',
   'flow-logs/nsg-flow-log-v2.records.json',
@@ -67,7 +68,7 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
   it('imports every shape, keeps one event per request read twice, quarantines the four bad records and the flow-log records (exit 6)', () => {
     expect(imp.code).toBe(6);
     const s = imp.json<{ quarantined: number; duplicates: number; conflicts: number; inputs: Array<{ path: string; format: string; events: number; duplicates: number; quarantined: number }> }>()[0]!;
-    expect(s.quarantined).toBe(7);
+    expect(s.quarantined).toBe(8);
     expect(s.conflicts).toBe(0);
     const by: Record<string, unknown[]> = Object.fromEntries(s.inputs.map((i) => [i.path.split('/').pop() ?? '', [i.format, i.events, i.duplicates, i.quarantined]]));
     expect(by).toEqual({
@@ -78,6 +79,8 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
       'microsoftgraphactivitylogs.query-response.json': ['tables', 1, 1, 0],
       'storage-blob.PT1H.json': ['jsonl', 71, 0, 1],
       'storagebloblogs.query-response.json': ['tables', 1, 1, 0],
+      // the Logs blade's CSV (portal time form, ms): the same request again, and a row without a time
+      'storagebloblogs.logs-export.csv': ['csv', 0, 1, 1],
       // the chat completion the AzureDiagnostics row already brought
       'openai-requestresponse.PT1H.json': ['jsonl', 12, 1, 0],
       'storage-read.panther.json': ['array', 4, 0, 0],
@@ -89,6 +92,7 @@ describe('Azure resource logs (Key Vault, Graph activity, Storage blob, Azure Op
     expect(imp.stderr).toMatch(/keyvault-auditevent\.PT1H\.json: record 5: Key Vault audit record has no time/);
     expect(imp.stderr).toMatch(/azurediagnostics\.query-response\.json: row 4: Key Vault audit time "not-a-time" is not an ISO 8601 time/);
     expect(imp.stderr).toMatch(/graph-activity\.PT1H\.json: record 1: Microsoft Graph activity record has no requestMethod \/ requestUri/);
+    expect(imp.stderr).toMatch(/storagebloblogs\.logs-export\.csv: row 2 \(line 3\): Azure Storage blob log record has no time/);
     expect(imp.stderr).toMatch(/nsg-flow-log-v2\.records\.json: record 0: Azure NSG\/VNet flow log record with 7 flow tuple\(s\) is recognised but not normalized yet/);
     expect(imp.stderr).toMatch(/vnet-flow-log-v4\.records\.json: record 0: Azure NSG\/VNet flow log record with 19 flow tuple\(s\)/);
     expect(imp.stderr).toMatch(/storage-blob\.PT1H\.json: record 2: Azure Storage blob log time "yesterday" is not an ISO 8601 time/);

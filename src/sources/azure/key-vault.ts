@@ -10,7 +10,7 @@
  * - the resource-specific `AZKVAuditLogs` table (`Identity`, `Id`, `RequestUri`, `ClientInfo`, `HttpStatusCode`).
  * Field meanings: Microsoft Learn "Azure Key Vault logging". Pure.
  *
- * Key Vault writes no record id: identity is a content key of time (100 ns), operation, object id (the secret, key
+ * Key Vault writes no record id: identity is a content key of time (ms), operation, object id (the secret, key
  * or certificate URI with its version), caller IP, caller object id, result signature and correlation id, which
  * every shape carries, so one request read from an export and from a workspace is one event.
  */
@@ -27,7 +27,6 @@ import {
   rowClaims,
   rowType,
   subscriptionOfResource,
-  timeKey,
   tokenIdentity,
   unsuffixed,
 } from './resource-logs.js';
@@ -93,13 +92,12 @@ export function normalizeKeyVault(record: unknown, _rawSha256: string): Normaliz
   if (f.operation === undefined) return { ok: false, reason: 'Key Vault audit record has no operationName' };
   if (f.time === undefined) return { ok: false, reason: 'Key Vault audit record has no time (time / TimeGenerated)' };
   const t = normalizeTime(f.time);
-  const tk = timeKey(f.time);
-  if (!t || tk === undefined) return { ok: false, reason: `Key Vault audit time ${JSON.stringify(f.time).slice(0, 60)} is not an ISO 8601 time` };
+  if (!t) return { ok: false, reason: `Key Vault audit time ${JSON.stringify(f.time).slice(0, 60)} is not an ISO 8601 time` };
   const who = tokenIdentity(f.claims);
   const sig = f.resultSignature ?? '';
   const failed = (f.httpStatus !== undefined && f.httpStatus >= 400) || /^fail/i.test(f.resultType ?? '');
   const succeeded = !failed && ((f.httpStatus !== undefined && f.httpStatus < 400) || /^success/i.test(f.resultType ?? '') || /^ok$/i.test(sig));
-  const key = [tk, f.operation.toLowerCase(), f.objectId?.toLowerCase() ?? '', f.callerIp ?? '', who.objectId ?? '', sig.toLowerCase(), f.correlationId?.toLowerCase() ?? ''].join('|');
+  const key = [t.iso, f.operation.toLowerCase(), f.objectId?.toLowerCase() ?? '', f.callerIp ?? '', who.objectId ?? '', sig.toLowerCase(), f.correlationId?.toLowerCase() ?? ''].join('|');
   const vault = f.resourceId?.toLowerCase();
   const object = vaultObjectOf(f.objectId);
   const op = f.operation;

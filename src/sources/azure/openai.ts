@@ -13,13 +13,13 @@
  * Prompts and completions are NOT in these logs (Microsoft does not log content in diagnostic settings); the
  * events carry who called which deployment, when, from where and how big the exchange was. Pure.
  *
- * Identity: a content key of time (100 ns), operation, correlation id, resource id and result signature.
+ * Identity: a content key of time (ms), operation, correlation id, resource id and result signature.
  */
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
 import type { RecordOrigin, SourceAdapter, TableHeader } from '../types.js';
 import { firstString, shortHash } from './common.js';
 import { rowObject } from './tables.js';
-import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, timeKey, unsuffixed, isResourceLogRecord } from './resource-logs.js';
+import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, unsuffixed, isResourceLogRecord } from './resource-logs.js';
 
 const AI_CATEGORIES = new Set(['requestresponse', 'audit', 'trace', 'azureopenairequestusage']);
 
@@ -70,12 +70,11 @@ export function normalizeAzureOpenAi(record: unknown, _rawSha256: string): Norma
   const timeText = asString(r.time);
   if (timeText === undefined) return { ok: false, reason: 'Azure OpenAI diagnostic record has no time (time / TimeGenerated)' };
   const t = normalizeTime(timeText);
-  const tk = timeKey(timeText);
-  if (!t || tk === undefined) return { ok: false, reason: `Azure OpenAI diagnostic time ${JSON.stringify(timeText).slice(0, 60)} is not an ISO 8601 time` };
+  if (!t) return { ok: false, reason: `Azure OpenAI diagnostic time ${JSON.stringify(timeText).slice(0, 60)} is not an ISO 8601 time` };
   const rid = asString(r.resourceId)?.toLowerCase();
   const sig = firstString(r.resultSignature, typeof r.resultSignature === 'number' ? String(r.resultSignature) : undefined);
   const status = num(sig);
-  const key = [tk, op.toLowerCase(), asString(r.correlationId)?.toLowerCase() ?? '', rid ?? '', sig ?? ''].join('|');
+  const key = [t.iso, op.toLowerCase(), asString(r.correlationId)?.toLowerCase() ?? '', rid ?? '', sig ?? ''].join('|');
   const account = resourceNameOf(rid, 'accounts');
   const objectId = asString(p.objectId)?.toLowerCase();
   const deployment = asString(p.modelDeploymentName);

@@ -4,7 +4,7 @@
  * `identity_claim_upn_s`, `httpStatusCode_d`), identity claims in any of their spellings, and the content keys that
  * let one record read through a diagnostic-settings export and a Log Analytics row be one event. Pure.
  */
-import { asObject, asString, normalizeTime } from '../../normalize/event.js';
+import { asObject, asString } from '../../normalize/event.js';
 import type { TableHeader } from '../types.js';
 import { ipOf } from './common.js';
 
@@ -82,17 +82,6 @@ export function rowClaims(cells: Record<string, unknown>): Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cells)) if (k.toLowerCase().startsWith('identity_claim_')) out[k.slice('identity_claim_'.length)] = v;
   return out;
-}
-
-/**
- * A time at the precision Azure writes it (100 ns: `2024-05-04T10:34:21.6912269Z`), as a content-key component: two
- * requests in the same millisecond stay two events. Undefined when the text is not a time.
- */
-export function timeKey(text: string): string | undefined {
-  const t = normalizeTime(text);
-  if (!t) return undefined;
-  const frac = /\.(\d+)/.exec(text)?.[1] ?? '';
-  return `${t.iso.slice(0, 19)}.${frac.padEnd(7, '0').slice(0, 7)}`;
 }
 
 /** An IP address with or without a port (`203.0.113.7:51234`, `[2001:db8::1]:443`), without the port. */

@@ -11,7 +11,7 @@
  *   `UserAgentHeader`, `CorrelationId`, ...).
  * Field meanings: Microsoft Learn "Azure Blob Storage monitoring data reference". Pure.
  *
- * Identity: a content key of time (100 ns), operation, correlation id (the request id), URI without its query and
+ * Identity: a content key of time (ms), operation, correlation id (the request id), URI without its query and
  * status code, which both shapes carry. Who acted: the requester's UPN, app id or object id for OAuth (Entra)
  * requests; for shared-key, SAS and anonymous requests, which name nobody, the credential itself:
  * `accountkey:<account>/<key1|key2>`, `sas:<account>/<first 16 hex of the SAS signature hash>`,
@@ -21,7 +21,7 @@ import { asObject, asString, normalizeTime, type NormalizeResult } from '../../n
 import type { RecordOrigin, SourceAdapter, TableHeader } from '../types.js';
 import { firstString, shortHash } from './common.js';
 import { rowObject } from './tables.js';
-import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, timeKey, isResourceLogRecord } from './resource-logs.js';
+import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, isResourceLogRecord } from './resource-logs.js';
 
 const STORAGE_CATEGORIES = new Set(['storageread', 'storagewrite', 'storagedelete']);
 
@@ -128,10 +128,9 @@ export function normalizeStorageBlob(record: unknown, _rawSha256: string): Norma
   if (f.operation === undefined) return { ok: false, reason: 'Azure Storage blob log record has no operationName (OperationName)' };
   if (f.time === undefined) return { ok: false, reason: 'Azure Storage blob log record has no time (time / TimeGenerated)' };
   const t = normalizeTime(f.time);
-  const tk = timeKey(f.time);
-  if (!t || tk === undefined) return { ok: false, reason: `Azure Storage blob log time ${JSON.stringify(f.time).slice(0, 60)} is not an ISO 8601 time` };
+  if (!t) return { ok: false, reason: `Azure Storage blob log time ${JSON.stringify(f.time).slice(0, 60)} is not an ISO 8601 time` };
   const uri = uriWithoutQuery(f.uri);
-  const key = [tk, f.operation.toLowerCase(), f.correlationId?.toLowerCase() ?? '', uri ?? '', f.status ?? ''].join('|');
+  const key = [t.iso, f.operation.toLowerCase(), f.correlationId?.toLowerCase() ?? '', uri ?? '', f.status ?? ''].join('|');
   const failed = f.status !== undefined ? f.status >= 400 : /fail|error/i.test(f.statusText ?? '');
   const account = f.resourceId?.toLowerCase().replace(/\/blobservices\/default$/, '');
   const resources = [uri, account].filter((x): x is string => x !== undefined);
