@@ -23,6 +23,7 @@ import {
 import { azureContextAdapters } from './resource-context.js';
 import { azureSignIn } from './signin.js';
 import { azureResourceLogAdapters } from './resource-log-adapters.js';
+import { AZURE_RESOURCE_LOG_PSEUDONYMS } from './resource-logs.js';
 
 /**
  * A Microsoft Graph or ARM list response (`{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}`,
@@ -59,6 +60,6 @@ export const azureProvider: Provider = {
   },
   tampering: { actions: AZURE_TAMPER_ACTIONS, stops: AZURE_TAMPER_STOPS, starts: AZURE_TAMPER_STARTS },
   jewelForms: azureJewelForms,
-  pseudonymPatterns: AZURE_PSEUDONYM_PATTERNS,
+  pseudonymPatterns: [...AZURE_PSEUDONYM_PATTERNS, ...AZURE_RESOURCE_LOG_PSEUDONYMS],
   containment: azureContainment,
 };

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { flowTuples, parseFlowTuple } from './flow-logs.js';
 import { graphPathTemplate, mailboxOwner } from './graph-activity.js';
 import { vaultObjectOf } from './key-vault.js';
-import { ipWithoutPort, tokenIdentity } from './resource-logs.js';
+import { AZURE_RESOURCE_LOG_PSEUDONYMS, ipWithoutPort, tokenIdentity } from './resource-logs.js';
+import { Pseudonymizer } from '../../investigate/pseudonymize.js';
 import { callerNetwork, tokenCounts } from './openai.js';
 
 const FLOW = resolve(import.meta.dirname, '../../../fixtures/azure-resource-logs/flow-logs');
@@ -74,5 +75,14 @@ describe('Azure resource-log helpers', () => {
     expect(b.tuples[1]).toMatchObject({ time: '2022-09-14T09:00:03.606Z', srcIp: '10.0.0.6', dstIp: '52.239.184.180', dstPort: 443, protocol: 6, direction: 'outbound', action: 'accept', state: 'E', packetsOut: 3, bytesOut: 767, packetsIn: 2, bytesIn: 1580 });
     expect(parseFlowTuple('1542110402,192.0.2.190,10.5.16.4,28746,443,U,X,D', false, undefined, undefined)).toMatch(/unknown direction/);
     expect(parseFlowTuple('x,1,2', false, undefined, undefined)).toMatch(/3 fields/);
+  });
+
+  it('pseudonymizes vault, secret, storage account, blob path and credential account names; keeps operation words', () => {
+    const p = new Pseudonymizer(AZURE_RESOURCE_LOG_PSEUDONYMS);
+    const out = p.text(
+      'https://fabrikam-prod-kv.vault.azure.net/secrets/db-password /providers/Microsoft.KeyVault/vaults/fabrikam-prod-kv sas:fabrikamfinance/04d64c2b3a704145 https://fabrikamfinance.blob.core.windows.net/finance-backups/ledger-010.bak?sv=1',
+    );
+    for (const secret of ['fabrikam-prod-kv', 'db-password', 'fabrikamfinance', 'finance-backups', 'ledger-010']) expect(out).not.toContain(secret);
+    expect(out).toMatch(/^https:\/\/(\S+)\.vault\.azure\.net\/secrets\/\S+ \/providers\/Microsoft\.KeyVault\/vaults\/\1 sas:(\S+)\/04d64c2b3a704145 https:\/\/\2\.blob\.core\.windows\.net\//);
   });
 });

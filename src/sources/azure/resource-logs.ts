@@ -5,7 +5,7 @@
  * let one record read through a diagnostic-settings export and a Log Analytics row be one event. Pure.
  */
 import { asObject, asString } from '../../normalize/event.js';
-import type { TableHeader } from '../types.js';
+import type { PseudonymPattern, TableHeader } from '../types.js';
 import { ipOf } from './common.js';
 
 /** Column names, lower case (the Logs blade's CSV writes `TimeGenerated [UTC]`). */
@@ -116,3 +116,25 @@ export function propertiesOf(v: unknown): Record<string, unknown> {
   }
   return {};
 }
+
+/**
+ * Names resource logs carry that identify the customer (pseudonymized before text leaves the machine): Key Vault,
+ * storage account and AI services account names in data-plane URLs and ARM ids, secret / key / certificate names,
+ * blob paths, and the account names inside the credential principals irctl makes for SAS, account-key, anonymous
+ * and API-key requests. Operation words (`secrets`, `blobServices`) stay readable.
+ */
+export const AZURE_RESOURCE_LOG_PSEUDONYMS: readonly PseudonymPattern[] = [
+  {
+    name: 'Key Vault or storage account host name',
+    pattern: /(?<=https:\/\/)(?<name>[a-z0-9-]{3,24})(?=\.(?:vault\.azure\.net|blob\.core\.windows\.net))/gi,
+    kind: 'resource',
+  },
+  { name: 'Key Vault secret, key or certificate name', pattern: /(?<=\.vault\.azure\.net\/(?:secrets|keys|certificates)\/)(?<name>[\w-]+)/gi, kind: 'resource' },
+  { name: 'blob container and path', pattern: /(?<=\.blob\.core\.windows\.net\/)(?<name>[^\s?"'#]+)/gi, kind: 'resource' },
+  {
+    name: 'vault, storage or AI services account name in an ARM id',
+    pattern: /(?<=\/providers\/Microsoft\.(?:KeyVault\/vaults|Storage\/storageAccounts|CognitiveServices\/accounts)\/)(?<name>[\w.-]+)/gi,
+    kind: 'resource',
+  },
+  { name: 'account named by a SAS, account-key, anonymous or API-key principal', pattern: /(?<=\b(?:sas|accountkey|anonymous|apikey):)(?<name>[a-z0-9-]{3,64})/gi, kind: 'resource' },
+];
