@@ -17,7 +17,7 @@
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
 import type { RecordOrigin, SourceAdapter, TableHeader } from '../types.js';
 import { firstString, pascal } from './common.js';
-import { rowObject } from './tables.js';
+import { rowObject, rowOrigin } from './tables.js';
 import { columnsOf, ipWithoutPort, rowType, isResourceLogRecord } from './resource-logs.js';
 
 /** The Graph request of either shape, with camelCase names. */
@@ -177,7 +177,7 @@ export function graphActivityFromRow(header: TableHeader, row: readonly unknown[
     callerIpAddress: o.IPAddress,
     properties: props,
   };
-  return { record, origin: header.format === 'table' ? 'native' : 'reshaped' };
+  return { record, origin: rowOrigin(header) };
 }
 
 /** The Microsoft Graph activity adapter. */

@@ -17,7 +17,7 @@
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
 import type { RecordOrigin, SourceAdapter, TableHeader } from '../types.js';
 import { firstString, shortHash } from './common.js';
-import { rowObject } from './tables.js';
+import { rowObject, rowOrigin } from './tables.js';
 import {
   columnsOf,
   isResourceLogRecord,
@@ -29,6 +29,7 @@ import {
   subscriptionOfResource,
   tokenIdentity,
   unsuffixed,
+  withColumns,
 } from './resource-logs.js';
 
 /** The fields every shape carries, read once. */
@@ -158,9 +159,7 @@ export function keyVaultRuleBody(record: unknown): unknown {
     identity_claim_oid_g: who.objectId,
     identity_claim_appid_g: who.appId,
   };
-  const out: Record<string, unknown> = { ...r };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined && !Object.hasOwn(out, k)) out[k] = v;
-  return out;
+  return withColumns(r, add);
 }
 
 /**
@@ -172,7 +171,7 @@ export function keyVaultFromRow(header: TableHeader, row: readonly unknown[]): {
   if (!cols.has('operationname') || !(cols.has('calleripaddress') || cols.has('identity') || [...cols].some((c) => c.startsWith('identity_claim_')))) return undefined;
   const o = rowObject(header, row);
   const type = rowType(o);
-  const origin: RecordOrigin = header.format === 'table' ? 'native' : 'reshaped';
+  const origin = rowOrigin(header);
   if (type === 'azkvauditlogs' || (type === undefined && cols.has('requesturi') && cols.has('identity'))) {
     const props = { ...(asObject(o.Properties) ?? {}), id: o.Id, requestUri: o.RequestUri, clientInfo: o.ClientInfo, httpStatusCode: o.HttpStatusCode };
     const rid = firstString(o._ResourceId, o.ResourceId);

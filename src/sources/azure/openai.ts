@@ -18,8 +18,8 @@
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
 import type { RecordOrigin, SourceAdapter, TableHeader } from '../types.js';
 import { firstString, shortHash } from './common.js';
-import { rowObject } from './tables.js';
-import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, unsuffixed, isResourceLogRecord } from './resource-logs.js';
+import { rowObject, rowOrigin } from './tables.js';
+import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, unsuffixed, isResourceLogRecord, numberOf, withColumns } from './resource-logs.js';
 
 const AI_CATEGORIES = new Set(['requestresponse', 'audit', 'trace', 'azureopenairequestusage']);
 
@@ -36,15 +36,10 @@ function aiRecord(record: unknown): { r: Record<string, unknown>; p: Record<stri
   return { r, p: propertiesOf(r.properties) };
 }
 
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
 /** Token counts, where the record has them (`promptTokens` / `completionTokens` / `totalTokens`, any case). */
 export function tokenCounts(p: Record<string, unknown>): { prompt?: number | undefined; completion?: number | undefined; total?: number | undefined } {
   const get = (...names: string[]): number | undefined => {
-    for (const [k, v] of Object.entries(p)) if (names.includes(k.toLowerCase())) return num(v);
+    for (const [k, v] of Object.entries(p)) if (names.includes(k.toLowerCase())) return numberOf(v);
     return undefined;
   };
   return { prompt: get('prompttokens', 'inputtokens'), completion: get('completiontokens', 'outputtokens'), total: get('totaltokens') };
@@ -73,7 +68,7 @@ export function normalizeAzureOpenAi(record: unknown, _rawSha256: string): Norma
   if (!t) return { ok: false, reason: `Azure OpenAI diagnostic time ${JSON.stringify(timeText).slice(0, 60)} is not an ISO 8601 time` };
   const rid = asString(r.resourceId)?.toLowerCase();
   const sig = firstString(r.resultSignature, typeof r.resultSignature === 'number' ? String(r.resultSignature) : undefined);
-  const status = num(sig);
+  const status = numberOf(sig);
   const key = [t.iso, op.toLowerCase(), asString(r.correlationId)?.toLowerCase() ?? '', rid ?? '', sig ?? ''].join('|');
   const account = resourceNameOf(rid, 'accounts');
   const objectId = asString(p.objectId)?.toLowerCase();
@@ -127,7 +122,6 @@ export function azureOpenAiRuleBody(record: unknown): unknown {
   if (!a) return record;
   const tokens = tokenCounts(a.p);
   const add: Record<string, unknown> = {
-    properties: a.p,
     OperationName: asString(a.r.operationName),
     ModelDeploymentName: a.p.modelDeploymentName,
     ModelName: a.p.modelName,
@@ -140,9 +134,8 @@ export function azureOpenAiRuleBody(record: unknown): unknown {
     CompletionTokens: tokens.completion,
     TotalTokens: tokens.total,
   };
-  const out: Record<string, unknown> = { ...a.r };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined && (k === 'properties' || !Object.hasOwn(out, k))) out[k] = v;
-  return out;
+  // `properties` parsed replaces the JSON text the record may hold.
+  return withColumns({ ...a.r, properties: a.p }, add);
 }
 
 /** An Azure OpenAI / AI services row of `AzureDiagnostics` as the diagnostic record; undefined for other rows. */
@@ -171,7 +164,7 @@ export function azureOpenAiFromRow(header: TableHeader, row: readonly unknown[])
     // Kept as the text the column holds (the export writes the same JSON text).
     properties: u.properties,
   };
-  return { record, origin: header.format === 'table' ? 'native' : 'reshaped' };
+  return { record, origin: rowOrigin(header) };
 }
 
 /** The Azure OpenAI diagnostic log adapter. */

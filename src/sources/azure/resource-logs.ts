@@ -42,6 +42,22 @@ export function isResourceLogRecord(o: Record<string, unknown>): boolean {
   return typeof o.category === 'string' && (typeof o.operationName === 'string' || 'time' in o) && ('time' in o || 'properties' in o);
 }
 
+/** A number, or a string of digits as a number (Log Analytics types status codes as strings). */
+export function numberOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * The record as rules see it: its own keys, plus the column names of the other shapes (`add`) where the record does
+ * not already have that key (undefined values left out).
+ */
+export function withColumns(record: Record<string, unknown>, add: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (const [k, v] of Object.entries(add)) if (v !== undefined && !Object.hasOwn(out, k)) out[k] = v;
+  return out;
+}
+
 /** The first string value of an object whose key (lower case) ends with one of `suffixes`. */
 function claimBySuffix(claims: Record<string, unknown>, suffixes: readonly string[]): string | undefined {
   for (const suffix of suffixes)

@@ -20,8 +20,8 @@
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
 import type { RecordOrigin, SourceAdapter, TableHeader } from '../types.js';
 import { firstString, shortHash } from './common.js';
-import { rowObject } from './tables.js';
-import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, isResourceLogRecord } from './resource-logs.js';
+import { rowObject, rowOrigin } from './tables.js';
+import { columnsOf, ipWithoutPort, propertiesOf, resourceNameOf, rowType, subscriptionOfResource, isResourceLogRecord, numberOf, withColumns } from './resource-logs.js';
 
 const STORAGE_CATEGORIES = new Set(['storageread', 'storagewrite', 'storagedelete']);
 
@@ -49,11 +49,6 @@ export interface BlobFields {
   responseBodySize: number | undefined;
 }
 
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
 /** Read the diagnostic record (or the record a row was made into); undefined for other records. */
 export function blobFields(record: unknown): BlobFields | undefined {
   const r = asObject(record);
@@ -74,7 +69,7 @@ export function blobFields(record: unknown): BlobFields | undefined {
     r,
     time: asString(r.time),
     operation: asString(r.operationName),
-    status: num(r.statusCode),
+    status: numberOf(r.statusCode),
     statusText: asString(r.statusText) ?? asString(p.metricResponseType),
     callerIp: ipWithoutPort(r.callerIpAddress),
     correlationId: asString(r.correlationId),
@@ -90,7 +85,7 @@ export function blobFields(record: unknown): BlobFields | undefined {
     objectKey: asString(p.objectKey),
     userAgent: asString(p.userAgentHeader),
     serviceType: svc,
-    responseBodySize: num(p.responseBodySize),
+    responseBodySize: numberOf(p.responseBodySize),
   };
 }
 
@@ -183,9 +178,8 @@ export function storageBlobRuleBody(record: unknown): unknown {
     ResponseBodySize: f.responseBodySize,
     Category: asString(f.r.category),
   };
-  const out: Record<string, unknown> = { ...f.r };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined) out[k] = v;
-  return out;
+  // These names win over the record's own: a row's `CallerIpAddress` keeps the port, `Uri` the SAS query.
+  return { ...f.r, ...withColumns({}, add) };
 }
 
 /** A `StorageBlobLogs` row (Log Analytics API, Logs CSV export) as the diagnostic record. */
@@ -203,7 +197,7 @@ export function storageBlobFromRow(header: TableHeader, row: readonly unknown[])
     category: o.Category ?? 'StorageRead',
     operationName: o.OperationName,
     // `StatusCode` is a string column; the export writes a number.
-    statusCode: num(o.StatusCode) ?? o.StatusCode,
+    statusCode: numberOf(o.StatusCode) ?? o.StatusCode,
     statusText: o.StatusText,
     callerIpAddress: o.CallerIpAddress,
     correlationId: o.CorrelationId,
@@ -219,11 +213,11 @@ export function storageBlobFromRow(header: TableHeader, row: readonly unknown[])
       objectKey: o.ObjectKey,
       userAgentHeader: o.UserAgentHeader,
       serviceType: o.ServiceType ?? 'blob',
-      responseBodySize: num(o.ResponseBodySize) ?? o.ResponseBodySize,
+      responseBodySize: numberOf(o.ResponseBodySize) ?? o.ResponseBodySize,
       metricResponseType: o.MetricResponseType,
     },
   };
-  return { record, origin: header.format === 'table' ? 'native' : 'reshaped' };
+  return { record, origin: rowOrigin(header) };
 }
 
 /** The Storage blob adapter. */
