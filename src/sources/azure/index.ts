@@ -22,6 +22,8 @@ import {
 } from './knowledge.js';
 import { azureContextAdapters } from './resource-context.js';
 import { azureSignIn } from './signin.js';
+import { azureResourceLogAdapters } from './resource-log-adapters.js';
+import { AZURE_RESOURCE_LOG_PSEUDONYMS } from './resource-logs.js';
 
 /**
  * A Microsoft Graph or ARM list response (`{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}`,
@@ -38,7 +40,7 @@ export const valueListContainer: ContainerFormat = {
 export const azureProvider: Provider = {
   name: 'azure',
   description: 'Microsoft Azure and Entra ID: Activity Log, sign-ins, directory audits (ARM / Graph pages, diagnostic-settings exports)',
-  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters],
+  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters, ...azureResourceLogAdapters],
   containers: [valueListContainer],
   // Rules of these log sources load and wait for an importer.
   plannedLogSources: [
@@ -58,6 +60,6 @@ export const azureProvider: Provider = {
   },
   tampering: { actions: AZURE_TAMPER_ACTIONS, stops: AZURE_TAMPER_STOPS, starts: AZURE_TAMPER_STARTS },
   jewelForms: azureJewelForms,
-  pseudonymPatterns: AZURE_PSEUDONYM_PATTERNS,
+  pseudonymPatterns: [...AZURE_PSEUDONYM_PATTERNS, ...AZURE_RESOURCE_LOG_PSEUDONYMS],
   containment: azureContainment,
 };
