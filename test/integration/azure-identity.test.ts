@@ -78,8 +78,8 @@ describe('Entra ID sign-in identity rules, every sign-in shape', () => {
     // not: g-late's role grant 5 h after a medium-risk sign-in; g-calm / t-calm's grants after an unremarkable sign-in
     expect(usersOf('irctl-azure-risky-signin-then-privilege')).toEqual(['g-risky', 't-risky']);
     const s = dets.filter((d) => d.rule_id === 'irctl-azure-risky-signin-then-privilege').map((d) => d.summary);
-    expect(s).toContain('risky sign-in of g-risky then Update application – Certificates and secrets management  on payroll-sync within 4h');
-    expect(s).toContain('risky sign-in of t-risky@contoso.example then microsoft.authorization/roleassignments/write on /subscriptions/3d9a2e51-0c47-4b8e-9f16-7a2b5c8d4e01/providers/microsoft.authorization/roleassignments/9b1c2d3e-0000-4000-8000-0000000000a1 within 4h');
+    expect(s).toContain('g-risky flagged at risk, then Update application – Certificates and secrets management  on payroll-sync within 4h');
+    expect(s).toContain('t-risky@contoso.example flagged at risk, then microsoft.authorization/roleassignments/write on /subscriptions/3d9a2e51-0c47-4b8e-9f16-7a2b5c8d4e01/providers/microsoft.authorization/roleassignments/9b1c2d3e-0000-4000-8000-0000000000a1 within 4h');
   });
 
   it('rules list shows the multi-source rule and its ATT&CK tags', async () => {
@@ -88,5 +88,67 @@ describe('Entra ID sign-in identity rules, every sign-in shape', () => {
     const byId = new Map(rules.map((x) => [x.id, x]));
     expect(byId.get('irctl-azure-impossible-travel')?.kind).toBe('travel');
     expect(byId.get('irctl-azure-risky-signin-then-privilege')?.techniques).toContain('T1098.003');
+  });
+});
+
+describe('Entra ID Protection risk detections, risky users and PIM requests', () => {
+  let dir: { dir: string; cleanup: () => void };
+  let kase: string;
+  type Ev = { id: string; service: string; layer: string; action: string; actor: string | null; outcome: string; resources: string[] };
+  let events: Ev[] = [];
+  beforeAll(async () => {
+    dir = tempDir('irctl-azrisk-');
+    kase = join(dir.dir, 'case');
+    const f = (n: string): string => fixture('azure-identity', n);
+    const imp = await runIrctl(['--case', kase, 'import', f('riskdetections.graph.json'), f('aaduserriskevents.query-response.json'), f('aadriskyusers.query-response.json'), f('pim-requests.graph.json'), f('pim-audits.graph.json'), '--json']);
+    expect(imp.stderr).toBe('');
+    expect(imp.code).toBe(0);
+    events = (await runIrctl(['--case', kase, 'events', '--json'])).json<Ev>();
+  });
+  afterAll(() => dir.cleanup());
+
+  it('reads Graph riskDetection objects and AADUserRiskEvents rows as one event per detection version', () => {
+    const risk = events.filter((e) => e.service === 'identityprotection' && !e.action.startsWith('riskyUser/'));
+    // 4 Graph detections; the table's copy of detection 1 joins it, its later version of detection 3 is an event of its own
+    expect(risk.map((e) => e.id).sort()).toEqual([
+      '6c000001-3f2e-4a1b-9c8d-000000000001@1795251600000',
+      '6c000002-3f2e-4a1b-9c8d-000000000002@1795251630000',
+      '6c000003-3f2e-4a1b-9c8d-000000000003@1795248000000',
+      '6c000003-3f2e-4a1b-9c8d-000000000003@1795262400000',
+      '6c000004-3f2e-4a1b-9c8d-000000000004@1795240800000',
+    ]);
+    expect(new Set(risk.map((e) => `${e.layer}/${e.action.length > 0}`))).toEqual(new Set(['identity/true']));
+    expect(risk.find((e) => e.id.startsWith('6c000001'))).toMatchObject({ action: 'unfamiliarFeatures', actor: 'r-risky@contoso.example' });
+    const users = events.filter((e) => e.action.startsWith('riskyUser/'));
+    expect(users.map((e) => [e.action, e.actor])).toEqual([['riskyUser/atRisk', 'r-risky@contoso.example']]);
+  });
+
+  it('reads PIM role schedule requests as control-plane events of the requester, naming principal, role and scope', () => {
+    const pim = events.filter((e) => e.action.startsWith('roleScheduleRequest/'));
+    expect(pim.map((e) => [e.layer, e.action, e.actor, e.outcome, e.resources])).toEqual([
+      ['control_plane', 'roleScheduleRequest/selfActivate', 'r-risky@contoso.example', 'success', ['r-risky@contoso.example', 'Global Administrator', '/']],
+      ['control_plane', 'roleScheduleRequest/adminAssign', 'fc4c56d7-42ac-53a7-9b67-52b32a222223', 'failure', ['r-quiet@contoso.example', 'User Administrator', '/']],
+    ]);
+  });
+
+  it('runs the SigmaHQ risk detection and PIM rules through the field map, and the risky-then-privilege rule', async () => {
+    const rules = fixture('sigma', 'cloud', 'azure');
+    const d = await runIrctl(['--case', kase, 'detect', '--rules', join(rules, 'identity_protection'), '--rules', join(rules, 'privileged_identity_management'), '--json']);
+    expect(d.code).toBe(0);
+    const db = new Database(join(kase, 'evidence.sqlite'), { readonly: true });
+    const hits = db.prepare('SELECT rule_title, summary FROM detections ORDER BY rule_title').all() as Array<{ rule_title: string; summary: string }>;
+    db.close();
+    const titles = [...new Set(hits.map((h) => h.rule_title))];
+    // One SigmaHQ rule per riskEventType present; the PIM alert rules match alert incidents, which are not events
+    expect(titles).toEqual([
+      'Anonymous IP Address',
+      'Atypical Travel',
+      'Azure AD Account Credential Leaked',
+      'Risky Entra ID sign-in or risk detection followed by a privilege change by the same user',
+      'Unfamiliar Sign-In Properties',
+    ]);
+    expect(hits.find((h) => h.rule_title.startsWith('Risky'))?.summary).toBe(
+      'r-risky@contoso.example flagged at risk, then roleScheduleRequest/selfActivate on r-risky@contoso.example within 4h',
+    );
   });
 });
