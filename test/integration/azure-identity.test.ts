@@ -152,3 +152,30 @@ describe('Entra ID Protection risk detections, risky users and PIM requests', ()
     );
   });
 });
+
+describe('Entra portal audit CSV and the Graph copy of the same audits', () => {
+  it('a download whose view includes the Id column joins the Graph copy (one event each), and the audit rules read its targets', async () => {
+    const { dir, cleanup } = tempDir('irctl-azaudit-');
+    try {
+      const kase = join(dir, 'case');
+      // GIVEN the portal download first: its rows are events of their own, and the role-grant rule reads the
+      // Target<n> columns (Role.DisplayName among the modified properties)
+      const csv = await runIrctl(['--case', kase, 'import', fixture('azure-identity', 'audits-with-id.portal.csv'), '--json']);
+      expect(csv.json<{ events: number }>()[0]!.events).toBe(3);
+      expect((await runIrctl(['--case', kase, 'detect'])).code).toBe(0);
+      const db1 = new Database(join(kase, 'evidence.sqlite'), { readonly: true });
+      const hits = db1.prepare("SELECT COUNT(*) FROM detections WHERE rule_id = 'irctl-azure-entra-admin-role-added'").pluck().get() as number;
+      db1.close();
+      expect(hits).toBe(2);
+      // WHEN the Graph page of the same audits is imported
+      const graph = await runIrctl(['--case', kase, 'import', fixture('azure-identity', 'audits.graph.json'), '--json']);
+      // THEN every record is another copy of an event already there: no new event, no conflict
+      expect(graph.code, graph.stderr).toBe(0);
+      expect(graph.json<{ events: number; duplicates: number; conflicts: number }>()[0]).toMatchObject({ events: 0, duplicates: 3, conflicts: 0 });
+      const shown = await runIrctl(['--case', kase, 'show', 'Directory_a00000d5-0000-4000-8000-0000000000d5', '--json']);
+      expect(shown.json<{ copies: Array<{ origin: string }> }>()[0]!.copies.map((c) => c.origin)).toEqual(['reshaped', 'native']);
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import { asObject, asString } from '../../normalize/event.js';
 import type { AdminGrant, GrantEvent, PseudonymPattern } from '../types.js';
 import { principalForm } from './common.js';
+import { auditTargets } from './directory-audit.js';
 
 /**
  * Values that name the Azure platform rather than an actor: a resource provider namespace as caller
@@ -102,7 +103,7 @@ export function azureAdminGrants(events: readonly GrantEvent[]): AdminGrant[] {
     }
     // Directory role membership: the role is a target resource or a modified property (`Role.DisplayName`).
     const api = asObject(body.properties) && 'activityDisplayName' in (asObject(body.properties) ?? {}) ? (asObject(body.properties) ?? {}) : body;
-    const targets = Array.isArray(api.targetResources) ? (api.targetResources as unknown[]).map(asObject) : [];
+    const targets = auditTargets(api).map(asObject);
     let role: string | undefined;
     const users: string[] = [];
     for (const t of targets) {
