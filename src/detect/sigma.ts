@@ -157,7 +157,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
     if (!Array.isArray(extraLs) || extraLs.length === 0) fail(lineKey('irctl'), 'irctl.logsources must be a list of logsource maps ({product, service})');
     else
       for (const [i, x] of (extraLs as unknown[]).entries()) {
-        const xdt = dataTypeOf(x !== null && typeof x === 'object' && !Array.isArray(x) ? (x) : undefined);
+        const xdt = dataTypeOf(x !== null && typeof x === 'object' && !Array.isArray(x) ? x : undefined);
         if ('error' in xdt) fail(lineKey('irctl'), `irctl.logsources[${i}]: ${xdt.error}`);
         else if (!dataTypes.includes(xdt.dataType)) dataTypes.push(xdt.dataType);
       }

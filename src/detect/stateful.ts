@@ -325,10 +325,9 @@ function travel(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'travel'
       let extra: Record<string, string | number> | undefined;
       if (prev.lat !== undefined && prev.lon !== undefined && lat !== undefined && lon !== undefined) {
         const km = distanceKm(prev.lat, prev.lon, lat, lon);
-        const hours = (ms - prev.ms) / 3_600_000;
-        const speed = hours > 0 ? km / hours : Infinity;
-        if (km >= spec.minDistanceKm && speed > spec.maxSpeedKmh)
-          extra = { distance: Math.round(km), speed: Number.isFinite(speed) ? Math.round(speed) : 'instant', basis: 'coordinates' };
+        // Times are to the second at best: less than a minute apart counts as one minute (the speed is then a floor).
+        const speed = km / (Math.max(ms - prev.ms, 60_000) / 3_600_000);
+        if (km >= spec.minDistanceKm && speed > spec.maxSpeedKmh) extra = { distance: Math.round(km), speed: Math.round(speed), basis: 'coordinates' };
       } else if (prev.place !== undefined && place !== undefined && prev.place !== place && ms - prev.ms <= spec.fallbackWindowMs) {
         extra = { distance: '?', speed: '?', basis: `no coordinates, ${spec.fallback?.name ?? 'place'} changed` };
       }
