@@ -153,6 +153,25 @@ describe('Entra ID Protection risk detections, risky users and PIM requests', ()
   });
 });
 
+describe('PIM requests as privilege evidence', () => {
+  it('a PIM activation of Global Administrator makes the requester a privileged actor of the threat', async () => {
+    const { dir, cleanup } = tempDir('irctl-azpim-');
+    try {
+      const kase = join(dir, 'case');
+      const f = (n: string): string => fixture('azure-identity', n);
+      expect((await runIrctl(['--case', kase, 'import', f('riskdetections.graph.json'), f('pim-requests.graph.json')])).code).toBe(0);
+      expect((await runIrctl(['--case', kase, 'detect'])).code).toBe(0);
+      const t = (await runIrctl(['--case', kase, 'threats', '--json'])).json<{ severity: string; context_notes: string[] }>();
+      // the denied request of r-quiet grants nothing; r-risky's provisioned activation does
+      expect(t).toHaveLength(1);
+      expect(t[0]!.context_notes).toContain('privileged actor: r-risky@contoso.example was granted admin in the evidence (PIM selfActivate: Global Administrator)');
+      expect(t[0]!.severity).toBe('critical');
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('Entra portal audit CSV and the Graph copy of the same audits', () => {
   it('a download whose view includes the Id column joins the Graph copy (one event each), and the audit rules read its targets', async () => {
     const { dir, cleanup } = tempDir('irctl-azaudit-');
