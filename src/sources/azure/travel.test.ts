@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadRulePack, runRules } from './engine.js';
-import { inputsFromRecords } from './record-inputs.js';
-import { distanceKm } from './stateful.js';
+import { loadRulePack, runRules } from '../../detect/engine.js';
+import { inputsFromRecords } from '../../detect/record-inputs.js';
+import { distanceKm } from '../../detect/stateful.js';
 
 const pack = loadRulePack({ builtin: true });
 const T0 = Date.UTC(2026, 10, 20, 8, 0, 0);
