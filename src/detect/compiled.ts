@@ -46,13 +46,35 @@ export type StatefulSpec =
       left: Pred;
       right: Pred;
       windowMs: number;
+    }
+  | {
+      type: 'travel';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      /** Latitude and longitude (decimal degrees) of each event. */
+      latitude: { name: string; get: FieldGetter };
+      longitude: { name: string; get: FieldGetter };
+      /** Speed (km/h) above which two events of the group cannot both be genuine. */
+      maxSpeedKmh: number;
+      /** Distances below this (km) are never travel (geolocation noise). */
+      minDistanceKm: number;
+      /** Only events at most this far apart are compared. */
+      windowMs: number;
+      /** Without coordinates: a place field (e.g. a country) that must not change within {@link fallbackWindowMs}. */
+      fallback?: { name: string; get: FieldGetter } | undefined;
+      fallbackWindowMs: number;
     };
 
 /** One compiled rule. */
 export interface CompiledRule {
   meta: RuleMeta;
-  /** Data type of the events the rule runs on. */
+  /** Data type of the events the rule runs on (the rule's Sigma `logsource`). */
   dataType: string;
+  /**
+   * Every data type the rule runs on: {@link dataType} plus those of `irctl.logsources` (multi-source rules, e.g. a
+   * sign-in followed by a change in another log). One stateful evaluator sees the events of all of them.
+   */
+  dataTypes: string[];
   /** Lower-cased action names (CloudTrail eventName) the rule can match, or null for any. */
   actions: Set<string> | null;
   /** The rule's condition (for stateful rules: which events the state machine sees). */

@@ -58,6 +58,8 @@ export function createEvaluator(rule: CompiledRule, spec: StatefulSpec): Statefu
       return newValue(rule, spec);
     case 'shared_value':
       return sharedValue(rule, spec);
+    case 'travel':
+      return travel(rule, spec);
   }
 }
 
@@ -270,5 +272,72 @@ function sharedValue(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'sh
       }
     },
     hits: () => out.map((b) => b.hit),
+  };
+}
+
+/** A coordinate of an event (a number, or a numeric string); undefined when absent or not a number. */
+function coordinate(get: FieldGetter, input: DetectInput, limit: number): number | undefined {
+  for (const v of get(input)) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (Number.isFinite(n) && Math.abs(n) <= limit) return n;
+  }
+  return undefined;
+}
+
+/** Great-circle distance in km (haversine, mean Earth radius). */
+export function distanceKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/**
+ * Impossible travel: consecutive events of one group whose places are farther apart than anyone can travel in the
+ * time between them. With coordinates on both events: distance / time above `maxSpeedKmh` (and at least
+ * `minDistanceKm`, below which geolocation is noise). Without them: the `fallback` place (e.g. the country) changed
+ * within `fallbackWindowMs`. Events from the same source IP are never travel (the geolocation database moved, not
+ * the person).
+ */
+function travel(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'travel' }>): StatefulEvaluator {
+  type P = { ms: number; ev: EventRow; lat?: number | undefined; lon?: number | undefined; place?: string | undefined };
+  const last = new Map<string, P>();
+  const out: DetectionHit[] = [];
+  const where = (p: P): string => p.place ?? (p.lat !== undefined && p.lon !== undefined ? `${p.lat.toFixed(2)},${p.lon.toFixed(2)}` : '?');
+  return {
+    feed(input) {
+      const key = groupKey(spec.groupBy, input);
+      if (key === undefined) return;
+      const ms = input.event.time_ms;
+      let lat = coordinate(spec.latitude.get, input, 90);
+      let lon = coordinate(spec.longitude.get, input, 180);
+      // (0, 0) is what exporters write for "unknown".
+      if (lat === undefined || lon === undefined || (lat === 0 && lon === 0)) lat = lon = undefined;
+      const place = spec.fallback ? str(spec.fallback.get, input) : undefined;
+      if (lat === undefined && place === undefined) return;
+      const p: P = { ms, ev: input.event, lat, lon, place };
+      const prev = last.get(key);
+      last.set(key, p);
+      if (!prev || ms - prev.ms > spec.windowMs) return;
+      if (prev.ev.src_ip !== null && prev.ev.src_ip === input.event.src_ip) return;
+      const minutes = Math.round((ms - prev.ms) / 60_000);
+      let extra: Record<string, string | number> | undefined;
+      if (prev.lat !== undefined && prev.lon !== undefined && lat !== undefined && lon !== undefined) {
+        const km = distanceKm(prev.lat, prev.lon, lat, lon);
+        // Times are to the second at best: less than a minute apart counts as one minute (the speed is then a floor).
+        const speed = km / (Math.max(ms - prev.ms, 60_000) / 3_600_000);
+        if (km >= spec.minDistanceKm && speed > spec.maxSpeedKmh) extra = { distance: Math.round(km), speed: Math.round(speed), basis: 'coordinates' };
+      } else if (prev.place !== undefined && place !== undefined && prev.place !== place && ms - prev.ms <= spec.fallbackWindowMs) {
+        extra = { distance: '?', speed: '?', basis: `no coordinates, ${spec.fallback?.name ?? 'place'} changed` };
+      }
+      if (!extra) return;
+      const b = new HitBuilder(rule);
+      b.add(prev.ev);
+      b.add(input.event);
+      b.hit.summary = renderSummary(rule, input, { ...extra, from: where(prev), to: where(p), minutes, window: fmtWindow(spec.windowMs) });
+      out.push(b.hit);
+    },
+    hits: () => out,
   };
 }
