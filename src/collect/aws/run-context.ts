@@ -21,7 +21,7 @@ export interface RunContext {
   /** Backoff base for retries in ms (full jitter, doubling per attempt). */
   retryBaseMs: number;
   /** Endpoint overrides in use (for messages). */
-  endpoints: { cloudtrail?: string | undefined; ec2?: string | undefined; s3?: string | undefined };
+  endpoints: { cloudtrail?: string | undefined; ec2?: string | undefined; s3?: string | undefined; logs?: string | undefined };
   /** Debug diagnostics. */
   debug: (message: string) => void;
   /** Warnings. */

@@ -215,6 +215,28 @@ function guardrailIntervened(body: unknown): boolean {
   return out['amazon-bedrock-guardrailAction'] === 'INTERVENED' || out.stopReason === 'guardrail_intervened';
 }
 
+/** A token count as a non-negative number, or undefined. */
+function tokenCount(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/** Input plus output token counts of a record (`input.inputTokenCount`, `output.outputTokenCount`), when it has either. */
+function totalTokens(body: unknown): number | undefined {
+  const r = recordOf(body);
+  if (!r) return undefined;
+  const i = tokenCount(asObject(r.input)?.inputTokenCount);
+  const o = tokenCount(asObject(r.output)?.outputTokenCount);
+  return i === undefined && o === undefined ? undefined : (i ?? 0) + (o ?? 0);
+}
+
+/** `<modelId>@<region>` of a record: what a principal's new-model-or-region baseline compares. */
+function modelRegion(body: unknown): string | undefined {
+  const r = recordOf(body);
+  const model = asString(r?.modelId);
+  const region = asString(r?.region);
+  return model && region ? `${model}@${region}` : undefined;
+}
+
 /** Fields rules may name on invocation records (docs/rules.md "Field map"). */
 export const BEDROCK_DERIVED_FIELDS: Readonly<Record<string, DerivedField>> = {
   'irctl.prompt_injection': {
@@ -226,6 +248,20 @@ export const BEDROCK_DERIVED_FIELDS: Readonly<Record<string, DerivedField>> = {
     description:
       'kinds of secrets in the model output (aws-access-key, aws-secret-key, gcp-api-key, azure-storage-key, azure-sas-signature, private-key, jwt, card-number with a Luhn check); the secret itself is never copied',
     values: outputSecrets,
+  },
+  'irctl.total_tokens': {
+    description: 'input plus output token count of the invocation (input.inputTokenCount + output.outputTokenCount), when the record has either',
+    values: (b) => {
+      const n = totalTokens(b);
+      return n === undefined ? [] : [n];
+    },
+  },
+  'irctl.model_region': {
+    description: 'the model and region of the invocation as <modelId>@<region> (a principal\'s new model or new region)',
+    values: (b) => {
+      const v = modelRegion(b);
+      return v === undefined ? [] : [v];
+    },
   },
   'irctl.guardrail_intervened': {
     description: 'true when a Bedrock guardrail intervened (amazon-bedrock-guardrailAction INTERVENED, stopReason guardrail_intervened)',

@@ -1,0 +1,176 @@
+/**
+ * `collect aws --bedrock-logs <log-group>[,...]`: Amazon Bedrock model invocation logs read from CloudWatch Logs with
+ * FilterLogEvents, one log group at a time: paced by a token bucket, retried with jittered backoff after throttling
+ * and 5xx, stored page by page (each page an input row with the SHA-256 of its body as received, its parameters in
+ * the custody record), and checkpointed so that a re-run resumes. The raw record of each log event is its `message`
+ * string (the invocation log JSON), exactly as `import --format cwlogs` stores `aws logs filter-log-events` output.
+ *
+ * FilterLogEvents returns the events of a group in time order across its streams: after each page everything before
+ * the page's last timestamp is collected, so the checkpoint advances page by page in the same transaction as the
+ * page's evidence. Should a page ever go back in time, the range counts as covered only when its last page is read.
+ */
+import { rowFromItem } from '../../ingest/records.js';
+import type { Progress } from '../../io/io-host.js';
+import { loadCheckpoint } from '../../store/collect-repo.js';
+import type { IngestRow } from '../../store/ingest-repo.js';
+import { canonicalJson, sha256Hex } from '../../util/hash.js';
+import { addCovered, gapsIn, parseRanges, type Range } from '../checkpoints.js';
+import { tallyPage } from '../custody-detail.js';
+import { TokenBucket, withRetries } from '../rate-limit.js';
+import { explainAwsError, isAbort } from './errors.js';
+import { checkpointKey, type RegionResult } from './lookup.js';
+import { AwsApiError, type LogEvent } from './ports.js';
+import type { RunContext } from './run-context.js';
+
+/** API name used in locators, checkpoints and custody. */
+export const BEDROCK_LOGS_API = 'logs:FilterLogEvents';
+/** Events per page asked for (the API returns at most 10,000 or 1 MB). */
+export const LOG_PAGE_SIZE = 1000;
+
+/** Options of a log group collection. */
+export interface BedrockLogsOptions {
+  /** Closed window in epoch ms. */
+  window: Range;
+  /** Late-delivery overlap re-scanned on the next run. */
+  overlapMs: number;
+  /** Requests per second. CloudWatch Logs allows 5 FilterLogEvents per second per account and region. */
+  ratePerSec: number;
+  /** Retries per call. */
+  maxRetries: number;
+  /** Region of log groups given by name. */
+  region: string;
+}
+
+/** A log group as given (`name` or `arn:aws:logs:<region>:<account>:log-group:<name>[:*]`): its name and region. */
+export function parseLogGroup(spec: string, defaultRegion: string): { name: string; region: string } | undefined {
+  const s = spec.trim();
+  if (s === '') return undefined;
+  const arn = /^arn:aws[a-z-]*:logs:([a-z0-9-]+):\d{12}:log-group:(.+?)(?::\*)?$/.exec(s);
+  if (arn) return { name: arn[2] as string, region: arn[1] as string };
+  if (s.startsWith('arn:')) return undefined;
+  // Log group names: 1-512 characters of [.\-_/#A-Za-z0-9].
+  return /^[.\-_/#A-Za-z0-9]{1,512}$/.test(s) ? { name: s, region: defaultRegion } : undefined;
+}
+
+/** Collect one log group. Never throws for AWS failures: they are reported in the result (`region` is the scope). */
+export async function collectLogGroup(ctx: RunContext, group: { name: string; region: string }, opts: BedrockLogsOptions, progress: Progress): Promise<RegionResult> {
+  const started = ctx.timer.now();
+  const scope = `${group.region}:${group.name}`;
+  const res: RegionResult = { region: scope, status: 'ok', events: 0, duplicates: 0, filtered_out: 0, quarantined: 0, pages: 0, throttled: 0, retried: 0, queried: [], page_hashes: [], elapsed_ms: 0 };
+  const logs = ctx.ports.logs;
+  if (!logs) throw new Error('the AWS ports have no CloudWatch Logs client');
+  const key = checkpointKey(ctx.account, scope, BEDROCK_LOGS_API, {});
+  let covered = parseRanges(loadCheckpoint(ctx.db, key)?.covered ?? '[]');
+  const gaps = gapsIn(opts.window, covered);
+  const bucket = new TokenBucket(opts.ratePerSec, 1, ctx.timer);
+  const show = (): void => {
+    const secs = Math.max(0.001, (ctx.timer.now() - started) / 1000);
+    progress.update(`${group.name}: ${res.events} new, ${res.duplicates} dup, ${res.pages} pages, ${((res.events + res.duplicates) / secs).toFixed(0)} events/s`);
+  };
+  try {
+    for (const [from, to] of gaps) {
+      res.queried.push([new Date(from).toISOString(), new Date(to).toISOString()]);
+      let nextToken: string | undefined;
+      let last = -Infinity;
+      let ordered = true;
+      for (;;) {
+        if (ctx.signal.aborted) {
+          res.status = 'interrupted';
+          return res;
+        }
+        const request = { logGroupName: group.name, startTime: from, endTime: to, nextToken, limit: LOG_PAGE_SIZE };
+        const page = await withRetries(
+          async () => {
+            await bucket.take(ctx.signal);
+            return logs.filterLogEvents(group.region, request, ctx.signal);
+          },
+          {
+            classify: (e) => (e instanceof AwsApiError ? e.retryClass : 'fatal'),
+            maxRetries: opts.maxRetries,
+            timer: ctx.timer,
+            random: ctx.random,
+            baseMs: ctx.retryBaseMs,
+            signal: ctx.signal,
+            onRetry: ({ kind, delayMs, error }) => {
+              if (kind === 'throttle') res.throttled++;
+              else res.retried++;
+              ctx.debug(`${group.name}: ${error instanceof AwsApiError ? error.code : 'error'} on FilterLogEvents, retrying in ${delayMs} ms`);
+            },
+          },
+        );
+        const rows = page.events.map((e, i) => rowForLogEvent(e, i, group.name));
+        for (const e of page.events) {
+          if (e.timestamp === undefined) continue;
+          if (e.timestamp < last) ordered = false;
+          last = Math.max(last, e.timestamp);
+        }
+        const now = ctx.now().getTime();
+        // Events at the last timestamp may continue on the next page: only what is strictly before it is complete.
+        if (page.nextToken === undefined) covered = addCovered(covered, from, to, now, opts.overlapMs);
+        else if (ordered && Number.isFinite(last) && last - 1 >= from) covered = addCovered(covered, from, last - 1, now, opts.overlapMs);
+        const c = ctx.store.storePage(
+          {
+            runId: ctx.runId,
+            kind: 'api_page',
+            locator: `${BEDROCK_LOGS_API} ${group.region} ${group.name}`,
+            params: {
+              region: group.region,
+              logGroupName: group.name,
+              startTime: new Date(from).toISOString(),
+              endTime: new Date(to).toISOString(),
+              limit: LOG_PAGE_SIZE,
+              ...(nextToken !== undefined ? { nextToken_sha256: sha256Hex(nextToken) } : {}),
+              body_hash_of: page.raw.hashOf,
+            },
+            sha256: page.raw.sha256,
+            size: page.raw.size,
+            status: 'ok',
+            records: page.events.length,
+            rows,
+            receivedAt: ctx.now().toISOString(),
+          },
+          {
+            key,
+            account: ctx.account,
+            region: group.region,
+            api: BEDROCK_LOGS_API,
+            filters: canonicalJson({ logGroupName: group.name }),
+            covered: JSON.stringify(covered),
+            run_id: ctx.runId,
+            updated_at: ctx.now().toISOString(),
+          },
+        );
+        tallyPage(res, page.raw.sha256, c);
+        show();
+        if (page.nextToken === undefined) break;
+        nextToken = page.nextToken;
+      }
+    }
+  } catch (err) {
+    if (isAbort(err) || ctx.signal.aborted) res.status = 'interrupted';
+    else {
+      res.status = 'failed';
+      res.error =
+        err instanceof AwsApiError && err.code === 'ResourceNotFoundException'
+          ? {
+              kind: 'api_error',
+              message: `log group ${group.name} does not exist in ${group.region} (or the caller cannot see it)`,
+              hint: 'Check the name and region: `aws logs describe-log-groups --region <region>`; Bedrock names its group in `aws bedrock get-model-invocation-logging-configuration`. Give an ARN for a group in another region.',
+            }
+          : explainAwsError(err, ctx.endpoints.logs);
+    }
+  } finally {
+    res.elapsed_ms = Math.round(ctx.timer.now() - started);
+  }
+  return res;
+}
+
+/** The stored row of one log event: its message string, parsed and normalized like an imported record. */
+function rowForLogEvent(e: LogEvent, index: number, group: string): IngestRow {
+  if (e.message === undefined) {
+    const bytes = Buffer.from(JSON.stringify({ logStreamName: e.logStreamName, timestamp: e.timestamp, eventId: e.eventId }), 'utf8');
+    return { kind: 'rejected', bytes, sha256: sha256Hex(bytes), index, offset: null, reason: `record ${index}: log event ${e.eventId ?? '?'} of ${group} has no message` };
+  }
+  const row = rowFromItem({ type: 'record', bytes: Buffer.from(e.message, 'utf8'), index, offset: 0 }, 'jsonl');
+  return { ...row, offset: null };
+}
