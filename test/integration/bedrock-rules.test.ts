@@ -1,5 +1,5 @@
 /**
- * The Bedrock AI rules of issue 16 on hit / miss fixtures (fixtures/bedrock-rules/, made by its make-fixtures.mjs)
+ * The Bedrock AI rules of issue 16 on hit / miss fixtures (fixtures/bedrock-rules/, made by scripts/make-bedrock-rules-fixtures.mjs)
  * through the CLI: a guardrail-intervention burst, a model or region new to the principal (shadow AI), a token spike
  * against the principal's own baseline, and secrets in outputs (cloud keys, private keys, JWTs, card numbers with a
  * Luhn check). Each scenario has its own principal; near misses must not fire.
@@ -20,7 +20,7 @@ interface Detection {
 describe('Bedrock AI rules on hit and miss fixtures', () => {
   let dir: string;
   let kase: string;
-  let detections: Detection[] = [];
+  const detections: Detection[] = [];
   let techniques: string[] = [];
   const irctl = (...args: string[]) => runIrctl(['--case', kase, ...args]);
   /** Summaries of a rule's detections. */

@@ -5,9 +5,10 @@
  * the custody record), and checkpointed so that a re-run resumes. The raw record of each log event is its `message`
  * string (the invocation log JSON), exactly as `import --format cwlogs` stores `aws logs filter-log-events` output.
  *
- * FilterLogEvents returns the events of a group in time order across its streams: after each page everything before
- * the page's last timestamp is collected, so the checkpoint advances page by page in the same transaction as the
- * page's evidence. Should a page ever go back in time, the range counts as covered only when its last page is read.
+ * FilterLogEvents interleaves the group's streams but does not promise time order across pages (moto returns them
+ * stream by stream), so no page says "everything before T is collected". The window is read in slices of
+ * {@link SLICE_MS}, oldest first; a slice counts as covered when its last page is stored (in the same transaction),
+ * so an interrupted run resumes at the first incomplete slice and never skips an event.
  */
 import { rowFromItem } from '../../ingest/records.js';
 import type { Progress } from '../../io/io-host.js';
@@ -26,6 +27,15 @@ import type { RunContext } from './run-context.js';
 export const BEDROCK_LOGS_API = 'logs:FilterLogEvents';
 /** Events per page asked for (the API returns at most 10,000 or 1 MB). */
 export const LOG_PAGE_SIZE = 1000;
+/** Length of one slice of the window: the unit of resumption. */
+export const SLICE_MS = 3_600_000;
+
+/** The slices of a closed range, oldest first. */
+export function slicesOf(from: number, to: number, sliceMs = SLICE_MS): Range[] {
+  const out: Range[] = [];
+  for (let s = from; s <= to; s += sliceMs) out.push([s, Math.min(s + sliceMs - 1, to)]);
+  return out;
+}
 
 /** Options of a log group collection. */
 export interface BedrockLogsOptions {
@@ -68,11 +78,10 @@ export async function collectLogGroup(ctx: RunContext, group: { name: string; re
     progress.update(`${group.name}: ${res.events} new, ${res.duplicates} dup, ${res.pages} pages, ${((res.events + res.duplicates) / secs).toFixed(0)} events/s`);
   };
   try {
-    for (const [from, to] of gaps) {
-      res.queried.push([new Date(from).toISOString(), new Date(to).toISOString()]);
+    for (const [gapFrom, gapTo] of gaps) res.queried.push([new Date(gapFrom).toISOString(), new Date(gapTo).toISOString()]);
+    // Long windows get longer slices (at most ~48 per gap): an empty group must not cost thousands of requests.
+    for (const [from, to] of gaps.flatMap(([a, b]) => slicesOf(a, b, Math.max(SLICE_MS, Math.ceil((b - a + 1) / 48))))) {
       let nextToken: string | undefined;
-      let last = -Infinity;
-      let ordered = true;
       for (;;) {
         if (ctx.signal.aborted) {
           res.status = 'interrupted';
@@ -99,15 +108,7 @@ export async function collectLogGroup(ctx: RunContext, group: { name: string; re
           },
         );
         const rows = page.events.map((e, i) => rowForLogEvent(e, i, group.name));
-        for (const e of page.events) {
-          if (e.timestamp === undefined) continue;
-          if (e.timestamp < last) ordered = false;
-          last = Math.max(last, e.timestamp);
-        }
-        const now = ctx.now().getTime();
-        // Events at the last timestamp may continue on the next page: only what is strictly before it is complete.
-        if (page.nextToken === undefined) covered = addCovered(covered, from, to, now, opts.overlapMs);
-        else if (ordered && Number.isFinite(last) && last - 1 >= from) covered = addCovered(covered, from, last - 1, now, opts.overlapMs);
+        if (page.nextToken === undefined) covered = addCovered(covered, from, to, ctx.now().getTime(), opts.overlapMs);
         const c = ctx.store.storePage(
           {
             runId: ctx.runId,
