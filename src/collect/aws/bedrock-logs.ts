@@ -17,11 +17,11 @@ import type { IngestRow } from '../../store/ingest-repo.js';
 import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import { addCovered, gapsIn, parseRanges, type Range } from '../checkpoints.js';
 import { tallyPage } from '../custody-detail.js';
-import { TokenBucket, withRetries } from '../rate-limit.js';
+import { TokenBucket } from '../rate-limit.js';
 import { explainAwsError, isAbort } from './errors.js';
 import { checkpointKey, type RegionResult } from './lookup.js';
 import { AwsApiError, type LogEvent } from './ports.js';
-import type { RunContext } from './run-context.js';
+import { pacedCall, type RunContext } from './run-context.js';
 
 /** API name used in locators, checkpoints and custody. */
 export const BEDROCK_LOGS_API = 'logs:FilterLogEvents';
@@ -88,24 +88,8 @@ export async function collectLogGroup(ctx: RunContext, group: { name: string; re
           return res;
         }
         const request = { logGroupName: group.name, startTime: from, endTime: to, nextToken, limit: LOG_PAGE_SIZE };
-        const page = await withRetries(
-          async () => {
-            await bucket.take(ctx.signal);
-            return logs.filterLogEvents(group.region, request, ctx.signal);
-          },
-          {
-            classify: (e) => (e instanceof AwsApiError ? e.retryClass : 'fatal'),
-            maxRetries: opts.maxRetries,
-            timer: ctx.timer,
-            random: ctx.random,
-            baseMs: ctx.retryBaseMs,
-            signal: ctx.signal,
-            onRetry: ({ kind, delayMs, error }) => {
-              if (kind === 'throttle') res.throttled++;
-              else res.retried++;
-              ctx.debug(`${group.name}: ${error instanceof AwsApiError ? error.code : 'error'} on FilterLogEvents, retrying in ${delayMs} ms`);
-            },
-          },
+        const page = await pacedCall(ctx, res, bucket, opts.maxRetries, { scope: group.name, operation: 'FilterLogEvents' }, () =>
+          logs.filterLogEvents(group.region, request, ctx.signal),
         );
         const rows = page.events.map((e, i) => rowForLogEvent(e, i, group.name));
         if (page.nextToken === undefined) covered = addCovered(covered, from, to, ctx.now().getTime(), opts.overlapMs);
