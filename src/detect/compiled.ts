@@ -39,6 +39,23 @@ export type StatefulSpec =
       minAgeMs: number;
     }
   | {
+      type: 'spike';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      /** A numeric field (token counts, bytes): an event fires when its value is far above the group's own earlier ones. */
+      value: { name: string; get: FieldGetter };
+      /** The value must be at least this many times the mean of the group's earlier (non-spike) values... */
+      factor: number;
+      /** ...and at least this large (a small absolute jump is not a spike). */
+      minValue: number;
+      /** The group must have this many earlier events... */
+      minEvents: number;
+      /** ...spanning at least this long. */
+      minAgeMs: number;
+      /** Spikes within this time of the previous one extend its detection. */
+      windowMs: number;
+    }
+  | {
       type: 'shared_value';
       groupBy: FieldGetter[];
       groupNames: string[];

@@ -574,6 +574,37 @@ function compileStateful(
       }
       return { type: 'new_value', groupBy, groupNames, value, minEvents, minAgeMs };
     }
+    case 'spike': {
+      const value = field('value');
+      const b = o.baseline !== null && typeof o.baseline === 'object' ? (o.baseline as Record<string, unknown>) : {};
+      const minEvents = b.min_events ?? 20;
+      const minAgeMs = b.min_age === undefined ? 3_600_000 : parseDuration(b.min_age);
+      const w = o.window === undefined ? 3_600_000 : needWindow();
+      const factor = o.factor ?? 10;
+      const minValue = o.min_value ?? 0;
+      if (typeof factor !== 'number' || !(factor > 1)) {
+        fail('irctl.stateful.factor must be a number > 1');
+        return undefined;
+      }
+      if (typeof minValue !== 'number' || !(minValue >= 0)) {
+        fail('irctl.stateful.min_value must be a number >= 0');
+        return undefined;
+      }
+      if (typeof minEvents !== 'number' || !Number.isInteger(minEvents) || minEvents < 1) {
+        fail('irctl.stateful.baseline.min_events must be an integer >= 1');
+        return undefined;
+      }
+      if (minAgeMs === undefined) {
+        fail(`irctl.stateful.baseline.min_age '${String(b.min_age)}' must be a duration`);
+        return undefined;
+      }
+      if (!value || w === undefined) return undefined;
+      if (groupBy.length === 0) {
+        fail('irctl.stateful.group_by is required for spike (whose baseline?)');
+        return undefined;
+      }
+      return { type: 'spike', groupBy, groupNames, value, factor, minValue, minEvents, minAgeMs, windowMs: w };
+    }
     case 'shared_value': {
       const w = needWindow();
       const value = field('value');
@@ -605,7 +636,7 @@ function compileStateful(
       return { type: 'travel', groupBy, groupNames, latitude, longitude, maxSpeedKmh, minDistanceKm, windowMs: w, fallback, fallbackWindowMs };
     }
     default:
-      fail(`irctl.stateful.type '${String(o.type)}' is not one of threshold, sequence, new_value, shared_value, travel`);
+      fail(`irctl.stateful.type '${String(o.type)}' is not one of threshold, sequence, new_value, shared_value, travel, spike`);
       return undefined;
   }
 }

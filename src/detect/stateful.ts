@@ -1,5 +1,5 @@
 /**
- * Stateful rule evaluators (threshold, sequence, new_value, shared_value). Each sees, in time order, the events that
+ * Stateful rule evaluators (threshold, sequence, new_value, shared_value, spike). Each sees, in time order, the events that
  * matched its rule's condition, and keeps bounded per-group state. Pure (state lives in the evaluator object).
  */
 import type { DetectEvent as EventRow } from '../normalize/event-row.js';
@@ -60,6 +60,8 @@ export function createEvaluator(rule: CompiledRule, spec: StatefulSpec): Statefu
       return sharedValue(rule, spec);
     case 'travel':
       return travel(rule, spec);
+    case 'spike':
+      return spike(rule, spec);
   }
 }
 
@@ -339,5 +341,56 @@ function travel(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'travel'
       out.push(b.hit);
     },
     hits: () => out,
+  };
+}
+
+/**
+ * A numeric value far above the group's own history: after the baseline (`minEvents` earlier events over `minAgeMs`),
+ * an event whose value is at least `minValue` and `factor` times the mean of the group's earlier values fires. Spikes
+ * do not enter the baseline (a run of them must not raise the bar they are measured against); spikes within
+ * `windowMs` of the previous one extend its detection.
+ */
+function spike(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'spike' }>): StatefulEvaluator {
+  type G = { count: number; sum: number; firstMs: number; open?: { b: HitBuilder; last: number; max: number } | undefined };
+  const groups = new Map<string, G>();
+  const out: HitBuilder[] = [];
+  return {
+    feed(input) {
+      const key = groupKey(spec.groupBy, input);
+      if (key === undefined) return;
+      const raw = str(spec.value.get, input);
+      const v = raw === undefined ? NaN : Number(raw);
+      if (!Number.isFinite(v) || v < 0) return;
+      const ms = input.event.time_ms;
+      let g = groups.get(key);
+      if (!g) {
+        g = { count: 0, sum: 0, firstMs: ms };
+        groups.set(key, g);
+      }
+      const mean = g.count > 0 ? g.sum / g.count : 0;
+      const ready = g.count >= spec.minEvents && ms - g.firstMs >= spec.minAgeMs;
+      if (ready && v >= spec.minValue && v >= spec.factor * Math.max(mean, 1)) {
+        if (g.open && ms - g.open.last <= spec.windowMs) {
+          g.open.b.add(input.event);
+          g.open.last = ms;
+          g.open.max = Math.max(g.open.max, v);
+          return;
+        }
+        const b = new HitBuilder(rule);
+        b.add(input.event);
+        b.hit.summary = renderSummary(rule, input, {
+          value: v,
+          baseline: Math.round(mean),
+          factor: Math.round(v / Math.max(mean, 1)),
+          count: g.count,
+        });
+        g.open = { b, last: ms, max: v };
+        out.push(b);
+        return;
+      }
+      g.count++;
+      g.sum += v;
+    },
+    hits: () => out.map((b) => b.hit),
   };
 }

@@ -137,6 +137,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #d8dee4;padding:4px 6px;text-align:left;vertical-align:top;font-size:12.5px}
 th{background:#f6f8fa;white-space:nowrap}tr.hit td{background:#fff1f0}
+.excerpt{font-size:12px;max-width:36em;overflow-wrap:anywhere}.excerpt q{quotes:none}
 tr:target td,li:target{background:#fff8c5;outline:2px solid #d4a72c}
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 .cites a{white-space:nowrap}td.cited{min-width:12em}
@@ -349,7 +350,7 @@ export function renderHtml(m: ReportModel): string {
         ['time (UTC)', 'layer', 'action', 'actor', 'source', 'outcome', 'detection'],
         m.timeline.map((e) => {
           const time = targets.appendix.has(e.event_id) ? `<a href="#${anchorId('ap', e.event_id)}" title="evidence appendix">${val(e.time)}</a>` : val(e.time);
-          return `<tr id="${anchorId('tl', e.event_id)}"${e.detections.length > 0 ? ' class="hit"' : ''}><td>${time}</td><td>${h(e.layer)}</td><td>${h(e.action)}</td><td>${val(e.actor)}</td><td>${val(e.src_ip)}</td><td>${h(e.outcome)}</td><td>${prose(e.detections.join('; '))}</td></tr>`;
+          return `<tr id="${anchorId('tl', e.event_id)}"${e.detections.length > 0 ? ' class="hit"' : ''}><td>${time}</td><td>${h(e.layer)}</td><td>${h(e.action)}${e.excerpt ? `<div class="excerpt" title="untrusted text copied from the log record (irctl show ${h(e.event_id)} --raw has it in full)"><span class="muted">untrusted text:</span> <q class="mono">${h(e.excerpt)}</q></div>` : ''}</td><td>${val(e.actor)}</td><td>${val(e.src_ip)}</td><td>${h(e.outcome)}</td><td>${prose(e.detections.join('; '))}</td></tr>`;
         }),
       ),
     );

@@ -369,6 +369,7 @@ export const DERIVED_EVENT_COLUMNS = [
   'read_only',
   'resources',
   'related',
+  'excerpt',
 ] as const;
 
 const INSERT_EVENT_SQL = `INSERT INTO events(${DERIVED_EVENT_COLUMNS.join(', ')}, normalizer)
@@ -408,6 +409,7 @@ export function derivedEventValues(e: NormalizedEvent, rawId: number): ColumnVal
     e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
     JSON.stringify(e.resources),
     JSON.stringify((e.related ?? []).map((r) => [r.kind, r.value])),
+    e.excerpt ?? null,
   ];
 }
 

@@ -4,7 +4,7 @@
  * identical events collapsed; and the blast radius. Used by `irctl timeline`, and reused by investigate and export.
  */
 import { UsageError } from '../errors.js';
-import { matchingRowids, type EventFilter, type EventRow } from '../store/query-repo.js';
+import { eventExcerpts, matchingRowids, type EventFilter, type EventRow } from '../store/query-repo.js';
 import type { Db } from '../store/db.js';
 import {
   detectionsOfEvents,
@@ -104,6 +104,11 @@ export interface TimelineEntry {
   tactics: string[];
   /** Detections this event (any event of the run) triggered; empty when none. */
   detections: EntryDetection[];
+  /**
+   * Excerpt of untrusted text the (first) event carries, as its adapter made it (an AI invocation's prompt and
+   * output: sanitized, cut, quoted); null when none. Renderers escape it again and label it untrusted.
+   */
+  excerpt: string | null;
 }
 
 /** The threat as shown above its timeline. */
@@ -247,6 +252,7 @@ export function toEntries(
       resources,
       tactics: tacticsByEvent.get(e.id) ?? [],
       detections: dets,
+      excerpt: e.excerpt ?? null,
     };
     out.push(entry);
     if (collapse) open.set(key, { entry, lastMs: e.time_ms, resources: new Set(resources) });
@@ -314,6 +320,11 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
     );
     tacticsByEvent.set(eventId, [...new Set(list.flatMap((d) => jsonArray<string>(d.tactics)))].sort());
   }
+  const excerpts = eventExcerpts(
+    db,
+    rows.map((r) => r.id),
+  );
+  if (excerpts.size > 0) for (const r of rows) r.excerpt = excerpts.get(r.id) ?? null;
   const entries = toEntries(rows, detsByEvent, tacticsByEvent, opts.collapse !== false);
   return {
     threat: {

@@ -89,7 +89,7 @@ export const timelineCommand = defineCommand({
         ctx.io.out(`window ${t.window.from} to ${t.window.to} (detections ${th.first_seen} to ${th.last_seen}, margin ${t.window.margin_ms / 60_000} min)`);
         for (const n of th.context_notes) ctx.io.out(`context: ${sanitize(n)}`);
         ctx.io.out('');
-        for (const line of renderTable(
+        const lines = renderTable(
           t.entries,
           [
             { header: 'TIME (UTC)', get: (e) => e.time },
@@ -106,8 +106,13 @@ export const timelineCommand = defineCommand({
             const painted = LAYER_PAINT[e.layer]?.(c, line) ?? line;
             return e.detections.length > 0 ? c.bold(painted) : painted;
           },
-        ))
+        );
+        lines.forEach((line, i) => {
           ctx.io.out(line);
+          // Untrusted text an event carries (an AI prompt and output): one indented, labelled line under its row.
+          const ex = i > 0 ? t.entries[i - 1]?.excerpt : undefined;
+          if (ex) ctx.io.out(c.dim(`    untrusted text: ${sanitize(ex)}`));
+        });
         ctx.io.out('');
         ctx.io.out(`${t.events} event(s) in ${t.entries.length} line(s)${collapse ? ' (bursts of repeated or read-only calls by one principal collapsed; --no-collapse to expand)' : ''}`);
       }
