@@ -52,9 +52,8 @@ import { credentialsFor, endpointFor, toAwsApiError } from '../../collect/aws/cl
 import { explainAwsError } from '../../collect/aws/errors.js';
 import type { MadeCall, RunnableStep, RunnerOptions, StepLiveStatus, StepOutcome, StepRunner } from '../types.js';
 import { foreignPrincipals } from './plan.js';
+import { liveStatusOfFailure, runStep, Skip } from '../runner-kit.js';
 
-/** A precondition that does not hold: the step is skipped with this reason. */
-class Skip extends Error {}
 
 /** Error codes that mean the resource is gone. */
 const GONE = /^(NoSuchEntity|NoSuchBucket|InvalidInstanceID\.NotFound|InvalidInstanceID\.Malformed|TrailNotFoundException|InvalidNetworkInterfaceID\.NotFound|InvalidVolume\.NotFound)$/;
@@ -227,16 +226,7 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
     return { kept, removed };
   };
 
-  const run = async (s: RunnableStep, fn: (c: Calls, setBefore: (b: unknown) => void) => Promise<{ after: unknown }>): Promise<StepOutcome> => {
-    const c = new Calls(region(s));
-    let before: unknown;
-    try {
-      const r = await fn(c, (b) => (before = b));
-      return { status: 'done', before, after: r.after, calls: c.made };
-    } catch (err) {
-      return outcomeOfError(err, c, before);
-    }
-  };
+  const run = (s: RunnableStep, fn: (c: Calls, setBefore: (b: unknown) => void) => Promise<{ after: unknown }>): Promise<StepOutcome> => runStep(new Calls(region(s)), fn, outcomeOfError);
 
   const execute = (s: RunnableStep): Promise<StepOutcome> =>
     run(s, async (c, setBefore) => {
@@ -534,9 +524,7 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           return { in_place: null, detail: `unknown step kind ${s.kind}` };
       }
     } catch (err) {
-      const o = outcomeOfError(err, c, undefined);
-      if (o.fatal) throw Object.assign(new Error(o.fatal.message), { hint: o.fatal.hint, fatal: true });
-      return { in_place: null, detail: o.reason ?? 'unknown' };
+      return liveStatusOfFailure(outcomeOfError(err, c, undefined));
     }
   };
 
