@@ -27,3 +27,20 @@ export function liveStatusOfFailure(o: StepOutcome): StepLiveStatus {
   if (o.fatal) throw Object.assign(new Error(o.fatal.message), { hint: o.fatal.hint, fatal: true });
   return { in_place: null, detail: o.reason ?? 'unknown' };
 }
+
+/** `--status` of a preserve step: nothing to be "in place"; its copies are in the action record. */
+export const PRESERVED: StepLiveStatus = { in_place: null, detail: 'preservation step: its copies are listed in the action record' };
+
+/** Read a step's live status; `undefined` from `fn` means the kind is unknown to this irctl. */
+export async function readLiveStatus<C extends { made: MadeCall[] }>(
+  calls: C,
+  kind: string,
+  fn: (c: C) => Promise<StepLiveStatus | undefined>,
+  onError: (err: unknown, c: C, before: unknown) => StepOutcome,
+): Promise<StepLiveStatus> {
+  try {
+    return (await fn(calls)) ?? { in_place: null, detail: `unknown step kind ${kind}` };
+  } catch (err) {
+    return liveStatusOfFailure(onError(err, calls, undefined));
+  }
+}

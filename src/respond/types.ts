@@ -130,6 +130,8 @@ export interface RunnerOptions {
   externalId?: string | undefined;
   /** Azure cloud (`--cloud`, the az CLI names; else IRCTL_AZURE_CLOUD, else AzureCloud). */
   cloud?: string | undefined;
+  /** Google Cloud service account to impersonate (`--impersonate-service-account`, as for collect gcp). */
+  impersonate?: string | undefined;
   signal: AbortSignal;
   now: () => Date;
   /** Threat and case ids (tags, policy names). */

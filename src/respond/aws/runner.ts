@@ -53,6 +53,7 @@ import { explainAwsError } from '../../collect/aws/errors.js';
 import type { MadeCall, RunnableStep, RunnerOptions, StepLiveStatus, StepOutcome, StepRunner } from '../types.js';
 import { foreignPrincipals } from './plan.js';
 import { liveStatusOfFailure, runStep, Skip } from '../runner-kit.js';
+import { canonical } from '../targets.js';
 
 
 /** Error codes that mean the resource is gone. */
@@ -541,15 +542,3 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
   };
 }
 
-/** Key-sorted copy of a JSON value (statement comparison). */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, canonical((v as Rec)[k])]),
-    );
-  }
-  return v;
-}

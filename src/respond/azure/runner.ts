@@ -11,7 +11,7 @@ import { azureAuth } from '../../collect/azure/credential.js';
 import { explainAzureError, isAzureAbort } from '../../collect/azure/errors.js';
 import { AzureApiError, AzureHttp, type AzureResponse } from '../../collect/azure/http.js';
 import { runPacing, type Timer } from '../../collect/rate-limit.js';
-import { liveStatusOfFailure, runStep, Skip } from '../runner-kit.js';
+import { PRESERVED, readLiveStatus, runStep, Skip } from '../runner-kit.js';
 import { obj, str, type Rec } from '../targets.js';
 import type { MadeCall, RunnableStep, RunnerOptions, StepLiveStatus, StepOutcome, StepRunner } from '../types.js';
 
@@ -405,9 +405,8 @@ export async function azureRunner(opts: RunnerOptions, deps: AzureRunnerDeps = {
       }
     });
 
-  const status = async (s: RunnableStep): Promise<StepLiveStatus> => {
-    const c = new Calls();
-    try {
+  const status = (s: RunnableStep): Promise<StepLiveStatus> =>
+    readLiveStatus(new Calls(), s.kind, async (c) => {
       switch (s.kind) {
         case 'revoke-user-sessions': {
           const u = await account(c, 'users', p(s, 'user'));
@@ -440,14 +439,11 @@ export async function azureRunner(opts: RunnerOptions, deps: AzureRunnerDeps = {
           return { in_place: iso, detail: nics.map((n) => `${str(n.name) ?? str(n.id) ?? '?'}: ${nsgOf(n)?.split('/').pop() ?? 'no NSG'}`).join('; ') };
         }
         case 'snapshot-disks':
-          return { in_place: null, detail: 'preservation step: its snapshots are listed in the action record' };
+          return PRESERVED;
         default:
-          return { in_place: null, detail: `unknown step kind ${s.kind}` };
+          return undefined;
       }
-    } catch (err) {
-      return liveStatusOfFailure(outcomeOfError(err, c, undefined));
-    }
-  };
+    }, outcomeOfError);
 
   return { execute, rollback, status, close: () => undefined };
 }
