@@ -16,6 +16,8 @@ export const AWS_STEP_KINDS = [
   { kind: 'snapshot-volumes', phase: 'preserve', reversible: false, description: 'EBS snapshot of every volume attached to the instance, tagged with the case and threat ids' },
   { kind: 'capture-instance-metadata', phase: 'preserve', reversible: false, description: 'instance description, console output and user data, kept in the action record' },
   { kind: 'protect-instance', phase: 'contain', reversible: true, description: 'enable termination and stop protection' },
+  { kind: 'detach-from-auto-scaling', phase: 'contain', reversible: true, description: 'detach the instance from its Auto Scaling group (desired capacity kept: the group launches a replacement) before isolation' },
+  { kind: 'deregister-from-target-groups', phase: 'contain', reversible: true, description: 'deregister the instance from every ELBv2 target group of its VPC before isolation' },
   { kind: 'isolate-instance', phase: 'contain', reversible: true, description: 'move every network interface to an isolation security group with no ingress and no egress' },
   { kind: 'deactivate-access-key', phase: 'contain', reversible: true, description: 'set an IAM access key Inactive (never deleted)' },
   { kind: 'revoke-role-sessions', phase: 'contain', reversible: true, description: 'inline deny-all policy on a role for sessions issued before now (aws:TokenIssueTime)' },
@@ -397,6 +399,38 @@ export function planAws(ev: ThreatEvidence): ProviderPlan {
       }),
       base({
         ...common,
+        kind: 'detach-from-auto-scaling',
+        phase: 'contain',
+        title: `detach ${id} from its Auto Scaling group (if any) so that the group neither terminates nor replaces it as unhealthy once isolated`,
+        calls: [
+          { api: 'autoscaling:DescribeAutoScalingInstances', params: { InstanceIds: [id] } },
+          { api: 'autoscaling:DetachInstances', params: { InstanceIds: [id], AutoScalingGroupName: '<the group DescribeAutoScalingInstances names>', ShouldDecrementDesiredCapacity: false } },
+        ],
+        reversible: true,
+        risk: { level: 'medium', breaks: 'the group launches a replacement instance (desired capacity is kept), so the service keeps its capacity; the detached instance is no longer managed or scaled' },
+        rollback: {
+          calls: [{ api: 'autoscaling:AttachInstances', params: { InstanceIds: [id], AutoScalingGroupName: '<recorded group>' } }],
+          note: 'attach the instance to its recorded group again (the group grows by one: the replacement stays until it scales in)',
+        },
+        preconditions: ['the instance exists and is not terminated', 'not in any group: done with nothing to do'],
+      }),
+      base({
+        ...common,
+        kind: 'deregister-from-target-groups',
+        phase: 'contain',
+        title: `deregister ${id} from every load balancer target group it is in (if any) before isolation`,
+        calls: [
+          { api: 'elbv2:DescribeTargetGroups', params: {} },
+          { api: 'elbv2:DescribeTargetHealth', params: { TargetGroupArn: '<each instance-type target group of the VPC>' } },
+          { api: 'elbv2:DeregisterTargets', params: { TargetGroupArn: '<each group holding the instance>', Targets: [{ Id: id, Port: '<registered port>' }] } },
+        ],
+        reversible: true,
+        risk: { level: 'medium', breaks: 'the load balancers stop sending traffic to the instance (after the deregistration delay)' },
+        rollback: { calls: [{ api: 'elbv2:RegisterTargets', params: { TargetGroupArn: '<each recorded group>', Targets: [{ Id: id, Port: '<recorded port>' }] } }], note: 'register the instance again in every recorded target group, on its recorded ports' },
+        preconditions: ['the instance exists and is not terminated', 'not registered anywhere: done with nothing to do'],
+      }),
+      base({
+        ...common,
         kind: 'isolate-instance',
         phase: 'contain',
         title: `isolate ${id}: every network interface to a security group with no ingress and no egress`,
@@ -483,9 +517,6 @@ export function planAws(ev: ThreatEvidence): ProviderPlan {
     );
   }
   const notes = [...r.notes].sort();
-  if (r.instances.map.size > 0) {
-    notes.push('detaching instances from Auto Scaling groups and load balancer target groups is not built: check `aws autoscaling describe-auto-scaling-instances` and detach them by hand (protect-instance keeps Auto Scaling from terminating them)');
-  }
   if (ev.events.some((e) => e.service === 'bedrock')) notes.push('Bedrock: revoking the invoking principal is covered by the identity steps above; no Bedrock-specific step is built');
   return { steps, notes };
 }
