@@ -32,6 +32,8 @@ import {
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
   UpdateAccessKeyCommand,
+  GetRoleCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +47,7 @@ const ACCOUNT = '123456789012';
 // moto does not load AWS managed policies unless asked: a customer managed policy of the same name stands in
 const ADMIN = `arn:aws:iam::${ACCOUNT}:policy/AdministratorAccess`;
 const PUBLIC_STATEMENT = { Sid: 'pwn', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::victim-data/*' };
+const FOREIGN_TRUST = { Sid: 'backdoor', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:root' }, Action: 'sts:AssumeRole' };
 const OWN_STATEMENT = { Sid: 'own', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 's3:*', Resource: 'arn:aws:s3:::victim-data/*' };
 
 interface Step {
@@ -111,6 +114,10 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     await iam.send(new CreatePolicyCommand({ PolicyName: 'AdministratorAccess', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
     await iam.send(new AttachUserPolicyCommand({ UserName: 'mallory', PolicyArn: ADMIN }));
     await iam.send(new CreateRoleCommand({ RoleName: 'ci-deploy', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    // a role whose trust policy the attacker opened to its own account
+    const ec2Trust = { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' };
+    await iam.send(new CreateRoleCommand({ RoleName: 'partner-access', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [ec2Trust] }) }));
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'partner-access', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [ec2Trust, FOREIGN_TRUST] }) }));
     // three instances: one to isolate, one without an EBS volume (its snapshot cannot be made), one terminated
     const launch = async () => (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }))).Instances![0]!;
     const w = await launch();
@@ -164,6 +171,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
       rec('ec2.amazonaws.com', 'ModifyInstanceAttribute', { instanceId: gone, userData: '<sensitiveDataRemoved>' }),
       rec('s3.amazonaws.com', 'PutBucketPolicy', { bucketName: 'victim-data', bucketPolicy: { Version: '2012-10-17', Statement: [OWN_STATEMENT, PUBLIC_STATEMENT] }, policy: '' }),
       rec('cloudtrail.amazonaws.com', 'StopLogging', { name: 'org-trail' }),
+      rec('iam.amazonaws.com', 'UpdateAssumeRolePolicy', { roleName: 'partner-access', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }, FOREIGN_TRUST] }) }),
     ];
     const file = join(dir, 'trail.json');
     writeFileSync(file, JSON.stringify({ Records: records }));
@@ -194,6 +202,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
   const stopProtection = async (id: string) => (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiStop' }))).DisableApiStop?.Value;
   const policy = async () => JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: 'victim-data' }))).Policy!) as { Statement: Array<{ Sid?: string }> };
   const logging = async () => (await ct.send(new GetTrailStatusCommand({ Name: 'org-trail' }))).IsLogging;
+  const trustSids = async () => (JSON.parse(decodeURIComponent((await iam.send(new GetRoleCommand({ RoleName: 'partner-access' }))).Role!.AssumeRolePolicyDocument!)) as { Statement: Array<{ Sid?: string; Principal: unknown }> }).Statement.map((x) => x.Sid ?? JSON.stringify(x.Principal));
   const webGroup = async () => (await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [web] }))).AutoScalingInstances?.find((x) => x.InstanceId === web)?.AutoScalingGroupName ?? null;
   const webTargets = async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === web).map((d) => d.Target?.Port);
 
@@ -273,6 +282,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
       ['s3-block-public-access', 'arn:aws:s3:::victim-data'],
       ['s3-remove-policy-principals', 'arn:aws:s3:::victim-data'],
       ['cloudtrail-start-logging', 'org-trail'],
+      ['remove-trust-principals', `arn:aws:iam::${ACCOUNT}:role/partner-access`],
     ] as const) {
       expect(by(k, t), `${k} ${t}: ${JSON.stringify(by(k, t))}`).toMatchObject({ status: 'done' });
       expect(by(k, t).request_ids!.length).toBeGreaterThan(0);
@@ -284,6 +294,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(by('deregister-from-target-groups', web).action_id!).toBeLessThan(by('isolate-instance', web).action_id!);
     expect(by('detach-from-auto-scaling', web).calls.at(-1)!.params).toMatchObject({ ShouldDecrementDesiredCapacity: false });
     expect(await webGroup()).toBeNull();
+    expect(await trustSids()).toEqual(['{"Service":"ec2.amazonaws.com"}']);
     expect(await webTargets()).toEqual([]);
     // a failing preservation stops the isolation of that instance
     expect(by('snapshot-volumes', bare).status).toBe('skipped');
@@ -335,6 +346,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(await termination(web)).toBe(false);
     expect(await stopProtection(web)).toBe(false);
     expect(await webGroup()).toBe('web-asg');
+    expect(await trustSids()).toEqual(['{"Service":"ec2.amazonaws.com"}', 'backdoor']);
     expect(await webTargets()).toEqual([8080]);
     await expect(s3.send(new GetPublicAccessBlockCommand({ Bucket: 'victim-data' }))).rejects.toThrow();
     expect((await policy()).Statement.map((s) => s.Sid).sort()).toEqual(['own', 'pwn']);

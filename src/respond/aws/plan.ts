@@ -25,6 +25,7 @@ export const AWS_STEP_KINDS = [
   { kind: 'detach-policy', phase: 'contain', reversible: true, description: 'detach a managed policy the threat attached to a user, role or group' },
   { kind: 's3-block-public-access', phase: 'contain', reversible: true, description: 'turn on all four S3 Block Public Access settings of a bucket' },
   { kind: 's3-remove-policy-principals', phase: 'contain', reversible: true, description: 'remove bucket-policy statements the threat added that grant public or foreign-account principals' },
+  { kind: 'remove-trust-principals', phase: 'contain', reversible: true, description: "remove from a role's trust policy the statements the threat added that let public or foreign-account principals assume it" },
   { kind: 'cloudtrail-start-logging', phase: 'contain', reversible: false, description: 'restart logging of a trail the threat stopped' },
 ] as const;
 
@@ -71,6 +72,12 @@ interface BucketTarget {
 interface TrailTarget {
   name: string;
   region: string;
+}
+interface TrustTarget {
+  role: string;
+  account: string | undefined;
+  /** Statements of the threat's trust documents that allow public or foreign-account principals. */
+  statements: Rec[];
 }
 
 const isRequestOk = (ct: Rec): boolean => ct.errorCode === undefined || ct.errorCode === null || ct.errorCode === '';
@@ -119,6 +126,7 @@ function readEvidence(ev: ThreatEvidence): {
   buckets: Targets<BucketTarget>;
   bpaBuckets: Targets<string>;
   trails: Targets<TrailTarget>;
+  trust: Targets<TrustTarget>;
   notes: Set<string>;
 } {
   const keys = new Targets<KeyTarget>();
@@ -129,6 +137,7 @@ function readEvidence(ev: ThreatEvidence): {
   const buckets = new Targets<BucketTarget>();
   const bpaBuckets = new Targets<string>();
   const trails = new Targets<TrailTarget>();
+  const trust = new Targets<TrustTarget>();
   const notes = new Set<string>();
   const keyOwner = new Map<string, string>();
   const entityKeys = new Set(ev.entities.filter((e) => e.kind === 'access_key' && ACCESS_KEY.test(e.value)).map((e) => e.value));
@@ -211,9 +220,19 @@ function readEvidence(ev: ThreatEvidence): {
       case 'PutInsightSelectors':
         notes.add(`the threat changed the selectors of trail ${str(req.trailName) ?? '?'} (${e.id}): restoring selectors is not built; compare them with your baseline`);
         break;
-      case 'UpdateAssumeRolePolicy':
-        notes.add(`the threat changed the trust policy of role ${str(req.roleName) ?? '?'} (${e.id}): restoring trust policies is not built (the previous document is not in the record); restore it from your baseline`);
+      case 'UpdateAssumeRolePolicy': {
+        // CloudTrail records the new document only: what the threat added that lets outsiders in is removable from
+        // the current policy (read at execution, recorded for rollback); anything else must come from a baseline.
+        const role = str(req.roleName);
+        const foreign = policyStatements(req.policyDocument).filter((x) => x.Effect === 'Allow' && foreignPrincipals(x, account).length > 0);
+        if (role !== undefined && NAME.test(role) && foreign.length > 0) {
+          trust.add(role, { role, account, statements: [] }, e.id);
+          trust.map.get(role)!.value.statements.push(...foreign);
+        } else {
+          notes.add(`the threat changed the trust policy of role ${role ?? '?'} (${e.id}) without granting a public or foreign-account principal: CloudTrail keeps only the new document, so irctl cannot restore the previous one; compare it with your baseline`);
+        }
         break;
+      }
       default:
         break;
     }
@@ -242,7 +261,7 @@ function readEvidence(ev: ThreatEvidence): {
   // Keys: those the threat used or created; only the threat's own entity keys or keys seen in its records.
   for (const k of entityKeys) keys.add(k, { keyId: k }, undefined);
   for (const [id, t] of keys.map) t.value.user = keyOwner.get(id);
-  return { keys, users, roles, attached, instances, buckets, bpaBuckets, trails, notes };
+  return { keys, users, roles, attached, instances, buckets, bpaBuckets, trails, trust, notes };
 }
 
 const sorted = sortedTargets;
@@ -491,6 +510,28 @@ export function planAws(ev: ThreatEvidence): ProviderPlan {
         preconditions: ['the bucket exists', 'its policy still holds a statement the threat added (none: skipped)'],
         evidence_ids: evid(evidence),
         params: { bucket, account: value.account ?? null, statements: value.statements },
+      }),
+    );
+  }
+  for (const [role, { value, evidence }] of sorted(r.trust)) {
+    const principals = [...new Set(value.statements.flatMap((s) => foreignPrincipals(s, value.account)))].sort();
+    steps.push(
+      base({
+        kind: 'remove-trust-principals',
+        target: value.account !== undefined ? `arn:aws:iam::${value.account}:role/${role}` : `role/${role}`,
+        resource: `role/${role}`,
+        phase: 'contain',
+        title: `remove from the trust policy of role ${role} the statements that let ${principals.join(', ')} assume it (added by the threat)`,
+        calls: [
+          { api: 'iam:GetRole', params: { RoleName: role } },
+          { api: 'iam:UpdateAssumeRolePolicy', params: { RoleName: role, PolicyDocument: '<current trust policy without those statements (a deny-all statement when none is left)>' } },
+        ],
+        reversible: true,
+        risk: { level: 'low', breaks: `${principals.join(', ')} can no longer assume the role (sessions already issued last until they expire: add revoke-role-sessions)` },
+        rollback: { calls: [{ api: 'iam:UpdateAssumeRolePolicy', params: { RoleName: role, PolicyDocument: '<recorded trust policy>' } }], note: 'put back the trust policy recorded just before the step (CloudTrail holds only the new document, so the before-state is the live one)' },
+        preconditions: ['the role exists', 'its trust policy still holds a statement the threat added (none: skipped)'],
+        evidence_ids: evid(evidence),
+        params: { roleName: role, account: value.account ?? null, statements: value.statements },
       }),
     );
   }

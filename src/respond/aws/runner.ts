@@ -38,6 +38,7 @@ import {
   ListAttachedUserPoliciesCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -219,6 +220,15 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
       throw err;
     }
   };
+  const trustPolicy = async (c: Calls, role: string): Promise<string> => {
+    const out = await c.send<GetRoleCommand, { Role?: { AssumeRolePolicyDocument?: string } }>(iam, 'iam:GetRole', { RoleName: role }, new GetRoleCommand({ RoleName: role }));
+    const doc = out.Role?.AssumeRolePolicyDocument;
+    if (doc === undefined) throw new Skip(`role ${role} has no trust policy`);
+    // IAM returns policy documents URL-encoded (RFC 3986).
+    return /^%7B/i.test(doc) ? decodeURIComponent(doc) : doc;
+  };
+  const putTrust = (c: Calls, role: string, doc: string): Promise<unknown> =>
+    c.send(iam, 'iam:UpdateAssumeRolePolicy', { RoleName: role, PolicyDocument: JSON.parse(doc) as unknown }, new UpdateAssumeRolePolicyCommand({ RoleName: role, PolicyDocument: doc }));
   const trailLogging = async (c: Calls, s: RunnableStep, name: string): Promise<boolean> => {
     const out = await c.send<GetTrailStatusCommand, { IsLogging?: boolean }>(ct(region(s)), 'cloudtrail:GetTrailStatus', { Name: name }, new GetTrailStatusCommand({ Name: name }));
     return out.IsLogging === true;
@@ -402,6 +412,18 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           }
           return { after: { bucket, policy: await getPolicy(c, bucket), removed } };
         }
+        case 'remove-trust-principals': {
+          const role = p(s, 'roleName');
+          const policy = await trustPolicy(c, role);
+          setBefore({ role, trust_policy: policy });
+          const threat = Array.isArray(s.params.statements) ? (s.params.statements as Rec[]) : [];
+          const { kept, removed } = withoutThreatStatements(policy, threat, typeof s.params.account === 'string' ? s.params.account : null);
+          if (removed.length === 0) throw new Skip(`the trust policy of ${role} no longer holds a statement the threat added: the state changed since the evidence`);
+          // A role must keep a trust policy: when nothing is left, nobody may assume it.
+          const rest = kept.length > 0 ? kept : [{ Sid: 'IrctlDenyAll', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }];
+          await putTrust(c, role, JSON.stringify({ ...(JSON.parse(policy) as Rec), Statement: rest }));
+          return { after: { role, trust_policy: await trustPolicy(c, role), removed } };
+        }
         case 'cloudtrail-start-logging': {
           const name = p(s, 'name');
           const logging = await trailLogging(c, s, name);
@@ -556,6 +578,13 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           await c.send(s3, 's3:PutBucketPolicy', { Bucket: bucket, Policy: '<recorded policy>' }, new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
           return { after: { bucket, policy: await getPolicy(c, bucket) } };
         }
+        case 'remove-trust-principals': {
+          const role = p(s, 'roleName');
+          if (typeof b.trust_policy !== 'string') throw new Skip('no recorded trust policy to restore');
+          setBefore({ role, trust_policy: await trustPolicy(c, role) });
+          await putTrust(c, role, b.trust_policy);
+          return { after: { role, trust_policy: await trustPolicy(c, role) } };
+        }
         default:
           throw new Skip(`${s.kind} is not reversible`);
       }
@@ -620,6 +649,10 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           if (policy === null) return { in_place: true, detail: 'the bucket has no policy' };
           const { removed } = withoutThreatStatements(policy, Array.isArray(s.params.statements) ? (s.params.statements as Rec[]) : [], typeof s.params.account === 'string' ? s.params.account : null);
           return { in_place: removed.length === 0, detail: removed.length === 0 ? 'no statement of the threat in the policy' : `${removed.length} statement(s) of the threat in the policy` };
+        }
+        case 'remove-trust-principals': {
+          const { removed } = withoutThreatStatements(await trustPolicy(c, p(s, 'roleName')), Array.isArray(s.params.statements) ? (s.params.statements as Rec[]) : [], typeof s.params.account === 'string' ? s.params.account : null);
+          return { in_place: removed.length === 0, detail: removed.length === 0 ? 'no statement of the threat in the trust policy' : `${removed.length} statement(s) of the threat in the trust policy` };
         }
         case 'cloudtrail-start-logging': {
           const on = await trailLogging(c, s, p(s, 'name'));
