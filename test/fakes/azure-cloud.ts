@@ -269,6 +269,11 @@ export class FakeAzure {
   private readonly graphCalls: number[] = [];
   /** Requests answered 429. */
   throttled = 0;
+  /**
+   * Extra routes (e.g. the containment fake, test/fakes/azure-contain.ts): called for every authenticated ARM and
+   * Graph request before the built-in routes; an answer is sent as is, undefined falls through.
+   */
+  route: ((r: { method: string; api: SeenAzureRequest['api']; path: string; query: Record<string, string>; body: string; url: URL }) => { status: number; body?: string; headers?: Record<string, string> } | undefined) | undefined;
 
   constructor(o: FakeAzureOptions = {}) {
     this.tenant = o.tenant ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -372,6 +377,8 @@ export class FakeAzure {
       this.throttled++;
       return this.error(res, seen, 429, 'TooManyRequests', 'Too many requests.', { 'retry-after': '1' });
     }
+    const routed = this.route?.({ method: req.method ?? 'GET', api, path, query, body, url });
+    if (routed) return this.send(res, seen, routed.status, routed.body ?? '', routed.headers);
     if (api === 'graph') {
       const now = Date.now();
       while (this.graphCalls.length > 0 && (this.graphCalls[0] ?? 0) <= now - this.graphWindowMs) this.graphCalls.shift();

@@ -67,7 +67,7 @@ export interface AwsConnectOptions {
   requestTimeoutMs?: number;
 }
 
-type ServiceId = 'CLOUDTRAIL' | 'EC2' | 'S3' | 'STS' | 'IAM' | 'CLOUDWATCH_LOGS';
+type ServiceId = 'CLOUDTRAIL' | 'EC2' | 'S3' | 'STS' | 'IAM' | 'CLOUDWATCH_LOGS' | 'AUTO_SCALING' | 'ELASTIC_LOAD_BALANCING_V2';
 
 /** Endpoint override from the standard variables: service-specific first, then the global one. */
 export function endpointFor(service: ServiceId, env: NodeJS.ProcessEnv): string | undefined {
