@@ -13,6 +13,7 @@
 import { asObject, asString, isIpAddress, normalizeTime, type EventClass, type Layer, type NormalizeResult } from '../../normalize/event.js';
 import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import type { SourceAdapter } from '../types.js';
+import { baseName, syscallName, workloadDerivedFields, type WorkloadFacts } from '../workload.js';
 
 /** Data type of a Falco alert. */
 export const FALCO_ALERT_DATA_TYPE = 'falco:alert:entry';
@@ -50,6 +51,59 @@ function layerAndClass(source: string | undefined, f: Record<string, unknown>): 
   if (s === 'okta') return { layer: 'identity', cls: 'authentication' };
   if (s === 'syscall' && (field(f, 'fd.sip') !== undefined || field(f, 'fd.rip') !== undefined)) return { layer: 'workload', cls: 'network_activity' };
   return { layer: 'workload', cls: 'process_activity' };
+}
+
+/** A boolean output field (Falco writes `true`/`false`, some outputs the strings). */
+function flag(f: Record<string, unknown>, key: string): boolean | undefined {
+  const v = f[key];
+  return v === true || v === 'true' ? true : v === false || v === 'false' ? false : undefined;
+}
+
+/** A port output field. */
+function portField(f: Record<string, unknown>, key: string): number | undefined {
+  const v = f[key];
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+/**
+ * Workload facts of a Falco alert (the generic `irctl.*` fields rules read), from the output fields the alert
+ * carries: `proc.name`, `proc.exepath` / `proc.exe`, `proc.cmdline`, `proc.pname`, `proc.pexepath`, `proc.pcmdline`,
+ * `user.uid`, `fd.rip` / `fd.sip` and their ports, `fd.name` (a file when `fd.typechar` is `f` or it is a path),
+ * `evt.type`, `container.id`, `container.privileged`. A Falco rule's output decides which of them an alert has.
+ */
+export function falcoFacts(record: unknown): WorkloadFacts | undefined {
+  if (!isFalcoAlert(record)) return undefined;
+  const f = asObject(record.output_fields) ?? {};
+  const exe = field(f, 'proc.exepath') ?? field(f, 'proc.exe');
+  const pexe = field(f, 'proc.pexepath') ?? field(f, 'proc.pexe');
+  const name = field(f, 'proc.name') ?? (exe ? baseName(exe) : undefined);
+  const remoteIp = [field(f, 'fd.rip'), field(f, 'fd.sip')].find((ip) => ip !== undefined && isIpAddress(ip));
+  const remotePort = field(f, 'fd.rip') !== undefined ? portField(f, 'fd.rport') : portField(f, 'fd.sport');
+  const fdName = field(f, 'fd.name');
+  const typechar = field(f, 'fd.typechar');
+  const files = fdName && (typechar === 'f' || (typechar === undefined && fdName.startsWith('/'))) ? [fdName] : [];
+  const container = field(f, 'container.id');
+  const inContainer = container === undefined ? undefined : container !== 'host';
+  const evtType = field(f, 'evt.type');
+  const vpid = f['proc.vpid'];
+  return {
+    processName: name,
+    processPath: exe,
+    cmdLine: field(f, 'proc.cmdline'),
+    uid: field(f, 'user.uid'),
+    parentName: field(f, 'proc.pname') ?? (pexe ? baseName(pexe) : undefined),
+    parentPath: pexe,
+    parentCmdLine: field(f, 'proc.pcmdline'),
+    dstIp: remoteIp,
+    dstPort: remoteIp === undefined ? undefined : remotePort,
+    files,
+    syscall: evtType ? syscallName(evtType) : undefined,
+    inContainer,
+    privileged: inContainer ? flag(f, 'container.privileged') : undefined,
+    // Falco's container plugin reports a container's start as an event of type `container`; its first process has vpid 1.
+    containerStart: inContainer ? evtType === 'container' || vpid === 1 || vpid === '1' : undefined,
+  };
 }
 
 /** Pure mapping of one Falco alert to the common schema. */
@@ -137,5 +191,6 @@ export const falcoAlert: SourceAdapter = {
   normalize: (record) => normalizeFalcoAlert(record),
   logSources: [{ product: 'falco', service: 'alert', description: 'Falco alerts (rule, priority, output, output_fields with dotted keys such as output_fields.proc.pname)' }],
   fieldAliases: { rule: { column: 'action' } },
+  derivedFields: workloadDerivedFields(falcoFacts),
   detailPaths: { request: ['$.output_fields'], error: [], response: ['$.output'] },
 };
