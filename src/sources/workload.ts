@@ -38,6 +38,12 @@ export interface WorkloadFacts {
   privileged?: boolean | undefined;
   /** Whether the record is a container's start (its first process). */
   containerStart?: boolean | undefined;
+  /** Container id, 12 characters (`docker ps`'s short form). */
+  containerId?: string | undefined;
+  /** Container image (`repository:tag`). */
+  image?: string | undefined;
+  /** Kubernetes pod, `namespace/name`. */
+  pod?: string | undefined;
 }
 
 /** The base name of a path (`/usr/bin/bash` -> `bash`). */
@@ -49,6 +55,17 @@ export function baseName(path: string): string {
 /** A kernel function or syscall name without its arch wrapper (`__x64_sys_setns` -> `setns`, `sys_mount` -> `mount`). */
 export function syscallName(fn: string): string {
   return fn.replace(/^(?:__(?:x64|ia32|arm64|riscv|s390x)_)?(?:__se_)?(?:k?sys_)/, '');
+}
+
+/**
+ * Whether an address names one machine: loopback, link-local (the cloud metadata service's 169.254.169.254 is the
+ * same address on every instance) and unspecified addresses do not, so they must not link events as an `ip` entity.
+ */
+export function identifyingIp(ip: string | undefined): string | undefined {
+  if (ip === undefined) return undefined;
+  const v = ip.toLowerCase();
+  if (/^(127\.|169\.254\.|0\.0\.0\.0$)/.test(v) || v === '::1' || v === '::' || /^fe[89ab][0-9a-f]?:/.test(v) || v === 'fd00:ec2::254') return undefined;
+  return ip;
 }
 
 const one = <T>(v: T | undefined): T[] => (v === undefined ? [] : [v]);
@@ -69,6 +86,9 @@ const FIELDS: ReadonlyArray<[name: string, description: string, get: (f: Workloa
   ['irctl.container.present', 'true when the process runs in a container, false when on the host', (f) => one(f.inContainer)],
   ['irctl.container.privileged', 'true when the container is privileged (or its process holds CAP_SYS_ADMIN)', (f) => one(f.privileged)],
   ['irctl.container.start', "true for a container's first process (its start)", (f) => one(f.containerStart)],
+  ['irctl.container.id', "container id (12 characters, docker ps's short form)", (f) => one(f.containerId)],
+  ['irctl.container.image', 'container image (repository:tag)', (f) => one(f.image)],
+  ['irctl.pod', 'Kubernetes pod, namespace/name', (f) => one(f.pod)],
 ];
 
 /** Names of the workload fields (docs and tests). */

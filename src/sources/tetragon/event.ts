@@ -17,7 +17,7 @@
 import { asObject, asString, isIpAddress, normalizeTime, type EventClass, type NormalizeResult, type Outcome } from '../../normalize/event.js';
 import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import type { SourceAdapter } from '../types.js';
-import { baseName, syscallName, workloadDerivedFields, type WorkloadFacts } from '../workload.js';
+import { baseName, identifyingIp, syscallName, workloadDerivedFields, type WorkloadFacts } from '../workload.js';
 
 /** Data type of a Tetragon export event. */
 export const TETRAGON_EVENT_DATA_TYPE = 'tetragon:export:event';
@@ -159,7 +159,17 @@ export function tetragonFacts(record: unknown): WorkloadFacts | undefined {
     inContainer,
     privileged,
     containerStart,
+    containerId: shortContainerId(p),
+    image: asString(asObject(container?.image)?.name),
+    pod: podOf(pod),
   };
+}
+
+/** A pod as `namespace/name`. */
+function podOf(pod: Record<string, unknown> | undefined): string | undefined {
+  const name = asString(pod?.name);
+  const ns = asString(pod?.namespace);
+  return name ? (ns ? `${ns}/${name}` : name) : undefined;
 }
 
 /** Service and action of an event: what happened, in the words Tetragon uses. */
@@ -182,6 +192,27 @@ function operation(type: TetragonType, body: Record<string, unknown>): { service
     default:
       return { service: 'tetragon', action: type };
   }
+}
+
+/** Kernel functions that change files or mounts (a hook on them reports a write). */
+const WRITE_FUNCTIONS = /write|unlink|rename|truncate|chmod|chown|mkdir|rmdir|link|mount|setattr|fallocate/;
+/** Kernel functions that only read or look up files. */
+const READ_FUNCTIONS = /read|open|permission|stat|lookup|mmap/;
+
+/**
+ * Whether an event only read: executions and exits read (the binary), file hooks read unless their function writes
+ * (or `security_file_permission`'s mask has MAY_WRITE); connections and other hooks say nothing either way.
+ */
+function readOnlyOf(type: TetragonType, body: Record<string, unknown>, facts: WorkloadFacts): boolean | undefined {
+  if (type === 'process_exec' || type === 'process_exit') return true;
+  if (!HOOK_TYPES.has(type) || (facts.files ?? []).length === 0) return undefined;
+  const fn = (asString(body.function_name) ?? '').toLowerCase();
+  if (WRITE_FUNCTIONS.test(fn)) return false;
+  if (fn === 'security_file_permission') {
+    const mask = (Array.isArray(body.args) ? (body.args as unknown[]) : []).map((a) => asObject(a)?.int_arg).find((v) => typeof v === 'number');
+    return typeof mask === 'number' ? (mask & 2) === 0 : undefined;
+  }
+  return READ_FUNCTIONS.test(fn) ? true : undefined;
 }
 
 /** Enforcement actions that stop the call or the process: the attempt did not go through. */
@@ -217,15 +248,13 @@ export function normalizeTetragonEvent(record: unknown, rawSha256: string): Norm
     if (v !== undefined && v.length < 1024 && !related.some((x) => x.kind === kind && x.value === v)) related.push({ kind, value: v });
   };
   add('host', node);
-  add('container', shortContainerId(p));
-  const ns = asString(pod?.namespace);
-  const podName = asString(pod?.name);
-  if (podName) add('pod', ns ? `${ns}/${podName}` : podName);
-  add('namespace', ns);
-  add('image', asString(asObject(asObject(pod?.container)?.image)?.name));
+  add('container', facts.containerId);
+  add('pod', facts.pod);
+  add('namespace', asString(pod?.namespace));
+  add('image', facts.image);
   add('process', execId);
   add('parent_process', asString(parent?.exec_id) ?? asString(p?.parent_exec_id));
-  if (facts.dstIp) add('ip', facts.dstIp);
+  add('ip', identifyingIp(facts.dstIp));
 
   const { service, action } = operation(type, body);
   const resources: string[] = [];
@@ -242,12 +271,13 @@ export function normalizeTetragonEvent(record: unknown, rawSha256: string): Norm
     outcome = 'failure';
     errorCode = enforcement;
   }
+  const readOnly = readOnlyOf(type, body, facts);
   const cls: EventClass = facts.dstIp || type === 'process_listen' ? 'network_activity' : 'process_activity';
 
   // Identity: exec_id + type + time, and for hook events a digest of what the hook reported.
   let id = `sha256:${rawSha256}`;
   if (execId) {
-    id = `tetragon:${type}:${execId}:${t.iso}`;
+    id = `tetragon:${type}:${execId}:${asString(top.time) ?? t.iso}`;
     if (HOOK_TYPES.has(type)) {
       const hook = canonicalJson({
         function_name: body.function_name ?? null,
@@ -285,6 +315,7 @@ export function normalizeTetragonEvent(record: unknown, rawSha256: string): Norm
       srcHost: node,
       outcome,
       errorCode,
+      readOnly,
       resources,
       related: related.length > 0 ? related : undefined,
     },
