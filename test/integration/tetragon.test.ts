@@ -162,6 +162,15 @@ describe('Tetragon export events', () => {
     expect(shown.stdout).toContain('Shell spawned by a model-serving or web process (Tetragon)');
   });
 
+  it('investigates the agent threat offline as malicious: a runtime sensor saw the execution', async () => {
+    const agent = (await irctl('threats', '--json')).json<ThreatJson>().find((t) => t.rules.includes('irctl-tetragon-reverse-shell'))!;
+    const r = await irctl('investigate', agent.id, '--offline', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const v = r.json<{ verdict: string }>()[0]!;
+    expect(v.verdict).toBe('malicious');
+    expect(JSON.stringify(v)).toContain('observed by a runtime sensor on the workload layer');
+  });
+
   it("joins Falco's and Tetragon's view of the same attack on the same node into one threat", async () => {
     // GIVEN the Falco alerts of the same node and pod (fixtures/falco-alerts) in the same case
     const r = await irctl('import', fixture('falco-alerts', 'falco-stdout.jsonl'));
