@@ -67,6 +67,11 @@ describe('Tetragon export event mapping', () => {
     other.process_kprobe.args[0]!.sock_arg.dport = 4445;
     const c = normalizeTetragonEvent(other, 'c'.repeat(64));
     expect(a.ok && c.ok && a.event.id !== c.event.id).toBe(true);
+    // A log shipper's copy with keys of its own is the same event, marked as re-shaped.
+    const shipped = { ...kprobe, '@timestamp': kprobe.time, kubernetes: { host: kprobe.node_name } };
+    const d = normalizeTetragonEvent(shipped, 'd'.repeat(64));
+    expect(a.ok && d.ok && a.event.id === d.event.id).toBe(true);
+    expect([tetragonExport.origin?.(kprobe), tetragonExport.origin?.(shipped)]).toEqual(['native', 'reshaped']);
   });
 
   it('recognises export events only, and quarantines what it cannot place in time', () => {

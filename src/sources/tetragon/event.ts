@@ -322,6 +322,9 @@ export function normalizeTetragonEvent(record: unknown, rawSha256: string): Norm
   };
 }
 
+/** Top-level keys Tetragon itself writes next to the event (anything else was added by a log pipeline). */
+const OWN_TOP_KEYS: ReadonlySet<string> = new Set<string>([...TETRAGON_EVENT_TYPES, 'node_name', 'time', 'cluster_name', 'node_labels', 'aggregation_info']);
+
 /** The Tetragon export event adapter. */
 export const tetragonExport: SourceAdapter = {
   id: 'tetragon-export',
@@ -331,6 +334,8 @@ export const tetragonExport: SourceAdapter = {
   version: 1,
   matches: (r) => eventOf(r) !== undefined,
   normalize: normalizeTetragonEvent,
+  // A shipper's copy with keys of its own (Fluent Bit's `@timestamp`, `kubernetes`) is the same event, re-shaped.
+  origin: (r) => (Object.keys(asObject(r) ?? {}).every((k) => OWN_TOP_KEYS.has(k)) ? 'native' : 'reshaped'),
   logSources: [
     {
       product: 'tetragon',
