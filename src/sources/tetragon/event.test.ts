@@ -74,6 +74,17 @@ describe('Tetragon export event mapping', () => {
     expect([tetragonExport.origin?.(kprobe), tetragonExport.origin?.(shipped)]).toEqual(['native', 'reshaped']);
   });
 
+  it('names tracepoint, uprobe and throttle events by what Tetragon reports', () => {
+    const proc = { exec_id: 'bm9kZToxOjI=', pid: 2, uid: 1000, binary: '/usr/bin/python3' };
+    const time = '2026-11-20T10:00:00.000000001Z';
+    const tp = normalizeTetragonEvent({ process_tracepoint: { process: proc, subsys: 'syscalls', event: 'sys_enter_openat', args: [] }, node_name: 'n1', time }, '0'.repeat(64));
+    expect(tp.ok && [tp.event.service, tp.event.action, tp.event.actor.principal]).toEqual(['tracepoint', 'syscalls/sys_enter_openat', 'uid:1000@n1']);
+    const up = normalizeTetragonEvent({ process_uprobe: { process: proc, path: '/usr/bin/bash', symbol: 'readline' }, node_name: 'n1', time }, '0'.repeat(64));
+    expect(up.ok && [up.event.service, up.event.action]).toEqual(['uprobe', 'readline']);
+    const th = normalizeTetragonEvent({ process_throttle: { type: 'THROTTLE_START', cgroup: 'kubepods' }, node_name: 'n1', time }, '1'.repeat(64));
+    expect(th.ok && [th.event.service, th.event.action, th.event.id]).toEqual(['tetragon', 'process_throttle', `sha256:${'1'.repeat(64)}`]);
+  });
+
   it('recognises export events only, and quarantines what it cannot place in time', () => {
     expect(tetragonExport.matches(agent[0])).toBe(true);
     expect(tetragonExport.matches({ rule: 'x', output_fields: {} })).toBe(false);
