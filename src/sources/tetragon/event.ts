@@ -136,10 +136,13 @@ export function tetragonFacts(record: unknown): WorkloadFacts | undefined {
   const sysAdmin = Array.isArray(caps) && caps.includes('CAP_SYS_ADMIN');
   const privileged = inContainer ? asObject(container?.security_context)?.privileged === true || sysAdmin : undefined;
   const parentName = parent && asString(parent.binary) ? baseName(asString(parent.binary) ?? '') : undefined;
-  // A container's first process: Tetragon's container.pid 1, or (older versions) a process whose parent is the runtime shim.
+  // A container's first process: Tetragon's container.pid (the pid inside the container) is 1; versions that do not
+  // write it: a process whose parent is the runtime shim (a `kubectl exec` may look the same there).
   const containerStart =
     ev.type === 'process_exec' && inContainer
-      ? container?.pid === 1 || /^(containerd-shim|conmon)/.test(parentName ?? '')
+      ? typeof container?.pid === 'number'
+        ? container.pid === 1
+        : /^(containerd-shim|conmon)/.test(parentName ?? '')
       : undefined;
   const remote = remoteOf(ev.body);
   const fn = asString(ev.body.function_name) ?? asString(ev.body.event);
