@@ -10,6 +10,7 @@ import { gcpProvider } from './gcp/index.js';
 import { googleWorkspaceProvider } from './google_workspace/index.js';
 import { oktaProvider } from './okta/index.js';
 import { falcoProvider } from './falco/index.js';
+import { tetragonProvider } from './tetragon/index.js';
 import { plannedProviders } from './planned.js';
 import { parseCsvRecord } from '../util/csv.js';
 import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter, TableHeader } from './types.js';
@@ -20,7 +21,8 @@ import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymP
 // Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor;
 // Google Cloud a LogEntry `protoPayload` (AuditLog): no key set is another's, so their place does not matter.
 // Falco's matcher requires `rule` with an `output_fields` object, keys no other provider's records carry.
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, falcoProvider, ...plannedProviders];
+// Tetragon's requires a `process_*` event key (an object) next to `node_name` or `time`: no other provider's key.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, falcoProvider, tetragonProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
