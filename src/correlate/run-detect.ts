@@ -43,6 +43,8 @@ export interface DetectOptions {
   ruleDirs: string[];
   /** Grouping window: detections sharing an entity join when no further apart than this. @default 24 h */
   windowMs: number;
+  /** Workload window: detections sharing only a workload entity join when no further apart than this. @default 1 h */
+  workloadWindowMs?: number | undefined;
   /** Margin around a threat when looking for crown-jewel access (same as the timeline's default). @default 1 h */
   marginMs: number;
   /** The operator's context (crown jewels). */

@@ -269,6 +269,11 @@ export function instanceOfSession(session: string | null | undefined): string | 
   return undefined;
 }
 
+/** What a host name says about its machine (private address, instance id), asking every provider. */
+export function hostEntities(host: string): Entity[] {
+  return PROVIDERS.flatMap((p) => p.hostEntities?.(host) ?? []);
+}
+
 /** The role a session came from, asking every provider. */
 export function roleOfSession(session: string): string | undefined {
   for (const p of PROVIDERS) {

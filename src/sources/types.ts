@@ -9,9 +9,14 @@ import type { NormalizeResult } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import type { ContainmentSupport } from '../respond/types.js';
 
-/** An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource. */
+/**
+ * An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource; identity
+ * hops: session_name, source_identity, subject; workloads: host, container, pod (`namespace/name`), namespace, image,
+ * process (`host:pid` or an id the sensor gives), parent_process, eni, private_ip (the workload's own address),
+ * model, agent. Which kinds link detections into threats: src/correlate/entities.ts.
+ */
 export interface Entity {
-  /** principal | access_key | session | role | instance | ip | account | resource. */
+  /** One of the kinds above. */
   kind: string;
   /** The identifier (ARN, key id, IP address, ...). */
   value: string;
@@ -247,6 +252,11 @@ export interface Provider {
   extraEntities?: ((e: DetectEvent) => Entity[]) | undefined;
   /** The compute instance a session was issued to (an instance-profile role session), when the session id says it. */
   instanceOfSession?: ((session: string) => string | undefined) | undefined;
+  /**
+   * What a host name (as a runtime sensor reports it) says about the machine: its private address (`private_ip`) or
+   * its instance (`instance`), by this provider's naming scheme. Used to join sensor alerts to the instance.
+   */
+  hostEntities?: ((host: string) => Entity[]) | undefined;
   /** The role a session was assumed from, when the session id says it. */
   roleOfSession?: ((session: string) => string | undefined) | undefined;
   /** A short display name of a principal id (user or role name), for titles. */

@@ -24,6 +24,7 @@ import {
   shortNameOfArn,
 } from './knowledge.js';
 import { configureAwsIpRanges } from './ip-ranges.js';
+import { awsHostEntities } from './hostnames.js';
 
 /** AWS. */
 export const awsProvider: Provider = {
@@ -36,6 +37,7 @@ export const awsProvider: Provider = {
   isServicePrincipal: isAwsServiceValue,
   extraEntities: awsExtraEntities,
   instanceOfSession,
+  hostEntities: awsHostEntities,
   roleOfSession: roleArnOfSession,
   shortName: shortNameOfArn,
   privilege: {
