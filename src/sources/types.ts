@@ -56,14 +56,43 @@ export interface LogSource {
  * Analytics query API's `tables[]`). Stored once with its input; each row is a raw record of its own.
  */
 export interface TableHeader {
-  /** `csv`: a CSV file (every cell a string); `table`: a JSON table response (cells keep their JSON types). */
-  format: 'csv' | 'table';
+  /**
+   * `csv`: a CSV file (every cell a string); `table`: a JSON table response (cells keep their JSON types); `text`: a
+   * space-separated text log whose lines are the rows (util/text-fields.ts: `"quoted"` and `[bracketed]` fields),
+   * read by a provider's {@link TextFormat}.
+   */
+  format: 'csv' | 'table' | 'text';
   /** The table's name (JSON `tables[].name`, e.g. `PrimaryResult`); undefined for CSV. */
   name?: string | undefined;
   /** Column names, in row order. */
   columns: string[];
   /** Column types as the response declares them (`datetime`, `string`, `dynamic`, ...); undefined for CSV. */
   types?: string[] | undefined;
+  /**
+   * Text logs whose lines may carry fewer or more fields than {@link columns} names (formats that grew fields over the
+   * years): a row needs at least this many cells; extra cells stay unnamed. Undefined: exactly one cell per column.
+   */
+  minColumns?: number | undefined;
+}
+
+/**
+ * A text log format whose lines are records: space-separated fields, with a header line naming them (VPC flow logs
+ * in S3) or without one (the fields a format implies: S3 server access logs, flow logs read from CloudWatch Logs).
+ * Each line's exact bytes are a raw record; the header (the header line's bytes, or none for an implied header) is
+ * stored once with its input, as for CSV, and the adapter's `fromRow` reads the cells.
+ */
+export interface TextFormat {
+  /** `--format` name. */
+  format: string;
+  /** One line for `--help` and docs. */
+  description: string;
+  /** The header a line declares when it is a header line (it names the fields), else undefined. Pure, cheap. */
+  headerOf(line: string): TableHeader | undefined;
+  /**
+   * The header a data line implies when no header line precedes it (a headerless format, or the default field list),
+   * else undefined: the line is not of this format.
+   */
+  impliedHeader(line: string): TableHeader | undefined;
 }
 
 /** Whether a stored record holds the provider's own bytes (`native`) or an exporter's re-shaping of them. */
@@ -230,6 +259,8 @@ export interface Provider {
   adapters: readonly SourceAdapter[];
   /** Container formats this provider's exports come in (beyond the generic array / JSON Lines / JSON). */
   containers?: readonly ContainerFormat[] | undefined;
+  /** Text log formats (space-separated lines) this provider's logs come in; each line is a record. */
+  textFormats?: readonly TextFormat[] | undefined;
   /** Delivery envelopes whose inner record is the raw record (tried on every element, after containers). */
   envelopes?: readonly EnvelopeFormat[] | undefined;
   /**
