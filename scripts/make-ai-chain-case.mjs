@@ -194,6 +194,16 @@ const kbPull = (t) =>
     { 'evt.type': 'execve', 'proc.name': 'sh', 'proc.exepath': '/usr/bin/dash', 'proc.pname': 'python3', 'proc.pcmdline': 'python3 -m support_agent.server', 'proc.cmdline': 'sh -c git -C /srv/kb pull --ff-only', 'proc.pid': 20000 + Math.floor(rnd() * 9000), 'proc.ppid': 1181 },
     ['maturity_stable', 'host', 'container', 'process', 'shell', 'mitre_execution', 'T1059.004']);
 
+// --- VPC flow logs (v5 custom format with a header line, as delivered to S3). ---
+const ENI = 'eni-0f1e2d3c4b5a60718';
+const BEDROCK_ENDPOINT = '10.0.2.15';
+const flows = [];
+function flow(t, dst, dstPort, packets, bytes, { srcPort = 32768 + Math.floor(rnd() * 28000), seconds = 60 } = {}) {
+  const start = Math.floor(t / 1000);
+  flows.push({ start, line: ['5', ACCOUNT, ENI, INSTANCE, 'vpc-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60001', PRIVATE_IP, dst, PRIVATE_IP, dst, srcPort, dstPort, 6, packets, bytes, start, start + seconds, 'ACCEPT', 'OK', 3, 'IPv4', REGION, 'use1-az1', 'egress', dst.startsWith('10.') ? 1 : 8].join(' ') });
+}
+const FLOW_HEADER = 'version account-id interface-id instance-id vpc-id subnet-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags type region az-id flow-direction traffic-path';
+
 // --- Okta System Log (API JSON array). ---
 const okta = [];
 function oktaEvent(t, p, eventType, displayMessage, { ip, ua = BROWSER_UA, result = 'SUCCESS', reason = null, geo, target = [], session } = {}) {
@@ -241,6 +251,8 @@ for (const day of [21, 22, 23, 24]) {
   // The agent pulls its knowledge base every morning at 06:10 through its kb_refresh tool: python runs a shell.
   invoke(at(day, 6, 10, 0), day, 'Scheduled maintenance: refresh the knowledge base.', 'Refreshing the knowledge base.', { name: 'kb_refresh', input: {} });
   kbPull(at(day, 6, 10, 2));
+  flow(at(day, 6, 10, 0), BEDROCK_ENDPOINT, 443, 14, 9200);
+  flow(at(day, 6, 11, 0), '140.82.112.3', 443, 60, 88_000);
   for (let i = 0; i < 3; i++) getObject(at(day, 6, 10, 5 + i), agentIdentity(day), PRIVATE_IP, BOTO_UA, 'support-kb', `articles/kb-${100 + i}.md`);
   // Working hours: tickets answered through the model, a few knowledge-base reads.
   for (let h = 8; h < 18; h++) {
@@ -248,6 +260,7 @@ for (const day of [21, 22, 23, 24]) {
     for (const m of [7, 37]) {
       const [q, a] = pick(routinePrompts);
       invoke(at(day, h, m, Math.floor(rnd() * 50)), day, q.replace('{n}', String(ticket++)), a);
+      flow(at(day, h, m, 0), BEDROCK_ENDPOINT, 443, 10 + Math.floor(rnd() * 10), 6000 + Math.floor(rnd() * 6000));
       if (rnd() < 0.5) getObject(at(day, h, m + 1, Math.floor(rnd() * 50)), agentIdentity(day), PRIVATE_IP, BOTO_UA, 'support-kb', `articles/kb-${100 + Math.floor(rnd() * 40)}.md`);
     }
   }
@@ -298,6 +311,12 @@ falcoAlert(at(24, 10, 2, 6), 'Critical', 'Redirect STDOUT/STDIN to Network Conne
   `Redirect stdout/stdin to network connection (gparent=python3 fd.sip=${C2} connection=${PRIVATE_IP}:51734->${C2}:4444 evt_type=dup2 user=support-agent process=bash parent=sh command=bash -i terminal=0 container_id=host)`,
   { 'evt.type': 'dup2', 'proc.name': 'bash', 'proc.pname': 'sh', 'proc.cmdline': 'bash -i', 'proc.pid': 31340, 'proc.ppid': 31337, 'fd.sip': C2, 'fd.rip': C2, 'fd.sport': 4444, 'fd.cip': PRIVATE_IP, 'fd.name': `${PRIVATE_IP}:51734->${C2}:4444` },
   ['maturity_stable', 'host', 'container', 'network', 'process', 'mitre_execution', 'T1059']);
+// Network: the same egress in the instance's flow logs: the script fetched, the reverse shell held open, and the
+// ticket archive shipped out to the attacker's server.
+flow(at(24, 10, 2, 0), BEDROCK_ENDPOINT, 443, 22, 14_800);
+flow(at(24, 10, 2, 0), C2, 80, 8, 3_100, { srcPort: 48122 });
+for (let m = 2; m < 30; m++) flow(at(24, 10, m, 0), C2, 4444, 12 + Math.floor(rnd() * 30), 2_000 + Math.floor(rnd() * 9000), { srcPort: 51734 });
+for (let m = 13; m < 22; m++) flow(at(24, 10, m, 0), C2, 443, 38_000, 52_000_000 + Math.floor(rnd() * 4_000_000), { srcPort: 51900 });
 // 5. Control plane: the instance role's credentials, from the instance, snapshot and share the support database
 //    and bulk-read the ticket archive.
 const agent = agentIdentity(24);
@@ -352,6 +371,20 @@ for (const [hour, recs] of bHours) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${date.replaceAll('-', '')}T${hh}${hex(4)}Z_${hex(16)}.json.gz`), gzipSync(Buffer.from(recs.map((r) => JSON.stringify(r)).join('\n') + '\n')));
 }
+// VPC flow logs: one gzip file per hour, header line first (S3 delivery layout).
+const fHours = new Map();
+for (const f of flows.sort((a, b) => a.start - b.start)) {
+  const k = new Date(f.start * 1000).toISOString().slice(0, 13);
+  if (!fHours.has(k)) fHours.set(k, []);
+  fHours.get(k).push(f.line);
+}
+for (const [hour, lines] of fHours) {
+  const [date, hh] = hour.split('T');
+  const [y, mo, d] = date.split('-');
+  const dir = join(OUT, 'logs', 'AWSLogs', ACCOUNT, 'vpcflowlogs', REGION, y, mo, d);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${ACCOUNT}_vpcflowlogs_${REGION}_fl-0a1b2c3d4e5f6a7b8_${y}${mo}${d}T${hh}00Z_${hex(8)}.log.gz`), gzipSync(Buffer.from(`${FLOW_HEADER}\n${lines.join('\n')}\n`)));
+}
 // Falco: the agent host's json_output file.
 mkdirSync(join(OUT, 'logs', 'falco'), { recursive: true });
 writeFileSync(join(OUT, 'logs', 'falco', `${HOST.split('.')[0]}-events.jsonl`), falco.map((a) => JSON.stringify(a)).join('\n') + '\n');
@@ -368,5 +401,5 @@ incident:
   aware_at: 2026-11-24T11:30:00Z
 `);
 process.stdout.write(
-  `wrote ${trail.length} CloudTrail events, ${invocations.length} Bedrock invocations, ${falco.length} Falco alerts and ${okta.length} Okta events to ${OUT}\n`,
+  `wrote ${trail.length} CloudTrail events, ${invocations.length} Bedrock invocations, ${falco.length} Falco alerts, ${flows.length} flow log records and ${okta.length} Okta events to ${OUT}\n`,
 );

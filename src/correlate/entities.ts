@@ -21,7 +21,7 @@ export const LINK_KINDS: ReadonlySet<string> = new Set([
   'container',
   'pod',
   'private_ip',
-  'eni',
+  'interface',
   'agent',
 ]);
 
@@ -30,7 +30,7 @@ export const LINK_KINDS: ReadonlySet<string> = new Set([
  * there over days shares them, so they link detections only when these are close in time (the workload window,
  * src/correlate/joins.ts), never across the whole grouping window.
  */
-export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['instance', 'host', 'container', 'pod', 'private_ip', 'eni', 'agent']);
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['instance', 'host', 'container', 'pod', 'private_ip', 'interface', 'agent']);
 
 /** Display and storage order of kinds. */
 export const KIND_ORDER = [
@@ -46,7 +46,7 @@ export const KIND_ORDER = [
   'image',
   'process',
   'parent_process',
-  'eni',
+  'interface',
   'private_ip',
   'ip',
   'agent',

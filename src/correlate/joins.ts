@@ -30,7 +30,7 @@ import { LINK_KINDS, WORKLOAD_KINDS, linkKey, type Entity } from './entities.js'
 export const DEFAULT_WORKLOAD_WINDOW_MS = 3_600_000;
 
 /** Kinds that name one machine when an event names several of them together. */
-const MACHINE_KINDS = ['instance', 'eni', 'private_ip', 'host'] as const;
+const MACHINE_KINDS = ['instance', 'interface', 'private_ip', 'host'] as const;
 /** Kinds of a credential-issuing event that name who received the session. */
 const SUBJECT_KINDS = ['subject', 'source_identity', 'session_name'] as const;
 
@@ -248,7 +248,7 @@ function joinMachines(
     `SELECT DISTINCT o.kind AS kind, o.value AS value FROM entities s JOIN entities o ON o.event_rowid = s.event_rowid
        JOIN events e ON e.rowid = s.event_rowid
       WHERE s.kind = ? AND s.value = ? AND e.time_ms >= ? AND e.time_ms <= ?
-        AND (o.kind IN ('instance', 'eni', 'private_ip', 'host') OR (o.kind = 'ip' AND o.value = e.src_ip AND e.class = 'api_activity'))
+        AND (o.kind IN ('instance', 'interface', 'private_ip', 'host') OR (o.kind = 'ip' AND o.value = e.src_ip AND e.class = 'api_activity'))
       LIMIT 50`,
   );
   // For a source address: the instances whose sessions called from it.

@@ -12,7 +12,7 @@ import type { ContainmentSupport } from '../respond/types.js';
 /**
  * An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource; identity
  * hops: session_name, source_identity, subject; workloads: host, container, pod (`namespace/name`), namespace, image,
- * process (`host:pid` or an id the sensor gives), parent_process, eni, private_ip (the workload's own address),
+ * process (`host:pid` or an id the sensor gives), parent_process, interface (a network interface: eni-...), private_ip (the workload's own address),
  * model, agent. Which kinds link detections into threats: src/correlate/entities.ts.
  */
 export interface Entity {
