@@ -8,11 +8,12 @@
  *   instance-profile session from a private address names the instance and the address). Those entities become one
  *   linking key, so a model invocation made with an instance's role session, the sensor alerts on that instance, its
  *   flow logs and the cloud calls made with its credentials can join.
- * - **One identity.** A credential-issuing event (AssumeRoleWithSAML / WithWebIdentity, AssumeRole with a source
- *   identity) hands a session to a subject: the session and the person (the IdP user: SAML subject or NameID, source
- *   identity, a role session name that is an e-mail address) become one linking key, so the IdP sign-in joins what
+ * - **One identity.** A credential-issuing event (a federation by SAML or OIDC, a role assumed with a source
+ *   identity: the provider's adapter lists what it issued as `session`, `subject`, `source_identity`,
+ *   `session_name`) hands a session to a subject: the session and the person (the IdP user: SAML subject or NameID,
+ *   source identity, a session name that is an e-mail address) become one linking key, so the IdP sign-in joins what
  *   the session did. Principal names that are e-mail addresses compare case-insensitively (IdPs and clouds disagree
- *   on case). An Entra user and the Azure caller, a Google user and the GCP principal, are already the same value.
+ *   on case); a directory user acting in its own cloud under the same e-mail address is already the same value.
  * - **Workload links are near links.** A machine, a container, an address inside a network, an instance-profile
  *   session, `user@host`: everything that runs there over days shares them. They join two detections only when the
  *   detections are no more than the workload window apart (default 1 h), never across the whole grouping window, so
@@ -80,7 +81,7 @@ function isNear(e: Entity, hosts: readonly string[]): boolean {
   if (e.kind === 'ip') return isPrivateAddress(e.value);
   if (e.kind === 'principal' || e.kind === 'session') {
     if (instanceOfSession(e.value) !== undefined) return true;
-    // A user on one machine or container (`root@ip-10-0-1-23.ec2.internal`) names the machine, not a person.
+    // A user on one machine or container (`root@node-7.internal`) names the machine, not a person.
     const at = e.value.lastIndexOf('@');
     if (at > 0 && hosts.includes(e.value.slice(at + 1))) return true;
   }
