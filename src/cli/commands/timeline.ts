@@ -22,7 +22,7 @@ export const timelineCommand = defineCommand({
     cmd
       .argument('<id>', 'threat id, e.g. T-3 (see irctl threats)')
       .addOption(
-        new Option('--format <format>', 'output format (--json is the same as --format json; lanes: one column per layer, side by side)').choices(['table', 'lanes', 'json', 'csv', 'md', 'timesketch']),
+        new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['table', 'lanes', 'json', 'csv', 'md', 'timesketch']),
       )
       .option('--layer <layers>', 'only events of these layers, comma-separated (control_plane, identity, workload, ai, network, context)')
       .option('--margin <duration>', 'look this far before the first and after the last detection (30m, 2h, 1d)', '1h')
