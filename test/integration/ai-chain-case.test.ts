@@ -7,13 +7,16 @@
  * `investigate --offline` must call it malicious, walking the chain layer by layer, although the agent's role is a
  * declared automation principal.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIrctl } from '../helpers/run-irctl.js';
 
 const CASE_FIXTURE = resolve(import.meta.dirname, '../../fixtures/ai-chain-case');
+const LAYOUT = resolve(import.meta.dirname, '../../scripts/lib/report-layout.mjs');
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const AGENT_SESSION = 'arn:aws:sts::444455556666:assumed-role/support-agent/i-0a1b2c3d4e5f60718';
 const DANA_SAML_SESSION = 'arn:aws:sts::444455556666:assumed-role/support-agent/dana@acme.example';
 
@@ -154,5 +157,20 @@ describe('the AI-chain sample case', () => {
     const html = readFileSync(out, 'utf8');
     const lanes = [...html.matchAll(/class="lbl">([^<]+)</g)].map((m) => m[1]?.replace(/ \(\d+\)$/, ''));
     expect(lanes).toEqual(['Identity', 'Control plane', 'AI', 'Workload', 'Network']);
-  });
+    if (!chromium) {
+      expect(process.env.IRCTL_REQUIRE_CHROMIUM, 'chromium is required (IRCTL_REQUIRE_CHROMIUM=1) but not installed').not.toBe('1');
+      return;
+    }
+    // AND it lays out on screen and on paper (its session ARNs are longer than the first case's)
+    let stdout: string;
+    try {
+      stdout = execFileSync(process.execPath, [LAYOUT, out, '--json'], { encoding: 'utf8', timeout: 100_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      stdout = (err as { stdout?: string }).stdout ?? '';
+      if (stdout === '') throw err;
+    }
+    const layout = JSON.parse(stdout) as { ok: boolean; failures: string[]; screen: { chart: { lanes: string[] } } };
+    expect(layout.failures).toEqual([]);
+    expect(layout.screen.chart.lanes).toHaveLength(5);
+  }, 120_000);
 });
