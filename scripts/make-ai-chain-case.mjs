@@ -12,6 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { prng } from './lib/prng.mjs';
 
 const OUT = process.argv[2] ?? 'fixtures/ai-chain-case';
 const ACCOUNT = '444455556666';
@@ -19,17 +20,7 @@ const FOREIGN = '999988887777';
 const REGION = 'us-east-1';
 const ORG = 'acme.example';
 
-// Deterministic PRNG (mulberry32).
-let seed = 0x5eed1e55;
-function rnd() {
-  seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const pick = (a) => a[Math.floor(rnd() * a.length)];
-const hex = (n) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join('');
-const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-${pick(['8', '9', 'a', 'b'])}${hex(3)}-${hex(12)}`;
+const { rnd, pick, hex, uuid } = prng(0x5eed1e55);
 const at = (day, h, m, s = 0, ms = 0) => Date.UTC(2026, 10, day, h, m, s, ms);
 const iso = (t) => new Date(t).toISOString().replace('.000Z', 'Z');
 
@@ -337,7 +328,8 @@ for (let i = 0; i < 240; i++) {
 }
 
 // ================= Write the files =================
-rmSync(OUT, { recursive: true, force: true });
+// The logs are rewritten; README.md (written by hand) stays.
+rmSync(join(OUT, 'logs'), { recursive: true, force: true });
 const byTime = (key) => (a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0);
 trail.sort(byTime('eventTime'));
 invocations.sort(byTime('timestamp'));
