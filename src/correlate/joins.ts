@@ -147,8 +147,12 @@ export function planLinks(db: Db, detections: readonly DetectionRecord[], common
   const own = new Map<string, Entity[]>();
   for (const d of detections) own.set(d.fingerprint, ownLinkEntities(d).filter((e) => !common.has(joinKey(e))));
   if (detections.length > 0) {
-    const from = Math.min(...detections.map((d) => d.first_ms)) - windowMs;
-    const to = Math.max(...detections.map((d) => d.last_ms)) + windowMs;
+    let from = Infinity;
+    let to = -Infinity;
+    for (const d of detections) {
+      from = Math.min(from, d.first_ms - windowMs);
+      to = Math.max(to, d.last_ms + windowMs);
+    }
     joinIdentities(db, [...own.values()].flat(), dsu, remember, common);
     joinMachines(db, [...own.values()].flat(), dsu, remember, common, from, to);
   }
