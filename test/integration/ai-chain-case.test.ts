@@ -50,6 +50,7 @@ describe('the AI-chain sample case', () => {
     expect(imp.code, imp.stderr).toBe(0);
     const det = await runIrctl(['--case', dir, 'detect', '--json']);
     expect(det.code, det.stderr).toBe(0);
+    expect(det.json<{ workload_window_ms: number }>()[0]?.workload_window_ms).toBe(3_600_000);
     threats = (await runIrctl(['--case', dir, 'threats', '--json'])).json<Threat>();
     chain = threats[0] as Threat;
   }, 120_000);
