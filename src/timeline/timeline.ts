@@ -292,11 +292,12 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
     // A session ARN is reused by every session of one role and name (an instance profile every few hours, a person
     // each sign-in): the issuing event is the latest one before the window, and none is looked for when the window
     // already holds one.
-    const issuedInWindow = (kind: string, value: string): boolean =>
-      rows.some((r) => {
-        const rel = r.related ?? '[]';
-        return rel !== '[]' && rel.includes(JSON.stringify(value)) && rel.includes(JSON.stringify(kind));
-      });
+    const handedOut = new Set<string>();
+    for (const r of rows) {
+      if (!r.related || r.related === '[]') continue;
+      for (const pair of jsonArray<unknown>(r.related)) if (Array.isArray(pair)) handedOut.add(`${String(pair[0])}\u0000${String(pair[1])}`);
+    }
+    const issuedInWindow = (kind: string, value: string): boolean => handedOut.has(`${kind}\u0000${value}`);
     for (const e of ents) {
       if (e.kind !== 'access_key' && e.kind !== 'session') continue;
       if (issuedInWindow(e.kind, e.value)) continue;
