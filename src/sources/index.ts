@@ -13,6 +13,8 @@ import { falcoProvider } from './falco/index.js';
 import { tetragonProvider } from './tetragon/index.js';
 import { plannedProviders } from './planned.js';
 import { parseCsvRecord } from '../util/csv.js';
+import { splitTextFields } from '../util/text-fields.js';
+import type { TextFormat } from './types.js';
 import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter, TableHeader } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
@@ -117,6 +119,18 @@ export function rowRecord(header: TableHeader, text: string): { row: unknown[] }
     const r = parseCsvRecord(text);
     if ('error' in r) return { error: `is not a CSV record (${r.error})` };
     row = r.cells;
+  } else if (header.format === 'text') {
+    const r = splitTextFields(text);
+    if ('error' in r) return { error: `is not a line of space-separated fields (${r.error})` };
+    row = r.cells;
+    if (header.minColumns !== undefined) {
+      if (row.length < header.minColumns) return { error: `has ${row.length} field(s) but this format has at least ${header.minColumns} (a cut line)` };
+      return { row };
+    }
+    if (row.length !== header.columns.length) {
+      return { error: `has ${row.length} field(s) but the header names ${header.columns.length} (a cut line, or a line written with another format)` };
+    }
+    return { row };
   } else {
     let v: unknown;
     try {
@@ -174,6 +188,11 @@ export function providerNamed(name: string | null | undefined): Provider | undef
 /** Container formats every provider defines. */
 export function containerFormats(): ContainerFormat[] {
   return PROVIDERS.flatMap((p) => p.containers ?? []);
+}
+
+/** Text log formats every provider defines. */
+export function textFormats(): TextFormat[] {
+  return PROVIDERS.flatMap((p) => p.textFormats ?? []);
 }
 
 /**
@@ -271,6 +290,11 @@ export function instanceOfSession(session: string | null | undefined): string | 
   return undefined;
 }
 
+/** What a host name says about its machine (private address, instance id), asking every provider. */
+export function hostEntities(host: string): Entity[] {
+  return PROVIDERS.flatMap((p) => p.hostEntities?.(host) ?? []);
+}
+
 /** The role a session came from, asking every provider. */
 export function roleOfSession(session: string): string | undefined {
   for (const p of PROVIDERS) {
@@ -347,4 +371,4 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
+export type { ContainerFormat, TextFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';

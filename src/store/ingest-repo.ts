@@ -330,7 +330,7 @@ export class IngestWriter {
 
 /** A header as stored in `input_headers.header` (keys in a fixed order). */
 export function headerJson(h: TableHeader): string {
-  return JSON.stringify({ format: h.format, ...(h.name === undefined ? {} : { name: h.name }), columns: h.columns, ...(h.types === undefined ? {} : { types: h.types }) });
+  return JSON.stringify({ format: h.format, ...(h.name === undefined ? {} : { name: h.name }), columns: h.columns, ...(h.types === undefined ? {} : { types: h.types }), ...(h.minColumns === undefined ? {} : { minColumns: h.minColumns }) });
 }
 
 /** `inputs.status` of an input whose completion is (or will be) a row of `input_completions`. */

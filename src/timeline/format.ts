@@ -211,3 +211,31 @@ export function timesketchLines(t: Timeline): Array<Record<string, unknown>> {
   }
   return out;
 }
+
+/** Layers in lane order (the order an intrusion usually crosses them). */
+export const LANE_ORDER = ['identity', 'control_plane', 'ai', 'workload', 'network', 'context'] as const;
+
+/** Display labels of layers (lane headers, chart lanes). */
+export const LAYER_LABELS: Readonly<Record<string, string>> = {
+  identity: 'IDENTITY',
+  control_plane: 'CONTROL PLANE',
+  ai: 'AI',
+  workload: 'WORKLOAD',
+  network: 'NETWORK',
+  context: 'CONTEXT',
+};
+
+/** The layers a timeline's entries are on, in lane order (unknown layers last, by name). */
+export function laneLayers(t: Pick<Timeline, 'entries'>): string[] {
+  const present = new Set(t.entries.map((e) => e.layer));
+  const known = LANE_ORDER.filter((l) => present.has(l));
+  const other = [...present].filter((l) => !(LANE_ORDER as readonly string[]).includes(l)).sort();
+  return [...known, ...other];
+}
+
+/** One entry in its lane: `!` when it triggered a detection, then the action and who did it. */
+export function laneCell(e: TimelineEntry): string {
+  const who = e.actor ?? e.source ?? '';
+  const short = who.includes('/') ? who.slice(who.lastIndexOf('/') + 1) : who;
+  return `${e.detections.length > 0 ? '! ' : ''}${entryActionLabel(e)}${short ? ` (${short})` : ''}`;
+}
