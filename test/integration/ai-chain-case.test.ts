@@ -71,6 +71,7 @@ describe('the AI-chain sample case', () => {
         'irctl-falco-reverse-shell',
         'irctl-aws-snapshot-shared',
         'irctl-aws-s3-bulk-download',
+        'irctl-falco-download-execute',
       ]),
     );
     expect(chain.priority).toBeGreaterThan(threats[1]?.priority ?? 0);
@@ -107,7 +108,8 @@ describe('the AI-chain sample case', () => {
     }
     // THEN nothing of the routine joined the chain, which starts with the push fatigue on the 24th
     expect(chain.first_seen).toBe('2026-11-24T09:31:10.000Z');
-    expect(chain.detection_ids.length).toBe(8);
+    // (8 detections plus the download-and-execute rule on the chain's `sh -c "curl ... | sh"` alert)
+    expect(chain.detection_ids.length).toBe(9);
   });
 
   it('joins workload links only within the workload window', async () => {
@@ -120,7 +122,7 @@ describe('the AI-chain sample case', () => {
       const top = (await runIrctl(['--case', wide, 'threats', '--json'])).json<Threat>()[0] as Threat;
       expect(top.first_seen).toBe('2026-11-24T06:10:02.000Z');
       // but never the other days' pulls: a day is further than 5 h
-      expect(top.detection_ids.length).toBe(9);
+      expect(top.detection_ids.length).toBe(10);
     } finally {
       rmSync(wide, { recursive: true, force: true });
     }
