@@ -5,7 +5,8 @@ import type { Db } from './db.js';
 import { hasColumn } from './verify-repo.js';
 import type { EventRow } from '../normalize/event-row.js';
 import { detailColumn } from './detail-sql.js';
-import { logKindSpecs } from '../sources/index.js';
+import { logKindSpecs, parseStoredRecord } from '../sources/index.js';
+import { recordTextSql } from './record-text.js';
 
 /** One event as queries return it (defined with the common schema, re-exported for the store's callers). */
 export type { DetectEvent, EventRow } from '../normalize/event-row.js';
@@ -241,12 +242,23 @@ export interface LogKindCoverage {
 export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): LogKindCoverage {
   const out: LogKindCoverage = { present: [], missing: [] };
   for (const spec of logKindSpecs()) {
+    // Table rows (a CSV download's rows) are not JSON: they are read as the record they stand for, one by one.
     const rows = db
       .prepare(
         `SELECT json_extract(r.raw, ?) AS v, COUNT(*) AS n FROM events e JOIN raw_records r ON r.id = e.raw_id
-         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? GROUP BY v`,
+         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? AND json_valid(r.raw) GROUP BY v`,
       )
       .all(spec.path, spec.dataType, sinceMs, untilMs) as Array<{ v: unknown; n: number }>;
+    const tableRows = db
+      .prepare(
+        `SELECT ${recordTextSql(db)} AS t FROM events e JOIN raw_records r ON r.id = e.raw_id
+         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? AND NOT json_valid(r.raw)`,
+      )
+      .all(spec.dataType, sinceMs, untilMs) as Array<{ t: string }>;
+    for (const { t } of tableRows) {
+      const rec = parseStoredRecord(spec.dataType, t);
+      rows.push({ v: rec.ok ? valueAtPath(rec.record, spec.path) : undefined, n: 1 });
+    }
     if (rows.length === 0) continue;
     const counts = new Map<string, number>();
     for (const r of rows) {
@@ -260,4 +272,15 @@ export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): 
     }
   }
   return out;
+}
+
+/** The value at a `$.a.b` path (the form log-kind paths take) of a parsed record; undefined when absent. */
+function valueAtPath(doc: unknown, path: string): unknown {
+  let cur: unknown = doc;
+  for (const key of path.replace(/^\$\.?/, '').split('.')) {
+    if (key === '') continue;
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
 }
