@@ -9,6 +9,7 @@ import { gcpAudit } from './audit-log.js';
 import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
 import { entriesPageContainer, pubsubPullContainer, pubsubPushEnvelope } from './containers.js';
 import { gcpAssetContextAdapters } from './context.js';
+import { gcpVertexRequestResponse } from './vertex-ai.js';
 import {
   gcpAdminGrants,
   GCP_GRANT_METHODS,
@@ -27,9 +28,9 @@ import {
 /** Google Cloud. */
 export const gcpProvider: Provider = {
   name: 'gcp',
-  description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes',
+  description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes (BigQuery sink NDJSON and Logs Explorer CSV as re-shaped copies); Vertex AI request-response logs',
   // Cloud Asset Inventory context records (collect gcp --context) are adapters of this provider too.
-  adapters: [gcpAudit, ...gcpAssetContextAdapters],
+  adapters: [gcpAudit, gcpVertexRequestResponse, ...gcpAssetContextAdapters],
   containers: [entriesPageContainer, pubsubPullContainer],
   envelopes: [pubsubPushEnvelope],
   logKinds: {
