@@ -582,7 +582,7 @@ export interface CoverageFacts {
   stops_without_gap: string[];
   gaps: Array<{ provider: string; from: string; to: string; minutes: number; event_id: string }>;
   /** Kinds of log (providers' `logKinds`) with events in the window. */
-  log_kinds: Array<{ provider: string; kind: string; name: string; events: number }>;
+  log_kinds: Array<{ provider: string; kind: string; name: string; events: number; setting?: string }>;
   /** Kinds of log absent from the window whose absence is missing evidence (e.g. Data Access audit logs). */
   missing_log_kinds: Array<{ provider: string; kind: string; name: string; why: string }>;
   /** True when logging was stopped, tampered with in the window, or silent inside the threat's own span. */
@@ -668,7 +668,7 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     { since: iso(since), until: iso(until) },
     rows,
     rows.length,
-    `${sources.reduce((n, s) => n + s.events, 0)} event(s) from ${sources.length} source/region(s) in ${iso(since)} .. ${iso(until)}; ${tampering.length} tampering event(s) in the window and the 7 days before; ${gaps.length} gap(s) over 60 min${kinds.present.length > 0 ? `; log kinds: ${kinds.present.map((k) => `${k.provider} ${k.name} (${k.events})`).join(', ')}` : ''}${kinds.missing.map((k) => `; MISSING ${k.provider} ${k.name}: ${k.why}`).join('')}${reasons.length > 0 ? `; COVERAGE MISSING: ${reasons.join('; ')}` : ''}`,
+    `${sources.reduce((n, s) => n + s.events, 0)} event(s) from ${sources.length} source/region(s) in ${iso(since)} .. ${iso(until)}; ${tampering.length} tampering event(s) in the window and the 7 days before; ${gaps.length} gap(s) over 60 min${kinds.present.length > 0 ? `; log kinds: ${kinds.present.map((k) => `${k.provider} ${k.name} (${k.events})${k.setting === undefined ? '' : ` [${k.setting}]`}`).join(', ')}` : ''}${kinds.missing.map((k) => `; MISSING ${k.provider} ${k.name}: ${k.why}`).join('')}${reasons.length > 0 ? `; COVERAGE MISSING: ${reasons.join('; ')}` : ''}`,
     facts as unknown as Record<string, unknown>,
     100,
   );

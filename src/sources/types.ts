@@ -164,6 +164,12 @@ export interface LogKinds {
   kindOf(value: string): string | undefined;
   /** Every kind, with its display name and, when its absence means missing evidence, what to tell the analyst. */
   kinds: ReadonlyArray<{ kind: string; name: string; whenAbsent?: string | undefined }>;
+  /**
+   * The provider's own record of which kinds are switched on (e.g. an audit logging configuration a collector
+   * stored as context records of `dataType`): `describe` turns every such record of the case into one sentence per
+   * kind it speaks about (pure). Coverage shows the sentence next to the kind, present or missing.
+   */
+  settings?: { dataType: string; describe(records: readonly unknown[]): Readonly<Record<string, string>> } | undefined;
 }
 
 /** A principal granted administrator rights by an event, with the reason. */

@@ -228,10 +228,10 @@ export function caseStats(db: Db): CaseStats {
 
 /** Log kinds (provider `logKinds`) found in a window, and the kinds whose absence is missing evidence. */
 export interface LogKindCoverage {
-  /** Kinds with events, per provider. */
-  present: Array<{ provider: string; kind: string; name: string; events: number }>;
+  /** Kinds with events, per provider; `setting`: what the provider's logging configuration in the case says. */
+  present: Array<{ provider: string; kind: string; name: string; events: number; setting?: string }>;
   /** Kinds without events although the provider has events of that data type in the window, with what it means. */
-  missing: Array<{ provider: string; kind: string; name: string; why: string }>;
+  missing: Array<{ provider: string; kind: string; name: string; why: string; setting?: string }>;
 }
 
 /**
@@ -265,10 +265,15 @@ export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): 
       const k = typeof r.v === 'string' ? spec.kindOf(r.v) : undefined;
       if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + r.n);
     }
+    const settings = spec.settings ? logSettings(db, spec.settings) : {};
     for (const k of spec.kinds) {
       const n = counts.get(k.kind) ?? 0;
-      if (n > 0) out.present.push({ provider: spec.provider, kind: k.kind, name: k.name, events: n });
-      else if (k.whenAbsent !== undefined) out.missing.push({ provider: spec.provider, kind: k.kind, name: k.name, why: k.whenAbsent });
+      const setting = settings[k.kind];
+      const extra = setting === undefined ? {} : { setting };
+      if (n > 0) out.present.push({ provider: spec.provider, kind: k.kind, name: k.name, events: n, ...extra });
+      else if (k.whenAbsent !== undefined) {
+        out.missing.push({ provider: spec.provider, kind: k.kind, name: k.name, why: setting === undefined ? k.whenAbsent : `${k.whenAbsent}. ${setting}`, ...extra });
+      }
     }
   }
   return out;
@@ -283,4 +288,11 @@ function valueAtPath(doc: unknown, path: string): unknown {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
+}
+
+/** What a provider's logging configuration records in the case (every record of their data type) say per log kind. */
+function logSettings(db: Db, settings: NonNullable<ReturnType<typeof logKindSpecs>[number]['settings']>): Readonly<Record<string, string>> {
+  const rows = db.prepare('SELECT r.raw AS raw FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.data_type = ? AND json_valid(r.raw)').all(settings.dataType) as Array<{ raw: string }>;
+  if (rows.length === 0) return {};
+  return settings.describe(rows.map((r) => JSON.parse(r.raw) as unknown));
 }

@@ -61,6 +61,7 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         })),
         log_config: s.log_config,
         coverage_warnings: s.coverage_warnings,
+        audit_config: s.audit_config,
         context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, errors: s.context.errors.map((e) => e.message) } : null,
         custody_head: s.custody_head,
         exit_code: o.code,
@@ -82,6 +83,7 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         ctx.io.out(`config    ${safe(c.parent)}: ${c.error !== undefined ? `not read (${safe(c.error)})` : `${c.sinks.length} sinks, ${c.exclusions.filter((e) => !e.disabled).length} active exclusions, ${c.buckets.length} buckets`}`);
       }
       for (const w of s.coverage_warnings) ctx.io.out(`coverage  ${safe(w)}`);
+      for (const a of s.audit_config ?? []) ctx.io.out(`audit     ${safe(a.error !== undefined ? `${a.data_access} (${a.error})` : a.data_access)}`);
       if (s.absent_logs.includes('data_access')) ctx.io.out('coverage  no Data Access entries: off by default for most services, so data reads are not in evidence (missing, not quiet)');
       if (s.context) {
         const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);

@@ -8,6 +8,7 @@ import type { Provider } from '../types.js';
 import { gcpAudit } from './audit-log.js';
 import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
 import { entriesPageContainer, pubsubPullContainer, pubsubPushEnvelope } from './containers.js';
+import { dataAccessSettings, gcpIamPolicyContext, IAM_POLICY_DATA_TYPE } from './audit-config.js';
 import { gcpAssetContextAdapters } from './context.js';
 import { gcpVertexRequestResponse } from './vertex-ai.js';
 import {
@@ -30,7 +31,7 @@ export const gcpProvider: Provider = {
   name: 'gcp',
   description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes (BigQuery sink NDJSON and Logs Explorer CSV as re-shaped copies); Vertex AI request-response logs',
   // Cloud Asset Inventory context records (collect gcp --context) are adapters of this provider too.
-  adapters: [gcpAudit, gcpVertexRequestResponse, ...gcpAssetContextAdapters],
+  adapters: [gcpAudit, gcpVertexRequestResponse, ...gcpAssetContextAdapters, gcpIamPolicyContext],
   containers: [entriesPageContainer, pubsubPullContainer],
   envelopes: [pubsubPushEnvelope],
   logKinds: {
@@ -52,6 +53,8 @@ export const gcpProvider: Provider = {
       { kind: 'system_event', name: AUDIT_LOG_KIND_NAMES.system_event },
       { kind: 'policy', name: AUDIT_LOG_KIND_NAMES.policy },
     ],
+    // The IAM audit configuration `collect gcp` reads says which services write Data Access logs.
+    settings: { dataType: IAM_POLICY_DATA_TYPE, describe: dataAccessSettings },
   },
   isServicePrincipal: isGcpServiceValue,
   extraEntities: gcpExtraEntities,
