@@ -7,12 +7,13 @@
 import { z } from 'zod';
 import type { OperatorContext } from '../context/context.js';
 import { normalizeTime } from '../normalize/event.js';
-import { tamperingActions } from '../sources/index.js';
+import { exposureFindings, tamperingActions } from '../sources/index.js';
 import type { Db } from '../store/db.js';
 import { logKindCoverage } from '../store/query-repo.js';
 import {
   actionCount,
   assetEvents,
+  rawTextOfEvent,
   coverageGaps,
   entityHistory,
   eventDetails,
@@ -858,6 +859,17 @@ function assetContext(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['asset_context
   const resources = a.resource !== undefined ? [a.resource] : threatEvents(env).facts.resources.slice(0, 50);
   const { rows, inventoryEvents } = assetEvents(env.db, resources, env.caps.rows);
   const jewels = env.context.crown_jewels.filter((j) => resources.some((r) => r === j || r.startsWith(`${j}/`)));
+  // What the providers find exposed in these inventory records (firewall open to the internet, public bucket...).
+  const exposure: string[] = [];
+  for (const e of rows) {
+    const raw = rawTextOfEvent(env.db, e.id);
+    if (raw === undefined) continue;
+    try {
+      exposure.push(...exposureFindings(e.provider, e.data_type, JSON.parse(raw) as unknown));
+    } catch {
+      // a context record that is not JSON has no findings
+    }
+  }
   return finish(
     env,
     'asset_context',
@@ -866,8 +878,8 @@ function assetContext(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['asset_context
     rows.length,
     inventoryEvents === 0
       ? `no asset inventory collected in this case; the threat names ${resources.length} resource(s)${jewels.length > 0 ? `, crown jewels among them: ${jewels.join(', ')}` : ''}`
-      : `${rows.length} inventory record(s) for ${resources.length} resource(s)${jewels.length > 0 ? `; crown jewels: ${jewels.join(', ')}` : ''}`,
-    { inventory_collected: inventoryEvents > 0, resources, crown_jewels: jewels },
+      : `${rows.length} inventory record(s) for ${resources.length} resource(s)${jewels.length > 0 ? `; crown jewels: ${jewels.join(', ')}` : ''}${exposure.length > 0 ? `; exposure: ${exposure.join('; ')}` : ''}`,
+    { inventory_collected: inventoryEvents > 0, resources, crown_jewels: jewels, exposure },
   );
 }
 

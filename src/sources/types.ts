@@ -278,6 +278,11 @@ export interface Provider {
   jewelForms?: ((jewel: string) => string[]) | undefined;
   /** Provider-specific identifier shapes the pseudonymizer must replace before text leaves the machine. */
   pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
+  /**
+   * Exposure findings of one of this provider's context records (a firewall rule open to the internet, a public
+   * bucket...), one sentence each (pure): the investigation's asset context names them.
+   */
+  exposure?: ((dataType: string, record: unknown) => string[]) | undefined;
   /** Containment steps `irctl contain` plans from a threat's evidence, and their runner (src/respond/types.ts). */
   containment?: ContainmentSupport | undefined;
   /**

@@ -303,10 +303,22 @@ describe('irctl collect gcp', () => {
     fake.add(...spread(1, 30, 1));
     fake.assets.set('projects/prod-123', [
       { name: '//compute.googleapis.com/projects/prod-123/zones/us-central1-a/instances/web-1', assetType: 'compute.googleapis.com/Instance', project: 'projects/111111111111', location: 'us-central1-a', additionalAttributes: { externalIPs: ['198.51.100.7'], serviceAccounts: ['deployer@prod-123.iam.gserviceaccount.com'] } },
-      { name: '//compute.googleapis.com/projects/prod-123/global/firewalls/allow-ssh', assetType: 'compute.googleapis.com/Firewall', project: 'projects/111111111111', location: 'global' },
+      {
+        name: '//compute.googleapis.com/projects/prod-123/global/firewalls/allow-ssh',
+        assetType: 'compute.googleapis.com/Firewall',
+        project: 'projects/111111111111',
+        location: 'global',
+        versionedResources: [{ version: 'v1', resource: { name: 'allow-ssh', direction: 'INGRESS', sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }], targetTags: ['web'], disabled: false } }],
+      },
       { name: '//storage.googleapis.com/prod-123-exports', assetType: 'storage.googleapis.com/Bucket', project: 'projects/111111111111', location: 'us' },
       { name: '//iam.googleapis.com/projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com', assetType: 'iam.googleapis.com/ServiceAccount', project: 'projects/111111111111', location: 'global' },
-      { name: '//iam.googleapis.com/projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com/keys/abc123', assetType: 'iam.googleapis.com/ServiceAccountKey', project: 'projects/111111111111', location: 'global' },
+      {
+        name: '//iam.googleapis.com/projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com/keys/abc123',
+        assetType: 'iam.googleapis.com/ServiceAccountKey',
+        project: 'projects/111111111111',
+        location: 'global',
+        versionedResources: [{ version: 'v1', resource: { name: 'projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com/keys/abc123', keyType: 'USER_MANAGED', keyOrigin: 'GOOGLE_PROVIDED' } }],
+      },
     ]);
     fake.iamPolicies.set('projects/prod-123', [
       { resource: '//storage.googleapis.com/prod-123-exports', assetType: 'storage.googleapis.com/Bucket', project: 'projects/111111111111', policy: { bindings: [{ role: 'roles/storage.objectViewer', members: ['allUsers'] }] } },
@@ -314,6 +326,13 @@ describe('irctl collect gcp', () => {
     const r = await collect(['--project', 'prod-123', '--since', '1h', '--context']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()[0]!.context).toMatchObject({ status: 'ok', counts: { instance: 1, firewall: 1, bucket: 1, 'service-account': 1, 'service-account-key': 1, 'bucket-iam-policy': 1 } });
+    // The exposure the snapshot shows: the world-open SSH rule, the external IP, the public bucket, the user-managed key
+    expect((r.json()[0]!.context as { exposed: string[] }).exposed).toEqual([
+      'bucket prod-123-exports grants roles/storage.objectViewer to allUsers',
+      'firewall rule allow-ssh allows tcp:22 from 0.0.0.0/0 to web',
+      'instance web-1 has external IP 198.51.100.7',
+      'service account deployer@prod-123.iam.gserviceaccount.com has user-managed key abc123',
+    ]);
     const d = db();
     const rows = d.prepare("SELECT data_type, layer, resources FROM events WHERE data_type LIKE 'gcp:asset:%' ORDER BY data_type").all() as Array<{ data_type: string; resources: string }>;
     expect(rows.map((x) => x.data_type)).toEqual(['gcp:asset:bucket', 'gcp:asset:bucket-iam-policy', 'gcp:asset:firewall', 'gcp:asset:instance', 'gcp:asset:service-account', 'gcp:asset:service-account-key']);

@@ -62,7 +62,7 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         log_config: s.log_config,
         coverage_warnings: s.coverage_warnings,
         audit_config: s.audit_config,
-        context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, errors: s.context.errors.map((e) => e.message) } : null,
+        context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, exposed: s.context.exposed, errors: s.context.errors.map((e) => e.message) } : null,
         custody_head: s.custody_head,
         exit_code: o.code,
       });
@@ -88,6 +88,8 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
       if (s.context) {
         const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
         ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
+        for (const x of s.context.exposed) ctx.io.out(`exposure  ${safe(x)}`);
+        if (s.context.exposed.length === 0) ctx.io.out('exposure  no firewall rule open to the internet, no external IP, no public bucket, no user-managed key in the snapshot');
       }
       if (s.failed_slices.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_slices.map(safe).join('; ')} (the rest was collected; run the same command again to resume)`);
       summaryEnd((l) => ctx.io.out(l), s);

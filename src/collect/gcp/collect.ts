@@ -267,7 +267,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       ...(logConfig ? { log_config: logConfig, coverage_warnings: coverageNotes } : {}),
       ...(auditConfig ? { audit_config: auditConfig } : {}),
       ...(context
-        ? { context: { status: context.status, counts: context.counts, pages: context.pages, ...pageHashesDetail(context.page_hashes), errors: context.errors.map((e) => e.message) } }
+        ? { context: { status: context.status, counts: context.counts, pages: context.pages, exposed: context.exposed, ...pageHashesDetail(context.page_hashes), errors: context.errors.map((e) => e.message) } }
         : {}),
     };
     const commitment = ctx.store.commitment.digest();

@@ -10,6 +10,7 @@ import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
 import { entriesPageContainer, pubsubPullContainer, pubsubPushEnvelope } from './containers.js';
 import { dataAccessSettings, gcpIamPolicyContext, IAM_POLICY_DATA_TYPE } from './audit-config.js';
 import { gcpAssetContextAdapters } from './context.js';
+import { gcpExposureOfRecord } from './exposure.js';
 import { gcpVertexRequestResponse } from './vertex-ai.js';
 import {
   gcpAdminGrants,
@@ -69,6 +70,7 @@ export const gcpProvider: Provider = {
   tampering: { actions: GCP_TAMPER_ACTIONS, stops: GCP_TAMPER_STOPS, starts: GCP_TAMPER_STARTS },
   rolesAssumed: gcpRolesAssumed,
   jewelForms: gcpJewelForms,
+  exposure: gcpExposureOfRecord,
   pseudonymPatterns: GCP_PSEUDONYM_PATTERNS,
   containment: gcpContainment,
 };
