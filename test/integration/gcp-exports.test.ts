@@ -5,7 +5,7 @@
  * stored as further raw records with origin `reshaped`; Vertex AI rows are `ai` events whose prompts the injection
  * scanner reads.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,5 +147,67 @@ describe('Google Cloud exports re-shaped by BigQuery and the Logs Explorer, and 
     expect(sec).toHaveLength(1);
     expect(sec[0]!.summary).toMatch(/aws-access-key/);
     expect(sec[0]!.summary).not.toMatch(/AKIA/);
+  });
+});
+
+describe('Google Cloud VPC flow logs', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'irctl-gcp-flow-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('imports flow LogEntries as network events that rules read through the generic network fields', async () => {
+    // GIVEN flow entries of both flow log names (a single entry, JSON Lines) and one entry with a bad time
+    const kase = join(dir, 'case');
+    const flows = join(ROOT, 'fixtures/gcp-vpc-flow');
+    const r = await runIrctl([
+      '--case',
+      kase,
+      'import',
+      join(flows, 'vpc-flow-log-w-dest-vpc.json'),
+      join(flows, 'vpc-flow-log-from-computeengine.json'),
+      join(flows, 'vpc-flow-log-google-service.ndjson'),
+      join(flows, 'bad-flow.jsonl'),
+      '--json',
+    ]);
+    expect(r.code).toBe(6);
+    expect(r.json<ImportSummary>()[0]!.quarantined).toBe(1);
+    expect(r.stderr).toMatch(/bad-flow\.jsonl: record 0: VPC flow log timestamp "not-a-time" is not an RFC 3339 time/);
+    // THEN each is a network event named after the reporting VM, from its project and region
+    const ev = (await runIrctl(['--case', kase, 'events', '--layer', 'network', '--json'])).json<Ev>();
+    expect(ev).toHaveLength(4);
+    expect(ev[0]).toMatchObject({
+      class: 'network_activity',
+      action: 'FLOW_IN',
+      account: 'test-project-id',
+      region: 'asia-south1',
+      src_ip: '203.0.113.5',
+      outcome: 'unknown',
+      resources: ['projects/test-project-id/zones/asia-south1-c/instances/service-integration-dev-idc-ubuntu25-4'],
+    });
+    expect(ev.filter((e) => e.action === 'FLOW_OUT').map((e) => e.src_ip)).toEqual(['10.10.0.3']);
+    // WHEN a rule asks for inbound SSH from the internet by the generic field names
+    const rules = join(dir, 'rules');
+    mkdirSync(rules);
+    writeFileSync(
+      join(rules, 'ssh-from-internet.yml'),
+      [
+        'title: SSH from the internet',
+        'id: test-gcp-flow-ssh',
+        'status: test',
+        'logsource: {product: gcp, service: vpc_flows}',
+        'detection:',
+        '  sel: {network.dst_port: 22, network.direction: ingress, network.src_private: false, network.protocol: tcp}',
+        '  condition: sel',
+        'level: medium',
+        'tags: [attack.t1021.004]',
+        '',
+      ].join('\n'),
+    );
+    await runIrctl(['--case', kase, 'detect', '--no-builtin', '--rules', rules]);
+    // THEN it fires on the one inbound SSH flow only
+    const threats = (await runIrctl(['--case', kase, 'threats', '--json'])).json<{ rules: string[]; detections: number; first_seen: string }>();
+    expect(threats.map((t) => [t.rules, t.detections, t.first_seen])).toEqual([[['test-gcp-flow-ssh'], 1, '2025-09-27T21:13:28.314Z']]);
   });
 });

@@ -12,6 +12,7 @@ import { dataAccessSettings, gcpIamPolicyContext, IAM_POLICY_DATA_TYPE } from '.
 import { gcpAssetContextAdapters } from './context.js';
 import { gcpExposureOfRecord } from './exposure.js';
 import { gcpVertexRequestResponse } from './vertex-ai.js';
+import { gcpVpcFlow } from './vpc-flow.js';
 import {
   gcpAdminGrants,
   GCP_GRANT_METHODS,
@@ -30,9 +31,9 @@ import {
 /** Google Cloud. */
 export const gcpProvider: Provider = {
   name: 'gcp',
-  description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes (BigQuery sink NDJSON and Logs Explorer CSV as re-shaped copies); Vertex AI request-response logs',
+  description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes (BigQuery sink NDJSON and Logs Explorer CSV as re-shaped copies); VPC flow logs; Vertex AI request-response logs',
   // Cloud Asset Inventory context records (collect gcp --context) are adapters of this provider too.
-  adapters: [gcpAudit, gcpVertexRequestResponse, ...gcpAssetContextAdapters, gcpIamPolicyContext],
+  adapters: [gcpAudit, gcpVpcFlow, gcpVertexRequestResponse, ...gcpAssetContextAdapters, gcpIamPolicyContext],
   containers: [entriesPageContainer, pubsubPullContainer],
   envelopes: [pubsubPushEnvelope],
   logKinds: {
