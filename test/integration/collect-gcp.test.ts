@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGcp, makeAuditEntry } from '../fakes/gcp-logging.js';
-import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { fixture, runIrctl, tempDir } from '../helpers/run-irctl.js';
 
 const MIN = 60_000;
 const SA = 'irctl-reader@sec-tools.iam.gserviceaccount.com';
@@ -345,6 +345,27 @@ describe('irctl collect gcp', () => {
     const partial = await collect(['--project', 'prod-123', '--since', '1h', '--context']);
     expect(partial.code).toBe(6);
     expect(partial.json()[0]!.context).toMatchObject({ status: 'failed' });
+  });
+
+  it('links a threat to the snapshot of the resource it touched, and the investigation names its exposure', async () => {
+    // GIVEN a snapshot holding the world-open firewall rule that an imported audit entry created
+    fake.assets.set('projects/acme-prod', [
+      {
+        name: '//compute.googleapis.com/projects/acme-prod/global/firewalls/allow-ssh-any',
+        assetType: 'compute.googleapis.com/Firewall',
+        project: 'projects/412345678901',
+        location: 'global',
+        versionedResources: [{ version: 'v1', resource: { name: 'allow-ssh-any', direction: 'INGRESS', sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] } }],
+      },
+    ]);
+    expect((await collect(['--project', 'acme-prod', '--since', '1h', '--context'])).code).toBe(0);
+    expect((await runIrctl(['--case', dir, 'import', fixture('gcp-rules', 'firewall-open-world.jsonl')])).code).toBe(0);
+    await runIrctl(['--case', dir, 'detect']);
+    const t = (await runIrctl(['--case', dir, '--json', 'threats'])).json<{ id: string; rules: string[] }>().find((x) => x.rules.includes('irctl-gcp-firewall-open-world'))!;
+    // WHEN the threat is investigated offline
+    const inv = await runIrctl(['--case', dir, '--json', 'investigate', t.id, '--offline']);
+    // THEN the asset context finds the rule's snapshot by the audit entry's resource name and says what it exposes
+    expect(inv.stdout).toMatch(/exposed: firewall rule allow-ssh-any allows tcp:22 from 0\.0\.0\.0\/0 to every instance of its network/);
   });
 
   it('records the log configuration (sinks, exclusions, buckets) read with @google-cloud/logging, and warns what it keeps out of reach', async () => {
