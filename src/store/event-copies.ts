@@ -46,7 +46,7 @@ function asStored(v: ColumnValue | undefined): ColumnValue {
 }
 
 /** Value at a `$.a.b` path (the only form detail paths use); undefined when absent or the path has another form. */
-function atPath(doc: unknown, path: string): unknown {
+export function atPath(doc: unknown, path: string): unknown {
   if (!path.startsWith('$')) return undefined;
   let cur: unknown = doc;
   for (const key of path.slice(1).split('.').slice(1)) {

@@ -6,6 +6,7 @@ import { hasColumn } from './verify-repo.js';
 import type { EventRow } from '../normalize/event-row.js';
 import { detailColumn } from './detail-sql.js';
 import { logKindSpecs, parseStoredRecord } from '../sources/index.js';
+import { atPath } from './event-copies.js';
 import { recordTextSql } from './record-text.js';
 
 /** One event as queries return it (defined with the common schema, re-exported for the store's callers). */
@@ -257,7 +258,7 @@ export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): 
       .all(spec.dataType, sinceMs, untilMs) as Array<{ t: string }>;
     for (const { t } of tableRows) {
       const rec = parseStoredRecord(spec.dataType, t);
-      rows.push({ v: rec.ok ? valueAtPath(rec.record, spec.path) : undefined, n: 1 });
+      rows.push({ v: rec.ok ? atPath(rec.record, spec.path) : undefined, n: 1 });
     }
     if (rows.length === 0) continue;
     const counts = new Map<string, number>();
@@ -277,17 +278,6 @@ export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): 
     }
   }
   return out;
-}
-
-/** The value at a `$.a.b` path (the form log-kind paths take) of a parsed record; undefined when absent. */
-function valueAtPath(doc: unknown, path: string): unknown {
-  let cur: unknown = doc;
-  for (const key of path.replace(/^\$\.?/, '').split('.')) {
-    if (key === '') continue;
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
 }
 
 /** What a provider's logging configuration records in the case (every record of their data type) say per log kind. */

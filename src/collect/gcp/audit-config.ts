@@ -8,10 +8,9 @@
  */
 import { rowFromItem } from '../../ingest/records.js';
 import { auditConfigsOf, dataAccessSentence, iamPolicyRecord, type ServiceAuditConfig } from '../../sources/gcp/audit-config.js';
-import { withRetries } from '../rate-limit.js';
 import { explainGcpError, isGcpAbort } from './errors.js';
 import { GcpApiError } from './ports.js';
-import type { GcpRunContext } from './run-context.js';
+import { withGcpRetries, type GcpRunContext } from './run-context.js';
 
 /** The audit configuration of one resource as the summary reports it. */
 export interface AuditConfigResult {
@@ -32,14 +31,7 @@ export async function collectAuditConfig(ctx: GcpRunContext, scopes: readonly st
   for (const scope of scopes) {
     if (ctx.signal.aborted) break;
     try {
-      const page = await withRetries(() => ctx.ports.iamPolicy(scope, ctx.signal), {
-        classify: (e) => (e instanceof GcpApiError ? e.retryClass : 'fatal'),
-        maxRetries: 4,
-        timer: ctx.timer,
-        random: ctx.random,
-        baseMs: ctx.retryBaseMs,
-        signal: ctx.signal,
-      });
+      const page = await withGcpRetries(ctx, () => ctx.ports.iamPolicy(scope, ctx.signal), 4);
       let policy: unknown;
       try {
         policy = JSON.parse(page.body.toString('utf8')) as unknown;

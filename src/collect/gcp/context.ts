@@ -9,10 +9,9 @@ import { gcpAssetKind, gcpContextRecord, GCP_ASSET_KINDS } from '../../sources/g
 import { gcpExposureOf } from '../../sources/gcp/exposure.js';
 import type { IngestRow } from '../../store/ingest-repo.js';
 import { sha256Hex } from '../../util/hash.js';
-import { withRetries } from '../rate-limit.js';
 import { explainGcpError, isGcpAbort, type GcpExplained } from './errors.js';
 import { GcpApiError } from './ports.js';
-import type { GcpRunContext } from './run-context.js';
+import { withGcpRetries, type GcpRunContext } from './run-context.js';
 
 /** Outcome of the snapshot. */
 export interface GcpContextResult {
@@ -48,16 +47,8 @@ export async function collectGcpContext(ctx: GcpRunContext, scopes: readonly str
             for (const t of RESOURCE_TYPES) query.append('assetTypes', t);
             // The full resource (firewall source ranges and ports, key types) is returned only when asked for.
             query.set('readMask', '*');
-          }
-          else query.append('assetTypes', GCP_ASSET_KINDS.bucket);
-          const page = await withRetries(() => ctx.ports.assetSearch(scope, method, query, ctx.signal), {
-            classify: (e) => (e instanceof GcpApiError ? e.retryClass : 'fatal'),
-            maxRetries: 4,
-            timer: ctx.timer,
-            random: ctx.random,
-            baseMs: ctx.retryBaseMs,
-            signal: ctx.signal,
-          });
+          } else query.append('assetTypes', GCP_ASSET_KINDS.bucket);
+          const page = await withGcpRetries(ctx, () => ctx.ports.assetSearch(scope, method, query, ctx.signal), 4);
           let parsed: { results?: unknown; nextPageToken?: unknown };
           try {
             parsed = JSON.parse(page.body.toString('utf8')) as typeof parsed;
