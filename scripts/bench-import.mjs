@@ -12,9 +12,11 @@
 //
 // Options: --records N (default 200000), --per-file N (default 1000), --runs N (default 1: best of N),
 //          --out DIR (default bench-out/import), --keep (keep the cases), --json (one JSON line of results),
-//          --source gcp (instead of the floor: Google Cloud Audit Logs entries of about the same size, as Cloud Storage
-//          sink JSON Lines files gzipped like the CloudTrail files, imported by irctl in the same run as the CloudTrail
-//          files; prints both rates and the ratio gcp/cloudtrail, target >= 0.80x).
+//          --source gcp|azure|okta|bedrock|falco (instead of the floor: that source's records in its native delivery
+//          shape (Cloud Storage sink JSON Lines, Activity Log storage export, Okta System Log, Bedrock invocation
+//          logs, Falco JSON) at about the CloudTrail records' size, gzipped like the CloudTrail files, imported by
+//          irctl in the same run as the CloudTrail files; prints both rates and the ratio source/cloudtrail, target
+//          >= 0.80x).
 // Never part of `npm test`.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -72,7 +74,7 @@ function listFiles(dir) {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.json.gz')) out.push(p);
+      else if (p.endsWith('.gz')) out.push(p);
     }
   };
   walk(dir);
@@ -94,8 +96,8 @@ const OUT = resolve(ROOT, opt('out', 'bench-out/import'));
 const KEEP = argv.includes('--keep');
 const JSON_OUT = argv.includes('--json');
 const SOURCE = opt('source', 'cloudtrail');
-if (!Number.isInteger(RECORDS) || RECORDS <= 0 || !Number.isInteger(PER_FILE) || PER_FILE <= 0 || !['cloudtrail', 'gcp'].includes(SOURCE)) {
-  process.stderr.write('usage: npm run bench:import -- [--records N] [--per-file N] [--runs N] [--out DIR] [--keep] [--json] [--source gcp]\n');
+if (!Number.isInteger(RECORDS) || RECORDS <= 0 || !Number.isInteger(PER_FILE) || PER_FILE <= 0 || !['cloudtrail', ...otherSourceNames()].includes(SOURCE)) {
+  process.stderr.write('usage: npm run bench:import -- [--records N] [--per-file N] [--runs N] [--out DIR] [--keep] [--json] [--source gcp|azure|okta|bedrock|falco]\n');
   process.exit(2);
 }
 const BIN = join(ROOT, 'bin', 'irctl');
@@ -288,33 +290,145 @@ function gcpEntry(i, rnd, t) {
   };
 }
 
-function generateGcp(dir, records, perFile) {
+// ---------------------------------------------------------------------------------------------------------------
+// Deterministic synthetic Azure, Okta, Bedrock and Falco records (--source azure|okta|bedrock|falco). Each is written
+// in its service's native delivery shape (one JSON object per line, gzipped like the CloudTrail files) at about the
+// CloudTrail records' size, so the ratio compares the per-record cost of the adapters, not of the bytes.
+// ---------------------------------------------------------------------------------------------------------------
+const AZ_SUB = '0b1f6471-1bf0-4dda-aec3-111122223333';
+const AZ_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const AZ_OPS = [
+  ['Microsoft.Compute/virtualMachines/write', 'Administrative'], ['Microsoft.Storage/storageAccounts/listKeys/action', 'Administrative'],
+  ['Microsoft.Authorization/roleAssignments/write', 'Administrative'], ['Microsoft.Network/networkSecurityGroups/securityRules/write', 'Administrative'],
+  ['Microsoft.KeyVault/vaults/write', 'Administrative'], ['Microsoft.Insights/diagnosticSettings/delete', 'Administrative'],
+  ['Microsoft.Compute/virtualMachines/runCommand/action', 'Administrative'], ['Microsoft.Resources/deployments/write', 'Administrative'],
+];
+const uuidOf = (rnd, i) => {
+  const h = (n) => Math.floor(rnd() * 16 ** n).toString(16).padStart(n, '0');
+  return `${h(8)}-${(i >>> 16).toString(16).padStart(4, '0')}-4${(i & 0xfff).toString(16).padStart(3, '0')}-8${h(3)}-${i.toString(16).padStart(12, '0')}`;
+};
+
+function azureRecord(i, rnd, t) {
+  const [op, category] = AZ_OPS[Math.floor(rnd() * AZ_OPS.length)];
+  const n = Math.floor(rnd() * 60);
+  const upn = `user${n}@contoso.example`;
+  const rg = `rg-${Math.floor(rnd() * 12)}`;
+  const rid = `/SUBSCRIPTIONS/${AZ_SUB.toUpperCase()}/RESOURCEGROUPS/${rg.toUpperCase()}/PROVIDERS/${op.split('/').slice(0, 2).join('/').toUpperCase()}/ITEM-${i.toString(36).toUpperCase()}`;
+  const failed = rnd() < 0.05;
+  const ip = `198.51.100.${Math.floor(rnd() * 200)}`;
+  return {
+    RoleLocation: 'West Europe',
+    time: new Date(t).toISOString().replace('Z', '0000Z'),
+    resourceId: rid,
+    operationName: op.toUpperCase(),
+    category,
+    resultType: failed ? 'Failure' : 'Success',
+    resultSignature: failed ? 'Forbidden' : 'Succeeded.OK',
+    durationMs: String(Math.floor(rnd() * 3000)),
+    callerIpAddress: ip,
+    correlationId: uuidOf(rnd, i),
+    identity: {
+      authorization: { scope: rid.toLowerCase(), action: op, evidence: { role: 'Contributor', roleAssignmentScope: `/subscriptions/${AZ_SUB}`, roleAssignmentId: uuidOf(rnd, i).replace(/-/g, ''), roleDefinitionId: 'b24988ac618042a0ab8820f7382dd24c', principalId: uuidOf(rnd, n).replace(/-/g, ''), principalType: 'User' } },
+      claims: { aud: 'https://management.core.windows.net/', iss: `https://sts.windows.net/${AZ_TENANT}/`, iat: String(Math.floor(t / 1000) - 600), 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn': upn, 'http://schemas.microsoft.com/identity/claims/objectidentifier': uuidOf(rnd, n), ipaddr: ip, name: `User ${n}`, appid: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' },
+    },
+    level: failed ? 'Error' : 'Information',
+    location: 'global',
+    properties: { statusCode: failed ? 'Forbidden' : 'OK', serviceRequestId: uuidOf(rnd, i + 7), eventCategory: category, entity: rid, message: op, hierarchy: `${AZ_TENANT}/${AZ_SUB}` },
+  };
+}
+
+const OKTA_TYPES = ['user.session.start', 'user.authentication.sso', 'user.authentication.auth_via_mfa', 'policy.evaluate_sign_on', 'user.account.update_password', 'application.user_membership.add', 'system.api_token.create', 'user.mfa.okta_verify.deny_push'];
+function oktaEvent(i, rnd, t) {
+  const n = Math.floor(rnd() * 60);
+  const failed = rnd() < 0.05;
+  const type = OKTA_TYPES[Math.floor(rnd() * OKTA_TYPES.length)];
+  return {
+    actor: { id: `00u${String(n).padStart(17, '0')}`, type: 'User', alternateId: `user${n}@bench.example`, displayName: `User ${n}`, detailEntry: null },
+    client: { userAgent: { rawUserAgent: UAS[Math.floor(rnd() * UAS.length)], os: 'Linux', browser: 'CHROME' }, zone: 'null', device: 'Computer', id: null, ipAddress: `198.51.100.${Math.floor(rnd() * 200)}`, geographicalContext: { city: 'Frankfurt', state: 'Hesse', country: 'Germany', postalCode: '60313', geolocation: { lat: 50.1109, lon: 8.6821 } } },
+    device: null,
+    authenticationContext: { authenticationProvider: null, credentialProvider: null, credentialType: null, issuer: null, interface: null, authenticationStep: 0, externalSessionId: `102${Math.floor(rnd() * 1e15).toString(36)}` },
+    displayMessage: type, eventType: type,
+    outcome: { result: failed ? 'FAILURE' : 'SUCCESS', reason: failed ? 'INVALID_CREDENTIALS' : null },
+    published: new Date(t).toISOString(),
+    securityContext: { asNumber: 64500 + (n % 20), asOrg: 'bench transit', isp: 'bench isp', domain: 'bench.example', isProxy: false },
+    severity: failed ? 'WARN' : 'INFO',
+    debugContext: { debugData: { requestId: Math.floor(rnd() * 1e15).toString(36), requestUri: '/api/v1/authn', url: '/api/v1/authn?', threatSuspected: 'false' } },
+    legacyEventType: 'core.user_auth.login_success',
+    transaction: { type: 'WEB', id: Math.floor(rnd() * 1e15).toString(36), detail: {} },
+    uuid: uuidOf(rnd, i), version: '0',
+    request: { ipChain: [{ ip: `198.51.100.${Math.floor(rnd() * 200)}`, geographicalContext: { city: 'Frankfurt', country: 'Germany' }, version: 'V4', source: null }] },
+    target: [{ id: `0oa${String(n % 9).padStart(17, '0')}`, type: 'AppInstance', alternateId: 'Bench App', displayName: 'Bench App', detailEntry: null }],
+  };
+}
+
+function bedrockRecord(i, rnd, t) {
+  const n = Math.floor(rnd() * 30);
+  const words = ['ticket', 'refund', 'invoice', 'password', 'order', 'delivery', 'account', 'upgrade'];
+  const text = Array.from({ length: 40 }, () => words[Math.floor(rnd() * words.length)]).join(' ');
+  const inTok = 60 + Math.floor(rnd() * 400);
+  const outTok = 10 + Math.floor(rnd() * 200);
+  return {
+    schemaType: 'ModelInvocationLog', schemaVersion: '1.0', timestamp: new Date(t).toISOString(), accountId: ACCOUNT,
+    identity: { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/agent-role-${n % 6}/i-0${n.toString(16).padStart(16, '0')}` },
+    region: REGIONS[n % 2], requestId: uuidOf(rnd, i), operation: 'Converse', modelId: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+    input: { inputContentType: 'application/json', inputBodyJson: { messages: [{ role: 'user', content: [{ text: `Summarise ${text}` }] }], system: [{ text: 'You are the support assistant.' }], inferenceConfig: { maxTokens: 512 } }, inputTokenCount: inTok },
+    output: { outputContentType: 'application/json', outputBodyJson: { output: { message: { role: 'assistant', content: [{ text: text.slice(0, 200) }] } }, stopReason: 'end_turn', metrics: { latencyMs: Math.floor(rnd() * 2000) }, usage: { inputTokens: inTok, outputTokens: outTok, totalTokens: inTok + outTok } }, outputTokenCount: outTok },
+  };
+}
+
+const FALCO_RULES = [['Terminal shell in container', 'Notice', 'execve'], ['Read sensitive file untrusted', 'Warning', 'openat'], ['Contact K8S API Server From Container', 'Notice', 'connect'], ['Drop and execute new binary in container', 'Critical', 'execve']];
+function falcoAlert(i, rnd, t) {
+  const [rule, priority, evt] = FALCO_RULES[Math.floor(rnd() * FALCO_RULES.length)];
+  const n = Math.floor(rnd() * 40);
+  const cid = Math.floor(rnd() * 0xffffffffffff).toString(16).padStart(12, '0');
+  const pod = `web-${n}-7d9c${(n * 7919).toString(36)}`;
+  const ts = new Date(t).toISOString().replace('Z', '000000Z');
+  const cmd = `sh -c curl -s http://10.0.${n}.12/health?i=${i.toString(36)} | tee /tmp/out-${i.toString(36)}`;
+  return {
+    hostname: `ip-10-0-${n % 8}-${10 + (n % 200)}.ec2.internal`,
+    output: `${ts.slice(11, 29)}: ${priority} ${rule} (user=root user_loginuid=-1 process=sh proc_exepath=/bin/sh parent=python3 command=${cmd} terminal=34816 container_id=${cid} container_name=${pod} image=registry.example/web:1.${n})`,
+    output_fields: { 'evt.time': t * 1e6, 'evt.type': evt, 'container.id': cid, 'container.name': pod, 'container.image.repository': 'registry.example/web', 'container.image.tag': `1.${n}`, 'k8s.ns.name': 'shop', 'k8s.pod.name': pod, 'proc.name': 'sh', 'proc.pname': 'python3', 'proc.exepath': '/bin/sh', 'proc.cmdline': cmd, 'user.name': 'root', 'user.uid': 0, 'user.loginuid': -1, 'fd.name': evt === 'openat' ? '/etc/shadow' : null, 'proc.pid': 1000 + Math.floor(rnd() * 60000), 'proc.ppid': 900 + n, 'proc.tty': 34816, 'proc.exe': '/bin/sh', 'proc.aname[2]': 'gunicorn', 'proc.aname[3]': 'containerd-shim', 'k8s.pod.labels': `app=web,tier=frontend,rev=${n}`, 'container.image.digest': `sha256:${Math.floor(rnd() * 1e15).toString(16).padStart(64, '0')}` },
+    priority, rule, source: 'syscall',
+    tags: ['maturity_stable', 'container', 'shell', 'mitre_execution', 'T1059'],
+    time: ts,
+  };
+}
+
+const OTHER = {
+  gcp: { seed: 0x9c9, make: gcpEntry, path: (f, d, hh) => ['cloudaudit.googleapis.com', 'activity', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0'), `${hh}:00:00_${hh}:59:59_S${f}.json.gz`], what: 'Cloud Audit Logs entries (Cloud Storage sink JSON Lines)' },
+  azure: { seed: 0xa2e, make: azureRecord, path: (f, d, hh) => ['insights-activity-logs', `resourceId=`, 'SUBSCRIPTIONS', AZ_SUB.toUpperCase(), `y=${d.getUTCFullYear()}`, `m=${String(d.getUTCMonth() + 1).padStart(2, '0')}`, `d=${String(d.getUTCDate()).padStart(2, '0')}`, `h=${hh}`, `m=00`, `PT1H-${f}.json.gz`], what: 'Azure Activity Log records (diagnostic-settings storage export, one object per line)' },
+  okta: { seed: 0x0c7a, make: oktaEvent, path: (f) => ['okta', `systemlog-${String(f).padStart(6, '0')}.jsonl.gz`], what: 'Okta System Log events (JSON Lines)' },
+  bedrock: { seed: 0xbed, make: bedrockRecord, path: (f, d, hh) => ['AWSLogs', ACCOUNT, 'BedrockModelInvocationLogs', 'us-east-1', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'), String(d.getUTCDate()).padStart(2, '0'), hh, `${f}.json.gz`], what: 'Bedrock model invocation log records (S3 delivery)' },
+  falco: { seed: 0xfa1c, make: falcoAlert, path: (f) => ['falco', `events-${String(f).padStart(6, '0')}.jsonl.gz`], what: 'Falco alerts (JSON output)' },
+};
+function otherSourceNames() {
+  return ['gcp', 'azure', 'okta', 'bedrock', 'falco'];
+}
+
+function generateOther(source, dir, records, perFile) {
+  const spec = OTHER[source];
   const marker = join(dir, '.complete');
-  const spec = JSON.stringify({ records, perFile, v: 2, source: 'gcp' });
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === spec) return listFiles(dir);
+  const stamp = JSON.stringify({ records, perFile, v: 3, source });
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === stamp) return listFiles(dir);
   rmSync(dir, { recursive: true, force: true });
   const files = Math.ceil(records / perFile);
-  log(`generating ${records} Cloud Audit Logs entries in ${files} sink .json.gz files under ${dir} ...`);
+  log(`generating ${records} ${spec.what} in ${files} .gz files under ${dir} ...`);
   const base = Date.UTC(2024, 2, 1);
   let bytes = 0;
   for (let f = 0; f < files; f++) {
-    const rnd = mulberry32(0x9c9 + f);
+    const rnd = mulberry32(spec.seed + f);
     const start = base + f * 60_000;
     const d = new Date(start);
     const n = Math.min(perFile, records - f * perFile);
     const lines = [];
-    for (let k = 0; k < n; k++) lines.push(JSON.stringify(gcpEntry(f * perFile + k, rnd, start + k * 50)));
+    for (let k = 0; k < n; k++) lines.push(JSON.stringify(spec.make(f * perFile + k, rnd, start + k * 50)));
     const text = `${lines.join('\n')}\n`;
     bytes += text.length;
-    const hh = String(d.getUTCHours()).padStart(2, '0');
-    // The sink layout (`<log id>/YYYY/MM/DD/HH:00:00_HH:59:59_S<shard>.json`), gzipped like the CloudTrail files so both
-    // inputs cost the same to read.
-    const p = join(dir, 'cloudaudit.googleapis.com', 'activity', String(d.getUTCFullYear()), String(d.getUTCMonth() + 1).padStart(2, '0'),
-      String(d.getUTCDate()).padStart(2, '0'), `${hh}:00:00_${hh}:59:59_S${f}.json.gz`);
+    const p = join(dir, ...spec.path(f, d, String(d.getUTCHours()).padStart(2, '0')));
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, gzipSync(text, { level: 6 }));
   }
-  writeFileSync(marker, spec);
+  writeFileSync(marker, stamp);
   log(`generated (${(bytes / records).toFixed(0)} bytes/record uncompressed)`);
   return listFiles(dir);
 }
@@ -336,34 +450,36 @@ function importOnce(input, caseDir) {
   return { events: summary.events, seconds: imp.wall, rssMb: imp.rssMb };
 }
 
-if (SOURCE === 'gcp') {
+if (SOURCE !== 'cloudtrail') {
   const ctDir = join(OUT, `data-${RECORDS}`);
   const ctFiles = generate(ctDir, RECORDS, PER_FILE);
-  const gcpDir = join(OUT, `data-gcp-${RECORDS}`);
-  const gcpFiles = generateGcp(gcpDir, RECORDS, PER_FILE);
+  const otherDir = join(OUT, `data-${SOURCE}-${RECORDS}`);
+  const otherFiles = generateOther(SOURCE, otherDir, RECORDS, PER_FILE);
   const raw = (list) => list.reduce((s, f) => s + gunzipSync(readFileSync(f)).length, 0) / RECORDS;
-  const res = { cloudtrail: [], gcp: [] };
+  const res = { cloudtrail: [], [SOURCE]: [] };
   for (let run = 0; run < RUNS; run++) {
     // Alternate the order so neither source always runs on a warmer machine.
-    const order = run % 2 === 0 ? ['cloudtrail', 'gcp'] : ['gcp', 'cloudtrail'];
+    const order = run % 2 === 0 ? ['cloudtrail', SOURCE] : [SOURCE, 'cloudtrail'];
     for (const src of order) {
       log(`run ${run + 1}/${RUNS}: irctl import (${src}) ...`);
-      res[src].push(importOnce(src === 'gcp' ? gcpDir : join(ctDir, 'AWSLogs'), join(OUT, `case-${src}-${RECORDS}`)));
+      res[src].push(importOnce(src === SOURCE ? otherDir : join(ctDir, 'AWSLogs'), join(OUT, `case-${src}-${RECORDS}`)));
     }
   }
   const best = (list) => list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const rate = (r) => r.events / r.seconds;
   const ct = best(res.cloudtrail);
-  const g = best(res.gcp);
+  const o = best(res[SOURCE]);
+  const figures = (r, list) => ({ events_per_s: Math.round(rate(r)), seconds: Number(r.seconds.toFixed(2)), peak_rss_mb: r.rssMb && Math.round(r.rssMb), bytes_per_record: Math.round(raw(list)) });
   const result = {
     date: new Date().toISOString(),
     cpus: cpus().length,
     node: process.version,
     load_avg_1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
     records: RECORDS,
-    cloudtrail: { events_per_s: Math.round(rate(ct)), seconds: Number(ct.seconds.toFixed(2)), peak_rss_mb: ct.rssMb && Math.round(ct.rssMb), bytes_per_record: Math.round(raw(ctFiles)) },
-    gcp: { events_per_s: Math.round(rate(g)), seconds: Number(g.seconds.toFixed(2)), peak_rss_mb: g.rssMb && Math.round(g.rssMb), bytes_per_record: Math.round(raw(gcpFiles)) },
-    ratio: Number((rate(g) / rate(ct)).toFixed(2)),
+    source: SOURCE,
+    cloudtrail: figures(ct, ctFiles),
+    [SOURCE]: figures(o, otherFiles),
+    ratio: Number((rate(o) / rate(ct)).toFixed(2)),
   };
   if (JSON_OUT) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -371,13 +487,13 @@ if (SOURCE === 'gcp') {
     const row = (name, r) => `${name.padEnd(12)} ${pad(r.events_per_s.toLocaleString('en'), 10)}  ${pad(r.seconds.toFixed(1), 8)}  ${pad(r.peak_rss_mb ?? '?', 6)} MB  ${pad(r.bytes_per_record, 6)}`;
     process.stdout.write(
       [
-        `irctl import, Google Cloud vs CloudTrail: ${RECORDS.toLocaleString('en')} records each, ${PER_FILE} per .json.gz file, best of ${RUNS} (load ${result.load_avg_1m})`,
+        `irctl import, ${OTHER[SOURCE].what} vs CloudTrail: ${RECORDS.toLocaleString('en')} records each, ${PER_FILE} per .gz file, best of ${RUNS} (load ${result.load_avg_1m})`,
         '',
         `               events/s   seconds   peak RSS  bytes/record`,
         row('cloudtrail', result.cloudtrail),
-        row('gcp', result.gcp),
+        row(SOURCE, result[SOURCE]),
         '',
-        `ratio gcp/cloudtrail: ${result.ratio.toFixed(2)}x (target >= 0.80x)`,
+        `ratio ${SOURCE}/cloudtrail: ${result.ratio.toFixed(2)}x (target >= 0.80x)`,
         '',
       ].join('\n'),
     );

@@ -21,12 +21,15 @@ import type { Db } from '../store/db.js';
 import { sha256Hex } from '../util/hash.js';
 import { LINK_KINDS, linkKey, sortEntities, type Entity } from './entities.js';
 import { groupDetections, type GroupNode } from './group.js';
+import { DEFAULT_WORKLOAD_WINDOW_MS, planLinks } from './joins.js';
 import { jewelForms, matchesJewel, scoreThreat, severityRank, type ContextFactors } from './score.js';
 
 /** Options of the correlate stage. */
 export interface CorrelateOptions {
   /** Grouping window: detections sharing an entity join when no further apart than this. */
   windowMs: number;
+  /** Workload window: detections sharing only a workload entity (machine, container, private address) join when no further apart than this (joins.ts). */
+  workloadWindowMs?: number | undefined;
   /** Margin around a threat when looking for crown-jewel access. */
   marginMs: number;
   /** The operator's context (crown jewels). */
@@ -67,11 +70,6 @@ export function toDetectionRecords(hits: readonly DetectionHit[], events: Map<st
     });
   }
   return [...out.values()].sort((a, b) => a.first_ms - b.first_ms || (a.fingerprint < b.fingerprint ? -1 : 1));
-}
-
-/** Linking values of a detection after removing service values and `common` ones. */
-function linksOf(d: DetectionRecord, common: ReadonlySet<string>): string[] {
-  return d.entities.filter((e) => LINK_KINDS.has(e.kind) && !isServicePrincipal(e.value) && !common.has(linkKey(e))).map(linkKey);
 }
 
 /** The longest a title gets; longer ones are cut at a word boundary and say how much was left out. */
@@ -216,19 +214,25 @@ export function buildThreats(
     if (shared) common.add(linkKey({ kind: 'ip', value: ip }));
   }
   const byFp = new Map(detections.map((d) => [d.fingerprint, d]));
-  const nodes: GroupNode[] = detections.map((d) => ({ key: d.fingerprint, firstMs: d.first_ms, lastMs: d.last_ms, links: linksOf(d, common) }));
-  const comps = groupDetections(nodes, opts.windowMs);
+  const plan = planLinks(db, detections, common, opts.windowMs);
+  const nodes: GroupNode[] = detections.map((d) => {
+    const l = plan.get(d.fingerprint);
+    return { key: d.fingerprint, firstMs: d.first_ms, lastMs: d.last_ms, links: l?.links ?? [], nearLinks: l?.nearLinks ?? [] };
+  });
+  const comps = groupDetections(nodes, opts.windowMs, opts.workloadWindowMs ?? DEFAULT_WORKLOAD_WINDOW_MS);
   const admins = loadAdminPrincipals(db);
   const exposure = hasExposureData(db);
   const groups = comps.map((comp) => {
     const dets = comp.map((n) => byFp.get(n.key) as DetectionRecord);
-    const entities = sortEntities(
-      dets.flatMap((d) =>
+    const entities = sortEntities([
+      ...dets.flatMap((d) =>
         d.entities.map((e): Entity & { common?: boolean } =>
           LINK_KINDS.has(e.kind) && (isServicePrincipal(e.value) || common.has(linkKey(e))) ? { ...e, common: true } : { ...e },
         ),
       ),
-    );
+      // What the joins brought in: the IdP user's session, the instance behind a host name, the machine's address.
+      ...dets.flatMap((d) => plan.get(d.fingerprint)?.joined ?? []).map((e): Entity & { common?: boolean } => ({ kind: e.kind, value: e.value })),
+    ]);
     const linking = entities.filter((e) => LINK_KINDS.has(e.kind) && e.common !== true);
     const techniques = [...new Set(dets.flatMap((d) => d.techniques))].sort();
     const tactics = [...new Set(dets.flatMap((d) => d.tactics))].sort();

@@ -8,12 +8,55 @@ export type { Entity } from '../sources/index.js';
 
 /**
  * Kinds that link detections into one threat (design.md "Detection"). Not `account` (everything in a case shares
- * it), not `role` (many unrelated people assume the same role: its sessions link instead), not `resource`.
+ * it), not `role` (many unrelated people assume the same role: its sessions link instead), not `resource`, not
+ * `namespace`, `image` or `model` (shared by unrelated workloads and callers).
  */
-export const LINK_KINDS: ReadonlySet<string> = new Set(['principal', 'access_key', 'session', 'instance', 'ip']);
+export const LINK_KINDS: ReadonlySet<string> = new Set([
+  'principal',
+  'access_key',
+  'session',
+  'instance',
+  'ip',
+  'host',
+  'container',
+  'pod',
+  'private_ip',
+  'interface',
+  'agent',
+]);
+
+/**
+ * Kinds that name a workload (a machine, a container, an address inside a network, an agent): everything that runs
+ * there over days shares them, so they link detections only when these are close in time (the workload window,
+ * src/correlate/joins.ts), never across the whole grouping window.
+ */
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['instance', 'host', 'container', 'pod', 'private_ip', 'interface', 'agent']);
 
 /** Display and storage order of kinds. */
-export const KIND_ORDER = ['principal', 'access_key', 'session', 'role', 'instance', 'ip', 'account', 'session_name', 'source_identity', 'subject', 'resource'];
+export const KIND_ORDER = [
+  'principal',
+  'access_key',
+  'session',
+  'role',
+  'instance',
+  'host',
+  'container',
+  'pod',
+  'namespace',
+  'image',
+  'process',
+  'parent_process',
+  'interface',
+  'private_ip',
+  'ip',
+  'agent',
+  'model',
+  'account',
+  'session_name',
+  'source_identity',
+  'subject',
+  'resource',
+];
 
 const kindRank = (k: string): number => {
   const i = KIND_ORDER.indexOf(k);

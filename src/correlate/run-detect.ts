@@ -17,6 +17,7 @@ import { indexEntities } from '../store/ingest-repo.js';
 import { buildThreats, toDetectionRecords } from './correlate.js';
 import type { Entity } from './entities.js';
 import { assignThreatIds } from './ids.js';
+import { DEFAULT_WORKLOAD_WINDOW_MS } from './joins.js';
 
 /** A loaded rule pack, as the detect stage needs it (adapter over src/detect/engine.ts). */
 export interface LoadedRules {
@@ -43,6 +44,8 @@ export interface DetectOptions {
   ruleDirs: string[];
   /** Grouping window: detections sharing an entity join when no further apart than this. @default 24 h */
   windowMs: number;
+  /** Workload window: detections sharing only a workload entity join when no further apart than this. @default 1 h */
+  workloadWindowMs?: number | undefined;
   /** Margin around a threat when looking for crown-jewel access (same as the timeline's default). @default 1 h */
   marginMs: number;
   /** The operator's context (crown jewels). */
@@ -102,6 +105,8 @@ export interface DetectSummary {
   /** False when no EC2 context is in the case, so public exposure could not raise severity. */
   exposure_context: boolean;
   window_ms: number;
+  /** Workload window used by grouping (joins.ts). */
+  workload_window_ms: number;
   duration_ms: number;
   /** True when Ctrl-C stopped the run: nothing was written. */
   interrupted: boolean;
@@ -141,6 +146,7 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
     rule_warnings: rules.errors.filter((e) => e.level !== 'error').length,
     rule_pack_sha256: rules.hash,
     window_ms: opts.windowMs,
+    workload_window_ms: opts.workloadWindowMs ?? DEFAULT_WORKLOAD_WINDOW_MS,
     rule_problems: rules.errors,
   };
   if (interrupted) {
@@ -191,6 +197,7 @@ export async function runDetect(kase: CaseHandle, loader: RuleLoader, opts: Dete
             builtin: opts.builtin,
             rule_dirs: opts.ruleDirs,
             window_ms: opts.windowMs,
+            workload_window_ms: opts.workloadWindowMs ?? DEFAULT_WORKLOAD_WINDOW_MS,
             events: seen,
             detections: detections.length,
             threats: threats.length,

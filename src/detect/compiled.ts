@@ -39,6 +39,23 @@ export type StatefulSpec =
       minAgeMs: number;
     }
   | {
+      type: 'spike';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      /** A numeric field (token counts, bytes): an event fires when its value is far above the group's own earlier ones. */
+      value: { name: string; get: FieldGetter };
+      /** The value must be at least this many times the mean of the group's earlier (non-spike) values... */
+      factor: number;
+      /** ...and at least this large (a small absolute jump is not a spike). */
+      minValue: number;
+      /** The group must have this many earlier events... */
+      minEvents: number;
+      /** ...spanning at least this long. */
+      minAgeMs: number;
+      /** Spikes within this time of the previous one extend its detection. */
+      windowMs: number;
+    }
+  | {
       type: 'shared_value';
       groupBy: FieldGetter[];
       groupNames: string[];
@@ -46,13 +63,35 @@ export type StatefulSpec =
       left: Pred;
       right: Pred;
       windowMs: number;
+    }
+  | {
+      type: 'travel';
+      groupBy: FieldGetter[];
+      groupNames: string[];
+      /** Latitude and longitude (decimal degrees) of each event. */
+      latitude: { name: string; get: FieldGetter };
+      longitude: { name: string; get: FieldGetter };
+      /** Speed (km/h) above which two events of the group cannot both be genuine. */
+      maxSpeedKmh: number;
+      /** Distances below this (km) are never travel (geolocation noise). */
+      minDistanceKm: number;
+      /** Only events at most this far apart are compared. */
+      windowMs: number;
+      /** Without coordinates: a place field (e.g. a country) that must not change within {@link fallbackWindowMs}. */
+      fallback?: { name: string; get: FieldGetter } | undefined;
+      fallbackWindowMs: number;
     };
 
 /** One compiled rule. */
 export interface CompiledRule {
   meta: RuleMeta;
-  /** Data type of the events the rule runs on. */
+  /** Data type of the events the rule runs on (the rule's Sigma `logsource`). */
   dataType: string;
+  /**
+   * Every data type the rule runs on: {@link dataType} plus those of `irctl.logsources` (multi-source rules, e.g. a
+   * sign-in followed by a change in another log). One stateful evaluator sees the events of all of them.
+   */
+  dataTypes: string[];
   /** Lower-cased action names (CloudTrail eventName) the rule can match, or null for any. */
   actions: Set<string> | null;
   /** The rule's condition (for stateful rules: which events the state machine sees). */

@@ -155,29 +155,32 @@ export function startRules(pack: RulePack): RuleRun {
   const evaluators: Array<StatefulEvaluator | undefined> = [];
   pack.compiled.forEach((rule, slot) => {
     evaluators[slot] = rule.stateful ? createEvaluator(rule, rule.stateful) : undefined;
-    let ti = index.get(rule.dataType);
-    if (!ti) {
-      ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
-      index.set(rule.dataType, ti);
-    }
-    const entry = { rule, slot };
-    if (rule.actions === null) ti.anyAction.push(entry);
-    else
-      for (const a of rule.actions) {
-        if (a.endsWith('*')) {
-          const prefix = a.slice(0, -1);
-          let p = ti.byPrefix.find((x) => x.prefix === prefix);
-          if (!p) {
-            p = { prefix, entries: [] };
-            ti.byPrefix.push(p);
-          }
-          p.entries.push(entry);
-          continue;
-        }
-        const arr = ti.byAction.get(a) ?? [];
-        arr.push(entry);
-        ti.byAction.set(a, arr);
+    // A multi-source rule (irctl.logsources) is indexed under each of its data types, with one evaluator.
+    for (const dataType of rule.dataTypes) {
+      let ti = index.get(dataType);
+      if (!ti) {
+        ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
+        index.set(dataType, ti);
       }
+      const entry = { rule, slot };
+      if (rule.actions === null) ti.anyAction.push(entry);
+      else
+        for (const a of rule.actions) {
+          if (a.endsWith('*')) {
+            const prefix = a.slice(0, -1);
+            let p = ti.byPrefix.find((x) => x.prefix === prefix);
+            if (!p) {
+              p = { prefix, entries: [] };
+              ti.byPrefix.push(p);
+            }
+            p.entries.push(entry);
+            continue;
+          }
+          const arr = ti.byAction.get(a) ?? [];
+          arr.push(entry);
+          ti.byAction.set(a, arr);
+        }
+    }
   });
   const hits: DetectionHit[] = [];
   const evalOne = (entry: { rule: CompiledRule; slot: number }, input: DetectInput): void => {
@@ -249,7 +252,7 @@ export function conditionMatches(input: DetectInput, pack: RulePack): RuleMeta[]
   const out: RuleMeta[] = [];
   const action = input.event.action.toLowerCase();
   for (const rule of pack.compiled) {
-    if (rule.dataType !== input.event.data_type) continue;
+    if (!rule.dataTypes.includes(input.event.data_type)) continue;
     if (rule.actions !== null && !rule.actions.has(action) && ![...rule.actions].some((a) => a.endsWith('*') && action.startsWith(a.slice(0, -1)))) continue;
     if (rule.match(input)) out.push(rule.meta);
   }

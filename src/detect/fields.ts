@@ -250,6 +250,20 @@ export function fieldGetter(path: string, dataType: string): FieldGetter {
   };
 }
 
+/**
+ * A getter for a rule that runs on several data types (`irctl.logsources`): each event is read through the getter
+ * of its own data type (aliases and derived fields differ between data types).
+ */
+export function multiTypeFieldGetter(path: string, dataTypes: readonly string[]): FieldGetter {
+  const first = fieldGetter(path, dataTypes[0] ?? '');
+  if (dataTypes.length <= 1) return first;
+  const by = new Map<string, FieldGetter>(dataTypes.map((dt, i) => [dt, i === 0 ? first : fieldGetter(path, dt)]));
+  const pick = (input: DetectInput): FieldGetter => by.get(input.event.data_type) ?? first;
+  const get: FieldGetter = (input) => pick(input)(input);
+  if ([...by.values()].every((g) => g.single !== undefined)) get.single = (input) => (pick(input).single as (i: DetectInput) => unknown)(input);
+  return get;
+}
+
 /** The normalized column a provider answers a record field of this data type from, if any. */
 export function fieldAlias(dataType: string, path: string): FieldAlias | undefined {
   const aliases = adapterByDataType(dataType)?.fieldAliases;

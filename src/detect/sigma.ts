@@ -7,7 +7,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Node, type
 import { sha256Hex } from '../util/hash.js';
 import type { CompiledRule, Pred, StatefulSpec } from './compiled.js';
 import { compileCondition, parseCondition, requiredActions, type CondNode } from './condition.js';
-import { fieldAlias, fieldGetter, isEventField, leafStrings, type FieldGetter } from './fields.js';
+import { fieldAlias, isEventField, leafStrings, multiTypeFieldGetter, type FieldGetter } from './fields.js';
 import { dataTypeOf } from './logsource.js';
 import type { DetectInput, RuleError, RuleMeta, Severity } from './types.js';
 import { compileValues, keywordTest, parseWildcards } from './values.js';
@@ -149,6 +149,19 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const dt = dataTypeOf(ls);
   if ('error' in dt) fail(lineKey('logsource') ?? 1, dt.error);
   const dataType = 'dataType' in dt ? dt.dataType : 'unknown';
+  // `irctl.logsources`: further log sources whose events the rule (a multi-source sequence) also sees.
+  const dataTypes = [dataType];
+  const irctlEarly = val('irctl');
+  const extraLs = irctlEarly !== null && typeof irctlEarly === 'object' && !Array.isArray(irctlEarly) ? (irctlEarly as Record<string, unknown>).logsources : undefined;
+  if (extraLs !== undefined) {
+    if (!Array.isArray(extraLs) || extraLs.length === 0) fail(lineKey('irctl'), 'irctl.logsources must be a list of logsource maps ({product, service})');
+    else
+      for (const [i, x] of (extraLs as unknown[]).entries()) {
+        const xdt = dataTypeOf(x !== null && typeof x === 'object' && !Array.isArray(x) ? x : undefined);
+        if ('error' in xdt) fail(lineKey('irctl'), `irctl.logsources[${i}]: ${xdt.error}`);
+        else if (!dataTypes.includes(xdt.dataType)) dataTypes.push(xdt.dataType);
+      }
+  }
 
   const getters = new Map<string, FieldGetter>();
   // Whether evaluating the rule can read the raw record (a field outside the normalized columns, or keywords).
@@ -156,9 +169,9 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const getter = (name: string): FieldGetter => {
     let g = getters.get(name);
     if (!g) {
-      g = fieldGetter(name, dataType);
+      g = multiTypeFieldGetter(name, dataTypes);
       getters.set(name, g);
-      if (!isCheapField(name, dataType)) readsRaw = true;
+      if (dataTypes.some((d) => !isCheapField(name, d))) readsRaw = true;
     }
     return g;
   };
@@ -272,6 +285,9 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
     actions = conditionNodes.length === 0 ? union : actions;
   }
 
+  // The action index is per data type; a multi-source rule is offered every event of its data types.
+  if (dataTypes.length > 1) actions = null;
+
   const attempts = irctlObj?.attempts;
   if (attempts !== undefined && typeof attempts !== 'boolean') fail(irctlLine, 'irctl.attempts must be true or false');
   if (attempts === true && stateful) fail(irctlLine, 'irctl.attempts applies to single-event rules (a stateful rule counts the events its condition selects)');
@@ -311,7 +327,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   // A failed attempt is a signal too, one step less than success (issue 12): same rule id, so it groups and is
   // counted with the rule's successes, marked in the title so nobody reads it as done.
   const attemptMeta: RuleMeta | undefined = attempts === true ? { ...meta, title: `${meta.title} (attempt failed)`, severity: lowerSeverity(severity) } : undefined;
-  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw, attemptMeta }], errors };
+  return { rules: [{ meta, dataType, dataTypes, actions, match, stateful, summary, getter, readsRaw, attemptMeta }], errors };
 }
 
 const noRef = (): unknown[] => [];
@@ -558,6 +574,37 @@ function compileStateful(
       }
       return { type: 'new_value', groupBy, groupNames, value, minEvents, minAgeMs };
     }
+    case 'spike': {
+      const value = field('value');
+      const b = o.baseline !== null && typeof o.baseline === 'object' ? (o.baseline as Record<string, unknown>) : {};
+      const minEvents = b.min_events ?? 20;
+      const minAgeMs = b.min_age === undefined ? 3_600_000 : parseDuration(b.min_age);
+      const w = o.window === undefined ? 3_600_000 : needWindow();
+      const factor = o.factor ?? 10;
+      const minValue = o.min_value ?? 0;
+      if (typeof factor !== 'number' || !(factor > 1)) {
+        fail('irctl.stateful.factor must be a number > 1');
+        return undefined;
+      }
+      if (typeof minValue !== 'number' || !(minValue >= 0)) {
+        fail('irctl.stateful.min_value must be a number >= 0');
+        return undefined;
+      }
+      if (typeof minEvents !== 'number' || !Number.isInteger(minEvents) || minEvents < 1) {
+        fail('irctl.stateful.baseline.min_events must be an integer >= 1');
+        return undefined;
+      }
+      if (minAgeMs === undefined) {
+        fail(`irctl.stateful.baseline.min_age '${String(b.min_age)}' must be a duration`);
+        return undefined;
+      }
+      if (!value || w === undefined) return undefined;
+      if (groupBy.length === 0) {
+        fail('irctl.stateful.group_by is required for spike (whose baseline?)');
+        return undefined;
+      }
+      return { type: 'spike', groupBy, groupNames, value, factor, minValue, minEvents, minAgeMs, windowMs: w };
+    }
     case 'shared_value': {
       const w = needWindow();
       const value = field('value');
@@ -566,8 +613,30 @@ function compileStateful(
       if (w === undefined || !value || !left || !right) return undefined;
       return { type: 'shared_value', groupBy, groupNames, value, left, right, windowMs: w };
     }
+    case 'travel': {
+      const w = needWindow();
+      const latitude = field('latitude');
+      const longitude = field('longitude');
+      const num = (k: string, dflt: number): number | undefined => {
+        const v = o[k] ?? dflt;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+          fail(`irctl.stateful.${k} must be a positive number`);
+          return undefined;
+        }
+        return v;
+      };
+      const maxSpeedKmh = num('max_speed_kmh', 900);
+      const minDistanceKm = num('min_distance_km', 300);
+      const fallback = o.fallback === undefined ? undefined : field('fallback');
+      const fallbackWindowMs = o.fallback_window === undefined ? 3_600_000 : parseDuration(o.fallback_window);
+      if (fallbackWindowMs === undefined) fail(`irctl.stateful.fallback_window '${String(o.fallback_window)}' must be a duration`);
+      if (groupBy.length === 0) fail('irctl.stateful.group_by is required for travel (whose journeys?)');
+      if (w === undefined || !latitude || !longitude || maxSpeedKmh === undefined || minDistanceKm === undefined || fallbackWindowMs === undefined) return undefined;
+      if (groupBy.length === 0 || (o.fallback !== undefined && !fallback)) return undefined;
+      return { type: 'travel', groupBy, groupNames, latitude, longitude, maxSpeedKmh, minDistanceKm, windowMs: w, fallback, fallbackWindowMs };
+    }
     default:
-      fail(`irctl.stateful.type '${String(o.type)}' is not one of threshold, sequence, new_value, shared_value`);
+      fail(`irctl.stateful.type '${String(o.type)}' is not one of threshold, sequence, new_value, shared_value, travel, spike`);
       return undefined;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Stateful rule evaluators (threshold, sequence, new_value, shared_value). Each sees, in time order, the events that
+ * Stateful rule evaluators (threshold, sequence, new_value, shared_value, spike). Each sees, in time order, the events that
  * matched its rule's condition, and keeps bounded per-group state. Pure (state lives in the evaluator object).
  */
 import type { DetectEvent as EventRow } from '../normalize/event-row.js';
@@ -58,6 +58,10 @@ export function createEvaluator(rule: CompiledRule, spec: StatefulSpec): Statefu
       return newValue(rule, spec);
     case 'shared_value':
       return sharedValue(rule, spec);
+    case 'travel':
+      return travel(rule, spec);
+    case 'spike':
+      return spike(rule, spec);
   }
 }
 
@@ -268,6 +272,124 @@ function sharedValue(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'sh
           pending.set(v, arr);
         } else open.get(`${key}\u0000${v}`)?.add(input.event);
       }
+    },
+    hits: () => out.map((b) => b.hit),
+  };
+}
+
+/** A coordinate of an event (a number, or a numeric string); undefined when absent or not a number. */
+function coordinate(get: FieldGetter, input: DetectInput, limit: number): number | undefined {
+  for (const v of get(input)) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (Number.isFinite(n) && Math.abs(n) <= limit) return n;
+  }
+  return undefined;
+}
+
+/** Great-circle distance in km (haversine, mean Earth radius). */
+export function distanceKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/**
+ * Impossible travel: consecutive events of one group whose places are farther apart than anyone can travel in the
+ * time between them. With coordinates on both events: distance / time above `maxSpeedKmh` (and at least
+ * `minDistanceKm`, below which geolocation is noise). Without them: the `fallback` place (e.g. the country) changed
+ * within `fallbackWindowMs`. Events from the same source IP are never travel (the geolocation database moved, not
+ * the person).
+ */
+function travel(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'travel' }>): StatefulEvaluator {
+  type P = { ms: number; ev: EventRow; lat?: number | undefined; lon?: number | undefined; place?: string | undefined };
+  const last = new Map<string, P>();
+  const out: DetectionHit[] = [];
+  const where = (p: P): string => p.place ?? (p.lat !== undefined && p.lon !== undefined ? `${p.lat.toFixed(2)},${p.lon.toFixed(2)}` : '?');
+  return {
+    feed(input) {
+      const key = groupKey(spec.groupBy, input);
+      if (key === undefined) return;
+      const ms = input.event.time_ms;
+      let lat = coordinate(spec.latitude.get, input, 90);
+      let lon = coordinate(spec.longitude.get, input, 180);
+      // (0, 0) is what exporters write for "unknown".
+      if (lat === undefined || lon === undefined || (lat === 0 && lon === 0)) lat = lon = undefined;
+      const place = spec.fallback ? str(spec.fallback.get, input) : undefined;
+      if (lat === undefined && place === undefined) return;
+      const p: P = { ms, ev: input.event, lat, lon, place };
+      const prev = last.get(key);
+      last.set(key, p);
+      if (!prev || ms - prev.ms > spec.windowMs) return;
+      if (prev.ev.src_ip !== null && prev.ev.src_ip === input.event.src_ip) return;
+      const minutes = Math.round((ms - prev.ms) / 60_000);
+      let extra: Record<string, string | number> | undefined;
+      if (prev.lat !== undefined && prev.lon !== undefined && lat !== undefined && lon !== undefined) {
+        const km = distanceKm(prev.lat, prev.lon, lat, lon);
+        // Times are to the second at best: less than a minute apart counts as one minute (the speed is then a floor).
+        const speed = km / (Math.max(ms - prev.ms, 60_000) / 3_600_000);
+        if (km >= spec.minDistanceKm && speed > spec.maxSpeedKmh) extra = { distance: Math.round(km), speed: Math.round(speed), basis: 'coordinates' };
+      } else if (prev.place !== undefined && place !== undefined && prev.place !== place && ms - prev.ms <= spec.fallbackWindowMs) {
+        extra = { distance: '?', speed: '?', basis: `no coordinates, ${spec.fallback?.name ?? 'place'} changed` };
+      }
+      if (!extra) return;
+      const b = new HitBuilder(rule);
+      b.add(prev.ev);
+      b.add(input.event);
+      b.hit.summary = renderSummary(rule, input, { ...extra, from: where(prev), to: where(p), minutes, window: fmtWindow(spec.windowMs) });
+      out.push(b.hit);
+    },
+    hits: () => out,
+  };
+}
+
+/**
+ * A numeric value far above the group's own history: after the baseline (`minEvents` earlier events over `minAgeMs`),
+ * an event whose value is at least `minValue` and `factor` times the mean of the group's earlier values fires. Spikes
+ * do not enter the baseline (a run of them must not raise the bar they are measured against); spikes within
+ * `windowMs` of the previous one extend its detection.
+ */
+function spike(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'spike' }>): StatefulEvaluator {
+  type G = { count: number; sum: number; firstMs: number; open?: { b: HitBuilder; last: number; max: number } | undefined };
+  const groups = new Map<string, G>();
+  const out: HitBuilder[] = [];
+  return {
+    feed(input) {
+      const key = groupKey(spec.groupBy, input);
+      if (key === undefined) return;
+      const raw = str(spec.value.get, input);
+      const v = raw === undefined ? NaN : Number(raw);
+      if (!Number.isFinite(v) || v < 0) return;
+      const ms = input.event.time_ms;
+      let g = groups.get(key);
+      if (!g) {
+        g = { count: 0, sum: 0, firstMs: ms };
+        groups.set(key, g);
+      }
+      const mean = g.count > 0 ? g.sum / g.count : 0;
+      const ready = g.count >= spec.minEvents && ms - g.firstMs >= spec.minAgeMs;
+      if (ready && v >= spec.minValue && v >= spec.factor * Math.max(mean, 1)) {
+        if (g.open && ms - g.open.last <= spec.windowMs) {
+          g.open.b.add(input.event);
+          g.open.last = ms;
+          g.open.max = Math.max(g.open.max, v);
+          return;
+        }
+        const b = new HitBuilder(rule);
+        b.add(input.event);
+        b.hit.summary = renderSummary(rule, input, {
+          value: v,
+          baseline: Math.round(mean),
+          factor: Math.round(v / Math.max(mean, 1)),
+          count: g.count,
+        });
+        g.open = { b, last: ms, max: v };
+        out.push(b);
+        return;
+      }
+      g.count++;
+      g.sum += v;
     },
     hits: () => out.map((b) => b.hit),
   };

@@ -1,7 +1,7 @@
 /**
  * Container formats of input files, and per-file auto-detection from the first bytes (pure).
  */
-import { adapterFor, containerFormats } from '../sources/index.js';
+import { adapterFor, containerFormats, textFormats } from '../sources/index.js';
 import type { SplitMode } from './json-split.js';
 
 /** Container formats every source can come in; providers add their own (`lookup` for AWS LookupEvents output). */
@@ -13,7 +13,7 @@ export type InputFormat = string;
 
 /** Every format `--format` accepts. */
 export function inputFormats(): string[] {
-  return ['auto', ...GENERIC_FORMATS, ...containerFormats().map((c) => c.format)];
+  return ['auto', ...GENERIC_FORMATS, ...containerFormats().map((c) => c.format), ...textFormats().map((t) => t.format)];
 }
 
 /** What each generic format is, for help and docs. */
@@ -30,6 +30,7 @@ const GENERIC_DESCRIPTIONS: Record<(typeof GENERIC_FORMATS)[number], string> = {
 export function formatDescriptions(): Record<string, string> {
   const out: Record<string, string> = { ...GENERIC_DESCRIPTIONS };
   for (const c of containerFormats()) out[c.format] = c.description;
+  for (const t of textFormats()) out[t.format] = t.description;
   return out;
 }
 
@@ -51,6 +52,7 @@ export function splitModeFor(format: ConcreteFormat): SplitMode {
     case 'tables':
       throw new Error(`${format} is split by ingest/table-split.ts, not the JSON splitter`);
   }
+  if (textFormats().some((t) => t.format === format)) throw new Error(`${format} is split by ingest/text-split.ts, not the JSON splitter`);
   const c = containerFormats().find((x) => x.format === format);
   if (!c) throw new Error(`unknown input format ${format}`);
   return { kind: 'key', keys: [...c.keys] };
@@ -78,6 +80,8 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
   const first = head[i];
   if (first === 0x5b) return { format: 'array' };
   if (first !== 0x7b) {
+    const text = textFormatOf(head, i, complete);
+    if (text !== undefined) return { format: text };
     if (looksLikeCsvHeader(head, i, complete)) return { format: 'csv' };
     const preview = head.subarray(i, i + 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
     return { format: 'unknown', reason: `not JSON (starts with "${preview}")` };
@@ -149,6 +153,23 @@ export function detectFormat(head: Buffer, complete: boolean): Detection {
 export function unwrapElement(format: ConcreteFormat, bytes: Buffer, parsed: unknown): { bytes: Buffer; parsed: unknown } | { error: string } {
   const c = containerFormats().find((x) => x.format === format);
   return c ? c.unwrap(bytes, parsed) : { bytes, parsed };
+}
+
+/**
+ * The provider text log format (space-separated lines) whose header line or default fields the first line is, when
+ * that line ends within the head (or is the whole input).
+ */
+function textFormatOf(head: Buffer, start: number, complete: boolean): string | undefined {
+  const formats = textFormats();
+  if (formats.length === 0) return undefined;
+  let end = head.indexOf(0x0a, start);
+  if (end === -1) {
+    if (!complete) return undefined;
+    end = head.length;
+  }
+  if (end > start && head[end - 1] === 0x0d) end--;
+  const line = head.toString('utf8', start, end);
+  return formats.find((t) => t.headerOf(line) !== undefined || t.impliedHeader(line) !== undefined)?.format;
 }
 
 /**

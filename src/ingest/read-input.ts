@@ -11,6 +11,8 @@ import { errnoCode, errorMessage } from '../errors.js';
 import { detectFormat, splitModeFor, type ConcreteFormat, type InputFormat } from './formats.js';
 import { RecordSplitter, type SplitHeader, type SplitItem, type SplitNote, type SplitRecord, type SplitIssue } from './json-split.js';
 import { CsvSplitter, TablesSplitter, type Splitter } from './table-split.js';
+import { TextLineSplitter } from './text-split.js';
+import { textFormats } from '../sources/index.js';
 
 const DETECT_BYTES = 64 * 1024;
 
@@ -207,5 +209,7 @@ export async function* readInputStream(
 function makeSplitter(format: ConcreteFormat, opts: { maxRecordBytes?: number }): Splitter {
   if (format === 'csv') return new CsvSplitter(opts);
   if (format === 'tables') return new TablesSplitter(opts);
+  const text = textFormats().find((t) => t.format === format);
+  if (text) return new TextLineSplitter(text, opts);
   return new RecordSplitter(splitModeFor(format), opts);
 }

@@ -166,6 +166,17 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
     };
   });
   const facts = tf ?? (threatAnswer.result.facts as unknown as ThreatFacts);
+  // A threat across layers: the rationale walks the chain, one claim per layer in the order the layers fired.
+  const chain = facts.layer_chain ?? [];
+  if (chain.length >= 2) {
+    chain.forEach((c, i) => {
+      const rules = c.rules.slice(0, 3).join('; ') + (c.rules.length > 3 ? ` (+${c.rules.length - 3} more)` : '');
+      infoClaims.push({
+        claim: `chain step ${i + 1} of ${chain.length}, ${c.layer.replace('_', ' ')} layer (from ${c.first_seen.slice(11, 19)} UTC): ${rules}`,
+        evidence_ids: c.detections.slice(0, 8),
+      });
+    });
+  }
   const threatEventRows = eventRowsOf(threatAnswer);
   const idsOfAction = (act: string): string[] => threatEventRows.filter((r) => actionName(r) === act).map((r) => r.evidence_id);
 

@@ -170,7 +170,7 @@ describe('injection scanning', () => {
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures');
 
 /** Fixture folders whose records carry injections on purpose (the detections and flags under test): not benign. */
-const PLANTED = new Set(['bedrock-invocation']);
+const PLANTED = new Set(['bedrock-invocation', 'ai-chain-case']);
 
 function fixtureFiles(dir = FIXTURES, out: string[] = []): string[] {
   for (const f of readdirSync(dir).sort()) {

@@ -201,6 +201,11 @@ export interface ThreatFacts {
   tactics: string[];
   /** Layers of the events its detections fired on (control_plane, identity, workload, ai, network, ...). */
   detected_layers: string[];
+  /**
+   * The chain across layers: each layer its detections fired on, in the order the layer first fired, with that
+   * first time, the rule titles and the detections' evidence ids (`det:...`).
+   */
+  layer_chain: Array<{ layer: string; first_seen: string; rules: string[]; detections: string[] }>;
 }
 
 const SEVERITY_RANK: Record<string, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
@@ -280,10 +285,25 @@ export function threatEvents(env: ToolEnv): { events: EventDetail[]; facts: Thre
       events.filter((e) => detected.has(e.id)),
       (e) => e.layer,
     ),
+    layer_chain: layerChain(dets, new Map(events.map((e) => [e.id, e.layer]))),
   };
   const r = { events, facts };
   env.memo.set('threat-events', r);
   return r;
+}
+
+/** The threat's detections grouped by the layer of their events, layers in the order they first fired. */
+function layerChain(dets: ReadonlyArray<{ first_ms: number; rule_title: string; fingerprint: string; event_ids: string[] }>, layerOf: ReadonlyMap<string, string>): ThreatFacts['layer_chain'] {
+  const chain = new Map<string, { layer: string; first: number; rules: string[]; detections: string[] }>();
+  for (const d of [...dets].sort((a, b) => a.first_ms - b.first_ms)) {
+    const layer = d.event_ids.map((id) => layerOf.get(id)).find((l): l is string => typeof l === 'string');
+    if (layer === undefined) continue;
+    const c = chain.get(layer) ?? { layer, first: d.first_ms, rules: [], detections: [] };
+    if (!c.rules.includes(d.rule_title)) c.rules.push(d.rule_title);
+    c.detections.push(`det:${d.fingerprint.slice(0, 16)}`);
+    chain.set(layer, c);
+  }
+  return [...chain.values()].sort((a, b) => a.first - b.first).map((c) => ({ layer: c.layer, first_seen: iso(c.first), rules: c.rules, detections: c.detections }));
 }
 
 /** The threat window padded. */

@@ -21,6 +21,9 @@ export interface CliIoHostOptions {
 
 const ORDER: Record<IoLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/** How long after a pasted question's first line its other lines may still arrive. */
+const PASTE_BURST_MS = 40;
+
 /** The real terminal: stdout for results, stderr for everything else, ora spinners on a TTY. */
 export class CliIoHost implements IoHost {
   readonly json: boolean;
@@ -107,11 +110,19 @@ export class CliIoHost implements IoHost {
     return answer === 'y' || answer === 'yes';
   }
 
-  async ask(question: string, defaultResponse: string): Promise<string> {
+  async ask(question: string, defaultResponse: string, opts: { multiline?: boolean } = {}): Promise<string> {
     if (this.stdin.isTTY !== true) return defaultResponse;
     const rl = createInterface({ input: this.stdin, output: this.stderr });
+    // readline hands the first line to the question and emits the rest of a pasted chunk as 'line' events in the
+    // same tick: without a listener they would be lost when the interface closes.
+    const more: string[] = [];
+    rl.on('line', (l) => more.push(l));
     try {
-      return await rl.question(question);
+      const first = await rl.question(question);
+      if (opts.multiline !== true) return first;
+      // A paste arrives as one burst; a person typing takes far longer than this between lines.
+      await new Promise((r) => setTimeout(r, PASTE_BURST_MS));
+      return [first, ...more].join('\n');
     } catch (err) {
       // Ctrl+D (end of input) at a prompt means "no answer", not a bug.
       if (err instanceof Error && err.name === 'AbortError') return defaultResponse;

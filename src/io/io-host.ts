@@ -51,8 +51,11 @@ export interface IoHost {
    * every time.
    */
   confirm(question: string, defaultResponse: boolean): Promise<boolean>;
-  /** Ask for a line of text; non-interactive hosts answer `defaultResponse`. */
-  ask(question: string, defaultResponse: string): Promise<string>;
+  /**
+   * Ask for a line of text; non-interactive hosts answer `defaultResponse`. With `multiline`, lines pasted in one
+   * burst come back as one answer joined by newlines (otherwise only the first line is the answer).
+   */
+  ask(question: string, defaultResponse: string, opts?: { multiline?: boolean }): Promise<string>;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface EventRow {
   related?: string | null | undefined;
   raw_sha256: string;
   data_type: string;
+  /** Sanitized excerpt of untrusted text (NormalizedEvent.excerpt); absent when not selected or the store predates it. */
+  excerpt?: string | null | undefined;
 }
 
 /** An event as rule evaluation sees it: every column but the raw record's hash (detect does not read raw_records for it). */

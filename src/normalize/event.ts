@@ -95,6 +95,11 @@ export interface NormalizedEvent {
    * credential call issued, the instance a session went to), as `kind` + `value`.
    */
   related?: Array<{ kind: string; value: string }> | undefined;
+  /**
+   * A short excerpt of attacker-controllable text the record carries (an AI invocation's prompt and output), made
+   * with normalize/excerpt.ts (sanitized, cut, quoted, labelled), for timelines and reports. Never the full text.
+   */
+  excerpt?: string | undefined;
 }
 
 /** Result of normalizing one record: an event, or the reason it cannot be one. */

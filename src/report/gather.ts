@@ -4,6 +4,7 @@
  * SQLite and bounded memory.
  */
 import { actionCustody, listActions } from '../store/actions-repo.js';
+import { eventExcerpts } from '../store/query-repo.js';
 import { buildPlan } from '../respond/plan.js';
 import type { OperatorContext } from '../context/context.js';
 import type { Db } from '../store/db.js';
@@ -146,6 +147,14 @@ function eventParts(db: Db, scoped: boolean, detectionsByEvent: ReadonlyMap<stri
   const timeline = [...flagged, ...others.slice(0, Math.max(0, REPORT_LIMITS.timeline - flagged.length))]
     .sort((a, b) => a.time_ms - b.time_ms || (a.id < b.id ? -1 : 1))
     .map(line);
+  const excerpts = eventExcerpts(
+    db,
+    timeline.map((l) => l.event_id),
+  );
+  for (const l of timeline) {
+    const x = excerpts.get(l.event_id);
+    if (x !== undefined) l.excerpt = x;
+  }
   const chart = [
     ...scopeSample(db, scoped, Math.ceil(span.total / REPORT_LIMITS.chart))
       .filter((p) => !detectionsByEvent.has(p.id))

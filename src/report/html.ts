@@ -3,6 +3,7 @@
  * assets (a Content-Security-Policy of `default-src 'none'` makes sure nothing is fetched). Every value from the
  * evidence is HTML-escaped. Pure.
  */
+import { LANE_ORDER, LAYER_LABELS } from '../timeline/format.js';
 import { readableSpan } from '../util/time.js';
 import { anchorId, distinctIds } from './anchors.js';
 import { CLOCKS_DISCLAIMER, describeHoursLeft } from './clocks.js';
@@ -21,8 +22,18 @@ export function h(v: string | number | boolean | null | undefined): string {
     .replace(/'/g, '&#39;');
 }
 
-/** Layers in lane order; a layer not listed here gets a lane after them (alphabetical). */
-const LANES = ['control_plane', 'identity', 'workload', 'ai', 'network', 'context'] as const;
+/**
+ * Layers in lane order, the order an intrusion usually crosses them (the same as `irctl timeline --format lanes`);
+ * a layer not listed here gets a lane after them (alphabetical).
+ */
+const LANES = LANE_ORDER;
+
+/** A lane's label: the layer's name as people write it, and how many of the chart's events it holds. */
+export function laneLabel(layer: string, events: number): string {
+  const name = LAYER_LABELS[layer];
+  const readable = name === undefined ? layer : name === 'AI' ? name : name.charAt(0) + name.slice(1).toLowerCase();
+  return `${readable} (${events})`;
+}
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -75,7 +86,7 @@ function pointTitle(p: ChartPoint): string {
  */
 export function timelineSvg(points: readonly ChartPoint[], listed: ReadonlySet<string> = new Set()): string {
   const W = 960;
-  const left = 110;
+  const left = 130;
   const right = 20;
   // Dots are inset so the first and last (r = 5, plus a stroke) are drawn whole inside the plot.
   const pad = 12;
@@ -98,10 +109,12 @@ export function timelineSvg(points: readonly ChartPoint[], listed: ReadonlySet<s
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="attack timeline by layer" viewBox="0 0 ${W} ${H}" width="100%">`,
     `<title>Events by layer over time (UTC); hover a dot for its time, action and actor</title>`,
   ];
+  const perLane = new Map<string, number>();
+  for (const p of points) perLane.set(p.layer, (perLane.get(p.layer) ?? 0) + 1);
   lanes.forEach((l, i) => {
     const y = top + i * laneH;
-    out.push(`<rect x="${left}" y="${y}" width="${W - left - right}" height="${laneH - 4}" class="lane${i % 2}"/>`);
-    out.push(`<text x="${left - 8}" y="${y + laneH / 2 + 2}" text-anchor="end" class="lbl">${h(l)}</text>`);
+    out.push(`<rect x="${left}" y="${y}" width="${W - left - right}" height="${laneH - 4}" class="lane${i % 2}" data-layer="${h(l)}"/>`);
+    out.push(`<text x="${left - 8}" y="${y + laneH / 2 + 2}" text-anchor="end" class="lbl">${h(laneLabel(l, perLane.get(l) ?? 0))}</text>`);
   });
   const axisY = top + lanes.length * laneH + 4;
   out.push(`<line x1="${left}" y1="${axisY}" x2="${W - right}" y2="${axisY}" class="axis"/>`);
@@ -137,6 +150,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #d8dee4;padding:4px 6px;text-align:left;vertical-align:top;font-size:12.5px}
 th{background:#f6f8fa;white-space:nowrap}tr.hit td{background:#fff1f0}
+.excerpt{font-size:12px;max-width:36em;overflow-wrap:anywhere}.excerpt q{quotes:none}
 tr:target td,li:target{background:#fff8c5;outline:2px solid #d4a72c}
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 .cites a{white-space:nowrap}td.cited{min-width:12em}
@@ -195,7 +209,8 @@ export function prose(v: string | null | undefined): string {
     // A sentence's full stop after an ARN is not part of it. (Bounded quantifiers: log text can be long.)
     const v = m[0].replace(/\.+$/, '');
     if (v === '') continue;
-    out += `${h(s.slice(at, i))}<span class="v">${h(v)}</span>`;
+    // On paper an over-long value (a session ARN) may wrap rather than push a table past the page, as in val().
+    out += `${h(s.slice(at, i))}<span class="v${v.length > 48 ? ' long' : ''}">${h(v)}</span>`;
     at = i + v.length;
   }
   return out + h(s.slice(at));
@@ -349,7 +364,7 @@ export function renderHtml(m: ReportModel): string {
         ['time (UTC)', 'layer', 'action', 'actor', 'source', 'outcome', 'detection'],
         m.timeline.map((e) => {
           const time = targets.appendix.has(e.event_id) ? `<a href="#${anchorId('ap', e.event_id)}" title="evidence appendix">${val(e.time)}</a>` : val(e.time);
-          return `<tr id="${anchorId('tl', e.event_id)}"${e.detections.length > 0 ? ' class="hit"' : ''}><td>${time}</td><td>${h(e.layer)}</td><td>${h(e.action)}</td><td>${val(e.actor)}</td><td>${val(e.src_ip)}</td><td>${h(e.outcome)}</td><td>${prose(e.detections.join('; '))}</td></tr>`;
+          return `<tr id="${anchorId('tl', e.event_id)}"${e.detections.length > 0 ? ' class="hit"' : ''}><td>${time}</td><td>${h(e.layer)}</td><td>${h(e.action)}${e.excerpt ? `<div class="excerpt" title="untrusted text copied from the log record (irctl show ${h(e.event_id)} --raw has it in full)"><span class="muted">untrusted text:</span> <q class="mono">${h(e.excerpt)}</q></div>` : ''}</td><td>${val(e.actor)}</td><td>${val(e.src_ip)}</td><td>${h(e.outcome)}</td><td>${prose(e.detections.join('; '))}</td></tr>`;
         }),
       ),
     );

@@ -106,7 +106,7 @@ export function renderMarkdown(m: ReportModel): string {
   else {
     push('| time (UTC) | layer | action | actor | source | outcome | detection |', '|---|---|---|---|---|---|---|');
     for (const e of m.timeline) {
-      push(`| ${target('tl', e.event_id)}${e.time} | ${md(e.layer)} | ${md(e.action)} | ${md(e.actor)} | ${md(e.src_ip)} | ${md(e.outcome)} | ${e.detections.length > 0 ? `**${e.detections.map(md).join('; ')}**` : ''} |`);
+      push(`| ${target('tl', e.event_id)}${e.time} | ${md(e.layer)} | ${md(e.action)}${e.excerpt ? `<br>untrusted text: ${md(e.excerpt)}` : ''} | ${md(e.actor)} | ${md(e.src_ip)} | ${md(e.outcome)} | ${e.detections.length > 0 ? `**${e.detections.map(md).join('; ')}**` : ''} |`);
     }
     if (m.timeline_omitted > 0) push('', `${m.timeline_omitted} more event(s) in scope are not listed here (see normalized/events.ndjson in the bundle, or \`irctl timeline\`).`);
   }

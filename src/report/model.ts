@@ -35,6 +35,8 @@ export interface TimelineLine {
   /** Titles of detections that fired on this event. */
   detections: string[];
   raw_sha256: string;
+  /** Excerpt of untrusted text the event carries (an AI invocation's prompt and output), as its adapter made it. */
+  excerpt?: string | undefined;
 }
 
 /** A point of the SVG chart. */

@@ -63,7 +63,9 @@ describe('timeline chart', () => {
     expect(svg).toContain('aria-label="attack timeline by layer"');
     expect((svg.match(/class="hit"/g) ?? []).length).toBe(1);
     expect((svg.match(/class="fail"/g) ?? []).length).toBe(1);
-    expect([...svg.matchAll(/class="lbl">([^<]+)</g)].map((x) => x[1])).toEqual(['control_plane', 'ai']);
+    // one labelled lane per layer present, in lane order, with its event count
+    expect([...svg.matchAll(/class="lbl">([^<]+)</g)].map((x) => x[1])).toEqual(['Control plane (1)', 'AI (1)']);
+    expect([...svg.matchAll(/data-layer="([^"]+)"/g)].map((x) => x[1])).toEqual(['control_plane', 'ai']);
     expect((svg.match(/<circle [^>]*><title>[^<]+<\/title><\/circle>/g) ?? []).length).toBe(2);
     expect(svg).toContain('<title>1970-01-01 00:01:30.000 UTC · ai · InvokeModel · unknown actor · failure</title>');
     expect(svg).not.toContain('<script');

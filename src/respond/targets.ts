@@ -33,3 +33,16 @@ export function sortedTargets<T>(t: Targets<T>): Array<[string, { value: T; evid
 
 /** Evidence ids, sorted. */
 export const evidenceIds = (s: Set<string>): string[] => [...s].sort();
+
+/** Key-sorted copy of a JSON value (comparing policy statements, conditions). */
+export function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Rec)[k])]),
+    );
+  }
+  return v;
+}

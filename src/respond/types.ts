@@ -128,6 +128,10 @@ export interface RunnerOptions {
   profile?: string | undefined;
   roleArn?: string | undefined;
   externalId?: string | undefined;
+  /** Azure cloud (`--cloud`, the az CLI names; else IRCTL_AZURE_CLOUD, else AzureCloud). */
+  cloud?: string | undefined;
+  /** Google Cloud service account to impersonate (`--impersonate-service-account`, as for collect gcp). */
+  impersonate?: string | undefined;
   signal: AbortSignal;
   now: () => Date;
   /** Threat and case ids (tags, policy names). */

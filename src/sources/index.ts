@@ -10,8 +10,11 @@ import { gcpProvider } from './gcp/index.js';
 import { googleWorkspaceProvider } from './google_workspace/index.js';
 import { oktaProvider } from './okta/index.js';
 import { falcoProvider } from './falco/index.js';
+import { tetragonProvider } from './tetragon/index.js';
 import { plannedProviders } from './planned.js';
 import { parseCsvRecord } from '../util/csv.js';
+import { splitTextFields } from '../util/text-fields.js';
+import type { TextFormat } from './types.js';
 import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymPattern, SourceAdapter, TableHeader } from './types.js';
 
 /** Registered providers, in the order their adapters are tried. Add one line per new provider. */
@@ -20,7 +23,8 @@ import type { ContainerFormat, Entity, LogKinds, LogSource, Provider, PseudonymP
 // Okta requires a dotted eventType with an actor or published time; Workspace an id.applicationName with an actor;
 // Google Cloud a LogEntry `protoPayload` (AuditLog): no key set is another's, so their place does not matter.
 // Falco's matcher requires `rule` with an `output_fields` object, keys no other provider's records carry.
-const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, falcoProvider, ...plannedProviders];
+// Tetragon's requires a `process_*` event key (an object) next to `node_name` or `time`: no other provider's key.
+const PROVIDERS: Provider[] = [awsProvider, azureProvider, oktaProvider, googleWorkspaceProvider, gcpProvider, falcoProvider, tetragonProvider, ...plannedProviders];
 
 /** Caches derived from {@link PROVIDERS}; cleared when a provider is registered. */
 let cache: {
@@ -115,6 +119,18 @@ export function rowRecord(header: TableHeader, text: string): { row: unknown[] }
     const r = parseCsvRecord(text);
     if ('error' in r) return { error: `is not a CSV record (${r.error})` };
     row = r.cells;
+  } else if (header.format === 'text') {
+    const r = splitTextFields(text);
+    if ('error' in r) return { error: `is not a line of space-separated fields (${r.error})` };
+    row = r.cells;
+    if (header.minColumns !== undefined) {
+      if (row.length < header.minColumns) return { error: `has ${row.length} field(s) but this format has at least ${header.minColumns} (a cut line)` };
+      return { row };
+    }
+    if (row.length !== header.columns.length) {
+      return { error: `has ${row.length} field(s) but the header names ${header.columns.length} (a cut line, or a line written with another format)` };
+    }
+    return { row };
   } else {
     let v: unknown;
     try {
@@ -172,6 +188,11 @@ export function providerNamed(name: string | null | undefined): Provider | undef
 /** Container formats every provider defines. */
 export function containerFormats(): ContainerFormat[] {
   return PROVIDERS.flatMap((p) => p.containers ?? []);
+}
+
+/** Text log formats every provider defines. */
+export function textFormats(): TextFormat[] {
+  return PROVIDERS.flatMap((p) => p.textFormats ?? []);
 }
 
 /**
@@ -269,6 +290,11 @@ export function instanceOfSession(session: string | null | undefined): string | 
   return undefined;
 }
 
+/** What a host name says about its machine (private address, instance id), asking every provider. */
+export function hostEntities(host: string): Entity[] {
+  return PROVIDERS.flatMap((p) => p.hostEntities?.(host) ?? []);
+}
+
 /** The role a session came from, asking every provider. */
 export function roleOfSession(session: string): string | undefined {
   for (const p of PROVIDERS) {
@@ -345,7 +371,7 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
+export type { ContainerFormat, TextFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
 
 /** Exposure findings of a context record, from its provider (empty when the provider computes none). */
 export function exposureFindings(provider: string | null | undefined, dataType: string, record: unknown): string[] {

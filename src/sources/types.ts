@@ -9,9 +9,14 @@ import type { NormalizeResult } from '../normalize/event.js';
 import type { DetectEvent, EventRow } from '../normalize/event-row.js';
 import type { ContainmentSupport } from '../respond/types.js';
 
-/** An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource. */
+/**
+ * An entity: kind + value. Kinds: principal, access_key, session, role, instance, ip, account, resource; identity
+ * hops: session_name, source_identity, subject; workloads: host, container, pod (`namespace/name`), namespace, image,
+ * process (`host:pid` or an id the sensor gives), parent_process, interface (a network interface: eni-...), private_ip (the workload's own address),
+ * model, agent. Which kinds link detections into threats: src/correlate/entities.ts.
+ */
 export interface Entity {
-  /** principal | access_key | session | role | instance | ip | account | resource. */
+  /** One of the kinds above. */
   kind: string;
   /** The identifier (ARN, key id, IP address, ...). */
   value: string;
@@ -51,14 +56,43 @@ export interface LogSource {
  * Analytics query API's `tables[]`). Stored once with its input; each row is a raw record of its own.
  */
 export interface TableHeader {
-  /** `csv`: a CSV file (every cell a string); `table`: a JSON table response (cells keep their JSON types). */
-  format: 'csv' | 'table';
+  /**
+   * `csv`: a CSV file (every cell a string); `table`: a JSON table response (cells keep their JSON types); `text`: a
+   * space-separated text log whose lines are the rows (util/text-fields.ts: `"quoted"` and `[bracketed]` fields),
+   * read by a provider's {@link TextFormat}.
+   */
+  format: 'csv' | 'table' | 'text';
   /** The table's name (JSON `tables[].name`, e.g. `PrimaryResult`); undefined for CSV. */
   name?: string | undefined;
   /** Column names, in row order. */
   columns: string[];
   /** Column types as the response declares them (`datetime`, `string`, `dynamic`, ...); undefined for CSV. */
   types?: string[] | undefined;
+  /**
+   * Text logs whose lines may carry fewer or more fields than {@link columns} names (formats that grew fields over the
+   * years): a row needs at least this many cells; extra cells stay unnamed. Undefined: exactly one cell per column.
+   */
+  minColumns?: number | undefined;
+}
+
+/**
+ * A text log format whose lines are records: space-separated fields, with a header line naming them (VPC flow logs
+ * in S3) or without one (the fields a format implies: S3 server access logs, flow logs read from CloudWatch Logs).
+ * Each line's exact bytes are a raw record; the header (the header line's bytes, or none for an implied header) is
+ * stored once with its input, as for CSV, and the adapter's `fromRow` reads the cells.
+ */
+export interface TextFormat {
+  /** `--format` name. */
+  format: string;
+  /** One line for `--help` and docs. */
+  description: string;
+  /** The header a line declares when it is a header line (it names the fields), else undefined. Pure, cheap. */
+  headerOf(line: string): TableHeader | undefined;
+  /**
+   * The header a data line implies when no header line precedes it (a headerless format, or the default field list),
+   * else undefined: the line is not of this format.
+   */
+  impliedHeader(line: string): TableHeader | undefined;
 }
 
 /** Whether a stored record holds the provider's own bytes (`native`) or an exporter's re-shaping of them. */
@@ -231,6 +265,8 @@ export interface Provider {
   adapters: readonly SourceAdapter[];
   /** Container formats this provider's exports come in (beyond the generic array / JSON Lines / JSON). */
   containers?: readonly ContainerFormat[] | undefined;
+  /** Text log formats (space-separated lines) this provider's logs come in; each line is a record. */
+  textFormats?: readonly TextFormat[] | undefined;
   /** Delivery envelopes whose inner record is the raw record (tried on every element, after containers). */
   envelopes?: readonly EnvelopeFormat[] | undefined;
   /**
@@ -253,6 +289,11 @@ export interface Provider {
   extraEntities?: ((e: DetectEvent) => Entity[]) | undefined;
   /** The compute instance a session was issued to (an instance-profile role session), when the session id says it. */
   instanceOfSession?: ((session: string) => string | undefined) | undefined;
+  /**
+   * What a host name (as a runtime sensor reports it) says about the machine: its private address (`private_ip`) or
+   * its instance (`instance`), by this provider's naming scheme. Used to join sensor alerts to the instance.
+   */
+  hostEntities?: ((host: string) => Entity[]) | undefined;
   /** The role a session was assumed from, when the session id says it. */
   roleOfSession?: ((session: string) => string | undefined) | undefined;
   /** A short display name of a principal id (user or role name), for titles. */

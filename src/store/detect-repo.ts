@@ -374,15 +374,24 @@ export function detectState(db: Db): { detections: number; threats: number; regi
 // Timeline queries
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The event columns an entity kind lives in (entities index kinds). */
-export type TimelineEntityKind = 'principal' | 'access_key' | 'session' | 'ip';
+/**
+ * Entity kinds a timeline gathers events by: who acted (principal, key, session, source address; each lives in an
+ * event column) and the workload (instance, host, container, pod, network interface: entities only). A workload's
+ * events are those of the layers that observe it (runtime sensors, flow logs, model invocations); its control-plane
+ * events are reached through the sessions and principals that acted (an instance named as a resource of someone
+ * else's call is not the instance acting).
+ */
+export type TimelineEntityKind = 'principal' | 'access_key' | 'session' | 'ip' | 'instance' | 'host' | 'container' | 'pod' | 'interface';
 
-const KIND_COLUMN: Record<TimelineEntityKind, string> = {
+const KIND_COLUMN: Partial<Record<TimelineEntityKind, string>> = {
   principal: 'actor',
   access_key: 'access_key',
   session: 'session',
   ip: 'src_ip',
 };
+
+/** Layers whose events a workload entity gathers. */
+const WORKLOAD_LAYERS = "('workload', 'network', 'ai')";
 
 /** Number of events (whole case) carrying an entity value: cheap, answered from the covering entities index. */
 export function entityEventCount(db: Db, kind: TimelineEntityKind, value: string): number {
@@ -401,14 +410,14 @@ export function windowEventCount(db: Db, fromMs: number, toMs: number): number {
  */
 /**
  * Events before a time that hand out an entity (a key or session in their `related` column: the AssumeRole that
- * minted the key, the CreateAccessKey that made it), oldest first.
+ * minted the key, the CreateAccessKey that made it), the latest first.
  */
 export function issuingEvents(db: Db, kind: string, value: string, beforeMs: number, limit = 5): EventRow[] {
   return db
     .prepare(
       `SELECT ${EVENT_COLS} FROM entities n JOIN events e ON e.rowid = n.event_rowid JOIN raw_records r ON r.id = e.raw_id
        WHERE n.kind = ? AND n.value = ? AND e.time_ms < ? AND e.related != '[]' AND e.outcome = 'success'
-       ORDER BY e.time_ms, e.id LIMIT ?`,
+       ORDER BY e.time_ms DESC, e.id DESC LIMIT ?`,
     )
     .all(kind, value, beforeMs, limit) as EventRow[];
 }
@@ -423,7 +432,13 @@ export function eventsForEntities(
 ): EventRow[] {
   if (entities.length === 0) return [];
   if (plan === 'entities') {
-    const parts = entities.map(() => 'SELECT event_rowid FROM entities WHERE kind = ? AND value = ?').join(' UNION ');
+    const parts = entities
+      .map((e) =>
+        KIND_COLUMN[e.kind] !== undefined
+          ? 'SELECT event_rowid FROM entities WHERE kind = ? AND value = ?'
+          : `SELECT n.event_rowid FROM entities n JOIN events w ON w.rowid = n.event_rowid WHERE n.kind = ? AND n.value = ? AND w.layer IN ${WORKLOAD_LAYERS}`,
+      )
+      .join(' UNION ');
     const params = entities.flatMap((e) => [e.kind, e.value]);
     return db
       .prepare(
@@ -433,8 +448,13 @@ export function eventsForEntities(
       .all(...params, fromMs, toMs, limit) as EventRow[];
   }
   const byCol = new Map<string, string[]>();
+  const workload: Array<{ kind: string; value: string }> = [];
   for (const e of entities) {
     const col = KIND_COLUMN[e.kind];
+    if (col === undefined) {
+      workload.push(e);
+      continue;
+    }
     const list = byCol.get(col) ?? [];
     list.push(e.value);
     byCol.set(col, list);
@@ -444,6 +464,10 @@ export function eventsForEntities(
   for (const [col, vals] of byCol) {
     conds.push(`e.${col} IN (${vals.map(() => '?').join(',')})`);
     params.push(...vals);
+  }
+  for (const w of workload) {
+    conds.push(`(e.layer IN ${WORKLOAD_LAYERS} AND e.rowid IN (SELECT event_rowid FROM entities WHERE kind = ? AND value = ?))`);
+    params.push(w.kind, w.value);
   }
   return db
     .prepare(

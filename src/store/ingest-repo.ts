@@ -330,7 +330,7 @@ export class IngestWriter {
 
 /** A header as stored in `input_headers.header` (keys in a fixed order). */
 export function headerJson(h: TableHeader): string {
-  return JSON.stringify({ format: h.format, ...(h.name === undefined ? {} : { name: h.name }), columns: h.columns, ...(h.types === undefined ? {} : { types: h.types }) });
+  return JSON.stringify({ format: h.format, ...(h.name === undefined ? {} : { name: h.name }), columns: h.columns, ...(h.types === undefined ? {} : { types: h.types }), ...(h.minColumns === undefined ? {} : { minColumns: h.minColumns }) });
 }
 
 /** `inputs.status` of an input whose completion is (or will be) a row of `input_completions`. */
@@ -369,6 +369,7 @@ export const DERIVED_EVENT_COLUMNS = [
   'read_only',
   'resources',
   'related',
+  'excerpt',
 ] as const;
 
 const INSERT_EVENT_SQL = `INSERT INTO events(${DERIVED_EVENT_COLUMNS.join(', ')}, normalizer)
@@ -408,6 +409,7 @@ export function derivedEventValues(e: NormalizedEvent, rawId: number): ColumnVal
     e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
     JSON.stringify(e.resources),
     JSON.stringify((e.related ?? []).map((r) => [r.kind, r.value])),
+    e.excerpt ?? null,
   ];
 }
 

@@ -148,6 +148,20 @@ export function countEvents(db: Db, f: EventFilter): number {
   return db.prepare(`SELECT COUNT(*) FROM events e ${sql}`).pluck().get(...params) as number;
 }
 
+/**
+ * The excerpts (events.excerpt: sanitized, cut excerpts of untrusted text such as a model invocation's prompt) of
+ * events by id, for the events that have one. Empty on a store older than the column (a read-only older case).
+ */
+export function eventExcerpts(db: Db, ids: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  if (ids.length === 0 || !hasColumn(db, 'events', 'excerpt')) return out;
+  const stmt = db.prepare('SELECT id, excerpt FROM events WHERE id IN (SELECT value FROM json_each(?)) AND excerpt IS NOT NULL');
+  for (let i = 0; i < ids.length; i += 10_000) {
+    for (const r of stmt.all(JSON.stringify(ids.slice(i, i + 10_000))) as Array<{ id: string; excerpt: string }>) out.set(r.id, r.excerpt);
+  }
+  return out;
+}
+
 /** Events by id (for citations). */
 export function eventsById(db: Db, ids: readonly string[]): EventRow[] {
   if (ids.length === 0) return [];

@@ -52,6 +52,8 @@ export function entryJson(threatId: string, e: TimelineEntry): Record<string, un
     detections: entryRuleIds(e),
     detection_titles: [...new Set(e.detections.map((d) => d.rule_title))],
     event_ids: e.event_ids,
+    // Untrusted text (an AI invocation's prompt and output), already sanitized and cut by its adapter.
+    excerpt: e.excerpt,
   };
 }
 
@@ -130,13 +132,22 @@ export function timelineMarkdown(t: Timeline): string[] {
     lines.push(
       `| ${e.time}${e.count > 1 ? ` to ${e.last_time}` : ''} | ${e.count} | ${e.layer} | ${mdCell(e.tactics.join(', '))} | ${mdCell(
         entryActionLabel(e),
-      )} | ${mdCell(e.actor ?? '-')} | ${mdCell(e.source ?? '-')} | ${mdCell(e.error_code ? `${e.outcome} (${e.error_code})` : e.outcome)} | ${mdCell(
+      )}${excerptMd(e.excerpt)} | ${mdCell(e.actor ?? '-')} | ${mdCell(e.source ?? '-')} | ${mdCell(e.error_code ? `${e.outcome} (${e.error_code})` : e.outcome)} | ${mdCell(
         e.detections.map((d) => d.rule_title).filter((v, i, a) => a.indexOf(v) === i).join('; '),
       )} |`,
     );
   }
   lines.push('', '## Blast radius', '', ...blastLines(t.blast_radius).map((l) => `- ${mdCell(l)}`));
   return lines;
+}
+
+/**
+ * An excerpt of untrusted text for a Markdown cell: on its own line, labelled, as inline code (nothing in it renders
+ * as Markdown or HTML; backticks inside are replaced so the span cannot be closed early). Empty when none.
+ */
+export function excerptMd(excerpt: string | null | undefined): string {
+  if (!excerpt) return '';
+  return `<br>untrusted text: \`${stripControls(excerpt).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 }
 
 /** Human lines describing the blast radius (used by the table and Markdown formats). */
@@ -193,9 +204,38 @@ export function timesketchLines(t: Timeline): Array<Record<string, unknown>> {
         resources: e.resources,
         tactics: e.tactics,
         detections: rules,
+        ...(e.excerpt ? { excerpt: e.excerpt } : {}),
         tag: rules.length > 0 ? ['irctl-detection', ...e.tactics] : [],
       });
     }
   }
   return out;
+}
+
+/** Layers in lane order (the order an intrusion usually crosses them). */
+export const LANE_ORDER = ['identity', 'control_plane', 'ai', 'workload', 'network', 'context'] as const;
+
+/** Display labels of layers (lane headers, chart lanes). */
+export const LAYER_LABELS: Readonly<Record<string, string>> = {
+  identity: 'IDENTITY',
+  control_plane: 'CONTROL PLANE',
+  ai: 'AI',
+  workload: 'WORKLOAD',
+  network: 'NETWORK',
+  context: 'CONTEXT',
+};
+
+/** The layers a timeline's entries are on, in lane order (unknown layers last, by name). */
+export function laneLayers(t: Pick<Timeline, 'entries'>): string[] {
+  const present = new Set(t.entries.map((e) => e.layer));
+  const known = LANE_ORDER.filter((l) => present.has(l));
+  const other = [...present].filter((l) => !(LANE_ORDER as readonly string[]).includes(l)).sort();
+  return [...known, ...other];
+}
+
+/** One entry in its lane: `!` when it triggered a detection, then the action and who did it. */
+export function laneCell(e: TimelineEntry): string {
+  const who = e.actor ?? e.source ?? '';
+  const short = who.includes('/') ? who.slice(who.lastIndexOf('/') + 1) : who;
+  return `${e.detections.length > 0 ? '! ' : ''}${entryActionLabel(e)}${short ? ` (${short})` : ''}`;
 }

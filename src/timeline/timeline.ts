@@ -4,7 +4,7 @@
  * identical events collapsed; and the blast radius. Used by `irctl timeline`, and reused by investigate and export.
  */
 import { UsageError } from '../errors.js';
-import { matchingRowids, type EventFilter, type EventRow } from '../store/query-repo.js';
+import { eventExcerpts, matchingRowids, type EventFilter, type EventRow } from '../store/query-repo.js';
 import type { Db } from '../store/db.js';
 import {
   detectionsOfEvents,
@@ -36,6 +36,8 @@ export interface TimelineOptions {
    * bounds clip the window, the other filters apply to the events read (`limit` counts events before them).
    */
   filter?: EventFilter | undefined;
+  /** Keep only events of these layers (`--layer ai,workload`); the blast radius is then that of the events shown. */
+  layers?: readonly string[] | undefined;
 }
 
 /** A detection an event triggered. */
@@ -104,6 +106,11 @@ export interface TimelineEntry {
   tactics: string[];
   /** Detections this event (any event of the run) triggered; empty when none. */
   detections: EntryDetection[];
+  /**
+   * Excerpt of untrusted text the (first) event carries, as its adapter made it (an AI invocation's prompt and
+   * output: sanitized, cut, quoted); null when none. Renderers escape it again and label it untrusted.
+   */
+  excerpt: string | null;
 }
 
 /** The threat as shown above its timeline. */
@@ -138,7 +145,7 @@ export interface Timeline {
   plan: 'entities' | 'scan';
 }
 
-const TIMELINE_KINDS: ReadonlySet<string> = new Set(['principal', 'access_key', 'session', 'ip']);
+const TIMELINE_KINDS: ReadonlySet<string> = new Set(['principal', 'access_key', 'session', 'ip', 'instance', 'host', 'container', 'pod', 'interface', 'private_ip']);
 
 /** Parse a JSON column that should hold an array. */
 function jsonArray<T>(s: string): T[] {
@@ -247,6 +254,7 @@ export function toEntries(
       resources,
       tactics: tacticsByEvent.get(e.id) ?? [],
       detections: dets,
+      excerpt: e.excerpt ?? null,
     };
     out.push(entry);
     if (collapse) open.set(key, { entry, lastMs: e.time_ms, resources: new Set(resources) });
@@ -274,7 +282,8 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
   const to = Math.min(t.last_ms + margin, f?.untilMs === undefined ? Infinity : f.untilMs - 1);
   const ents = jsonArray<{ kind: string; value: string; common?: boolean }>(t.entities)
     .filter((e) => TIMELINE_KINDS.has(e.kind) && e.common !== true)
-    .map((e) => ({ kind: e.kind as TimelineEntityKind, value: e.value }));
+    // A workload's own address is an address: its events are those from that source.
+    .map((e) => ({ kind: (e.kind === 'private_ip' ? 'ip' : e.kind) as TimelineEntityKind, value: e.value }));
   let entityTotal = 0;
   for (const e of ents) entityTotal += entityEventCount(db, e.kind, e.value);
   const plan: 'entities' | 'scan' = entityTotal <= windowEventCount(db, from, to) ? 'entities' : 'scan';
@@ -286,9 +295,19 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
   if (f?.sinceMs === undefined) {
     const seen = new Set(rows.map((r) => r.id));
     const issued: EventRow[] = [];
+    // A session ARN is reused by every session of one role and name (an instance profile every few hours, a person
+    // each sign-in): the issuing event is the latest one before the window, and none is looked for when the window
+    // already holds one.
+    const handedOut = new Set<string>();
+    for (const r of rows) {
+      if (!r.related || r.related === '[]') continue;
+      for (const pair of jsonArray<unknown>(r.related)) if (Array.isArray(pair)) handedOut.add(`${String(pair[0])}\u0000${String(pair[1])}`);
+    }
+    const issuedInWindow = (kind: string, value: string): boolean => handedOut.has(`${kind}\u0000${value}`);
     for (const e of ents) {
       if (e.kind !== 'access_key' && e.kind !== 'session') continue;
-      for (const r of issuingEvents(db, e.kind, e.value, from)) {
+      if (issuedInWindow(e.kind, e.value)) continue;
+      for (const r of issuingEvents(db, e.kind, e.value, from, 1)) {
         if (seen.has(r.id)) continue;
         seen.add(r.id);
         issued.push(r);
@@ -299,6 +318,11 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
   if (f && narrows(f)) {
     const keep = matchingRowids(db, rows.map((r) => r.rowid), { ...f, sinceMs: undefined, untilMs: undefined, limit: undefined });
     rows = rows.filter((r) => keep.has(r.rowid));
+  }
+
+  if (opts.layers && opts.layers.length > 0) {
+    const keep = new Set(opts.layers);
+    rows = rows.filter((r) => keep.has(r.layer));
   }
 
   const dets = detectionsOfEvents(
@@ -314,6 +338,11 @@ export function buildTimeline(db: Db, threatIdArg: string, opts: TimelineOptions
     );
     tacticsByEvent.set(eventId, [...new Set(list.flatMap((d) => jsonArray<string>(d.tactics)))].sort());
   }
+  const excerpts = eventExcerpts(
+    db,
+    rows.map((r) => r.id),
+  );
+  if (excerpts.size > 0) for (const r of rows) r.excerpt = excerpts.get(r.id) ?? null;
   const entries = toEntries(rows, detsByEvent, tacticsByEvent, opts.collapse !== false);
   return {
     threat: {

@@ -16,7 +16,14 @@
  *   `SubscriptionNotFound`, denied ones 403 `AuthorizationFailed`.
  * - Graph `GET /v1.0/auditLogs/signIns|directoryAudits?$filter=createdDateTime|activityDateTime ge X and ... le Y
  *   &$top=N`: newest first, `min($top, pageSize)` per page, `@odata.nextLink` with `$skiptoken`. A tenant without P1/P2
- *   gets 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` on sign-ins (audits still answer).
+ *   gets 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` on sign-ins (audits still answer). v1.0 sign-ins
+ *   are the interactive ones only (a record whose `signInEventTypes` lacks `interactiveUser` is not served there).
+ * - Graph beta `GET /beta/auditLogs/signIns?$filter=createdDateTime ge X and ... le Y and signInEventTypes/any(t: t eq
+ *   'nonInteractiveUser')`: the sign-ins whose `signInEventTypes` holds that type (without the clause: interactive
+ *   ones, as the service does); an unknown type answers 400.
+ * - Graph `GET /v1.0/identityProtection/riskDetections?$filter=detectedDateTime ge X and detectedDateTime le Y&$top=N`
+ *   (N <= 500): `riskDetections` detected in the range, **oldest first** (the API promises no order); a tenant without
+ *   Entra ID P2 (`noP2`) gets 403 Forbidden "Your tenant is not licensed for this feature.".
  * - Skip tokens are bound to their query; `expireTokens(n)` makes the next n continuation requests answer 400
  *   "$skiptoken has expired", as a token that outlived its lifetime does.
  * - Resource Graph `POST /providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01` with `{subscriptions,
@@ -126,7 +133,7 @@ export function makeResource(o: { subscription: string; type: string; name: stri
 }
 
 /** A Graph sign-in. */
-export function makeSignIn(o: { time: number; id?: string; upn?: string; ip?: string; errorCode?: number; country?: string }): FakeRecord {
+export function makeSignIn(o: { time: number; id?: string; upn?: string; ip?: string; errorCode?: number; country?: string; types?: string[] }): FakeRecord {
   const id = o.id ?? randomUUID();
   const rec = {
     id,
@@ -142,6 +149,38 @@ export function makeSignIn(o: { time: number; id?: string; upn?: string; ip?: st
     isInteractive: true,
     status: { errorCode: o.errorCode ?? 0, failureReason: null, additionalDetails: null },
     location: { city: 'Amsterdam', state: 'NH', countryOrRegion: o.country ?? 'NL' },
+    // Beta objects say which kind of sign-in they are.
+    ...(o.types !== undefined ? { signInEventTypes: o.types, isInteractive: o.types.includes('interactiveUser') } : {}),
+  };
+  return { id, time: o.time, text: JSON.stringify(rec) };
+}
+
+/** A Graph riskDetection (`time` is its detectedDateTime; the activity was `activityLagMs` earlier). */
+export function makeRiskDetection(o: { time: number; id?: string; upn?: string; type?: string; level?: string; activityLagMs?: number }): FakeRecord {
+  const id = o.id ?? randomUUID();
+  const activity = new Date(o.time - (o.activityLagMs ?? 0)).toISOString();
+  const rec = {
+    id,
+    requestId: randomUUID(),
+    correlationId: randomUUID(),
+    riskType: o.type ?? 'unfamiliarFeatures',
+    riskEventType: o.type ?? 'unfamiliarFeatures',
+    riskState: 'atRisk',
+    riskLevel: o.level ?? 'medium',
+    riskDetail: 'none',
+    source: 'IdentityProtection',
+    detectionTimingType: o.activityLagMs ? 'offline' : 'realtime',
+    activity: 'signin',
+    tokenIssuerType: 'AzureAD',
+    ipAddress: '203.0.113.9',
+    location: { city: 'Amsterdam', state: 'NH', countryOrRegion: 'NL', geoCoordinates: { latitude: 52.37, longitude: 4.89 } },
+    activityDateTime: activity,
+    detectedDateTime: new Date(o.time).toISOString(),
+    lastUpdatedDateTime: new Date(o.time).toISOString(),
+    userId: '26be570a-ae82-4189-b4e2-a37c6808512d',
+    userDisplayName: 'Alice',
+    userPrincipalName: o.upn ?? 'alice@fabrikam.example',
+    additionalInfo: '[{"Key":"userAgent","Value":"Mozilla/5.0"}]',
   };
   return { id, time: o.time, text: JSON.stringify(rec) };
 }
@@ -194,6 +233,10 @@ export class FakeAzure {
   readonly activity = new Map<string, FakeRecord[]>();
   readonly signIns: FakeRecord[] = [];
   readonly audits: FakeRecord[] = [];
+  /** Risk detections (`time` = detectedDateTime). */
+  readonly riskDetections: FakeRecord[] = [];
+  /** Tenant has no Entra ID P2 (risk detections refused). */
+  noP2 = false;
   /** Resources for Resource Graph: table name -> records (text must have `id`, `type`, `subscriptionId`). */
   readonly resources: Array<{ table: string; type: string; subscriptionId: string; record: FakeRecord }> = [];
   /** Log Analytics: workspace -> table -> rows. */
@@ -226,6 +269,11 @@ export class FakeAzure {
   private readonly graphCalls: number[] = [];
   /** Requests answered 429. */
   throttled = 0;
+  /**
+   * Extra routes (e.g. the containment fake, test/fakes/azure-contain.ts): called for every authenticated ARM and
+   * Graph request before the built-in routes; an answer is sent as is, undefined falls through.
+   */
+  route: ((r: { method: string; api: SeenAzureRequest['api']; path: string; query: Record<string, string>; body: string; url: URL }) => { status: number; body?: string; headers?: Record<string, string> } | undefined) | undefined;
 
   constructor(o: FakeAzureOptions = {}) {
     this.tenant = o.tenant ?? '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -316,7 +364,7 @@ export class FakeAzure {
     const query: Record<string, string> = {};
     url.searchParams.forEach((v, k) => (query[k] = v));
     const path = url.pathname;
-    const api: SeenAzureRequest['api'] = /\/oauth2\/|openid-configuration/.test(path) ? 'token' : path.startsWith('/subscriptions/') || path.startsWith('/providers/') ? 'arm' : path.startsWith('/v1.0/') ? 'graph' : path.startsWith('/v1/') ? 'logs' : 'other';
+    const api: SeenAzureRequest['api'] = /\/oauth2\/|openid-configuration/.test(path) ? 'token' : path.startsWith('/subscriptions/') || path.startsWith('/providers/') ? 'arm' : path.startsWith('/v1.0/') || path.startsWith('/beta/') ? 'graph' : path.startsWith('/v1/') ? 'logs' : 'other';
     const seen: SeenAzureRequest = { api, path, query, status: 0, at: Date.now() };
     if (api === 'token') return this.token(res, seen, path, body);
     const audience = api === 'arm' ? ARM_AUDIENCE : api === 'logs' ? LOGS_AUDIENCE : GRAPH_AUDIENCE;
@@ -329,6 +377,8 @@ export class FakeAzure {
       this.throttled++;
       return this.error(res, seen, 429, 'TooManyRequests', 'Too many requests.', { 'retry-after': '1' });
     }
+    const routed = this.route?.({ method: req.method ?? 'GET', api, path, query, body, url });
+    if (routed) return this.send(res, seen, routed.status, routed.body ?? '', routed.headers);
     if (api === 'graph') {
       const now = Date.now();
       while (this.graphCalls.length > 0 && (this.graphCalls[0] ?? 0) <= now - this.graphWindowMs) this.graphCalls.shift();
@@ -478,7 +528,9 @@ export class FakeAzure {
   }
 
   private graph(res: ServerResponse, seen: SeenAzureRequest, path: string, query: Record<string, string>): void {
-    const log = path === '/v1.0/auditLogs/signIns' ? 'signIns' : path === '/v1.0/auditLogs/directoryAudits' ? 'directoryAudits' : undefined;
+    if (path === '/v1.0/identityProtection/riskDetections') return this.risk(res, seen, query);
+    const beta = path === '/beta/auditLogs/signIns';
+    const log = path === '/v1.0/auditLogs/signIns' || beta ? 'signIns' : path === '/v1.0/auditLogs/directoryAudits' ? 'directoryAudits' : undefined;
     if (log === undefined) return this.error(res, seen, 400, 'BadRequest', `Resource not found for the segment '${path}'.`);
     if (log === 'signIns' && this.nonPremium) {
       return this.error(res, seen, 403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', 'Neither tenant is B2C or tenant doesn\'t have premium license');
@@ -491,10 +543,37 @@ export class FakeAzure {
     const to = le === undefined ? Infinity : Date.parse(le);
     const top = Math.min(Number(query.$top ?? '1000'), log === 'signIns' ? 1000 : 999);
     const linkBase = `${this.base}${path}?$filter=${encodeURIComponent(filter)}&$top=${top}`;
-    const recs = log === 'signIns' ? this.signIns : this.audits;
-    const context = `"@odata.context": "${this.base}/v1.0/$metadata#auditLogs/${log}",\n`;
-    this.page(res, seen, `graph ${log} ${filter}`, () => inRange(recs, from, to), query.$skiptoken, Math.min(top, this.pageSize), '@odata.nextLink', linkBase, context);
+    let recs = log === 'signIns' ? this.signIns : this.audits;
+    if (log === 'signIns') {
+      const m = /signInEventTypes\/any\(t: ?t eq '([^']*)'\)/.exec(filter);
+      if (m && !beta) return this.error(res, seen, 400, 'BadRequest', "Invalid filter clause: property 'signInEventTypes' is not available in v1.0.");
+      const type = m?.[1] ?? 'interactiveUser';
+      if (!['interactiveUser', 'nonInteractiveUser', 'servicePrincipal', 'managedIdentity'].includes(type)) return this.error(res, seen, 400, 'BadRequest', `Invalid filter clause: unknown signInEventType '${type}'.`);
+      recs = recs.filter((r) => signInTypesOf(r).includes(type));
+    }
+    const context = `"@odata.context": "${this.base}/${beta ? 'beta' : 'v1.0'}/$metadata#auditLogs/${log}",\n`;
+    this.page(res, seen, `graph ${path} ${filter}`, () => inRange(recs, from, to), query.$skiptoken, Math.min(top, this.pageSize), '@odata.nextLink', linkBase, context);
   }
+
+  private risk(res: ServerResponse, seen: SeenAzureRequest, query: Record<string, string>): void {
+    if (this.noP2 || this.nonPremium) return this.error(res, seen, 403, 'Forbidden', 'Your tenant is not licensed for this feature.');
+    const filter = query.$filter ?? '';
+    const ge = /detectedDateTime ge (\S+)/.exec(filter)?.[1];
+    const le = /detectedDateTime le (\S+)/.exec(filter)?.[1];
+    const from = ge === undefined ? -Infinity : Date.parse(ge);
+    const to = le === undefined ? Infinity : Date.parse(le);
+    const top = Number(query.$top ?? '500');
+    if (!(top >= 1 && top <= 500)) return this.error(res, seen, 400, 'BadRequest', `Invalid page size specified: '${query.$top ?? ''}'. Must be between 1 and 500 inclusive.`);
+    const linkBase = `${this.base}/v1.0/identityProtection/riskDetections?$filter=${encodeURIComponent(filter)}&$top=${top}`;
+    const context = `"@odata.context": "${this.base}/v1.0/$metadata#identityProtection/riskDetections",\n`;
+    this.page(res, seen, `graph risk ${filter}`, () => inRange(this.riskDetections, from, to).reverse(), query.$skiptoken, Math.min(top, this.pageSize), '@odata.nextLink', linkBase, context);
+  }
+}
+
+/** A sign-in record's `signInEventTypes` (interactive when it has none, as v1.0 records do not). */
+function signInTypesOf(r: FakeRecord): string[] {
+  const t = (JSON.parse(r.text) as { signInEventTypes?: unknown }).signInEventTypes;
+  return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : ['interactiveUser'];
 }
 
 function inRange(recs: readonly FakeRecord[], from: number, to: number): FakeRecord[] {

@@ -150,6 +150,11 @@ export class FakeGcp {
   private readonly impersonation = new Map<string, Set<string>>();
   private readonly tokens = new Map<string, PageTokenState>();
   private readonly reads: number[] = [];
+  /**
+   * Extra routes (e.g. the containment fake, test/fakes/gcp-contain.ts): called for every authenticated request before
+   * the built-in routes; an answer is sent as JSON, undefined falls through.
+   */
+  route: ((r: { method: string; path: string; url: URL; body: string; caller: string; token: string }) => { status: number; body: unknown } | undefined) | undefined;
 
   constructor(opts: FakeGcpOptions = {}) {
     this.opts = { pageSize: 5, readsPerMinute: 60, quotaWindowMs: 60_000, tokenTtlMs: 24 * 3_600_000, assetPageSize: 3, ...opts };
@@ -287,6 +292,8 @@ export class FakeGcp {
         return send(200, { accessToken: token, expireTime: new Date(Date.now() + 3_600_000).toISOString() });
       }
       if (!caller) return fail(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+      const routed = this.route?.({ method: req.method ?? 'GET', path, url, body: raw, caller, token: bearer(req) ?? '' });
+      if (routed) return send(routed.status, routed.body);
       if (path === '/v2/entries:list' && req.method === 'POST') {
         const body = JSON.parse(raw || '{}') as Record<string, unknown>;
         seen.body = body;

@@ -14,8 +14,15 @@
  *   `{"errorCode":"E0000047"}` with the same headers. `throttle(n)` answers the next n requests with 429 regardless.
  * - Faults: `fail(n, 500)` answers the next n requests with that status.
  * - Records every request (url, status, time) and the SHA-256 of every page body it sent.
+ * - OAuth service apps (option `oauth`): `POST /oauth2/v1/token` with the client-credentials grant and a
+ *   `private_key_jwt` client assertion, verified against the app's public key (iss = sub = client id, aud = the org's
+ *   token endpoint, not expired); a missing okta.logs.read scope is 400 `invalid_scope`. With `requireDpop`, as Okta
+ *   does for new service apps: no `DPoP` header is 400 `invalid_dpop_proof`, a proof without the server nonce is 400
+ *   `use_dpop_nonce` with a `DPoP-Nonce` header, and the token issued is DPoP-bound: API requests must send
+ *   `Authorization: DPoP <token>` and a proof signed by the same key with `htm`, `htu` and `ath` (RFC 9449).
+ *   Tokens expire after `expiresIn` seconds; `revokeTokens()` makes every issued token invalid (401).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -38,6 +45,28 @@ export interface FakeOktaOptions {
   windowMs?: number;
   /** Send `rel="next"` on every page (Okta's polling behaviour) even for bounded queries. */
   alwaysNext?: boolean;
+  /** Accept OAuth access tokens of this service app too. */
+  oauth?: { clientId: string; publicKey: KeyObject; audience: string; requireDpop?: boolean; expiresIn?: number };
+}
+
+const b64uJson = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+/** Verify a compact JWS with `key` (RS256 or ES256); returns the header and payload, or undefined. */
+function verifyJws(jws: string, key: KeyObject): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
+  const parts = jws.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const header = b64uJson(parts[0]!);
+    const ok = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(parts[2]!, 'base64url'));
+    return ok ? { header, payload: b64uJson(parts[1]!) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 7638 thumbprint of an EC public JWK. */
+function thumbprint(jwk: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
 }
 
 /** One request seen. */
@@ -85,7 +114,13 @@ export class FakeOkta {
   readonly seen: SeenOktaRequest[] = [];
   /** SHA-256 of every 200 page body sent, in order. */
   readonly pageHashes: string[] = [];
-  private readonly opts: Required<FakeOktaOptions>;
+  private readonly opts: Required<Omit<FakeOktaOptions, 'oauth'>> & Pick<FakeOktaOptions, 'oauth'>;
+  /** Token endpoint calls: the error or `issued` of each. */
+  readonly tokenCalls: string[] = [];
+  private readonly tokens = new Map<string, { type: 'Bearer' | 'DPoP'; jkt: string | undefined; expiresAt: number }>();
+  private nonceValue = 'n-0';
+  private issued = 0;
+  private revokeAt: number | undefined;
   private server: Server | undefined;
   private base = '';
   private readonly sockets = new Set<Socket>();
@@ -174,11 +209,22 @@ export class FakeOkta {
       this.windowStart = now;
       this.used = 0;
     }
+    if (url.pathname === '/oauth2/v1/token' && req.method === 'POST') {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (text += c));
+      req.on('end', () => this.token(req, res, url, new URLSearchParams(text)));
+      return;
+    }
     if (url.pathname !== '/api/v1/logs') {
       this.send(res, url.href, 404, '{"errorCode":"E0000022","errorSummary":"The endpoint does not support the provided HTTP method"}', {});
       return;
     }
-    if (req.headers.authorization !== `SSWS ${this.opts.token}`) {
+    if (this.revokeAt !== undefined && this.seen.length >= this.revokeAt) {
+      this.revokeAt = undefined;
+      this.revokeTokens();
+    }
+    if (req.headers.authorization !== `SSWS ${this.opts.token}` && !this.oauthOk(req, url)) {
       this.send(res, url.href, 401, '{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oae1","errorCauses":[]}', {});
       return;
     }
@@ -216,5 +262,83 @@ export class FakeOkta {
       link += `, <${next.href}>; rel="next"`;
     }
     this.send(res, url.href, 200, body, { ...this.rateHeaders(), link });
+  }
+
+  /** After `n` answered log requests, make every issued OAuth token invalid (a revoked or expired token mid-run). */
+  revokeAfter(n: number): void {
+    this.revokeAt = n;
+  }
+
+  /** Make every issued OAuth token invalid (the next API request with one gets 401). */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  /** A new DPoP nonce (as the server rotates them). */
+  rotateNonce(): void {
+    this.nonceValue = `n-${this.issued + 1}-${Date.now()}`;
+  }
+
+  private tokenError(res: ServerResponse, url: URL, status: number, error: string, description: string, headers: Record<string, string> = {}): void {
+    this.tokenCalls.push(error);
+    this.send(res, url.href, status, JSON.stringify({ error, error_description: description }), headers);
+  }
+
+  /** Verify a DPoP proof for `method url`; returns its key thumbprint or an error text. */
+  private checkProof(proof: string | undefined, method: string, url: URL, accessToken?: string): { jkt: string } | { error: string } {
+    if (proof === undefined) return { error: 'missing' };
+    const [h] = proof.split('.');
+    let jwk: Record<string, unknown>;
+    try {
+      jwk = b64uJson(h ?? '').jwk as Record<string, unknown>;
+    } catch {
+      return { error: 'malformed' };
+    }
+    const ok = verifyJws(proof, createPublicKey({ key: jwk as never, format: 'jwk' }));
+    if (ok === undefined || ok.header.typ !== 'dpop+jwt') return { error: 'bad signature' };
+    const p = ok.payload;
+    if (p.htm !== method || p.htu !== `${url.origin}${url.pathname}`) return { error: 'htm/htu mismatch' };
+    if (accessToken !== undefined && p.ath !== createHash('sha256').update(accessToken).digest('base64url')) return { error: 'ath mismatch' };
+    if (accessToken === undefined && p.nonce !== this.nonceValue) return { error: 'nonce' };
+    return { jkt: thumbprint(jwk) };
+  }
+
+  private token(req: IncomingMessage, res: ServerResponse, url: URL, form: URLSearchParams): void {
+    const o = this.opts.oauth;
+    if (o === undefined) return this.tokenError(res, url, 400, 'invalid_client', 'Client authentication failed.');
+    if (form.get('grant_type') !== 'client_credentials') return this.tokenError(res, url, 400, 'unsupported_grant_type', 'The authorization grant type is not supported.');
+    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return this.tokenError(res, url, 401, 'invalid_client', 'Client authentication failed.');
+    const jwt = verifyJws(form.get('client_assertion') ?? '', o.publicKey);
+    const p = jwt?.payload;
+    if (p === undefined || p.iss !== o.clientId || p.sub !== o.clientId || p.aud !== o.audience || typeof p.exp !== 'number' || p.exp * 1000 < Date.now()) {
+      return this.tokenError(res, url, 401, 'invalid_client', 'The client_assertion signature is invalid.');
+    }
+    if (!(form.get('scope') ?? '').split(' ').includes('okta.logs.read')) return this.tokenError(res, url, 400, 'invalid_scope', 'The requested scope is invalid, unknown, or malformed.');
+    let jkt: string | undefined;
+    if (o.requireDpop === true) {
+      const proof = req.headers.dpop;
+      const c = this.checkProof(typeof proof === 'string' ? proof : undefined, 'POST', url);
+      if ('error' in c && c.error === 'missing') return this.tokenError(res, url, 400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
+      if ('error' in c && c.error === 'nonce') return this.tokenError(res, url, 400, 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof.', { 'dpop-nonce': this.nonceValue });
+      if ('error' in c) return this.tokenError(res, url, 400, 'invalid_dpop_proof', `The DPoP proof is invalid (${c.error}).`);
+      jkt = c.jkt;
+    }
+    this.issued++;
+    const value = `eyFakeAccess.${this.issued}.${createHash('sha256').update(`${Date.now()}:${this.issued}`).digest('hex').slice(0, 16)}`;
+    const expiresIn = o.expiresIn ?? 3600;
+    this.tokens.set(value, { type: jkt === undefined ? 'Bearer' : 'DPoP', jkt, expiresAt: Date.now() + expiresIn * 1000 });
+    this.tokenCalls.push('issued');
+    this.send(res, url.href, 200, JSON.stringify({ token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: expiresIn, access_token: value, scope: 'okta.logs.read' }), {});
+  }
+
+  /** An API request carrying a valid OAuth access token (and, when bound, a valid DPoP proof). */
+  private oauthOk(req: IncomingMessage, url: URL): boolean {
+    const m = /^(Bearer|DPoP) (.+)$/.exec(req.headers.authorization ?? '');
+    if (m === null) return false;
+    const t = this.tokens.get(m[2]!);
+    if (t === undefined || t.expiresAt < Date.now() || t.type !== m[1]) return false;
+    if (t.type === 'Bearer') return true;
+    const c = this.checkProof(typeof req.headers.dpop === 'string' ? req.headers.dpop : undefined, 'GET', url, m[2]);
+    return 'jkt' in c && c.jkt === t.jkt;
   }
 }

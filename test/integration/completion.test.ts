@@ -47,7 +47,7 @@ describe('irctl completion bash', () => {
     expect(complete('irctl', 'ca')).toEqual(['case']);
     expect(complete('irctl', '--case', '/tmp/c', 'case', '')).toEqual(['init', 'info', 'verify', 'seal', 'quarantine', 'rebuild']);
     expect(complete('irctl', 'threats', '')).toEqual(['list', 'show']);
-    expect(complete('irctl', 'timeline', 'T-1', '--format', '')).toEqual(['table', 'json', 'csv', 'md', 'timesketch']);
+    expect(complete('irctl', 'timeline', 'T-1', '--format', '')).toEqual(['table', 'lanes', 'json', 'csv', 'md', 'timesketch']);
     expect(complete('irctl', 'collect', 'aws', '--acc')).toEqual(['--access-key']);
     expect(complete('irctl', 'investigate', 'T-1', '--o')).toEqual(expect.arrayContaining(['--offline', '--out']));
     expect(complete('irctl', 'export', '--sig')).toEqual(['--signing-key']);
@@ -74,6 +74,6 @@ describe.runIf(has('fish'))('irctl completion fish', () => {
         .map((l) => l.split('\t')[0] ?? '');
     expect(complete('irctl case ')).toEqual(expect.arrayContaining(['init', 'info', 'verify']));
     expect(complete('irctl --case x threats ')).toEqual(['list', 'show']);
-    expect(complete('irctl timeline T-1 --format ')).toEqual(['csv', 'json', 'md', 'table', 'timesketch']);
+    expect(complete('irctl timeline T-1 --format ')).toEqual(['csv', 'json', 'lanes', 'md', 'table', 'timesketch']);
   });
 });

@@ -2,8 +2,7 @@
  * `irctl contain` for an Azure / Entra ID threat (issue 17): the synthetic intrusion of fixtures/azure-incident is
  * detected and investigated offline (malicious), then the plan names the exact Graph and ARM requests for the
  * threat's own user, the app secret and the role assignments it added; the password-spray victims (failed sign-ins
- * only) get no step. Executing Azure steps is not built: `--execute` records every step as skipped with the reason
- * (exit 6) and changes nothing.
+ * only) get no step. Execution against a fake of Graph and ARM: contain-azure-execute.test.ts.
  */
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +57,7 @@ describe('irctl contain: Azure', () => {
     const by = (kind: string) => plan.steps.filter((s) => s.kind === kind);
     // The threat's user: sessions revoked, sign-in blocked (reversible). The spray's victims (failures only): nothing.
     expect(by('revoke-user-sessions').map((s) => s.target)).toEqual([ALICE]);
-    expect(by('revoke-user-sessions')[0]!.calls).toEqual([{ api: 'graph:users.revokeSignInSessions', params: { endpoint: 'graph', method: 'POST', path: `/v1.0/users/${ALICE}/revokeSignInSessions` } }]);
+    expect(by('revoke-user-sessions')[0]!.calls.at(-1)).toEqual({ api: 'graph:users.revokeSignInSessions', params: { endpoint: 'graph', method: 'POST', path: `/v1.0/users/${ALICE}/revokeSignInSessions` } });
     expect(by('revoke-user-sessions')[0]!.reversible).toBe(false);
     const disable = by('disable-user');
     expect(disable.map((s) => s.target)).toEqual([ALICE]);
@@ -80,24 +79,19 @@ describe('irctl contain: Azure', () => {
     // Global Administrator: the directory role membership the threat added.
     const dr = by('remove-directory-role-member');
     expect(dr.map((s) => s.target)).toEqual([`62e90394-69f5-4237-9190-012177145e10/members/${ALICE}`]);
-    expect(dr[0]!.calls[0]!.params).toEqual({ endpoint: 'graph', method: 'DELETE', path: `/v1.0/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members/${ALICE}/$ref` });
+    expect(dr[0]!.calls[1]!.params).toEqual({ endpoint: 'graph', method: 'DELETE', path: `/v1.0/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members/${ALICE}/$ref` });
     // No VM was changed by the threat (it only read web-01): no isolation.
     expect(by('isolate-nic')).toEqual([]);
     expect(plan.notes.join('\n')).toContain('diagnosticSettings/send-to-soc: re-create it by hand');
-    expect(plan.notes.join('\n')).toContain('executing Azure steps is not built yet');
+    expect(plan.notes.join('\n')).toContain('irreversible: --rollback cannot undo revoke-user-sessions');
     expect(plan.notes.join('\n')).not.toContain('no containment steps for provider azure');
   });
 
-  it('--execute records every step as skipped (execution not built), exit 6, and the plan shows it', async () => {
-    const x = await run(['--json', 'contain', threat, '--execute', '--approve', 'all']);
-    expect(x.code, x.stderr).toBe(6);
+  it('--execute without Azure credentials stops at the first Azure step: exit 4, nothing changed, the rest not attempted', async () => {
+    const x = await runIrctl(['--case', kase, '--json', 'contain', threat, '--execute', '--approve', 'all'], { env: { IRCTL_RETRY_BASE_MS: '5', METADATA_SERVER_DETECTION: 'none', IRCTL_AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9', AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000000', AZURE_CLIENT_ID: '00000000-0000-4000-8000-000000000001', AZURE_CLIENT_SECRET: 'x' } });
+    expect(x.code, x.stderr).toBe(4);
     const out = x.json<{ steps: Step[] }>()[0]!;
-    expect(out.steps.length).toBeGreaterThanOrEqual(5);
-    for (const s of out.steps) {
-      expect(s.status).toBe('skipped');
-      expect(s.reason).toContain('execution of azure containment steps is not built yet');
-    }
-    const again = (await run(['--json', 'contain', threat])).json<{ steps: Step[] }>()[0]!;
-    expect(again.steps.every((s) => s.status === 'skipped')).toBe(true);
-  });
+    expect(out.steps[0]!.status).toBe('failed');
+    expect(out.steps.slice(1).every((s) => s.status === 'planned' && (s.reason ?? '').includes('not attempted'))).toBe(true);
+  }, 60_000);
 });

@@ -2,8 +2,7 @@
  * `irctl contain` for a Google Cloud threat (issue 17): the intrusion of fixtures/gcp-incident is detected and
  * investigated offline (malicious), then the plan names the exact IAM and Resource Manager requests: disable the
  * service-account key bob created for terraform-admin (rollback: enable), remove mallory's owner binding with
- * getIamPolicy + setIamPolicy carrying the etag. Executing GCP steps is not built: `--execute` records every step as
- * skipped with the reason (exit 6).
+ * getIamPolicy + setIamPolicy carrying the etag. Execution against a fake of the APIs: contain-gcp-execute.test.ts.
  */
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,17 +74,18 @@ describe('irctl contain: Google Cloud', () => {
     const notes = plan.notes.join('\n');
     expect(notes).toContain('log sink projects/acme-prod/sinks/audit-to-siem');
     expect(notes).toContain('bob@acme.example');
-    expect(notes).toContain('executing GCP steps is not built yet');
+    expect(notes).toContain('GCP steps need a credential with the cloud-platform scope');
   });
 
-  it('--execute records every step as skipped (execution not built), exit 6', async () => {
-    const x = await run(['--json', 'contain', threat, '--execute', '--approve', 'S1,S2']);
-    expect(x.code, x.stderr).toBe(6);
+  it('--execute without Google Cloud credentials stops at the first step: exit 4, the rest not attempted', async () => {
+    const x = await runIrctl(['--case', kase, '--json', 'contain', threat, '--execute', '--approve', 'S1,S2'], { env: { METADATA_SERVER_DETECTION: 'none', HOME: tmp.dir } });
+    expect(x.code, x.stderr).toBe(4);
+    expect(x.stderr).toMatch(/no Google Cloud credentials found/);
     const out = x.json<{ steps: Step[] }>()[0]!;
     expect(out.steps.map((s) => [s.id, s.status])).toEqual([
-      ['S1', 'skipped'],
-      ['S2', 'skipped'],
+      ['S1', 'failed'],
+      ['S2', 'planned'],
     ]);
-    expect(out.steps[0]!.reason).toContain('execution of gcp containment steps is not built yet');
+    expect(out.steps[1]!.reason).toContain('not attempted');
   });
 });

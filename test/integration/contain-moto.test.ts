@@ -6,6 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AttachInstancesCommand, AutoScalingClient, CreateAutoScalingGroupCommand, CreateLaunchConfigurationCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateTargetGroupCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudTrailClient, CreateTrailCommand, GetTrailStatusCommand, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import {
   DescribeInstanceAttributeCommand,
@@ -30,6 +32,8 @@ import {
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
   UpdateAccessKeyCommand,
+  GetRoleCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +47,7 @@ const ACCOUNT = '123456789012';
 // moto does not load AWS managed policies unless asked: a customer managed policy of the same name stands in
 const ADMIN = `arn:aws:iam::${ACCOUNT}:policy/AdministratorAccess`;
 const PUBLIC_STATEMENT = { Sid: 'pwn', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::victim-data/*' };
+const FOREIGN_TRUST = { Sid: 'backdoor', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:root' }, Action: 'sts:AssumeRole' };
 const OWN_STATEMENT = { Sid: 'own', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 's3:*', Resource: 'arn:aws:s3:::victim-data/*' };
 
 interface Step {
@@ -74,6 +79,9 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
   let ec2: EC2Client;
   let s3: S3Client;
   let ct: CloudTrailClient;
+  let asg: AutoScalingClient;
+  let elb: ElasticLoadBalancingV2Client;
+  let tg = '';
   let dir: string;
   let cleanup: () => void;
   let kase: string;
@@ -94,6 +102,8 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     ec2 = new EC2Client(c);
     s3 = new S3Client({ ...c, forcePathStyle: true });
     ct = new CloudTrailClient(c);
+    asg = new AutoScalingClient(c);
+    elb = new ElasticLoadBalancingV2Client(c);
     ({ dir, cleanup } = tempDir('irctl-contain-'));
     kase = join(dir, 'case');
 
@@ -104,11 +114,21 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     await iam.send(new CreatePolicyCommand({ PolicyName: 'AdministratorAccess', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
     await iam.send(new AttachUserPolicyCommand({ UserName: 'mallory', PolicyArn: ADMIN }));
     await iam.send(new CreateRoleCommand({ RoleName: 'ci-deploy', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    // a role whose trust policy the attacker opened to its own account
+    const ec2Trust = { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' };
+    await iam.send(new CreateRoleCommand({ RoleName: 'partner-access', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [ec2Trust] }) }));
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'partner-access', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [ec2Trust, FOREIGN_TRUST] }) }));
     // three instances: one to isolate, one without an EBS volume (its snapshot cannot be made), one terminated
     const launch = async () => (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }))).Instances![0]!;
     const w = await launch();
     web = w.InstanceId!;
     webGroups = (w.NetworkInterfaces?.[0]?.Groups ?? w.SecurityGroups ?? []).map((g) => g.GroupId!).sort();
+    // web is in an Auto Scaling group and behind a load balancer target group (port 8080)
+    await asg.send(new CreateLaunchConfigurationCommand({ LaunchConfigurationName: 'web-lc', ImageId: 'ami-12c6146b', InstanceType: 't2.micro' }));
+    await asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: 'web-asg', LaunchConfigurationName: 'web-lc', MinSize: 0, MaxSize: 3, DesiredCapacity: 0, AvailabilityZones: [w.Placement?.AvailabilityZone ?? 'us-east-1a'] }));
+    await asg.send(new AttachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [web] }));
+    tg = (await elb.send(new CreateTargetGroupCommand({ Name: 'web-tg', Protocol: 'HTTP', Port: 80, VpcId: w.VpcId!, TargetType: 'instance' }))).TargetGroups![0]!.TargetGroupArn!;
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg, Targets: [{ Id: web, Port: 8080 }] }));
     const b = await launch();
     bare = b.InstanceId!;
     const vol = b.BlockDeviceMappings?.find((x) => x.Ebs?.VolumeId)?.Ebs?.VolumeId;
@@ -151,6 +171,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
       rec('ec2.amazonaws.com', 'ModifyInstanceAttribute', { instanceId: gone, userData: '<sensitiveDataRemoved>' }),
       rec('s3.amazonaws.com', 'PutBucketPolicy', { bucketName: 'victim-data', bucketPolicy: { Version: '2012-10-17', Statement: [OWN_STATEMENT, PUBLIC_STATEMENT] }, policy: '' }),
       rec('cloudtrail.amazonaws.com', 'StopLogging', { name: 'org-trail' }),
+      rec('iam.amazonaws.com', 'UpdateAssumeRolePolicy', { roleName: 'partner-access', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }, FOREIGN_TRUST] }) }),
     ];
     const file = join(dir, 'trail.json');
     writeFileSync(file, JSON.stringify({ Records: records }));
@@ -166,7 +187,7 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of [iam, ec2, s3, ct]) c?.destroy();
+    for (const c of [iam, ec2, s3, ct, asg, elb]) c?.destroy();
     await m?.stop();
     cleanup?.();
   });
@@ -181,6 +202,9 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
   const stopProtection = async (id: string) => (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiStop' }))).DisableApiStop?.Value;
   const policy = async () => JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: 'victim-data' }))).Policy!) as { Statement: Array<{ Sid?: string }> };
   const logging = async () => (await ct.send(new GetTrailStatusCommand({ Name: 'org-trail' }))).IsLogging;
+  const trustSids = async () => (JSON.parse(decodeURIComponent((await iam.send(new GetRoleCommand({ RoleName: 'partner-access' }))).Role!.AssumeRolePolicyDocument!)) as { Statement: Array<{ Sid?: string; Principal: unknown }> }).Statement.map((x) => x.Sid ?? JSON.stringify(x.Principal));
+  const webGroup = async () => (await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [web] }))).AutoScalingInstances?.find((x) => x.InstanceId === web)?.AutoScalingGroupName ?? null;
+  const webTargets = async () => ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }))).TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === web).map((d) => d.Target?.Port);
 
   it('plans from the threat evidence (dry run: nothing changes) and refuses to execute without a verdict', async () => {
     // WHEN the dry run is asked for, before any investigation
@@ -252,16 +276,26 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
       ['snapshot-volumes', web],
       ['capture-instance-metadata', web],
       ['protect-instance', web],
+      ['detach-from-auto-scaling', web],
+      ['deregister-from-target-groups', web],
       ['isolate-instance', web],
       ['s3-block-public-access', 'arn:aws:s3:::victim-data'],
       ['s3-remove-policy-principals', 'arn:aws:s3:::victim-data'],
       ['cloudtrail-start-logging', 'org-trail'],
+      ['remove-trust-principals', `arn:aws:iam::${ACCOUNT}:role/partner-access`],
     ] as const) {
       expect(by(k, t), `${k} ${t}: ${JSON.stringify(by(k, t))}`).toMatchObject({ status: 'done' });
       expect(by(k, t).request_ids!.length).toBeGreaterThan(0);
     }
     // snapshots were taken before isolation (recorded order), and tagged with case and threat
     expect(by('snapshot-volumes', web).action_id!).toBeLessThan(by('isolate-instance', web).action_id!);
+    // detached from the Auto Scaling group (desired capacity kept) and the target group before the isolation
+    expect(by('detach-from-auto-scaling', web).action_id!).toBeLessThan(by('isolate-instance', web).action_id!);
+    expect(by('deregister-from-target-groups', web).action_id!).toBeLessThan(by('isolate-instance', web).action_id!);
+    expect(by('detach-from-auto-scaling', web).calls.at(-1)!.params).toMatchObject({ ShouldDecrementDesiredCapacity: false });
+    expect(await webGroup()).toBeNull();
+    expect(await trustSids()).toEqual(['{"Service":"ec2.amazonaws.com"}']);
+    expect(await webTargets()).toEqual([]);
     // a failing preservation stops the isolation of that instance
     expect(by('snapshot-volumes', bare).status).toBe('skipped');
     expect(by('snapshot-volumes', bare).reason).toContain('no EBS volume');
@@ -311,6 +345,9 @@ describe.skipIf(!moto.available)('irctl contain with moto_server', () => {
     expect(await eniGroups(web)).toEqual([webGroups]);
     expect(await termination(web)).toBe(false);
     expect(await stopProtection(web)).toBe(false);
+    expect(await webGroup()).toBe('web-asg');
+    expect(await trustSids()).toEqual(['{"Service":"ec2.amazonaws.com"}', 'backdoor']);
+    expect(await webTargets()).toEqual([8080]);
     await expect(s3.send(new GetPublicAccessBlockCommand({ Bucket: 'victim-data' }))).rejects.toThrow();
     expect((await policy()).Statement.map((s) => s.Sid).sort()).toEqual(['own', 'pwn']);
     // not reversible: the login profile stays deleted, the trail keeps logging

@@ -61,18 +61,13 @@ describe('irctl contain (plans, approval, policy, failures)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('plans Azure steps from the evidence; their execution is not built yet (skipped, exit 6)', async () => {
+  it('plans Azure steps from the evidence, and says which cannot be rolled back (execution: contain-azure-execute.test.ts)', async () => {
     const r = await run(['--json', 'contain', azureThreat]);
     expect(r.code, r.stderr).toBe(0);
     const plan = r.json<{ steps: Step[]; notes: string[] }>()[0]!;
     expect(plan.steps.map((s) => s.kind)).toContain('revoke-user-sessions');
     expect(plan.notes.join('\n')).not.toContain('no containment steps for provider azure');
-    expect(plan.notes.join('\n')).toContain('executing Azure steps is not built yet');
-    const x = await run(['--json', 'contain', azureThreat, '--execute', '--approve', 'S1', '--force', '--reason', 'test: execution not built']);
-    expect(x.code, x.stderr).toBe(6);
-    const s1 = x.json<{ steps: Step[] }>()[0]!.steps.find((s) => s.id === 'S1')!;
-    expect(s1.status).toBe('skipped');
-    expect(s1.reason).toContain('execution of azure containment steps is not built yet');
+    expect(plan.notes.join('\n')).toContain('irreversible: --rollback cannot undo revoke-user-sessions');
   });
 
   it('plans AWS steps from the evidence of a threat without a verdict (dry run)', async () => {

@@ -47,7 +47,7 @@ describe('irctl --help', () => {
   it('prints defaults and choices without quotes', async () => {
     const r = await runIrctl(['timeline', '--help']);
     expect(r.stdout).toMatch(/\(default: 1h\)/);
-    expect(r.stdout).toMatch(/choices: table, json, csv, md, timesketch/);
+    expect(r.stdout).toMatch(/choices: table, lanes, json, csv, md, timesketch/);
     expect(r.stdout).not.toMatch(/default: "/);
     const top = await runIrctl(['--help']);
     expect(top.stdout).not.toContain('(default: false)');

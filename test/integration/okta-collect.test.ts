@@ -150,7 +150,7 @@ describe('irctl collect okta', () => {
     const { OKTA_API_TOKEN: _t, ...noToken } = env;
     const r = await runIrctl(['--case', dir, 'collect', 'okta', '--org', 'https://acme.okta.com'], { env: noToken });
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('OKTA_API_TOKEN is not set');
+    expect(r.stderr).toContain('neither OKTA_API_TOKEN nor OKTA_CLIENT_ID is set');
     expect(fake.requests()).toHaveLength(0);
     const http = await runIrctl(['--case', dir, 'collect', 'okta', '--org', 'http://acme.okta.com'], { env });
     expect(http.code).toBe(2);

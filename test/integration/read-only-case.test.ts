@@ -155,6 +155,7 @@ describe('a case on read-only media', () => {
       7: 'ALTER TABLE events DROP COLUMN related;',
       8: 'DROP TABLE input_headers;',
       9: 'DROP TABLE actions;',
+      15: 'ALTER TABLE events DROP COLUMN excerpt;',
     };
     expect(undo[latest], `test/integration/read-only-case.test.ts needs the undo of migration ${latest}`).toBeDefined();
     execFileSync('sqlite3', [db, `${undo[latest]} DELETE FROM schema_migrations WHERE version = ${latest};`]);

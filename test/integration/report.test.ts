@@ -186,8 +186,8 @@ describe('report of hostile log content, in headless Chromium', () => {
     expect(t.screen.values_checked.ARN).toBeGreaterThan(40);
     expect(t.screen.values_checked.IPv4).toBeGreaterThan(40);
     // lanes only for the layers the threat has (no workload, network or context events in the sample case)
-    expect(t.screen.chart.lanes).toEqual(['control_plane', 'identity', 'ai']);
-    expect(t.screen.chart.first_point.cx - t.screen.chart.first_point.r).toBeGreaterThan(110);
+    expect(t.screen.chart.lanes.map((l) => l.replace(/ \(\d+\)$/, ''))).toEqual(['Identity', 'Control plane', 'AI']);
+    expect(t.screen.chart.first_point.cx - t.screen.chart.first_point.r).toBeGreaterThan(130);
     expect(t.screen.chart.first_point.title).toMatch(/^2026-11-21 02:13:05\.000 UTC · identity · GetCallerIdentity · arn:aws:iam::111122223333:user\/svc-backup/);
     expect(t.print.content_width).toBeLessThanOrEqual(t.print.page_width);
     const head = readFileSync(png).subarray(0, 24);

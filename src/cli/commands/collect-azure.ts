@@ -6,6 +6,12 @@ import { list, safe, str, summaryEnd } from './collect-flags.js';
 
 async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectAzure, azureOutcome } = await import('../../collect/azure/collect.js');
+  const { parseSignInTypes, SIGNIN_TYPES } = await import('../../collect/azure/sources.js');
+  const types = opts.signinTypes === undefined ? undefined : parseSignInTypes(list(opts.signinTypes));
+  if (types !== undefined && !Array.isArray(types))
+    throw new UsageError(`--signin-types: unknown sign-in type ${JSON.stringify(types.unknown)}`, { hint: `Use a comma-separated list of ${Object.keys(SIGNIN_TYPES).join(', ')} (or all).` });
+  if (types !== undefined && types.length === 0) throw new UsageError('--signin-types needs at least one type', { hint: `One or more of ${Object.keys(SIGNIN_TYPES).join(', ')} (or all).` });
+  if (types !== undefined && opts.tenant === undefined) throw new UsageError('--signin-types needs --tenant', { hint: 'Sign-ins are read from a tenant through Microsoft Graph.' });
   const retries = Number(opts.maxRetries ?? '8');
   if (!Number.isInteger(retries) || retries < 0) throw new UsageError(`--max-retries ${JSON.stringify(opts.maxRetries)} is not a whole number`);
   return withCase(ctx, { access: 'write', create: true }, async (kase) => {
@@ -24,6 +30,8 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
         context: opts.context === true,
         graphRate: str(opts.graphRate) ?? '5/10s',
         maxRetries: retries,
+        signInTypes: types,
+        riskDetections: opts.riskDetections !== false,
       },
       ctx.io,
       { env: ctx.env, signal: ctx.signal, now: ctx.now },
@@ -111,11 +119,17 @@ export const collectAzureCommand = defineCommand({
       .option('--context', 'also snapshot the subscriptions\' VMs, NICs, public IPs, NSG rules, storage accounts, Key Vaults and role assignments (Azure Resource Graph)')
       .addOption(new Option('--cloud <name>', 'Azure cloud (the az CLI names)').choices(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']).default('AzureCloud'))
       .option('--overlap <duration>', 're-read this much before the previous run for late-delivered records', '15m')
+      .option(
+        '--signin-types <types>',
+        'with --tenant: kinds of sign-in, comma-separated: interactive (Graph v1.0), noninteractive, serviceprincipal, managedidentity (Graph beta), or all (default: interactive)',
+      )
+      .option('--no-risk-detections', 'with --tenant: skip Entra ID Protection risk detections (collected by default; a tenant without Entra ID P2 is a note)')
       .option('--graph-rate <n/period>', 'Graph requests per period per tenant (the audit-log limit is 5 per 10 s)', '5/10s')
       .addOption(new Option('--max-retries <n>', 'retries per call after throttling, 5xx or network errors').default('8')),
   examples: [
     'irctl collect azure --since 6h --subscription 00000000-0000-0000-0000-000000000000',
     'irctl collect azure --since 2d --tenant 11111111-1111-1111-1111-111111111111',
+    'irctl collect azure --since 1d --tenant 11111111-1111-1111-1111-111111111111 --signin-types all',
     'irctl collect azure --since 1d --subscription 00000000-0000-0000-0000-000000000000 --context',
     'irctl collect azure --since 7d --workspace 22222222-2222-2222-2222-222222222222 --tables SigninLogs,AuditLogs,AzureDiagnostics',
     'irctl --json collect azure --since 1d --subscription SUB1,SUB2 --tenant TENANT --cloud AzureUSGovernment',

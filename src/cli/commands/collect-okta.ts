@@ -1,6 +1,7 @@
 /**
- * `irctl collect okta`: the Okta System Log into the case. The API token comes from `OKTA_API_TOKEN` only (never a
- * flag: flags land in shell history and process lists).
+ * `irctl collect okta`: the Okta System Log into the case. The credential (`OKTA_API_TOKEN`, or an OAuth service app's
+ * `OKTA_CLIENT_ID` + `OKTA_PRIVATE_KEY_FILE`) comes from the environment only (never a flag: flags land in shell
+ * history and process lists).
  */
 import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
@@ -11,7 +12,7 @@ import { str, summaryEnd } from './collect-flags.js';
 
 async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const org = str(opts.org);
-  if (org === undefined) throw new UsageError('collect okta needs --org', { hint: 'e.g. irctl collect okta --org https://acme.okta.com --since 24h (token from OKTA_API_TOKEN)' });
+  if (org === undefined) throw new UsageError('collect okta needs --org', { hint: 'e.g. irctl collect okta --org https://acme.okta.com --since 24h (credential from OKTA_API_TOKEN, or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY_FILE)' });
   const retries = Number(opts.maxRetries ?? '8');
   if (!Number.isInteger(retries) || retries < 0) throw new UsageError(`--max-retries ${JSON.stringify(opts.maxRetries)} is not a whole number`);
   const { collectOkta, oktaOutcome } = await import('../../collect/okta/collect.js');
@@ -62,7 +63,7 @@ async function collectOktaHandler(opts: Record<string, unknown>, ctx: CommandCon
 /** `irctl collect okta`. */
 export const collectOktaCommand = defineCommand({
   name: 'okta',
-  description: 'collect the Okta System Log (/api/v1/logs) of an org; API token from OKTA_API_TOKEN',
+  description: 'collect the Okta System Log (/api/v1/logs) of an org; OKTA_API_TOKEN, or a service app (OKTA_CLIENT_ID + OKTA_PRIVATE_KEY_FILE)',
   configure: (cmd) =>
     void cmd
       .option('--org <url>', 'the Okta org, e.g. https://acme.okta.com')
@@ -70,6 +71,6 @@ export const collectOktaCommand = defineCommand({
       .option('--until <time>', 'end of the window (default: now)')
       .option('--overlap <duration>', 're-scan this much before the previous run for late events', '5m')
       .addOption(new Option('--max-retries <n>', 'retries per page after 429 (waiting for X-Rate-Limit-Reset), 5xx or network errors').default('8')),
-  examples: ['OKTA_API_TOKEN=... irctl collect okta --org https://acme.okta.com --since 2d', 'irctl --json collect okta --org acme.okta.com --since 2026-11-01 --until 2026-11-03'],
+  examples: ['OKTA_API_TOKEN=... irctl collect okta --org https://acme.okta.com --since 2d', 'OKTA_CLIENT_ID=0oa... OKTA_PRIVATE_KEY_FILE=key.pem irctl collect okta --org acme.okta.com --since 6h', 'irctl --json collect okta --org acme.okta.com --since 2026-11-01 --until 2026-11-03'],
   handler: (_args, opts, ctx) => collectOktaHandler(opts, ctx),
 });

@@ -21,6 +21,7 @@ async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandCont
         lake: str(opts.lake),
         query: str(opts.query),
         s3: str(opts.s3),
+        bedrockLogs: list(opts.bedrockLogs),
         overlap: str(opts.overlap) ?? '15m',
         context: opts.context !== false,
         contextOnly: opts.contextOnly === true,
@@ -89,7 +90,7 @@ async function collectAwsHandler(opts: Record<string, unknown>, ctx: CommandCont
 /** `irctl collect aws`: CloudTrail (LookupEvents, Lake, S3) and EC2 context into the case. */
 const collectAwsCommand = defineCommand({
   name: 'aws',
-  description: 'collect CloudTrail events (LookupEvents, CloudTrail Lake or S3-exported trails) and EC2 context from AWS',
+  description: 'collect CloudTrail events (LookupEvents, CloudTrail Lake or S3-exported trails), Bedrock invocation logs (CloudWatch Logs) and EC2 context from AWS',
   configure: (cmd) =>
     void cmd
       .option('--since <time>', 'start of the window: 30m, 6h, 2d, or an ISO 8601 time (UTC when no offset)', '24h')
@@ -105,6 +106,7 @@ const collectAwsCommand = defineCommand({
       .option('--lake <event-data-store>', 'query a CloudTrail Lake event data store (id or ARN) instead of LookupEvents')
       .option('--query <sql>', 'with --lake: your own SQL (must select eventJson to store events)')
       .option('--s3 <url>', 'read a trail\'s log files from s3://bucket/prefix (AWSLogs layout, organization trails too)')
+      .option('--bedrock-logs <log-groups>', 'read Bedrock model invocation logs from these CloudWatch Logs log groups (comma-separated names or ARNs) instead of CloudTrail')
       .option('--overlap <duration>', 're-scan this much before the previous run for late-delivered events', '15m')
       .option('--no-context', 'skip the EC2 context snapshot')
       .option('--context-only', 'only snapshot EC2 context (instances, security groups, ENIs, volumes, EIPs, instance profiles)')
@@ -120,6 +122,7 @@ const collectAwsCommand = defineCommand({
     'irctl collect aws --since 2026-11-01 --until 2026-11-03 --s3 s3://org-trail-bucket/prefix',
     'irctl --json collect aws --since 6h --region us-east-1 --role-arn arn:aws:iam::111122223333:role/IRReadOnly',
     'irctl collect aws --since 1d --region us-east-1 --service iam --action "Create*" --ip 203.0.113.7',
+    'irctl collect aws --since 6h --region us-east-1 --bedrock-logs /aws/bedrock/modelinvocations',
   ],
   deprecatedOptions: [
     { flags: '--user <name>', use: '--actor' },

@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { ExitCode, SourceAccessError, UsageError } from '../../errors.js';
 import type { ContainmentPlan, PlanStep } from '../../respond/plan.js';
 import type { PromptAnswer, RunResult } from '../../respond/execute.js';
@@ -24,6 +25,8 @@ interface ContainOptions {
   profile: string | undefined;
   roleArn: string | undefined;
   externalId: string | undefined;
+  cloud: string | undefined;
+  impersonate: string | undefined;
 }
 
 /** Flags to options, with the combinations that make no sense refused. */
@@ -52,6 +55,8 @@ function parseOptions(opts: Record<string, unknown>): ContainOptions {
     profile: str(opts.profile),
     roleArn: str(opts.roleArn),
     externalId: str(opts.externalId),
+    cloud: str(opts.cloud),
+    impersonate: str(opts.impersonateServiceAccount),
   };
 }
 
@@ -149,7 +154,7 @@ async function containHandler(typed: string, opts: Record<string, unknown>, ctx:
       if (r) return r;
       const support = providerNamed(provider)?.containment;
       if (!support) throw new UsageError(`no containment steps for provider ${provider}`);
-      r = await support.runner({ env: ctx.env, profile: o.profile, roleArn: o.roleArn, externalId: o.externalId, signal: ctx.signal, now: ctx.now, threat_id: id, case_id: caseIdOf(kase.db) });
+      r = await support.runner({ env: ctx.env, profile: o.profile, roleArn: o.roleArn, externalId: o.externalId, cloud: o.cloud, impersonate: o.impersonate, signal: ctx.signal, now: ctx.now, threat_id: id, case_id: caseIdOf(kase.db) });
       runners.set(provider, r);
       return r;
     };
@@ -211,7 +216,7 @@ async function statusOf(ctx: CommandContext, plan: ContainmentPlan, o: ContainOp
       if (!r) {
         const support = providerNamed(s.provider)?.containment;
         if (!support) continue;
-        r = await support.runner({ env: ctx.env, profile: o.profile, roleArn: o.roleArn, externalId: o.externalId, signal: ctx.signal, now: ctx.now, threat_id: plan.threat_id, case_id: '' });
+        r = await support.runner({ env: ctx.env, profile: o.profile, roleArn: o.roleArn, externalId: o.externalId, cloud: o.cloud, impersonate: o.impersonate, signal: ctx.signal, now: ctx.now, threat_id: plan.threat_id, case_id: '' });
         runners.set(s.provider, r);
       }
       try {
@@ -257,7 +262,9 @@ export const containCommand = defineCommand({
       .option('--status', 're-read the cloud: is each step that ran still in place?')
       .option('--profile <name>', 'AWS named profile (as for collect aws)')
       .option('--role-arn <arn>', 'assume this role for the calls (e.g. an IR role in the affected account)')
-      .option('--external-id <id>', 'external id for --role-arn'),
+      .option('--external-id <id>', 'external id for --role-arn')
+      .addOption(new Option('--cloud <name>', 'Azure cloud for Azure steps (as for collect azure; default IRCTL_AZURE_CLOUD, else AzureCloud)').choices(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']))
+      .option('--impersonate-service-account <email>', 'Google Cloud: act as this service account for GCP steps (as for collect gcp)'),
   examples: [
     'irctl contain T-3',
     'irctl --json contain T-3',

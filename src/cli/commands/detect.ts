@@ -12,11 +12,13 @@ export const detectCommand = defineCommand({
     void cmd
       .option('--rules <dir>', 'also run the Sigma rules in this folder (repeatable)', collect, [])
       .option('--no-builtin', 'do not run the built-in rule pack')
-      .option('--window <duration>', 'join detections that share an entity when at most this far apart (30m, 6h, 2d)', '24h'),
+      .option('--window <duration>', 'join detections that share an entity when at most this far apart (30m, 6h, 2d)', '24h')
+      .option('--workload-window <duration>', 'join detections that share only a workload (host, container, instance, private address) when at most this far apart', '1h'),
   examples: ['irctl detect', 'irctl detect --rules ./sigma/rules/cloud/aws --json', 'irctl detect --no-builtin --rules ./my-rules --window 6h'],
   handler: async (_args, opts, ctx) => {
     const { parseDurationArg } = await import('../../correlate/duration.js');
     const windowMs = parseDurationArg(typeof opts.window === 'string' ? opts.window : '24h', '--window');
+    const workloadWindowMs = parseDurationArg(typeof opts.workloadWindow === 'string' ? opts.workloadWindow : '1h', '--workload-window');
     const ruleDirs = Array.isArray(opts.rules) ? opts.rules.map(String) : [];
     const builtin = opts.builtin !== false;
     return withCase(ctx, { access: 'write' }, async (kase) => {
@@ -35,6 +37,7 @@ export const detectCommand = defineCommand({
           builtin,
           ruleDirs,
           windowMs,
+          workloadWindowMs,
           marginMs: DEFAULT_MARGIN_MS,
           context,
           signal: ctx.signal,

@@ -176,7 +176,8 @@ export const investigateCommand = defineCommand({
         ctx.io.out(FOLLOW_UP_HELP);
         for (;;) {
           if (ctx.signal.aborted) break;
-          const q = (await ctx.io.ask('\nfollow-up> ', '')).trim();
+          // A question pasted over several lines is one question.
+          const q = (await ctx.io.ask('\nfollow-up> ', '', { multiline: true })).replace(/\s*\n\s*/g, ' ').trim();
           if (q === '' || q === 'quit' || q === 'exit') break;
           const route = routeFollowUp(q, facts);
           if ('help' in route) {

@@ -21,7 +21,10 @@ export const timelineCommand = defineCommand({
   configure: (cmd) => {
     cmd
       .argument('<id>', 'threat id, e.g. T-3 (see irctl threats)')
-      .addOption(new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['table', 'json', 'csv', 'md', 'timesketch']))
+      .addOption(
+        new Option('--format <format>', 'output format (--json is the same as --format json)').choices(['table', 'lanes', 'json', 'csv', 'md', 'timesketch']),
+      )
+      .option('--layer <layers>', 'only events of these layers, comma-separated (control_plane, identity, workload, ai, network, context)')
       .option('--margin <duration>', 'look this far before the first and after the last detection (30m, 2h, 1d)', '1h')
       .option('--no-collapse', 'one line per event (runs of identical events are collapsed by default)')
       .option('--blast-radius', 'print only the blast radius (one JSON object with --json)')
@@ -35,6 +38,8 @@ export const timelineCommand = defineCommand({
     'irctl timeline T-3 --json --blast-radius',
     'irctl timeline T-3 --format timesketch > t3.jsonl',
     'irctl timeline T-3 --format md --margin 6h',
+    'irctl timeline T-3 --format lanes',
+    'irctl timeline T-3 --layer ai,workload',
     'irctl timeline T-3 --actor AKIAIOSFODNN7EXAMPLE --service iam --since 2026-11-21T02:00:00Z',
   ],
   handler: async (args, opts, ctx) => {
@@ -51,10 +56,17 @@ export const timelineCommand = defineCommand({
     // Timesketch wants every event: never collapse for it.
     const collapse = opts.collapse !== false && format !== 'timesketch';
     const filter = eventFilterOf(opts, ctx.now());
+    const { LAYERS } = await import('../../normalize/event.js');
+    const layers = typeof opts.layer === 'string' ? opts.layer.split(',').map((l) => l.trim()).filter((l) => l !== '') : undefined;
+    for (const l of layers ?? []) {
+      if (!(LAYERS as readonly string[]).includes(l)) throw new UsageError(`--layer ${l} is not a layer`, { hint: `Layers: ${LAYERS.join(', ')} (comma-separated for several).` });
+    }
+    if (layers !== undefined && layers.length === 0) throw new UsageError('--layer needs at least one layer', { hint: `Layers: ${LAYERS.join(', ')}.` });
+    if (blastOnly && format === 'lanes') throw new UsageError('--blast-radius cannot be combined with --format lanes', { hint: 'Use --json or the table.' });
     await withCase(ctx, { access: 'read' }, async (kase) => {
       const { buildTimeline } = await import('../../timeline/timeline.js');
       const f = await import('../../timeline/format.js');
-      const t = buildTimeline(kase.db, id, { marginMs, collapse, limit, filter });
+      const t = buildTimeline(kase.db, id, { marginMs, collapse, limit, filter, layers });
       if (t.truncated) {
         ctx.io.notify({
           level: 'warn',
@@ -89,7 +101,27 @@ export const timelineCommand = defineCommand({
         ctx.io.out(`window ${t.window.from} to ${t.window.to} (detections ${th.first_seen} to ${th.last_seen}, margin ${t.window.margin_ms / 60_000} min)`);
         for (const n of th.context_notes) ctx.io.out(`context: ${sanitize(n)}`);
         ctx.io.out('');
-        for (const line of renderTable(
+        if (format === 'lanes') {
+          // The layers side by side: one column per layer present, each entry in its own layer's column.
+          const lanes = f.laneLayers(t);
+          for (const line of renderTable(
+            t.entries,
+            [
+              { header: 'TIME (UTC)', get: (e) => e.time },
+              { header: 'N', get: (e) => (e.count > 1 ? `x${e.count}` : '') },
+              ...lanes.map((l) => ({ header: f.LAYER_LABELS[l] ?? l, get: (e: (typeof t.entries)[number]) => (e.layer === l ? f.laneCell(e) : ''), max: 34 })),
+            ],
+            (e, line) => {
+              const painted = LAYER_PAINT[e.layer]?.(c, line) ?? line;
+              return e.detections.length > 0 ? c.bold(painted) : painted;
+            },
+          ))
+            ctx.io.out(line);
+          ctx.io.out('');
+          ctx.io.out(`${t.events} event(s) in ${t.entries.length} line(s) across ${lanes.length} layer(s); entries marked ! triggered a detection`);
+          return;
+        }
+        const lines = renderTable(
           t.entries,
           [
             { header: 'TIME (UTC)', get: (e) => e.time },
@@ -106,8 +138,13 @@ export const timelineCommand = defineCommand({
             const painted = LAYER_PAINT[e.layer]?.(c, line) ?? line;
             return e.detections.length > 0 ? c.bold(painted) : painted;
           },
-        ))
+        );
+        lines.forEach((line, i) => {
           ctx.io.out(line);
+          // Untrusted text an event carries (an AI prompt and output): one indented, labelled line under its row.
+          const ex = i > 0 ? t.entries[i - 1]?.excerpt : undefined;
+          if (ex) ctx.io.out(c.dim(`    untrusted text: ${sanitize(ex)}`));
+        });
         ctx.io.out('');
         ctx.io.out(`${t.events} event(s) in ${t.entries.length} line(s)${collapse ? ' (bursts of repeated or read-only calls by one principal collapsed; --no-collapse to expand)' : ''}`);
       }

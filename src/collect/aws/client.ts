@@ -26,6 +26,7 @@ import {
   DescribeVolumesCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -37,6 +38,7 @@ import {
   type AwsPorts,
   type Ec2Kind,
   type Ec2Page,
+  type FilterLogEventsPage,
   type LakeResultsPage,
   type LookupEventsPage,
   type RawPage,
@@ -65,7 +67,7 @@ export interface AwsConnectOptions {
   requestTimeoutMs?: number;
 }
 
-type ServiceId = 'CLOUDTRAIL' | 'EC2' | 'S3' | 'STS' | 'IAM';
+type ServiceId = 'CLOUDTRAIL' | 'EC2' | 'S3' | 'STS' | 'IAM' | 'CLOUDWATCH_LOGS' | 'AUTO_SCALING' | 'ELASTIC_LOAD_BALANCING_V2';
 
 /** Endpoint override from the standard variables: service-specific first, then the global one. */
 export function endpointFor(service: ServiceId, env: NodeJS.ProcessEnv): string | undefined {
@@ -202,6 +204,8 @@ export function connectAws(opts: AwsConnectOptions): AwsPorts {
   const ec2Endpoint = endpointFor('EC2', opts.env);
   const s3Endpoint = endpointFor('S3', opts.env);
   const stsEndpoint = endpointFor('STS', opts.env);
+  const logsEndpoint = endpointFor('CLOUDWATCH_LOGS', opts.env);
+  const logs = new Map<string, CloudWatchLogsClient>();
   const ct = new Map<string, CloudTrailClient>();
   const ec2 = new Map<string, EC2Client>();
   let s3: S3Client | undefined;
@@ -231,6 +235,15 @@ export function connectAws(opts: AwsConnectOptions): AwsPorts {
       ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
     }));
+  const logsClient = (region: string): CloudWatchLogsClient => {
+    let c = logs.get(region);
+    if (!c) {
+      // Retries are irctl's (paced, counted, interruptible), like CloudTrail's.
+      c = new CloudWatchLogsClient({ ...common, region, maxAttempts: 1, ...(logsEndpoint ? { endpoint: logsEndpoint } : {}) });
+      logs.set(region, c);
+    }
+    return c;
+  };
   const stsClient = (): STSClient =>
     (sts ??= new STSClient({ ...common, region: opts.homeRegion, maxAttempts: opts.otherMaxAttempts ?? 3, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) }));
 
@@ -336,11 +349,31 @@ export function connectAws(opts: AwsConnectOptions): AwsPorts {
           return { body, size: out.ContentLength, etag: out.ETag };
         }),
     },
+    logs: {
+      filterLogEvents: (region, req, signal) =>
+        call('logs:FilterLogEvents', region, async (): Promise<FilterLogEventsPage> => {
+          const cmd = new FilterLogEventsCommand({
+            logGroupName: req.logGroupName,
+            startTime: req.startTime,
+            endTime: req.endTime,
+            limit: req.limit,
+            ...(req.nextToken !== undefined ? { nextToken: req.nextToken } : {}),
+          });
+          const holder = capture(cmd);
+          const out = await logsClient(region).send(cmd, sig(signal));
+          return {
+            events: (out.events ?? []).map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, eventId: e.eventId })),
+            nextToken: out.nextToken,
+            raw: rawOf(holder, out),
+          };
+        }),
+    },
     close: () => {
       for (const c of ct.values()) c.destroy();
       for (const c of ec2.values()) c.destroy();
       s3?.destroy();
       sts?.destroy();
+      for (const c of logs.values()) c.destroy();
     },
   };
 }

@@ -15,6 +15,7 @@ import { explainAwsError, toSourceAccessError, type Explained } from './errors.j
 import { collectEc2Context, type ContextResult } from './ec2-context.js';
 import { filterObject, noFilters, type CollectFilters } from './filters.js';
 import { collectLookupRegion, LOOKUP_API, type RegionResult } from './lookup.js';
+import { BEDROCK_LOGS_API, collectLogGroup, parseLogGroup } from './bedrock-logs.js';
 import { AwsApiError, type AwsPorts, type CallerIdentity } from './ports.js';
 import { pageHashesDetail } from '../custody-detail.js';
 import { scopedProgress } from '../progress.js';
@@ -39,6 +40,8 @@ export interface CollectAwsOptions {
   query?: string | undefined;
   /** `--s3 s3://bucket/prefix`. */
   s3?: string | undefined;
+  /** `--bedrock-logs group[,group]`: CloudWatch Logs log groups holding Bedrock model invocation logs (names or ARNs). */
+  bedrockLogs?: string[] | undefined;
   /** `--overlap` re-scanned for late delivery. @default '15m' */
   overlap: string;
   /** Snapshot EC2 context for the regions collected. @default true */
@@ -105,8 +108,11 @@ export interface S3Counts {
 /** Run a collection into an open case. */
 export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: IoHost, deps: CollectDeps): Promise<CollectSummary> {
   const now = deps.now;
-  const mode: 'lookup' | 'lake' | 's3' = opts.lake !== undefined ? 'lake' : opts.s3 !== undefined ? 's3' : 'lookup';
+  const bedrockLogs = opts.bedrockLogs ?? [];
+  const mode: 'lookup' | 'lake' | 's3' | 'logs' = bedrockLogs.length > 0 ? 'logs' : opts.lake !== undefined ? 'lake' : opts.s3 !== undefined ? 's3' : 'lookup';
   if (opts.lake !== undefined && opts.s3 !== undefined) throw new UsageError('--lake and --s3 cannot be used together', { hint: 'Run one collection per source.' });
+  if (mode === 'logs' && (opts.lake !== undefined || opts.s3 !== undefined || opts.contextOnly))
+    throw new UsageError(`--bedrock-logs cannot be used with ${opts.lake !== undefined ? '--lake' : opts.s3 !== undefined ? '--s3' : '--context-only'}`, { hint: 'Run one collection per source.' });
   if (opts.query !== undefined && opts.lake === undefined) throw new UsageError('--query needs --lake EVENT_DATA_STORE', { hint: 'A Lake query runs against one event data store.' });
   if (opts.allRegions && opts.regions.length > 0) throw new UsageError('--region and --all-regions cannot be used together');
   if (!(opts.rate > 0)) throw new UsageError('--rate must be a positive number of requests per second');
@@ -116,12 +122,21 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
     if (opts.s3 !== undefined) throw new UsageError('--s3 stores whole log files (each file is one piece of evidence): filters cannot be applied to it', { hint });
     if (opts.contextOnly) throw new UsageError('--context-only snapshots EC2 context: event filters do not apply to it', { hint });
     if (opts.query !== undefined) throw new UsageError('--query runs your SQL as given: put the filters in its WHERE clause', { hint: 'Or leave out --query: irctl then writes the query with the filters.' });
+    if (mode === 'logs') throw new UsageError('--bedrock-logs stores every invocation log record of the window: event filters do not apply to it', { hint });
   }
-  const window = resolveWindow(opts.since, opts.until, now(), mode);
+  const window = resolveWindow(opts.since, opts.until, now(), mode === 'logs' ? 'lake' : mode);
   const overlapMs = parseDuration(opts.overlap, '--overlap');
   const envRegion = deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
   const homeRegion = opts.regions[0] ?? (envRegion !== undefined && envRegion !== '' ? envRegion : 'us-east-1');
-  if (!opts.allRegions && opts.regions.length === 0 && (envRegion === undefined || envRegion === '') && mode === 'lookup') {
+  const groups = bedrockLogs.map((g) => {
+    const parsed = parseLogGroup(g, homeRegion);
+    if (!parsed) throw new UsageError(`--bedrock-logs: ${JSON.stringify(g.slice(0, 200))} is not a log group name or ARN`, { hint: 'Give names such as /aws/bedrock/modelinvocations, or arn:aws:logs:<region>:<account>:log-group:<name>, separated by commas.' });
+    return parsed;
+  });
+  if (mode === 'logs' && opts.regions.length > 1) throw new UsageError('--bedrock-logs reads log groups in one region: give at most one --region', { hint: 'Give an ARN for a group in another region.' });
+  if (mode === 'logs' && opts.allRegions) throw new UsageError('--bedrock-logs cannot be used with --all-regions', { hint: 'Give an ARN for each group in another region.' });
+  const needsRegion = mode === 'lookup' || (mode === 'logs' && bedrockLogs.some((g) => !g.trim().startsWith('arn:')));
+  if (!opts.allRegions && opts.regions.length === 0 && (envRegion === undefined || envRegion === '') && needsRegion) {
     throw new UsageError('no region to collect from', { hint: 'Pass --region us-east-1[,eu-west-1...] or --all-regions, or set AWS_REGION.' });
   }
 
@@ -149,9 +164,16 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
     const runId = randomUUID();
     const db = kase.db;
     const filters = filterObject(opts.filters);
-    const api = mode === 'lookup' ? LOOKUP_API : mode === 'lake' ? 'cloudtrail:Lake' : 's3:GetObject';
+    const api = mode === 'lookup' ? LOOKUP_API : mode === 'lake' ? 'cloudtrail:Lake' : mode === 'logs' ? BEDROCK_LOGS_API : 's3:GetObject';
     const windowIso = { since: new Date(window[0]).toISOString(), until: new Date(window[1]).toISOString() };
-    const source = mode === 'lookup' ? `aws cloudtrail LookupEvents ${regions.join(',')}` : mode === 'lake' ? `aws cloudtrail lake ${opts.lake ?? ''}` : `aws s3 ${opts.s3 ?? ''}`;
+    const source =
+      mode === 'lookup'
+        ? `aws cloudtrail LookupEvents ${regions.join(',')}`
+        : mode === 'lake'
+          ? `aws cloudtrail lake ${opts.lake ?? ''}`
+          : mode === 'logs'
+            ? `aws logs ${groups.map((g) => `${g.region}:${g.name}`).join(',')}`
+            : `aws s3 ${opts.s3 ?? ''}`;
     db.transaction(() =>
       appendCustody(
         db,
@@ -172,6 +194,7 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
               lake: opts.lake ?? null,
               query: opts.query ?? null,
               s3: opts.s3 ?? null,
+              ...(mode === 'logs' ? { bedrock_logs: groups.map((g) => ({ region: g.region, log_group: g.name })) } : {}),
               profile: opts.profile ?? null,
               role_arn: opts.roleArn ?? null,
               context: opts.context,
@@ -195,7 +218,7 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
       timer,
       random,
       retryBaseMs,
-      endpoints: { cloudtrail: deps.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? deps.env.AWS_ENDPOINT_URL, ec2: deps.env.AWS_ENDPOINT_URL_EC2 ?? deps.env.AWS_ENDPOINT_URL, s3: deps.env.AWS_ENDPOINT_URL_S3 ?? deps.env.AWS_ENDPOINT_URL },
+      endpoints: { cloudtrail: deps.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? deps.env.AWS_ENDPOINT_URL, ec2: deps.env.AWS_ENDPOINT_URL_EC2 ?? deps.env.AWS_ENDPOINT_URL, s3: deps.env.AWS_ENDPOINT_URL_S3 ?? deps.env.AWS_ENDPOINT_URL, logs: deps.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS ?? deps.env.AWS_ENDPOINT_URL },
       debug: (message) => io.notify({ level: 'debug', code: 'IRCTL_COLLECT_D0001', message }),
       warn: (code, message) => io.notify({ level: 'warn', code, message }),
     };
@@ -210,6 +233,12 @@ export async function collectAws(kase: CaseHandle, opts: CollectAwsOptions, io: 
           results = await Promise.all(
             regions.map((r) => collectLookupRegion(ctx, r, { window, filters: opts.filters, overlapMs, ratePerSec: opts.rate, maxRetries: opts.maxRetries }, progress.scope(r))),
           );
+        } else if (mode === 'logs') {
+          // One group at a time: CloudWatch Logs' FilterLogEvents quota (5 per second) is per account and region.
+          for (const g of groups) {
+            if (deps.signal.aborted) break;
+            results.push(await collectLogGroup(ctx, g, { window, overlapMs, ratePerSec: Math.min(opts.rate, 5), maxRetries: opts.maxRetries, region: homeRegion }, progress.scope(g.name)));
+          }
         } else if (mode === 'lake') {
           const { collectLake } = await import('./lake.js');
           results = [await collectLake(ctx, { eventDataStore: opts.lake ?? '', query: opts.query, window, filters: opts.filters, overlapMs, ratePerSec: opts.rate, maxRetries: opts.maxRetries, region: homeRegion }, progress.scope('lake'))];

@@ -13,9 +13,8 @@ import { addCovered, gapsIn, parseRanges, type Range } from '../checkpoints.js';
 import { explainAwsError, isAbort, type FailureKind } from './errors.js';
 import { filterObject, passesClientFilters, serverAttribute, type CollectFilters } from './filters.js';
 import type { LookupEvent } from './ports.js';
-import { AwsApiError } from './ports.js';
-import { TokenBucket, withRetries } from '../rate-limit.js';
-import type { RunContext } from './run-context.js';
+import { TokenBucket } from '../rate-limit.js';
+import { pacedCall, type RunContext } from './run-context.js';
 import { tallyPage } from '../custody-detail.js';
 
 /** API name used in locators, checkpoints and custody. */
@@ -104,24 +103,8 @@ export async function collectLookupRegion(ctx: RunContext, region: string, opts:
           return res;
         }
         const request = { startTime: new Date(from), endTime: new Date(to), attribute, nextToken, maxResults: LOOKUP_PAGE_SIZE };
-        const page = await withRetries(
-          async () => {
-            await bucket.take(ctx.signal);
-            return ctx.ports.cloudtrail.lookupEvents(region, request, ctx.signal);
-          },
-          {
-            classify: (e) => (e instanceof AwsApiError ? e.retryClass : 'fatal'),
-            maxRetries: opts.maxRetries,
-            timer: ctx.timer,
-            random: ctx.random,
-            baseMs: ctx.retryBaseMs,
-            signal: ctx.signal,
-            onRetry: ({ kind, delayMs, error }) => {
-              if (kind === 'throttle') res.throttled++;
-              else res.retried++;
-              ctx.debug(`${region}: ${error instanceof AwsApiError ? error.code : 'error'} on LookupEvents, retrying in ${delayMs} ms`);
-            },
-          },
+        const page = await pacedCall(ctx, res, bucket, opts.maxRetries, { scope: region, operation: 'LookupEvents' }, () =>
+          ctx.ports.cloudtrail.lookupEvents(region, request, ctx.signal),
         );
         const rows: IngestRow[] = [];
         page.events.forEach((e, i) => {

@@ -122,12 +122,49 @@ export interface S3Port {
   get(bucket: string, key: string, signal?: AbortSignal): Promise<{ body: Readable; size: number | undefined; etag: string | undefined }>;
 }
 
+/** One FilterLogEvents request (CloudWatch Logs). */
+export interface FilterLogEventsRequest {
+  /** Log group name. */
+  logGroupName: string;
+  /** Inclusive start, epoch ms. */
+  startTime: number;
+  /** Inclusive end, epoch ms. */
+  endTime: number;
+  nextToken?: string | undefined;
+  /** Events per page (the API's maximum is 10,000). */
+  limit: number;
+}
+
+/** One log event of a FilterLogEvents page. */
+export interface LogEvent {
+  logStreamName?: string | undefined;
+  /** Event time, epoch ms. */
+  timestamp?: number | undefined;
+  /** The message: for Bedrock invocation logs, the invocation log record as JSON text (the raw record). */
+  message?: string | undefined;
+  eventId?: string | undefined;
+}
+
+/** One FilterLogEvents page. */
+export interface FilterLogEventsPage {
+  events: LogEvent[];
+  nextToken?: string | undefined;
+  raw: RawPage;
+}
+
+/** CloudWatch Logs. */
+export interface LogsPort {
+  filterLogEvents(region: string, req: FilterLogEventsRequest, signal?: AbortSignal): Promise<FilterLogEventsPage>;
+}
+
 /** Everything the collect stage talks to. */
 export interface AwsPorts {
   cloudtrail: CloudTrailPort;
   sts: StsPort;
   ec2: Ec2Port;
   s3: S3Port;
+  /** CloudWatch Logs (`--bedrock-logs`); absent in ports built without it. */
+  logs?: LogsPort | undefined;
   /** Release sockets. */
   close(): void;
 }

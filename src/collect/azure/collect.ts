@@ -22,7 +22,7 @@ import { AzureHttp } from './http.js';
 import { collectPaged, SlidingWindow } from './paged.js';
 import type { AzureRunContext, AzureScopeResult } from './run-context.js';
 import type { AzureContextResult } from './resource-graph.js';
-import { ACTIVITY_MAX_AGE_MS, activitySource, GRAPH_MAX_AGE_MS, graphSource, type GraphLog } from './sources.js';
+import { ACTIVITY_MAX_AGE_MS, activitySource, GRAPH_MAX_AGE_MS, graphSource, riskDetectionSource, signInSource, type SignInType } from './sources.js';
 import { pageHashesDetail } from '../custody-detail.js';
 
 /** What to collect. */
@@ -51,6 +51,10 @@ export interface CollectAzureOptions {
   graphRate: string;
   /** Retries per call. @default 8 */
   maxRetries: number;
+  /** `--signin-types`: kinds of sign-in read through Graph (all but `interactive` through beta). @default ['interactive'] */
+  signInTypes?: SignInType[] | undefined;
+  /** `--no-risk-detections`: skip Entra ID Protection risk detections with `--tenant`. @default true */
+  riskDetections?: boolean | undefined;
 }
 
 /** Injection points (tests). */
@@ -220,9 +224,14 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
       if (tenant === undefined) return [];
       const bucket = new SlidingWindow(graphRate.limit, graphRate.periodMs, timer);
       const out: AzureScopeResult[] = [];
-      for (const log of ['signIns', 'directoryAudits'] as GraphLog[]) {
+      const sources = [
+        ...(opts.signInTypes ?? ['interactive']).map((t) => signInSource(endpoints, tenant, t, bucket)),
+        graphSource(endpoints, tenant, 'directoryAudits', bucket),
+        ...(opts.riskDetections === false ? [] : [riskDetectionSource(endpoints, tenant, bucket)]),
+      ];
+      for (const src of sources) {
         if (deps.signal.aborted) break;
-        out.push(await collectPaged(ctx, graphSource(endpoints, tenant, log, bucket), window, overlapMs, scopeProgress(`${tenant}:${log}`)));
+        out.push(await collectPaged(ctx, src, window, overlapMs, scopeProgress(`${tenant}:${src.api}`)));
       }
       return out;
     };

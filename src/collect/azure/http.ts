@@ -127,7 +127,7 @@ export class AzureHttp {
   }
 
   /** One call, retried; resolves with a 2xx response or throws {@link AzureApiError}. */
-  async call(audience: string, method: 'GET' | 'POST', url: string, body?: string, counters?: CallCounters): Promise<AzureResponse> {
+  async call(audience: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: string, counters?: CallCounters): Promise<AzureResponse> {
     const { pipeline, client, core } = await this.pipeline(audience);
     const operation = `${method} ${operationPath(url)}`;
     for (let attempt = 0; ; attempt++) {

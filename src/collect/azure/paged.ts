@@ -44,6 +44,16 @@ export interface PagedSource {
   what: string;
   /** Endpoint (for network messages). */
   endpoint: string;
+  /**
+   * The API promises no order (its records' times are not the filtered time): progress is recorded only when a range
+   * is complete, and an expired token restarts the range.
+   */
+  unordered?: boolean | undefined;
+  /**
+   * A 403 saying the tenant lacks the licence the API needs is a note (status `absent`, exit 0), not a failure: the
+   * API is collected by default where licensed.
+   */
+  licenceNote?: boolean | undefined;
 }
 
 /** Checkpoint key of a scope. */
@@ -99,7 +109,7 @@ export async function collectPaged(ctx: AzureRunContext, src: PagedSource, windo
       res.queried.push([iso(from), iso(to)]);
       let url: string | undefined = src.firstUrl(from, to);
       let oldest = Infinity;
-      let ordered = true;
+      let ordered = src.unordered !== true;
       let prev = Infinity;
       while (url !== undefined) {
         if (ctx.signal.aborted) {
@@ -170,6 +180,9 @@ export async function collectPaged(ctx: AzureRunContext, src: PagedSource, windo
   } catch (err) {
     if (isAzureAbort(err) || ctx.signal.aborted) {
       res.status = 'interrupted';
+    } else if (src.licenceNote === true && isLicenceRefusal(err)) {
+      res.status = 'absent';
+      res.note = `${src.what} not collected: the tenant is not licensed for it (Microsoft Entra ID P2 is needed; ${(err as AzureApiError).code}: ${(err as AzureApiError).message.slice(0, 160)})`;
     } else {
       res.status = 'failed';
       res.error = explainAzureError(err, src.what, src.endpoint);
@@ -178,6 +191,11 @@ export async function collectPaged(ctx: AzureRunContext, src: PagedSource, windo
     res.elapsed_ms = Math.round(ctx.timer.now() - started);
   }
   return res;
+}
+
+/** A 403 whose message says the tenant lacks a licence (`Your tenant is not licensed for this feature.`). */
+export function isLicenceRefusal(err: unknown): boolean {
+  return err instanceof AzureApiError && err.status === 403 && /licen[cs]|premium|\bP2\b/i.test(`${err.code} ${err.message}`);
 }
 
 /**

@@ -67,3 +67,76 @@ export function graphSource(e: AzureEndpoints, tenant: string, log: GraphLog, bu
       `${e.graph}/v1.0/${g.path}?$filter=${encodeURIComponent(`${g.timeField} ge ${iso(from)} and ${g.timeField} le ${iso(to)}`)}&$top=${GRAPH_TOP}`,
   };
 }
+
+/**
+ * Kinds of Entra sign-in (`--signin-types`) and their Graph `signInEventType`. Graph v1.0 `/auditLogs/signIns` returns
+ * interactive user sign-ins only; the others come from the **beta** endpoint filtered on `signInEventTypes`.
+ */
+export const SIGNIN_TYPES = {
+  interactive: 'interactiveUser',
+  noninteractive: 'nonInteractiveUser',
+  serviceprincipal: 'servicePrincipal',
+  managedidentity: 'managedIdentity',
+} as const;
+/** One of {@link SIGNIN_TYPES}. */
+export type SignInType = keyof typeof SIGNIN_TYPES;
+
+/** Parse `--signin-types a,b` (names of {@link SIGNIN_TYPES}, or `all`); undefined for an unknown name. */
+export function parseSignInTypes(list: readonly string[]): SignInType[] | { unknown: string } {
+  const out = new Set<SignInType>();
+  for (const raw of list) {
+    const v = raw.trim().toLowerCase().replace(/[-_ ]/g, '');
+    if (v === 'all') for (const k of Object.keys(SIGNIN_TYPES) as SignInType[]) out.add(k);
+    else if (Object.hasOwn(SIGNIN_TYPES, v)) out.add(v as SignInType);
+    else return { unknown: raw };
+  }
+  return [...out];
+}
+
+/**
+ * Sign-ins of one kind of one tenant: interactive through v1.0 (as {@link graphSource}), the other kinds through beta
+ * `/auditLogs/signIns` with `signInEventTypes/any(t: t eq '<type>')` (each kind its own checkpoint).
+ */
+export function signInSource(e: AzureEndpoints, tenant: string, type: SignInType, bucket: PagedSource['bucket']): PagedSource {
+  if (type === 'interactive') return graphSource(e, tenant, 'signIns', bucket);
+  const ev = SIGNIN_TYPES[type];
+  return {
+    scope: `tenant ${tenant} signIns ${ev} (beta)`,
+    account: tenant,
+    api: `graph:beta/auditLogs/signIns/${ev}`,
+    audience: e.graphAudience,
+    nextKey: '@odata.nextLink',
+    bucket,
+    what: `Entra ${ev} sign-ins of tenant ${tenant} (Graph beta)`,
+    endpoint: e.graph,
+    expired: isExpiredToken,
+    firstUrl: (from, to) =>
+      `${e.graph}/beta/auditLogs/signIns?$filter=${encodeURIComponent(`createdDateTime ge ${iso(from)} and createdDateTime le ${iso(to)} and signInEventTypes/any(t: t eq '${ev}')`)}&$top=${GRAPH_TOP}`,
+  };
+}
+
+/** Graph page size of `/identityProtection/riskDetections` (its `$top` maximum is 500). */
+export const RISK_TOP = 500;
+
+/**
+ * Entra ID Protection risk detections of one tenant, by `detectedDateTime` (an offline detection is found hours or days
+ * after the activity it is about: the window is when it was detected). The API promises no order: progress is
+ * recorded when a range is complete.
+ */
+export function riskDetectionSource(e: AzureEndpoints, tenant: string, bucket: PagedSource['bucket']): PagedSource {
+  return {
+    scope: `tenant ${tenant} riskDetections`,
+    account: tenant,
+    api: 'graph:identityProtection/riskDetections',
+    audience: e.graphAudience,
+    nextKey: '@odata.nextLink',
+    bucket,
+    what: `Entra ID Protection risk detections of tenant ${tenant}`,
+    endpoint: e.graph,
+    expired: isExpiredToken,
+    unordered: true,
+    licenceNote: true,
+    firstUrl: (from, to) =>
+      `${e.graph}/v1.0/identityProtection/riskDetections?$filter=${encodeURIComponent(`detectedDateTime ge ${iso(from)} and detectedDateTime le ${iso(to)}`)}&$top=${RISK_TOP}`,
+  };
+}

@@ -1,9 +1,10 @@
 /**
  * The Okta System Log API over HTTP (`GET /api/v1/logs`), the only place irctl talks to Okta. Pure helpers (Link
  * header, rate-limit headers, error explanations) plus one fetch per page; pacing and retries live in the caller.
- * The API token is sent as `Authorization: SSWS <token>` and never leaves this module.
+ * The credential's headers come from `auth.ts` (an API token or an OAuth service app's access token).
  */
 import { SourceAccessError, UsageError } from '../../errors.js';
+import type { OktaAuth } from './auth.js';
 
 /** One page as received. */
 export interface OktaPage {
@@ -99,16 +100,18 @@ function errorBody(body: Buffer): { code?: string; summary?: string } {
 }
 
 /** Fetch one page of `url` (already carrying its query). Throws {@link OktaApiError} for anything but 200. */
-export async function fetchPage(url: string, token: string, signal: AbortSignal, nowMs: () => number): Promise<OktaPage> {
+export async function fetchPage(url: string, auth: OktaAuth, signal: AbortSignal, nowMs: () => number): Promise<OktaPage> {
+  const credential = await auth.headers('GET', url, signal);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { authorization: `SSWS ${token}`, accept: 'application/json', 'user-agent': 'irctl' }, signal, redirect: 'error' });
+    res = await fetch(url, { headers: { ...credential, accept: 'application/json', 'user-agent': 'irctl' }, signal, redirect: 'error' });
   } catch (err) {
     if (signal.aborted) throw err;
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     throw new OktaApiError(`network error${cause || (err instanceof Error ? `: ${err.message}` : '')}`, { cause: err });
   }
   const body = Buffer.from(await res.arrayBuffer());
+  auth.nonce(res.headers.get('dpop-nonce'));
   const resetInMs = resetDelayMs(res.headers.get('x-rate-limit-reset'), res.headers.get('date'), nowMs());
   if (res.status !== 200) {
     const e = errorBody(body);
@@ -129,10 +132,16 @@ export async function fetchPage(url: string, token: string, signal: AbortSignal,
 }
 
 /** From a failed call to a message an operator can act on (exit 4). */
-export function explainOktaError(err: unknown, org: string): SourceAccessError {
+export function explainOktaError(err: unknown, org: string, from = 'OKTA_API_TOKEN'): SourceAccessError {
   if (!(err instanceof OktaApiError)) return new SourceAccessError(`Okta System Log collection from ${org} failed: ${err instanceof Error ? err.message : String(err)}`, { hint: 'Run again with --debug.', cause: err });
   // eslint-disable-next-line no-control-regex -- strip terminal control characters from a server-provided message
   const msg = err.message.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?');
+  if (err.status === 401 && from !== 'OKTA_API_TOKEN') {
+    return new SourceAccessError(`Okta rejected the service app's access token for ${org} (${msg})`, {
+      hint: 'The token was refreshed once and still refused: check that the app is granted okta.logs.read and the Read-Only Administrator role.',
+      cause: err,
+    });
+  }
   if (err.status === 401) {
     return new SourceAccessError(`Okta rejected the API token for ${org} (${msg})`, {
       hint: 'Check OKTA_API_TOKEN: it must be an API token of this org that is still active (tokens expire after 30 days unused; Security > API > Tokens).',

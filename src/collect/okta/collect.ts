@@ -3,7 +3,8 @@
  * gaps not yet collected, follows `Link: rel="next"` pages, paces itself by `X-Rate-Limit-Remaining` /
  * `X-Rate-Limit-Reset`, waits out 429s, stores each page (its exact bytes hashed; each event's raw record is its byte
  * slice of the page) together with the checkpoint it advances, and records `collect.start` / `collect.end` in the
- * custody log. The token comes from `OKTA_API_TOKEN` only and is never stored. What was collected before a failure or
+ * custody log. The credential (an API token, or an OAuth service app's key: auth.ts) comes from the environment
+ * only and is never stored. What was collected before a failure or
  * Ctrl-C stays in the case; the checkpoint makes the next run resume.
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import { addCovered, gapsIn, parseRanges } from '../checkpoints.js';
 import { AbortedError, backoffMs, runPacing, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
+import { explainTokenError, oktaAuthFromEnv, OktaTokenError } from './auth.js';
 import { explainOktaError, fetchPage, OktaApiError, orgBaseUrl, type OktaPage } from './client.js';
 import { pageHashesDetail } from '../custody-detail.js';
 
@@ -103,12 +105,6 @@ export function rowsOfPage(body: Buffer): { rows: IngestRow[]; latestMs: number 
 export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io: IoHost, deps: CollectOktaDeps): Promise<CollectOktaSummary> {
   const now = deps.now;
   const org = orgBaseUrl(opts.org);
-  const token = deps.env.OKTA_API_TOKEN;
-  if (token === undefined || token.trim() === '') {
-    throw new SourceAccessError('no Okta API token: OKTA_API_TOKEN is not set', {
-      hint: 'Create a token of a Read-Only Administrator (Security > API > Tokens) and export OKTA_API_TOKEN=... in the shell that runs irctl (it is never stored in the case).',
-    });
-  }
   const override = deps.env.IRCTL_OKTA_ENDPOINT;
   let base = org;
   if (override !== undefined && override !== '') {
@@ -118,6 +114,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
       throw new UsageError(`IRCTL_OKTA_ENDPOINT ${JSON.stringify(override)} is not a URL`, { hint: 'e.g. IRCTL_OKTA_ENDPOINT=http://127.0.0.1:8080 (tests and proxies only)' });
     }
   }
+  const auth = oktaAuthFromEnv(org, base, { env: deps.env, nowMs: () => now().getTime() });
   const window = resolveWindow(opts.since, opts.until, now(), 's3');
   const overlapMs = parseDuration(opts.overlap, '--overlap');
   if (window[0] < now().getTime() - OKTA_RETENTION_MS) {
@@ -140,7 +137,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
           org,
           window: windowIso,
           // Where the token came from, never the token.
-          parameters: { overlap_ms: overlapMs, page_limit: OKTA_PAGE_LIMIT, sort_order: 'ASCENDING', token_from: 'OKTA_API_TOKEN', endpoint_override: base !== org ? base : null },
+          parameters: { overlap_ms: overlapMs, page_limit: OKTA_PAGE_LIMIT, sort_order: 'ASCENDING', token_from: auth.from, ...(auth.clientId !== undefined ? { client_id: auth.clientId } : {}), endpoint_override: base !== org ? base : null },
         },
       },
       kase.provenance,
@@ -161,11 +158,18 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
 
   /** Fetch one URL with 429 / 5xx / network retries. */
   const get = async (url: string): Promise<OktaPage> => {
+    let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await fetchPage(url, token, deps.signal, () => Date.now());
+        return await fetchPage(url, auth, deps.signal, () => Date.now());
       } catch (err) {
         if (deps.signal.aborted) throw new AbortedError();
+        // An OAuth access token can expire or be revoked mid-run: get a fresh one once per page.
+        if (err instanceof OktaApiError && err.status === 401 && !refreshed && auth.invalidate()) {
+          refreshed = true;
+          debug(`${err.message} from the System Log API: getting a new access token`);
+          continue;
+        }
         if (!(err instanceof OktaApiError) || err.retryClass === 'fatal' || attempt >= opts.maxRetries) throw err;
         let wait: number;
         if (err.retryClass === 'throttle') {
@@ -243,7 +247,7 @@ export async function collectOkta(kase: CaseHandle, opts: CollectOktaOptions, io
     if (err instanceof AbortedError || deps.signal.aborted || (err instanceof Error && err.name === 'AbortError')) res.status = 'interrupted';
     else {
       res.status = 'failed';
-      error = explainOktaError(err, org);
+      error = err instanceof OktaTokenError ? explainTokenError(err, org, auth) : explainOktaError(err, org, auth.from);
     }
   } finally {
     progress.stop();

@@ -16,6 +16,8 @@ export const AWS_STEP_KINDS = [
   { kind: 'snapshot-volumes', phase: 'preserve', reversible: false, description: 'EBS snapshot of every volume attached to the instance, tagged with the case and threat ids' },
   { kind: 'capture-instance-metadata', phase: 'preserve', reversible: false, description: 'instance description, console output and user data, kept in the action record' },
   { kind: 'protect-instance', phase: 'contain', reversible: true, description: 'enable termination and stop protection' },
+  { kind: 'detach-from-auto-scaling', phase: 'contain', reversible: true, description: 'detach the instance from its Auto Scaling group (desired capacity kept: the group launches a replacement) before isolation' },
+  { kind: 'deregister-from-target-groups', phase: 'contain', reversible: true, description: 'deregister the instance from every ELBv2 target group of its VPC before isolation' },
   { kind: 'isolate-instance', phase: 'contain', reversible: true, description: 'move every network interface to an isolation security group with no ingress and no egress' },
   { kind: 'deactivate-access-key', phase: 'contain', reversible: true, description: 'set an IAM access key Inactive (never deleted)' },
   { kind: 'revoke-role-sessions', phase: 'contain', reversible: true, description: 'inline deny-all policy on a role for sessions issued before now (aws:TokenIssueTime)' },
@@ -23,6 +25,7 @@ export const AWS_STEP_KINDS = [
   { kind: 'detach-policy', phase: 'contain', reversible: true, description: 'detach a managed policy the threat attached to a user, role or group' },
   { kind: 's3-block-public-access', phase: 'contain', reversible: true, description: 'turn on all four S3 Block Public Access settings of a bucket' },
   { kind: 's3-remove-policy-principals', phase: 'contain', reversible: true, description: 'remove bucket-policy statements the threat added that grant public or foreign-account principals' },
+  { kind: 'remove-trust-principals', phase: 'contain', reversible: true, description: "remove from a role's trust policy the statements the threat added that let public or foreign-account principals assume it" },
   { kind: 'cloudtrail-start-logging', phase: 'contain', reversible: false, description: 'restart logging of a trail the threat stopped' },
 ] as const;
 
@@ -69,6 +72,12 @@ interface BucketTarget {
 interface TrailTarget {
   name: string;
   region: string;
+}
+interface TrustTarget {
+  role: string;
+  account: string | undefined;
+  /** Statements of the threat's trust documents that allow public or foreign-account principals. */
+  statements: Rec[];
 }
 
 const isRequestOk = (ct: Rec): boolean => ct.errorCode === undefined || ct.errorCode === null || ct.errorCode === '';
@@ -117,6 +126,7 @@ function readEvidence(ev: ThreatEvidence): {
   buckets: Targets<BucketTarget>;
   bpaBuckets: Targets<string>;
   trails: Targets<TrailTarget>;
+  trust: Targets<TrustTarget>;
   notes: Set<string>;
 } {
   const keys = new Targets<KeyTarget>();
@@ -127,6 +137,7 @@ function readEvidence(ev: ThreatEvidence): {
   const buckets = new Targets<BucketTarget>();
   const bpaBuckets = new Targets<string>();
   const trails = new Targets<TrailTarget>();
+  const trust = new Targets<TrustTarget>();
   const notes = new Set<string>();
   const keyOwner = new Map<string, string>();
   const entityKeys = new Set(ev.entities.filter((e) => e.kind === 'access_key' && ACCESS_KEY.test(e.value)).map((e) => e.value));
@@ -209,9 +220,19 @@ function readEvidence(ev: ThreatEvidence): {
       case 'PutInsightSelectors':
         notes.add(`the threat changed the selectors of trail ${str(req.trailName) ?? '?'} (${e.id}): restoring selectors is not built; compare them with your baseline`);
         break;
-      case 'UpdateAssumeRolePolicy':
-        notes.add(`the threat changed the trust policy of role ${str(req.roleName) ?? '?'} (${e.id}): restoring trust policies is not built (the previous document is not in the record); restore it from your baseline`);
+      case 'UpdateAssumeRolePolicy': {
+        // CloudTrail records the new document only: what the threat added that lets outsiders in is removable from
+        // the current policy (read at execution, recorded for rollback); anything else must come from a baseline.
+        const role = str(req.roleName);
+        const foreign = policyStatements(req.policyDocument).filter((x) => x.Effect === 'Allow' && foreignPrincipals(x, account).length > 0);
+        if (role !== undefined && NAME.test(role) && foreign.length > 0) {
+          trust.add(role, { role, account, statements: [] }, e.id);
+          trust.map.get(role)!.value.statements.push(...foreign);
+        } else {
+          notes.add(`the threat changed the trust policy of role ${role ?? '?'} (${e.id}) without granting a public or foreign-account principal: CloudTrail keeps only the new document, so irctl cannot restore the previous one; compare it with your baseline`);
+        }
         break;
+      }
       default:
         break;
     }
@@ -240,7 +261,7 @@ function readEvidence(ev: ThreatEvidence): {
   // Keys: those the threat used or created; only the threat's own entity keys or keys seen in its records.
   for (const k of entityKeys) keys.add(k, { keyId: k }, undefined);
   for (const [id, t] of keys.map) t.value.user = keyOwner.get(id);
-  return { keys, users, roles, attached, instances, buckets, bpaBuckets, trails, notes };
+  return { keys, users, roles, attached, instances, buckets, bpaBuckets, trails, trust, notes };
 }
 
 const sorted = sortedTargets;
@@ -397,6 +418,38 @@ export function planAws(ev: ThreatEvidence): ProviderPlan {
       }),
       base({
         ...common,
+        kind: 'detach-from-auto-scaling',
+        phase: 'contain',
+        title: `detach ${id} from its Auto Scaling group (if any) so that the group neither terminates nor replaces it as unhealthy once isolated`,
+        calls: [
+          { api: 'autoscaling:DescribeAutoScalingInstances', params: { InstanceIds: [id] } },
+          { api: 'autoscaling:DetachInstances', params: { InstanceIds: [id], AutoScalingGroupName: '<the group DescribeAutoScalingInstances names>', ShouldDecrementDesiredCapacity: false } },
+        ],
+        reversible: true,
+        risk: { level: 'medium', breaks: 'the group launches a replacement instance (desired capacity is kept), so the service keeps its capacity; the detached instance is no longer managed or scaled' },
+        rollback: {
+          calls: [{ api: 'autoscaling:AttachInstances', params: { InstanceIds: [id], AutoScalingGroupName: '<recorded group>' } }],
+          note: 'attach the instance to its recorded group again (the group grows by one: the replacement stays until it scales in)',
+        },
+        preconditions: ['the instance exists and is not terminated', 'not in any group: done with nothing to do'],
+      }),
+      base({
+        ...common,
+        kind: 'deregister-from-target-groups',
+        phase: 'contain',
+        title: `deregister ${id} from every load balancer target group it is in (if any) before isolation`,
+        calls: [
+          { api: 'elbv2:DescribeTargetGroups', params: {} },
+          { api: 'elbv2:DescribeTargetHealth', params: { TargetGroupArn: '<each instance-type target group of the VPC>' } },
+          { api: 'elbv2:DeregisterTargets', params: { TargetGroupArn: '<each group holding the instance>', Targets: [{ Id: id, Port: '<registered port>' }] } },
+        ],
+        reversible: true,
+        risk: { level: 'medium', breaks: 'the load balancers stop sending traffic to the instance (after the deregistration delay)' },
+        rollback: { calls: [{ api: 'elbv2:RegisterTargets', params: { TargetGroupArn: '<each recorded group>', Targets: [{ Id: id, Port: '<recorded port>' }] } }], note: 'register the instance again in every recorded target group, on its recorded ports' },
+        preconditions: ['the instance exists and is not terminated', 'not registered anywhere: done with nothing to do'],
+      }),
+      base({
+        ...common,
         kind: 'isolate-instance',
         phase: 'contain',
         title: `isolate ${id}: every network interface to a security group with no ingress and no egress`,
@@ -460,6 +513,28 @@ export function planAws(ev: ThreatEvidence): ProviderPlan {
       }),
     );
   }
+  for (const [role, { value, evidence }] of sorted(r.trust)) {
+    const principals = [...new Set(value.statements.flatMap((s) => foreignPrincipals(s, value.account)))].sort();
+    steps.push(
+      base({
+        kind: 'remove-trust-principals',
+        target: value.account !== undefined ? `arn:aws:iam::${value.account}:role/${role}` : `role/${role}`,
+        resource: `role/${role}`,
+        phase: 'contain',
+        title: `remove from the trust policy of role ${role} the statements that let ${principals.join(', ')} assume it (added by the threat)`,
+        calls: [
+          { api: 'iam:GetRole', params: { RoleName: role } },
+          { api: 'iam:UpdateAssumeRolePolicy', params: { RoleName: role, PolicyDocument: '<current trust policy without those statements (a deny-all statement when none is left)>' } },
+        ],
+        reversible: true,
+        risk: { level: 'low', breaks: `${principals.join(', ')} can no longer assume the role (sessions already issued last until they expire: add revoke-role-sessions)` },
+        rollback: { calls: [{ api: 'iam:UpdateAssumeRolePolicy', params: { RoleName: role, PolicyDocument: '<recorded trust policy>' } }], note: 'put back the trust policy recorded just before the step (CloudTrail holds only the new document, so the before-state is the live one)' },
+        preconditions: ['the role exists', 'its trust policy still holds a statement the threat added (none: skipped)'],
+        evidence_ids: evid(evidence),
+        params: { roleName: role, account: value.account ?? null, statements: value.statements },
+      }),
+    );
+  }
   for (const [name, { value, evidence }] of sorted(r.trails)) {
     steps.push(
       base({
@@ -483,9 +558,6 @@ export function planAws(ev: ThreatEvidence): ProviderPlan {
     );
   }
   const notes = [...r.notes].sort();
-  if (r.instances.map.size > 0) {
-    notes.push('detaching instances from Auto Scaling groups and load balancer target groups is not built: check `aws autoscaling describe-auto-scaling-instances` and detach them by hand (protect-instance keeps Auto Scaling from terminating them)');
-  }
   if (ev.events.some((e) => e.service === 'bedrock')) notes.push('Bedrock: revoking the invoking principal is covered by the identity steps above; no Bedrock-specific step is built');
   return { steps, notes };
 }

@@ -3,6 +3,7 @@
  * the live state, reads the before-state (what rollback restores), acts, and reads the after-state. Credentials,
  * `--profile`, `--role-arn` and the `AWS_ENDPOINT_URL*` variables work as for `collect aws` (src/collect/aws/client.ts).
  */
+import { AttachInstancesCommand, AutoScalingClient, DescribeAutoScalingInstancesCommand, DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import {
   CreateSecurityGroupCommand,
@@ -37,7 +38,9 @@ import {
   ListAttachedUserPoliciesCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   DeleteBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
@@ -52,9 +55,9 @@ import { credentialsFor, endpointFor, toAwsApiError } from '../../collect/aws/cl
 import { explainAwsError } from '../../collect/aws/errors.js';
 import type { MadeCall, RunnableStep, RunnerOptions, StepLiveStatus, StepOutcome, StepRunner } from '../types.js';
 import { foreignPrincipals } from './plan.js';
+import { liveStatusOfFailure, runStep, Skip } from '../runner-kit.js';
+import { canonical } from '../targets.js';
 
-/** A precondition that does not hold: the step is skipped with this reason. */
-class Skip extends Error {}
 
 /** Error codes that mean the resource is gone. */
 const GONE = /^(NoSuchEntity|NoSuchBucket|InvalidInstanceID\.NotFound|InvalidInstanceID\.Malformed|TrailNotFoundException|InvalidNetworkInterfaceID\.NotFound|InvalidVolume\.NotFound)$/;
@@ -74,7 +77,7 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
   const homeRegion = opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const credentials = credentialsFor({ env: opts.env, profile: opts.profile, roleArn: opts.roleArn, externalId: opts.externalId, homeRegion }, 'irctl-contain');
   const common = { credentials, maxAttempts: 3, requestHandler: { requestTimeout: 30_000, connectionTimeout: 10_000 } };
-  const ep = (s: 'IAM' | 'EC2' | 'S3' | 'CLOUDTRAIL'): { endpoint?: string } => {
+  const ep = (s: 'IAM' | 'EC2' | 'S3' | 'CLOUDTRAIL' | 'AUTO_SCALING' | 'ELASTIC_LOAD_BALANCING_V2'): { endpoint?: string } => {
     const e = endpointFor(s, opts.env);
     return e !== undefined ? { endpoint: e } : {};
   };
@@ -85,6 +88,18 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
   const ec2 = (region: string): EC2Client => {
     let c = ec2s.get(region);
     if (!c) ec2s.set(region, (c = new EC2Client({ ...common, region, ...ep('EC2') })));
+    return c;
+  };
+  const asgs = new Map<string, AutoScalingClient>();
+  const elbs = new Map<string, ElasticLoadBalancingV2Client>();
+  const asg = (region: string): AutoScalingClient => {
+    let c = asgs.get(region);
+    if (!c) asgs.set(region, (c = new AutoScalingClient({ ...common, region, ...ep('AUTO_SCALING') })));
+    return c;
+  };
+  const elb = (region: string): ElasticLoadBalancingV2Client => {
+    let c = elbs.get(region);
+    if (!c) elbs.set(region, (c = new ElasticLoadBalancingV2Client({ ...common, region, ...ep('ELASTIC_LOAD_BALANCING_V2') })));
     return c;
   };
   const ct = (region: string): CloudTrailClient => {
@@ -205,6 +220,15 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
       throw err;
     }
   };
+  const trustPolicy = async (c: Calls, role: string): Promise<string> => {
+    const out = await c.send<GetRoleCommand, { Role?: { AssumeRolePolicyDocument?: string } }>(iam, 'iam:GetRole', { RoleName: role }, new GetRoleCommand({ RoleName: role }));
+    const doc = out.Role?.AssumeRolePolicyDocument;
+    if (doc === undefined) throw new Skip(`role ${role} has no trust policy`);
+    // IAM returns policy documents URL-encoded (RFC 3986).
+    return /^%7B/i.test(doc) ? decodeURIComponent(doc) : doc;
+  };
+  const putTrust = (c: Calls, role: string, doc: string): Promise<unknown> =>
+    c.send(iam, 'iam:UpdateAssumeRolePolicy', { RoleName: role, PolicyDocument: JSON.parse(doc) as unknown }, new UpdateAssumeRolePolicyCommand({ RoleName: role, PolicyDocument: doc }));
   const trailLogging = async (c: Calls, s: RunnableStep, name: string): Promise<boolean> => {
     const out = await c.send<GetTrailStatusCommand, { IsLogging?: boolean }>(ct(region(s)), 'cloudtrail:GetTrailStatus', { Name: name }, new GetTrailStatusCommand({ Name: name }));
     return out.IsLogging === true;
@@ -227,16 +251,7 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
     return { kept, removed };
   };
 
-  const run = async (s: RunnableStep, fn: (c: Calls, setBefore: (b: unknown) => void) => Promise<{ after: unknown }>): Promise<StepOutcome> => {
-    const c = new Calls(region(s));
-    let before: unknown;
-    try {
-      const r = await fn(c, (b) => (before = b));
-      return { status: 'done', before, after: r.after, calls: c.made };
-    } catch (err) {
-      return outcomeOfError(err, c, before);
-    }
-  };
+  const run = (s: RunnableStep, fn: (c: Calls, setBefore: (b: unknown) => void) => Promise<{ after: unknown }>): Promise<StepOutcome> => runStep(new Calls(region(s)), fn, outcomeOfError);
 
   const execute = (s: RunnableStep): Promise<StepOutcome> =>
     run(s, async (c, setBefore) => {
@@ -335,6 +350,28 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           const now = await protection(c, s);
           return { after: { instance_id: id, disable_api_termination: now.termination, disable_api_stop: now.stop } };
         }
+        case 'detach-from-auto-scaling': {
+          const id = String((await describeInstance(c, s)).InstanceId);
+          const g = await groupOf(c, s);
+          setBefore({ instance_id: id, auto_scaling_group: g?.group ?? null, lifecycle_state: g?.lifecycle ?? null });
+          // Not in a group: the step's aim (no group acts on the instance while it is isolated) already holds.
+          if (!g) return { after: { instance_id: id, auto_scaling_group: null, note: 'not in an Auto Scaling group: nothing to detach' } };
+          if (g.lifecycle !== null && !/^InService$|^Standby$/.test(g.lifecycle)) throw new Skip(`instance ${id} is ${g.lifecycle} in Auto Scaling group ${g.group}: detach it by hand once the lifecycle action ends`);
+          await c.send(asg(region(s)), 'autoscaling:DetachInstances', { InstanceIds: [id], AutoScalingGroupName: g.group, ShouldDecrementDesiredCapacity: false }, new DetachInstancesCommand({ InstanceIds: [id], AutoScalingGroupName: g.group, ShouldDecrementDesiredCapacity: false }));
+          return { after: { instance_id: id, auto_scaling_group: (await groupOf(c, s))?.group ?? null, detached_from: g.group } };
+        }
+        case 'deregister-from-target-groups': {
+          const inst = await describeInstance(c, s);
+          const id = String(inst.InstanceId);
+          const regs = await registrations(c, s, inst.VpcId);
+          setBefore({ instance_id: id, registrations: regs });
+          if (regs.length === 0) return { after: { instance_id: id, registrations: [], note: 'not registered in any target group: nothing to deregister' } };
+          for (const arn of [...new Set(regs.map((r) => r.target_group))]) {
+            const t = targets(id, regs.filter((r) => r.target_group === arn));
+            await c.send(elb(region(s)), 'elbv2:DeregisterTargets', { TargetGroupArn: arn, Targets: t }, new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: t }));
+          }
+          return { after: { instance_id: id, registrations: await registrations(c, s, inst.VpcId) } };
+        }
         case 'isolate-instance': {
           const inst = await describeInstance(c, s);
           const id = String(inst.InstanceId);
@@ -375,6 +412,18 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           }
           return { after: { bucket, policy: await getPolicy(c, bucket), removed } };
         }
+        case 'remove-trust-principals': {
+          const role = p(s, 'roleName');
+          const policy = await trustPolicy(c, role);
+          setBefore({ role, trust_policy: policy });
+          const threat = Array.isArray(s.params.statements) ? (s.params.statements as Rec[]) : [];
+          const { kept, removed } = withoutThreatStatements(policy, threat, typeof s.params.account === 'string' ? s.params.account : null);
+          if (removed.length === 0) throw new Skip(`the trust policy of ${role} no longer holds a statement the threat added: the state changed since the evidence`);
+          // A role must keep a trust policy: when nothing is left, nobody may assume it.
+          const rest = kept.length > 0 ? kept : [{ Sid: 'IrctlDenyAll', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }];
+          await putTrust(c, role, JSON.stringify({ ...(JSON.parse(policy) as Rec), Statement: rest }));
+          return { after: { role, trust_policy: await trustPolicy(c, role), removed } };
+        }
         case 'cloudtrail-start-logging': {
           const name = p(s, 'name');
           const logging = await trailLogging(c, s, name);
@@ -387,6 +436,50 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           throw new Skip(`step kind ${s.kind} is not known to this irctl`);
       }
     });
+
+  /** The Auto Scaling group of an instance, or null. */
+  const groupOf = async (c: Calls, s: RunnableStep): Promise<{ group: string; lifecycle: string | null } | null> => {
+    const id = p(s, 'instanceId');
+    const out = await c.send<DescribeAutoScalingInstancesCommand, { AutoScalingInstances?: Array<{ InstanceId?: string; AutoScalingGroupName?: string; LifecycleState?: string }> }>(
+      asg(region(s)),
+      'autoscaling:DescribeAutoScalingInstances',
+      { InstanceIds: [id] },
+      new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }),
+    );
+    const hit = out.AutoScalingInstances?.find((x) => x.InstanceId === id && x.AutoScalingGroupName !== undefined);
+    return hit ? { group: hit.AutoScalingGroupName!, lifecycle: hit.LifecycleState ?? null } : null;
+  };
+  /** The instance-type target groups of the instance's VPC that hold it, with the ports it is registered on. */
+  const registrations = async (c: Calls, s: RunnableStep, vpc: string | undefined): Promise<Array<{ target_group: string; port: number | null }>> => {
+    const id = p(s, 'instanceId');
+    const groups: string[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const out = await c.send<DescribeTargetGroupsCommand, { TargetGroups?: Array<{ TargetGroupArn?: string; TargetType?: string; VpcId?: string }>; NextMarker?: string }>(
+        elb(region(s)),
+        'elbv2:DescribeTargetGroups',
+        marker !== undefined ? { Marker: marker } : {},
+        new DescribeTargetGroupsCommand({ PageSize: 400, ...(marker !== undefined ? { Marker: marker } : {}) }),
+      );
+      for (const g of out.TargetGroups ?? []) if (g.TargetGroupArn !== undefined && (g.TargetType ?? 'instance') === 'instance' && (vpc === undefined || g.VpcId === vpc)) groups.push(g.TargetGroupArn);
+      marker = out.NextMarker;
+      if (marker === undefined) break;
+    }
+    const regs: Array<{ target_group: string; port: number | null }> = [];
+    for (const arn of groups) {
+      const h = await c.send<DescribeTargetHealthCommand, { TargetHealthDescriptions?: Array<{ Target?: { Id?: string; Port?: number }; TargetHealth?: { State?: string } }> }>(
+        elb(region(s)),
+        'elbv2:DescribeTargetHealth',
+        { TargetGroupArn: arn },
+        new DescribeTargetHealthCommand({ TargetGroupArn: arn }),
+      );
+      for (const d of h.TargetHealthDescriptions ?? []) {
+        if (d.Target?.Id === id && d.TargetHealth?.State !== 'unused' && d.TargetHealth?.State !== 'draining') regs.push({ target_group: arn, port: d.Target.Port ?? null });
+      }
+    }
+    return regs;
+  };
+  const targets = (id: string, regs: Array<{ port: number | null }>) => regs.map((r) => ({ Id: id, ...(r.port !== null ? { Port: r.port } : {}) }));
 
   /** The isolation group of a VPC: reused when it exists, else made with no ingress and its default egress revoked. */
   const isolationGroup = async (c: Calls, r: string, vpc: string): Promise<string> => {
@@ -444,6 +537,25 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           const now = await protection(c, s);
           return { after: { instance_id: id, disable_api_termination: now.termination, disable_api_stop: now.stop } };
         }
+        case 'detach-from-auto-scaling': {
+          const group = typeof b.auto_scaling_group === 'string' ? b.auto_scaling_group : null;
+          if (group === null) return { after: { note: 'the instance was not in an Auto Scaling group: nothing to restore' } };
+          const now = await groupOf(c, s);
+          setBefore({ auto_scaling_group: now?.group ?? null });
+          if (now) throw new Skip(`instance ${p(s, 'instanceId')} is in Auto Scaling group ${now.group} already`);
+          await c.send(asg(region(s)), 'autoscaling:AttachInstances', { InstanceIds: [p(s, 'instanceId')], AutoScalingGroupName: group }, new AttachInstancesCommand({ InstanceIds: [p(s, 'instanceId')], AutoScalingGroupName: group }));
+          return { after: { auto_scaling_group: (await groupOf(c, s))?.group ?? null } };
+        }
+        case 'deregister-from-target-groups': {
+          const id = p(s, 'instanceId');
+          const regs = (Array.isArray(b.registrations) ? b.registrations : []) as Array<{ target_group: string; port: number | null }>;
+          if (regs.length === 0) return { after: { note: 'the instance was not registered in any target group: nothing to restore' } };
+          for (const arn of [...new Set(regs.map((r) => r.target_group))]) {
+            const t = targets(id, regs.filter((r) => r.target_group === arn));
+            await c.send(elb(region(s)), 'elbv2:RegisterTargets', { TargetGroupArn: arn, Targets: t }, new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: t }));
+          }
+          return { after: { instance_id: id, registrations: await registrations(c, s, (await describeInstance(c, s)).VpcId) } };
+        }
         case 'isolate-instance': {
           const enis = Array.isArray(b.interfaces) ? (b.interfaces as Array<{ eni: string; groups: string[] }>) : [];
           for (const e of enis) {
@@ -465,6 +577,13 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           if (policy === null) throw new Skip('no recorded policy to restore');
           await c.send(s3, 's3:PutBucketPolicy', { Bucket: bucket, Policy: '<recorded policy>' }, new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
           return { after: { bucket, policy: await getPolicy(c, bucket) } };
+        }
+        case 'remove-trust-principals': {
+          const role = p(s, 'roleName');
+          if (typeof b.trust_policy !== 'string') throw new Skip('no recorded trust policy to restore');
+          setBefore({ role, trust_policy: await trustPolicy(c, role) });
+          await putTrust(c, role, b.trust_policy);
+          return { after: { role, trust_policy: await trustPolicy(c, role) } };
         }
         default:
           throw new Skip(`${s.kind} is not reversible`);
@@ -506,6 +625,14 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           const pr = await protection(c, s);
           return { in_place: pr.termination && pr.stop !== false, detail: `termination protection ${pr.termination ? 'on' : 'off'}, stop protection ${pr.stop === null ? 'unknown' : pr.stop ? 'on' : 'off'}` };
         }
+        case 'detach-from-auto-scaling': {
+          const g = await groupOf(c, s);
+          return { in_place: g === null, detail: g ? `in Auto Scaling group ${g.group} (${g.lifecycle ?? '?'})` : 'not in an Auto Scaling group' };
+        }
+        case 'deregister-from-target-groups': {
+          const regs = await registrations(c, s, (await describeInstance(c, s)).VpcId);
+          return { in_place: regs.length === 0, detail: regs.length === 0 ? 'not registered in any target group' : `registered in ${regs.map((r) => r.target_group.split('/').slice(-2, -1)[0] ?? r.target_group).join(', ')}` };
+        }
         case 'isolate-instance': {
           const inst = await describeInstance(c, s);
           const enis = eniGroups(inst);
@@ -523,6 +650,10 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           const { removed } = withoutThreatStatements(policy, Array.isArray(s.params.statements) ? (s.params.statements as Rec[]) : [], typeof s.params.account === 'string' ? s.params.account : null);
           return { in_place: removed.length === 0, detail: removed.length === 0 ? 'no statement of the threat in the policy' : `${removed.length} statement(s) of the threat in the policy` };
         }
+        case 'remove-trust-principals': {
+          const { removed } = withoutThreatStatements(await trustPolicy(c, p(s, 'roleName')), Array.isArray(s.params.statements) ? (s.params.statements as Rec[]) : [], typeof s.params.account === 'string' ? s.params.account : null);
+          return { in_place: removed.length === 0, detail: removed.length === 0 ? 'no statement of the threat in the trust policy' : `${removed.length} statement(s) of the threat in the trust policy` };
+        }
         case 'cloudtrail-start-logging': {
           const on = await trailLogging(c, s, p(s, 'name'));
           return { in_place: on, detail: `trail ${p(s, 'name')} is ${on ? '' : 'not '}logging` };
@@ -534,9 +665,7 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
           return { in_place: null, detail: `unknown step kind ${s.kind}` };
       }
     } catch (err) {
-      const o = outcomeOfError(err, c, undefined);
-      if (o.fatal) throw Object.assign(new Error(o.fatal.message), { hint: o.fatal.hint, fatal: true });
-      return { in_place: null, detail: o.reason ?? 'unknown' };
+      return liveStatusOfFailure(outcomeOfError(err, c, undefined));
     }
   };
 
@@ -549,19 +678,9 @@ export function awsRunner(opts: RunnerOptions): StepRunner {
       s3.destroy();
       for (const c of ec2s.values()) c.destroy();
       for (const c of cts.values()) c.destroy();
+      for (const c of asgs.values()) c.destroy();
+      for (const c of elbs.values()) c.destroy();
     },
   };
 }
 
-/** Key-sorted copy of a JSON value (statement comparison). */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, canonical((v as Rec)[k])]),
-    );
-  }
-  return v;
-}

@@ -5,12 +5,11 @@
  * virtual machines and network interfaces it changed. Each call is a REST request (`endpoint` graph or arm: the host
  * follows the cloud, e.g. https://graph.microsoft.com and https://management.azure.com in the public cloud).
  *
- * Execution of these steps is not built: the runner records each step as skipped with that reason (exit 6).
+ * The runner (runner.ts, loaded only for `--execute`, `--rollback` and `--status`) makes the calls.
  *
  * Every value read here comes from log records the attacker may have shaped: it is used only as an identifier in a
  * planned call (validated by shape), never as an instruction.
  */
-import { notBuiltRunner } from '../not-built.js';
 import { evidenceIds as evid, obj, type Rec, sortedTargets as sorted, str, Targets } from '../targets.js';
 import type { ContainmentSupport, PlannedCall, ProviderPlan, RunnerOptions, StepDraft, StepRunner, ThreatEvent, ThreatEvidence } from '../types.js';
 
@@ -347,7 +346,10 @@ export function planAzure(ev: ThreatEvidence): ProviderPlan {
         resource: `user/${key}`,
         phase: 'contain',
         title: `revoke every refresh token and session of ${who}`,
-        calls: [rest('graph:users.revokeSignInSessions', 'graph', 'POST', `/v1.0/users/${value.id}/revokeSignInSessions`)],
+        calls: [
+          rest('graph:users.get', 'graph', 'GET', `/v1.0/users/${value.id}?$select=id,userPrincipalName,accountEnabled,signInSessionsValidFromDateTime`),
+          rest('graph:users.revokeSignInSessions', 'graph', 'POST', `/v1.0/users/${value.id}/revokeSignInSessions`),
+        ],
         reversible: false,
         risk: { level: 'medium', breaks: `${who} must sign in again everywhere (access tokens already issued stay valid until they expire, up to about an hour)` },
         rollback: null,
@@ -364,7 +366,7 @@ export function planAzure(ev: ThreatEvidence): ProviderPlan {
         phase: 'contain',
         title: `block sign-in of ${who} (accountEnabled false)`,
         calls: [
-          rest('graph:users.get', 'graph', 'GET', `/v1.0/users/${value.id}?$select=id,userPrincipalName,accountEnabled`),
+          rest('graph:users.get', 'graph', 'GET', `/v1.0/users/${value.id}?$select=id,userPrincipalName,accountEnabled,signInSessionsValidFromDateTime`),
           rest('graph:users.update', 'graph', 'PATCH', `/v1.0/users/${value.id}`, { accountEnabled: false }),
         ],
         reversible: true,
@@ -455,7 +457,7 @@ export function planAzure(ev: ThreatEvidence): ProviderPlan {
         resource: `dirrole/${key}`,
         phase: 'contain',
         title: `remove ${value.memberId} from the directory role ${value.roleName ?? value.roleTemplateId} (added by the threat)`,
-        calls: [rest('graph:directoryRoles.members.delete', 'graph', 'DELETE', `${rolePath}/members/${value.memberId}/$ref`)],
+        calls: [rest('graph:directoryRoles.members.list', 'graph', 'GET', `${rolePath}/members?$select=id`), rest('graph:directoryRoles.members.delete', 'graph', 'DELETE', `${rolePath}/members/${value.memberId}/$ref`)],
         reversible: true,
         risk: { level: 'low', breaks: `the ${value.roleName ?? 'directory role'} rights of ${value.memberId}` },
         rollback: { calls: [rest('graph:directoryRoles.members.add', 'graph', 'POST', `${rolePath}/members/$ref`, { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${value.memberId}` })], note: 'add the member back' },
@@ -466,7 +468,9 @@ export function planAzure(ev: ThreatEvidence): ProviderPlan {
     );
   }
   const notes = [...r.notes].sort();
-  if (steps.length > 0) notes.push('executing Azure steps is not built yet: `contain --execute` records them as skipped (exit 6); run the calls listed by hand (az rest) and record what you did');
+  if (steps.some((s) => s.kind === 'revoke-user-sessions' || s.kind === 'remove-app-password')) {
+    notes.push('irreversible: --rollback cannot undo revoke-user-sessions (revoked sessions stay revoked; the user signs in again) or remove-app-password (a removed secret is gone; a new one must be issued)');
+  }
   return { steps, notes };
 }
 
@@ -474,5 +478,5 @@ export function planAzure(ev: ThreatEvidence): ProviderPlan {
 export const azureContainment: ContainmentSupport = {
   kinds: AZURE_STEP_KINDS,
   plan: planAzure,
-  runner: (_opts: RunnerOptions): Promise<StepRunner> => Promise.resolve(notBuiltRunner(PROVIDER)),
+  runner: async (opts: RunnerOptions): Promise<StepRunner> => (await import('./runner.js')).azureRunner(opts),
 };

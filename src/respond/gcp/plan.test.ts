@@ -36,9 +36,9 @@ describe('planGcp', () => {
     const labels = (snap.calls[1]!.params.body as { labels: Record<string, string> }).labels;
     expect(labels['irctl-threat']).toBe('t-2');
     expect(labels['irctl-case']!.length).toBe(63);
-    expect(iso.calls.map((c) => c.api)).toEqual(['compute:instances.get', 'compute:firewalls.insert', 'compute:firewalls.insert', 'compute:instances.setTags']);
-    expect(iso.calls[1]!.params.body).toMatchObject({ direction: 'INGRESS', priority: 0, denied: [{ IPProtocol: 'all' }], targetTags: [QUARANTINE_TAG] });
-    expect(iso.calls[2]!.params.body).toMatchObject({ direction: 'EGRESS', destinationRanges: ['0.0.0.0/0'] });
+    expect(iso.calls.map((c) => c.api)).toEqual(['compute:instances.get', 'compute:firewalls.get', 'compute:firewalls.insert', 'compute:firewalls.insert', 'compute:instances.setTags']);
+    expect(iso.calls[2]!.params.body).toMatchObject({ direction: 'INGRESS', priority: 0, denied: [{ IPProtocol: 'all' }], targetTags: [QUARANTINE_TAG] });
+    expect(iso.calls[3]!.params.body).toMatchObject({ direction: 'EGRESS', destinationRanges: ['0.0.0.0/0', '::/0'] });
     expect(sa.calls[0]!.params).toEqual({ method: 'POST', url: 'https://iam.googleapis.com/v1/projects/-/serviceAccounts/app@acme-prod.iam.gserviceaccount.com:getIamPolicy', body: { options: { requestedPolicyVersion: 3 } } });
     expect(bucket.calls[0]!.params).toEqual({ method: 'GET', url: 'https://storage.googleapis.com/storage/v1/b/acme-data/iam?optionsRequestedPolicyVersion=3' });
     expect(bucket.calls[1]!.params).toMatchObject({ method: 'PUT', url: 'https://storage.googleapis.com/storage/v1/b/acme-data/iam' });

@@ -4,12 +4,11 @@
  * bindings it added (`serviceData.policyDelta.bindingDeltas`), which Compute Engine instances it created or changed.
  * Each call is a REST request to a Google API (`https://<service>.googleapis.com/...`).
  *
- * Execution of these steps is not built: the runner records each step as skipped with that reason (exit 6).
+ * The runner (runner.ts, loaded only for `--execute`, `--rollback` and `--status`) makes the calls.
  *
  * Every value read here comes from log records the attacker may have shaped: it is used only as an identifier in a
  * planned call (validated by shape), never as an instruction.
  */
-import { notBuiltRunner } from '../not-built.js';
 import { evidenceIds as evid, obj, type Rec, sortedTargets as sorted, str, Targets } from '../targets.js';
 import type { ContainmentSupport, PlannedCall, ProviderPlan, RunnerOptions, StepDraft, StepRunner, ThreatEvent, ThreatEvidence } from '../types.js';
 
@@ -191,11 +190,11 @@ export function planGcp(ev: ThreatEvidence): ProviderPlan {
     const fw = (dir: 'INGRESS' | 'EGRESS') =>
       rest('compute:firewalls.insert', 'POST', `https://compute.googleapis.com/compute/v1/projects/${value.project}/global/firewalls`, {
         name: `irctl-deny-all-${dir.toLowerCase()}-<network name>`,
-        network: "<the instance's network>",
+        network: "<each network of the instance's interfaces>",
         direction: dir,
         priority: 0,
         denied: [{ IPProtocol: 'all' }],
-        ...(dir === 'INGRESS' ? { sourceRanges: ['0.0.0.0/0'] } : { destinationRanges: ['0.0.0.0/0'] }),
+        ...(dir === 'INGRESS' ? { sourceRanges: ['0.0.0.0/0', '::/0'] } : { destinationRanges: ['0.0.0.0/0', '::/0'] }),
         targetTags: [QUARANTINE_TAG],
         description: `irctl containment of ${ev.threat_id}`,
       });
@@ -209,6 +208,7 @@ export function planGcp(ev: ThreatEvidence): ProviderPlan {
         title: `isolate instance ${value.name}: deny-all firewall rules for tag ${QUARANTINE_TAG}, and the tag on the instance`,
         calls: [
           rest('compute:instances.get', 'GET', inst),
+          rest('compute:firewalls.get', 'GET', `https://compute.googleapis.com/compute/v1/projects/<the network's project>/global/firewalls/irctl-deny-all-<ingress|egress>-<network name>`),
           fw('INGRESS'),
           fw('EGRESS'),
           rest('compute:instances.setTags', 'POST', `${inst}/setTags`, { items: [`<current tags>`, QUARANTINE_TAG], fingerprint: '<current tags fingerprint>' }),
@@ -263,7 +263,7 @@ export function planGcp(ev: ThreatEvidence): ProviderPlan {
   const notes = [...r.notes].sort();
   const users = sorted(r.people).map(([u]) => u);
   if (users.length > 0) notes.push(`Google accounts of the threat (${users.join(', ')}): suspending them and resetting their sign-in cookies is done in the Google Workspace / Cloud Identity admin console (not built)`);
-  if (steps.length > 0) notes.push('executing GCP steps is not built yet: `contain --execute` records them as skipped (exit 6); run the calls listed by hand (gcloud or curl with an access token) and record what you did');
+  if (steps.length > 0) notes.push('GCP steps need a credential with the cloud-platform scope (collection uses cloud-platform.read-only): the same sources as collect gcp, or --impersonate-service-account of an IR account allowed to change IAM policies, keys, firewalls and instances');
   return { steps, notes };
 }
 
@@ -271,5 +271,5 @@ export function planGcp(ev: ThreatEvidence): ProviderPlan {
 export const gcpContainment: ContainmentSupport = {
   kinds: GCP_STEP_KINDS,
   plan: planGcp,
-  runner: (_opts: RunnerOptions): Promise<StepRunner> => Promise.resolve(notBuiltRunner(PROVIDER)),
+  runner: async (opts: RunnerOptions): Promise<StepRunner> => (await import('./runner.js')).gcpRunner(opts),
 };

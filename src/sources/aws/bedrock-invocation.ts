@@ -6,12 +6,14 @@
  * S3" (`schemaType: ModelInvocationLog`, `schemaVersion: 1.0`).
  *
  * Prompts (`input.inputBodyJson`) and outputs (`output.outputBodyJson`) are evidence and attacker-controlled: they
- * stay in the raw record only. No normalized column carries them; rules read them through derived fields that say
- * WHAT was found (pattern names, secret kinds), never the text. The injection scanner is the investigate one
+ * stay in the raw record. The only normalized column that shows any of them is the event's `excerpt`: a short,
+ * sanitized, secret-redacted excerpt of the prompt's last text and of the output, for timelines and reports. Rules
+ * read them through derived fields that say WHAT was found (pattern names, secret kinds), never the text. The injection scanner is the investigate one
  * (`scanValue`), the single source of truth for instruction-like text. Pure.
  */
 import { scanValue } from '../../investigate/injection.js';
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
+import { labelledExcerpt } from '../../normalize/excerpt.js';
 import type { ContainerFormat, DerivedField, SourceAdapter } from '../types.js';
 import { roleArnOfSession } from './knowledge.js';
 
@@ -40,7 +42,7 @@ function bodyOf(v: unknown): unknown {
 }
 
 /** Keys whose values are fixed vocabularies or settings, not text a person or model wrote. */
-const NOT_TEXT = new Set(['role', 'type', 'anthropic_version', 'modelId', 'stop_reason', 'stopReason', 'finish_reason', 'media_type', 'format', 'id', 'toolUseId', 'name']);
+const NOT_TEXT = new Set(['role', 'type', 'anthropic_version', 'model', 'modelId', 'stop_reason', 'stopReason', 'finish_reason', 'media_type', 'format', 'id', 'toolUseId', 'name']);
 
 /** Every text value of a body, in order (bounded: a body is at most a few MB; values past the cap are not read). */
 function textLeaves(v: unknown, out: string[] = [], depth = 0, key?: string): string[] {
@@ -83,18 +85,125 @@ function promptInjection(body: unknown): string[] {
   return [...found].sort();
 }
 
-/** Secret shapes in model output, by kind. */
+/**
+ * Secret shapes in model output, by kind: cloud credentials (AWS access key ids and secret keys written next to their
+ * name, Google API keys, Azure storage account keys and SAS signatures), private keys (PEM, OpenSSH, PGP), JSON Web
+ * Tokens. Card numbers are matched separately ({@link cardNumbers}: a Luhn check keeps order ids and timestamps out).
+ * Global regexes: used for finding and for redacting excerpts.
+ */
 const SECRET_PATTERNS: ReadonlyArray<[kind: string, re: RegExp]> = [
-  ['aws-access-key', /\b(?:AKIA|ASIA)[A-Z2-7]{16}\b/],
-  ['private-key', /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/],
-  ['jwt', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/],
+  ['aws-access-key', /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g],
+  ['aws-secret-key', /\baws_?secret_?access_?key\b["']?\s*[:=]\s*["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi],
+  ['gcp-api-key', /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g],
+  ['azure-storage-key', /\bAccountKey=[A-Za-z0-9+/]{86}==/g],
+  ['azure-sas-signature', /[?&]sig=[A-Za-z0-9%+/]{40,}(?:%3D|=){0,2}/g],
+  ['private-key', /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g],
+  ['jwt', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
 ];
+
+/** Candidate card numbers: 13 to 19 digits, optionally grouped by single spaces or dashes. */
+const CARD_RE = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])/g;
+
+/** Luhn checksum (ISO/IEC 7812-1) of a digit string. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Payment card numbers in a text: a Luhn-valid run of 13-19 digits whose prefix is a card network's (Visa 4, Mastercard
+ * 51-55 / 2221-2720, Amex 34/37, Discover 6011/65/644-649, JCB 3528-3589, Diners 36/38/300-305) and that is not one
+ * digit repeated. Returns the matched spans.
+ */
+function cardNumbers(text: string): Array<{ index: number; length: number }> {
+  const out: Array<{ index: number; length: number }> = [];
+  for (const m of text.matchAll(CARD_RE)) {
+    const digits = m[0].replace(/[ -]/g, '');
+    if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits)) continue;
+    const p2 = Number(digits.slice(0, 2));
+    const p4 = Number(digits.slice(0, 4));
+    const p3 = Number(digits.slice(0, 3));
+    const network =
+      digits.startsWith('4') ||
+      (p2 >= 51 && p2 <= 55) ||
+      (p4 >= 2221 && p4 <= 2720) ||
+      p2 === 34 ||
+      p2 === 37 ||
+      p4 === 6011 ||
+      p2 === 65 ||
+      (p3 >= 644 && p3 <= 649) ||
+      (p4 >= 3528 && p4 <= 3589) ||
+      p2 === 36 ||
+      p2 === 38 ||
+      (p3 >= 300 && p3 <= 305);
+    if (network && luhnValid(digits)) out.push({ index: m.index, length: m[0].length });
+  }
+  return out;
+}
+
+/** Kinds of secrets in one text, in {@link SECRET_PATTERNS} order, `card-number` last. */
+function secretKinds(text: string): string[] {
+  const kinds = SECRET_PATTERNS.filter(([, re]) => {
+    re.lastIndex = 0;
+    return re.test(text);
+  }).map(([k]) => k);
+  if (cardNumbers(text).length > 0) kinds.push('card-number');
+  return kinds;
+}
+
+/** A text with every secret replaced by `[REDACTED <kind>]` (excerpts never show a secret). */
+function redactSecrets(text: string): string {
+  let out = text;
+  for (const [kind, re] of SECRET_PATTERNS) out = out.replace(re, `[REDACTED ${kind}]`);
+  const cards = cardNumbers(out);
+  for (let i = cards.length - 1; i >= 0; i--) {
+    const c = cards[i] as { index: number; length: number };
+    out = `${out.slice(0, c.index)}[REDACTED card-number]${out.slice(c.index + c.length)}`;
+  }
+  return out;
+}
 
 /** Kinds of secrets in the output, sorted. Streamed chunks are also read joined (a key may span two chunks). */
 function outputSecrets(body: unknown): string[] {
   const texts = outputTexts(body);
-  const all = [...texts, texts.join('')];
-  return SECRET_PATTERNS.filter(([, re]) => all.some((t) => re.test(t))).map(([k]) => k);
+  const found = new Set<string>();
+  for (const t of [...texts, texts.join('')]) for (const k of secretKinds(t)) found.add(k);
+  return [...found].sort();
+}
+
+/** Texts of an output body as one string: streamed chunks (an array body) joined as they were sent, others by a space. */
+function outputText(record: Record<string, unknown>): string | undefined {
+  const raw = bodyOf(asObject(record.output)?.outputBodyJson);
+  const texts = textLeaves(raw);
+  if (texts.length === 0) return undefined;
+  return texts.join(Array.isArray(raw) ? '' : ' ');
+}
+
+/** Characters of prompt / output text read for an excerpt (secrets are redacted in this much before cutting). */
+const EXCERPT_READ = 2048;
+
+/**
+ * The event's excerpt: the prompt's last text (the latest user turn or tool result: what the call was about) and
+ * the start of the output, each untrusted (normalize/excerpt.ts: escapes, controls and bidi overrides removed,
+ * whitespace collapsed, cut), secrets redacted. The full texts stay in the raw record.
+ */
+function invocationExcerpt(record: Record<string, unknown>): string | undefined {
+  const prompt = textLeaves(bodyOf(asObject(record.input)?.inputBodyJson));
+  const last = prompt.length > 0 ? prompt[prompt.length - 1] : undefined;
+  const out = outputText(record);
+  const cut = (t: string | undefined): string | undefined => (t === undefined ? undefined : redactSecrets(t.length > EXCERPT_READ ? t.slice(0, EXCERPT_READ) : t));
+  return labelledExcerpt([
+    ['prompt', cut(last), 120],
+    ['output', cut(out), 80],
+  ]);
 }
 
 /** True when a guardrail intervened (InvokeModel's `amazon-bedrock-guardrailAction`, Converse's `stopReason`). */
@@ -106,6 +215,28 @@ function guardrailIntervened(body: unknown): boolean {
   return out['amazon-bedrock-guardrailAction'] === 'INTERVENED' || out.stopReason === 'guardrail_intervened';
 }
 
+/** A token count as a non-negative number, or undefined. */
+function tokenCount(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/** Input plus output token counts of a record (`input.inputTokenCount`, `output.outputTokenCount`), when it has either. */
+function totalTokens(body: unknown): number | undefined {
+  const r = recordOf(body);
+  if (!r) return undefined;
+  const i = tokenCount(asObject(r.input)?.inputTokenCount);
+  const o = tokenCount(asObject(r.output)?.outputTokenCount);
+  return i === undefined && o === undefined ? undefined : (i ?? 0) + (o ?? 0);
+}
+
+/** `<modelId>@<region>` of a record: what a principal's new-model-or-region baseline compares. */
+function modelRegion(body: unknown): string | undefined {
+  const r = recordOf(body);
+  const model = asString(r?.modelId);
+  const region = asString(r?.region);
+  return model && region ? `${model}@${region}` : undefined;
+}
+
 /** Fields rules may name on invocation records (docs/rules.md "Field map"). */
 export const BEDROCK_DERIVED_FIELDS: Readonly<Record<string, DerivedField>> = {
   'irctl.prompt_injection': {
@@ -114,8 +245,23 @@ export const BEDROCK_DERIVED_FIELDS: Readonly<Record<string, DerivedField>> = {
     values: promptInjection,
   },
   'irctl.output_secrets': {
-    description: 'kinds of secrets in the model output (aws-access-key AKIA/ASIA, private-key header, jwt); the secret itself is never copied',
+    description:
+      'kinds of secrets in the model output (aws-access-key, aws-secret-key, gcp-api-key, azure-storage-key, azure-sas-signature, private-key, jwt, card-number with a Luhn check); the secret itself is never copied',
     values: outputSecrets,
+  },
+  'irctl.total_tokens': {
+    description: 'input plus output token count of the invocation (input.inputTokenCount + output.outputTokenCount), when the record has either',
+    values: (b) => {
+      const n = totalTokens(b);
+      return n === undefined ? [] : [n];
+    },
+  },
+  'irctl.model_region': {
+    description: 'the model and region of the invocation as <modelId>@<region> (a principal\'s new model or new region)',
+    values: (b) => {
+      const v = modelRegion(b);
+      return v === undefined ? [] : [v];
+    },
   },
   'irctl.guardrail_intervened': {
     description: 'true when a Bedrock guardrail intervened (amazon-bedrock-guardrailAction INTERVENED, stopReason guardrail_intervened)',
@@ -171,6 +317,7 @@ export function normalizeBedrockInvocation(record: unknown, rawSha256: string): 
       // An invocation reads a model; it changes nothing (CloudTrail records InvokeModel and Converse as readOnly).
       readOnly: true,
       resources: modelId ? [modelId] : [],
+      excerpt: invocationExcerpt(r),
     },
   };
 }
@@ -181,7 +328,8 @@ export const awsBedrockInvocation: SourceAdapter = {
   dataType: BEDROCK_INVOCATION_DATA_TYPE,
   provider: 'aws',
   description: 'Amazon Bedrock model invocation logs (S3 BedrockModelInvocationLogs .json.gz JSON Lines, CloudWatch Logs events)',
-  version: 1,
+  // 2: the excerpt of the prompt and output (issue 16).
+  version: 2,
   matches: isInvocationLog,
   normalize: normalizeBedrockInvocation,
   logSources: [{ product: 'aws', service: 'bedrock_invocation', description: 'Amazon Bedrock model invocation log records (prompts and outputs in input/output)' }],

@@ -8,6 +8,7 @@ import { awsBedrockInvocation, cloudWatchLogsContainer } from './bedrock-invocat
 import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
 import { embeddedCloudTrail } from './exports.js';
+import { awsVpcFlowLog, flowLogTextFormat } from './flow-logs.js';
 import {
   ADMIN_GRANT_ACTIONS,
   adminGrants,
@@ -24,18 +25,21 @@ import {
   shortNameOfArn,
 } from './knowledge.js';
 import { configureAwsIpRanges } from './ip-ranges.js';
+import { awsHostEntities } from './hostnames.js';
 
 /** AWS. */
 export const awsProvider: Provider = {
   name: 'aws',
   description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
-  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation],
+  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation, awsVpcFlowLog],
   containers: [lookupContainer, cloudWatchLogsContainer],
+  textFormats: [flowLogTextFormat],
   embeddedRecord: embeddedCloudTrail,
   skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
   isServicePrincipal: isAwsServiceValue,
   extraEntities: awsExtraEntities,
   instanceOfSession,
+  hostEntities: awsHostEntities,
   roleOfSession: roleArnOfSession,
   shortName: shortNameOfArn,
   privilege: {

@@ -9,7 +9,7 @@
  */
 import { asObject, asString, normalizeTime, type EventClass, type NormalizeResult, type Outcome } from '../../normalize/event.js';
 import type { SourceAdapter } from '../types.js';
-import { auditFromRow } from './tables.js';
+import { auditFromRow, PORTAL_TARGETS } from './tables.js';
 import { firstString, ipOf, isDiagnosticRecord, principalForm, ruleView } from './common.js';
 
 function auditObject(record: unknown): { r: Record<string, unknown>; api: Record<string, unknown> } | undefined {
@@ -59,10 +59,16 @@ export function initiatorOf(api: Record<string, unknown>): { principal?: string 
   return {};
 }
 
+/** The target resources of an audit: `targetResources`, or those an Entra portal CSV row names. */
+export function auditTargets(api: Record<string, unknown>): unknown[] {
+  const list = api.targetResources ?? api[PORTAL_TARGETS];
+  return Array.isArray(list) ? (list as unknown[]) : [];
+}
+
 /** Target resources as identifiers: a user's UPN (lower case), else the display name, else the object id. */
 export function targetsOf(api: Record<string, unknown>): string[] {
   const out = new Set<string>();
-  const list = Array.isArray(api.targetResources) ? (api.targetResources as unknown[]) : [];
+  const list = auditTargets(api);
   for (const t of list) {
     const o = asObject(t);
     if (!o) continue;
@@ -117,7 +123,8 @@ export function auditRuleBody(record: unknown): unknown {
   const s = auditObject(record);
   if (!s) return record;
   const activity = firstString(s.api.activityDisplayName, s.r.operationName);
-  return ruleView(s.r, s.api, { OperationName: activity, operationName: activity });
+  const targets = s.api.targetResources === undefined && s.api[PORTAL_TARGETS] !== undefined ? auditTargets(s.api) : undefined;
+  return ruleView(s.r, s.api, { OperationName: activity, operationName: activity, targetResources: targets, TargetResources: targets });
 }
 
 /** The directory audit adapter. */

@@ -22,6 +22,10 @@ import {
 } from './knowledge.js';
 import { azureContextAdapters } from './resource-context.js';
 import { azureSignIn } from './signin.js';
+import { azureResourceLogAdapters } from './resource-log-adapters.js';
+import { AZURE_RESOURCE_LOG_PSEUDONYMS } from './resource-logs.js';
+import { azurePim } from './pim.js';
+import { azureRiskDetection, azureRiskyUser } from './risk.js';
 
 /**
  * A Microsoft Graph or ARM list response (`{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}`,
@@ -38,13 +42,8 @@ export const valueListContainer: ContainerFormat = {
 export const azureProvider: Provider = {
   name: 'azure',
   description: 'Microsoft Azure and Entra ID: Activity Log, sign-ins, directory audits (ARM / Graph pages, diagnostic-settings exports)',
-  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters],
+  adapters: [azureActivity, azureSignIn, azureAudit, ...azureContextAdapters, ...azureResourceLogAdapters, azureRiskDetection, azureRiskyUser, azurePim],
   containers: [valueListContainer],
-  // Rules of these log sources load and wait for an importer.
-  plannedLogSources: [
-    { product: 'azure', service: 'riskdetection', dataType: 'azure:riskdetection:entry', description: 'Entra ID Identity Protection risk detections' },
-    { product: 'azure', service: 'pim', dataType: 'azure:pim:entry', description: 'Entra ID Privileged Identity Management alerts' },
-  ],
   isServicePrincipal: isAzurePlatformValue,
   privilege: {
     // Azure has no all-powerful account principal; admin rights come from role assignments (grants below).
@@ -58,6 +57,6 @@ export const azureProvider: Provider = {
   },
   tampering: { actions: AZURE_TAMPER_ACTIONS, stops: AZURE_TAMPER_STOPS, starts: AZURE_TAMPER_STARTS },
   jewelForms: azureJewelForms,
-  pseudonymPatterns: AZURE_PSEUDONYM_PATTERNS,
+  pseudonymPatterns: [...AZURE_PSEUDONYM_PATTERNS, ...AZURE_RESOURCE_LOG_PSEUDONYMS],
   containment: azureContainment,
 };

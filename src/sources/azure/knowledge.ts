@@ -6,6 +6,7 @@
 import { asObject, asString } from '../../normalize/event.js';
 import type { AdminGrant, GrantEvent, PseudonymPattern } from '../types.js';
 import { principalForm } from './common.js';
+import { auditTargets } from './directory-audit.js';
 
 /**
  * Values that name the Azure platform rather than an actor: a resource provider namespace as caller
@@ -39,7 +40,17 @@ const ADMIN_ROLE_NAMES = new Set([...Object.values(ENTRA_ADMIN_ROLES), ...Object
 /** Activity Log operations (lower case, as the action column holds them) that can grant administrator rights. */
 export const ARM_GRANT_ACTIONS = ['microsoft.authorization/roleassignments/write', 'microsoft.authorization/elevateaccess/action'] as const;
 /** Directory audit activities that can grant administrator rights. */
-export const ENTRA_GRANT_ACTIONS = ['Add member to role', 'Add eligible member to role', 'Add member to role completed (PIM activation)'] as const;
+export const ENTRA_GRANT_ACTIONS = [
+  'Add member to role',
+  'Add eligible member to role',
+  'Add member to role completed (PIM activation)',
+  // PIM role schedule requests (pim.ts): an activation or an assignment by an administrator.
+  'roleScheduleRequest/selfActivate',
+  'roleScheduleRequest/adminAssign',
+  'roleAssignmentScheduleRequest/selfActivate',
+  'roleAssignmentScheduleRequest/adminAssign',
+  'roleEligibilityScheduleRequest/adminAssign',
+] as const;
 
 /** The role definition GUID at the end of a `roleDefinitionId` (a path or a bare id). */
 export function roleDefinitionGuid(v: string | undefined): string | undefined {
@@ -100,9 +111,17 @@ export function azureAdminGrants(events: readonly GrantEvent[]): AdminGrant[] {
       out.set(who, `role assignment ${role}`);
       continue;
     }
+    if (/^role(?:Assignment|Eligibility)?ScheduleRequest\//.test(ev.action)) {
+      // A PIM request names the principal and the role definition (a built-in role's template id).
+      const roleId = asString(body.roleDefinitionId)?.toLowerCase();
+      const role = (roleId !== undefined ? ENTRA_ADMIN_ROLES[roleId] : undefined) ?? asString(asObject(body.roleDefinition)?.displayName);
+      const who = principalForm(asString(asObject(body.principal)?.userPrincipalName)) ?? asString(body.principalId)?.toLowerCase();
+      if (role !== undefined && ADMIN_ROLE_NAMES.has(role.toLowerCase()) && who !== undefined) out.set(who, `PIM ${ev.action.split('/')[1] ?? ''}: ${role}`);
+      continue;
+    }
     // Directory role membership: the role is a target resource or a modified property (`Role.DisplayName`).
     const api = asObject(body.properties) && 'activityDisplayName' in (asObject(body.properties) ?? {}) ? (asObject(body.properties) ?? {}) : body;
-    const targets = Array.isArray(api.targetResources) ? (api.targetResources as unknown[]).map(asObject) : [];
+    const targets = auditTargets(api).map(asObject);
     let role: string | undefined;
     const users: string[] = [];
     for (const t of targets) {

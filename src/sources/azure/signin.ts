@@ -87,6 +87,9 @@ export function normalizeSignIn(record: unknown, rawSha256: string): NormalizeRe
         type,
         name: firstString(api.userDisplayName, api.servicePrincipalName),
         principalId: firstString(api.userId, spId)?.toLowerCase(),
+        // The token's `uti`: Microsoft Graph activity logs name it `signInActivityId`, so a user's Graph calls join
+        // the sign-in that issued their token.
+        session: asString(api.uniqueTokenIdentifier),
       },
       srcIp: ipOf(api.ipAddress) ?? ipOf(r.callerIpAddress),
       userAgent: asString(api.userAgent),

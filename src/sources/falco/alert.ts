@@ -13,6 +13,7 @@
 import { asObject, asString, isIpAddress, normalizeTime, type EventClass, type Layer, type NormalizeResult } from '../../normalize/event.js';
 import { canonicalJson, sha256Hex } from '../../util/hash.js';
 import type { SourceAdapter } from '../types.js';
+import { baseName, identifyingIp, syscallName, workloadDerivedFields, type WorkloadFacts } from '../workload.js';
 
 /** Data type of a Falco alert. */
 export const FALCO_ALERT_DATA_TYPE = 'falco:alert:entry';
@@ -52,6 +53,68 @@ function layerAndClass(source: string | undefined, f: Record<string, unknown>): 
   return { layer: 'workload', cls: 'process_activity' };
 }
 
+/** A boolean output field (Falco writes `true`/`false`, some outputs the strings). */
+function flag(f: Record<string, unknown>, key: string): boolean | undefined {
+  const v = f[key];
+  return v === true || v === 'true' ? true : v === false || v === 'false' ? false : undefined;
+}
+
+/** A port output field. */
+function portField(f: Record<string, unknown>, key: string): number | undefined {
+  const v = f[key];
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+/**
+ * Workload facts of a Falco alert (the generic `irctl.*` fields rules read), from the output fields the alert
+ * carries: `proc.name`, `proc.exepath` / `proc.exe`, `proc.cmdline`, `proc.pname`, `proc.pexepath`, `proc.pcmdline`,
+ * `user.uid`, `fd.rip` / `fd.sip` and their ports, `fd.name` (a file when `fd.typechar` is `f` or it is a path),
+ * `evt.type`, `container.id`, `container.privileged`. A Falco rule's output decides which of them an alert has.
+ */
+export function falcoFacts(record: unknown): WorkloadFacts | undefined {
+  if (!isFalcoAlert(record)) return undefined;
+  const f = asObject(record.output_fields) ?? {};
+  const exe = field(f, 'proc.exepath') ?? field(f, 'proc.exe');
+  const pexe = field(f, 'proc.pexepath') ?? field(f, 'proc.pexe');
+  const name = field(f, 'proc.name') ?? (exe ? baseName(exe) : undefined);
+  // The remote end: `fd.rip` (always the peer), else `fd.sip` (the server: the remote end of an outbound connection).
+  const remoteIp = [field(f, 'fd.rip'), field(f, 'fd.sip')].find((ip) => ip !== undefined && isIpAddress(ip));
+  const remotePort = field(f, 'fd.rip') !== undefined ? portField(f, 'fd.rport') : portField(f, 'fd.sport');
+  const fdName = field(f, 'fd.name');
+  const typechar = field(f, 'fd.typechar');
+  const files = fdName && (typechar === 'f' || (typechar === undefined && fdName.startsWith('/'))) ? [fdName] : [];
+  const container = field(f, 'container.id');
+  const inContainer = container === undefined ? undefined : container !== 'host';
+  const evtType = field(f, 'evt.type');
+  const vpid = f['proc.vpid'];
+  const repo = field(f, 'container.image.repository');
+  const tag = field(f, 'container.image.tag');
+  const ns = field(f, 'k8s.ns.name');
+  const pod = field(f, 'k8s.pod.name');
+  return {
+    processName: name,
+    processPath: exe,
+    cmdLine: field(f, 'proc.cmdline'),
+    uid: field(f, 'user.uid'),
+    parentName: field(f, 'proc.pname') ?? (pexe ? baseName(pexe) : undefined),
+    parentPath: pexe,
+    parentCmdLine: field(f, 'proc.pcmdline'),
+    dstIp: remoteIp,
+    dstPort: remoteIp === undefined ? undefined : remotePort,
+    files,
+    syscall: evtType ? syscallName(evtType) : undefined,
+    inContainer,
+    privileged: inContainer ? flag(f, 'container.privileged') : undefined,
+    // Falco's container plugin reports a container's start as an event of type `container`; its first process has vpid 1.
+    containerStart: inContainer ? evtType === 'container' || vpid === 1 || vpid === '1' : undefined,
+    // `host` is Falco's container id for processes outside any container.
+    containerId: inContainer ? container : undefined,
+    image: repo ? (tag ? `${repo}:${tag}` : repo) : undefined,
+    pod: pod ? (ns ? `${ns}/${pod}` : pod) : undefined,
+  };
+}
+
 /** Pure mapping of one Falco alert to the common schema. */
 export function normalizeFalcoAlert(record: unknown): NormalizeResult {
   if (!isFalcoAlert(record)) return { ok: false, reason: 'not a Falco alert (no "rule" string with an "output_fields" object)' };
@@ -81,22 +144,13 @@ export function normalizeFalcoAlert(record: unknown): NormalizeResult {
     if (v !== undefined && v.length < 1024 && !related.some((x) => x.kind === kind && x.value === v)) related.push({ kind, value: v });
   };
   add('host', host);
-  // `host` is Falco's container id for processes outside any container.
-  if (container !== 'host') add('container', container);
-  const ns = field(f, 'k8s.ns.name');
-  const pod = field(f, 'k8s.pod.name');
-  if (pod) add('pod', ns ? `${ns}/${pod}` : pod);
-  add('namespace', ns);
-  const repo = field(f, 'container.image.repository');
-  if (repo) add('image', field(f, 'container.image.tag') ? `${repo}:${field(f, 'container.image.tag') ?? ''}` : repo);
+  const facts = falcoFacts(r) ?? {};
+  add('container', facts.containerId);
+  add('pod', facts.pod);
+  add('namespace', field(f, 'k8s.ns.name'));
+  add('image', facts.image);
   // The remote end of a connection (server address of an outbound connection, client of an inbound one).
-  for (const k of ['fd.rip', 'fd.sip']) {
-    const ip = field(f, k);
-    if (ip && isIpAddress(ip)) {
-      add('ip', ip);
-      break;
-    }
-  }
+  add('ip', identifyingIp(facts.dstIp));
   const { layer, cls } = layerAndClass(source, f);
   const key = canonicalJson({ rule, time: r.time ?? null, output: r.output ?? null, source: source ?? null, hostname: host ?? null });
   return {
@@ -132,10 +186,12 @@ export const falcoAlert: SourceAdapter = {
   dataType: FALCO_ALERT_DATA_TYPE,
   provider: 'falco',
   description: 'Falco alerts as JSON (json_output on stdout/file/http, falcosidekick payloads; JSON Lines or arrays)',
-  version: 1,
+  // 2: loopback and link-local addresses (the metadata service) are no longer `ip` entities.
+  version: 2,
   matches: isFalcoAlert,
   normalize: (record) => normalizeFalcoAlert(record),
   logSources: [{ product: 'falco', service: 'alert', description: 'Falco alerts (rule, priority, output, output_fields with dotted keys such as output_fields.proc.pname)' }],
   fieldAliases: { rule: { column: 'action' } },
+  derivedFields: workloadDerivedFields(falcoFacts),
   detailPaths: { request: ['$.output_fields'], error: [], response: ['$.output'] },
 };

@@ -12,6 +12,7 @@
  */
 import { isIP } from 'node:net';
 import { asObject, asString, normalizeTime, type NormalizeResult } from '../../normalize/event.js';
+import { completeNetworkFields, type NetworkFields } from '../../normalize/network.js';
 import type { SourceAdapter } from '../types.js';
 import { canonicalLogName, logIdOf, logParentOf, regionOfLocation, shortHash } from './common.js';
 
@@ -35,17 +36,6 @@ function count(v: unknown): number | undefined {
   return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
 }
 
-const PROTOCOLS: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 58: 'icmpv6', 132: 'sctp' };
-
-/** RFC 1918, loopback, link-local, CGNAT and IPv6 unique-local / link-local addresses. */
-function isPrivate(ip: string): boolean | undefined {
-  const v = isIP(ip);
-  if (v === 0) return undefined;
-  if (v === 6) return /^(fc|fd|fe8|fe9|fea|feb)/i.test(ip) || ip === '::1';
-  const [a = 0, b = 0] = ip.split('.').map(Number);
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-}
-
 /** The instance named by `src_instance` / `dest_instance`, as a resource name. */
 function instanceName(i: Record<string, unknown> | undefined): string | undefined {
   const vm = asString(i?.vm_name);
@@ -54,33 +44,25 @@ function instanceName(i: Record<string, unknown> | undefined): string | undefine
   return vm !== undefined && project !== undefined && zone !== undefined ? `projects/${project}/zones/${zone}/instances/${vm}` : vm;
 }
 
-/** The generic network fields of a flow entry (the names every provider's flow records map to). */
-export function gcpFlowNetworkFields(entry: Record<string, unknown>): Record<string, unknown> {
+/** The generic network fields of a flow entry (src/normalize/network.ts: the names every provider's flow records map to). */
+export function gcpFlowNetworkFields(entry: Record<string, unknown>): NetworkFields {
   const p = asObject(entry.jsonPayload) ?? {};
   const c = asObject(p.connection) ?? {};
   const reporter = asString(p.reporter);
-  const proto = count(c.protocol);
-  const src = asString(c.src_ip);
-  const dst = asString(c.dest_ip);
-  const out: Record<string, unknown> = {
-    src_ip: src,
+  return completeNetworkFields({
+    src_ip: asString(c.src_ip),
     src_port: count(c.src_port),
-    dst_ip: dst,
+    dst_ip: asString(c.dest_ip),
     dst_port: count(c.dest_port),
-    protocol: proto !== undefined ? (PROTOCOLS[proto] ?? String(proto)) : undefined,
-    protocol_number: proto,
+    protocol_number: count(c.protocol),
     bytes: count(p.bytes_sent),
     packets: count(p.packets_sent),
     // The reporting VM sent (SRC) or received (DEST) the flow.
     direction: reporter === 'SRC' ? 'egress' : reporter === 'DEST' ? 'ingress' : undefined,
     instance_id: instanceName(asObject(reporter === 'DEST' ? p.dest_instance : p.src_instance)),
-    start: asString(p.start_time) !== undefined ? normalizeTime(p.start_time)?.iso : undefined,
-    end: asString(p.end_time) !== undefined ? normalizeTime(p.end_time)?.iso : undefined,
-    src_private: src !== undefined ? isPrivate(src) : undefined,
-    dst_private: dst !== undefined ? isPrivate(dst) : undefined,
-  };
-  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
-  return out;
+    start: normalizeTime(p.start_time)?.iso,
+    end: normalizeTime(p.end_time)?.iso,
+  });
 }
 
 /** Pure mapping of one flow entry to the common schema. */
@@ -106,7 +88,7 @@ export function normalizeGcpFlow(record: unknown, rawSha256: string): NormalizeR
   add('ip', net.dst_ip);
   add('instance', instanceName(asObject(p.src_instance)));
   add('instance', instanceName(asObject(p.dest_instance)));
-  const src = typeof net.src_ip === 'string' ? net.src_ip : undefined;
+  const src = net.src_ip;
   return {
     ok: true,
     event: {

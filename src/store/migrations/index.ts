@@ -7,6 +7,7 @@ import { migration006 } from './006-integrity.js';
 import { migration007 } from './007-related.js';
 import { migration008 } from './008-tables.js';
 import { migration009 } from './009-actions.js';
+import { migration015 } from './015-excerpt.js';
 
 /** One schema step. Applied in order, each once, recorded by version in `schema_migrations`. */
 export interface Migration {
@@ -24,7 +25,7 @@ export interface Migration {
 }
 
 /**
- * All migrations, in order. One per pipeline area: 2 collect, 3 detect, 4 investigate, 5 export, 6 integrity, 7 related entities, 8 table headers, 9 containment actions.
+ * All migrations, in order. One per pipeline area: 2 collect, 3 detect, 4 investigate, 5 export, 6 integrity, 7 related entities, 8 table headers, 9 containment actions, 15 event excerpts.
  * A later change to an area's schema is a new migration (6, 7, ...), never an edit of a landed one.
  */
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration015];
