@@ -412,10 +412,10 @@ export function runDeterministic(session: ToolSession, threatId: string): Determ
 
   // Q8: exposure.
   ask('What is exposed: which assets and crown jewels are involved?', 'asset_context', {}, (a) => {
-    const f = a.result.facts as { inventory_collected: boolean; resources: string[]; crown_jewels: string[] };
+    const f = a.result.facts as { inventory_collected: boolean; resources: string[]; crown_jewels: string[]; exposure?: string[] };
     if (!f.inventory_collected && f.resources.some((r) => r.includes(':instance/'))) missing.push('asset inventory (EC2 instances, security groups) for the instances involved: run `irctl collect aws` with inventory');
     return {
-      answer: `${f.resources.length} resource(s) named by the threat${f.crown_jewels.length > 0 ? `, crown jewels: ${f.crown_jewels.join(', ')}` : ''}; asset inventory ${f.inventory_collected ? `collected (${a.result.rows.length} record(s))` : 'not collected'}.`,
+      answer: `${f.resources.length} resource(s) named by the threat${f.crown_jewels.length > 0 ? `, crown jewels: ${f.crown_jewels.join(', ')}` : ''}; asset inventory ${f.inventory_collected ? `collected (${a.result.rows.length} record(s))` : 'not collected'}${(f.exposure ?? []).length > 0 ? `; exposed: ${short((f.exposure ?? []).join('; '), 300)}` : ''}.`,
       evidence: a.result.rows.map((r) => r.evidence_id),
       moves: [],
     };

@@ -7,12 +7,13 @@
 import { z } from 'zod';
 import type { OperatorContext } from '../context/context.js';
 import { normalizeTime } from '../normalize/event.js';
-import { tamperingActions } from '../sources/index.js';
+import { exposureFindings, tamperingActions } from '../sources/index.js';
 import type { Db } from '../store/db.js';
 import { logKindCoverage } from '../store/query-repo.js';
 import {
   actionCount,
   assetEvents,
+  rawTextOfEvent,
   coverageGaps,
   entityHistory,
   eventDetails,
@@ -602,7 +603,7 @@ export interface CoverageFacts {
   stops_without_gap: string[];
   gaps: Array<{ provider: string; from: string; to: string; minutes: number; event_id: string }>;
   /** Kinds of log (providers' `logKinds`) with events in the window. */
-  log_kinds: Array<{ provider: string; kind: string; name: string; events: number }>;
+  log_kinds: Array<{ provider: string; kind: string; name: string; events: number; setting?: string }>;
   /** Kinds of log absent from the window whose absence is missing evidence (e.g. Data Access audit logs). */
   missing_log_kinds: Array<{ provider: string; kind: string; name: string; why: string }>;
   /** True when logging was stopped, tampered with in the window, or silent inside the threat's own span. */
@@ -688,7 +689,7 @@ function logCoverage(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['log_coverage']
     { since: iso(since), until: iso(until) },
     rows,
     rows.length,
-    `${sources.reduce((n, s) => n + s.events, 0)} event(s) from ${sources.length} source/region(s) in ${iso(since)} .. ${iso(until)}; ${tampering.length} tampering event(s) in the window and the 7 days before; ${gaps.length} gap(s) over 60 min${kinds.present.length > 0 ? `; log kinds: ${kinds.present.map((k) => `${k.provider} ${k.name} (${k.events})`).join(', ')}` : ''}${kinds.missing.map((k) => `; MISSING ${k.provider} ${k.name}: ${k.why}`).join('')}${reasons.length > 0 ? `; COVERAGE MISSING: ${reasons.join('; ')}` : ''}`,
+    `${sources.reduce((n, s) => n + s.events, 0)} event(s) from ${sources.length} source/region(s) in ${iso(since)} .. ${iso(until)}; ${tampering.length} tampering event(s) in the window and the 7 days before; ${gaps.length} gap(s) over 60 min${kinds.present.length > 0 ? `; log kinds: ${kinds.present.map((k) => `${k.provider} ${k.name} (${k.events})${k.setting === undefined ? '' : ` [${k.setting}]`}`).join(', ')}` : ''}${kinds.missing.map((k) => `; MISSING ${k.provider} ${k.name}: ${k.why}`).join('')}${reasons.length > 0 ? `; COVERAGE MISSING: ${reasons.join('; ')}` : ''}`,
     facts as unknown as Record<string, unknown>,
     100,
   );
@@ -878,6 +879,17 @@ function assetContext(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['asset_context
   const resources = a.resource !== undefined ? [a.resource] : threatEvents(env).facts.resources.slice(0, 50);
   const { rows, inventoryEvents } = assetEvents(env.db, resources, env.caps.rows);
   const jewels = env.context.crown_jewels.filter((j) => resources.some((r) => r === j || r.startsWith(`${j}/`)));
+  // What the providers find exposed in these inventory records (firewall open to the internet, public bucket...).
+  const exposure: string[] = [];
+  for (const e of rows) {
+    const raw = rawTextOfEvent(env.db, e.id);
+    if (raw === undefined) continue;
+    try {
+      exposure.push(...exposureFindings(e.provider, e.data_type, JSON.parse(raw) as unknown));
+    } catch {
+      // a context record that is not JSON has no findings
+    }
+  }
   return finish(
     env,
     'asset_context',
@@ -886,8 +898,8 @@ function assetContext(env: ToolEnv, a: z.infer<(typeof TOOL_ARGS)['asset_context
     rows.length,
     inventoryEvents === 0
       ? `no asset inventory collected in this case; the threat names ${resources.length} resource(s)${jewels.length > 0 ? `, crown jewels among them: ${jewels.join(', ')}` : ''}`
-      : `${rows.length} inventory record(s) for ${resources.length} resource(s)${jewels.length > 0 ? `; crown jewels: ${jewels.join(', ')}` : ''}`,
-    { inventory_collected: inventoryEvents > 0, resources, crown_jewels: jewels },
+      : `${rows.length} inventory record(s) for ${resources.length} resource(s)${jewels.length > 0 ? `; crown jewels: ${jewels.join(', ')}` : ''}${exposure.length > 0 ? `; exposure: ${exposure.join('; ')}` : ''}`,
+    { inventory_collected: inventoryEvents > 0, resources, crown_jewels: jewels, exposure },
   );
 }
 

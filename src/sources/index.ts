@@ -372,3 +372,8 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
 }
 
 export type { ContainerFormat, TextFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
+
+/** Exposure findings of a context record, from its provider (empty when the provider computes none). */
+export function exposureFindings(provider: string | null | undefined, dataType: string, record: unknown): string[] {
+  return providerNamed(provider)?.exposure?.(dataType, record) ?? [];
+}

@@ -198,6 +198,12 @@ export interface LogKinds {
   kindOf(value: string): string | undefined;
   /** Every kind, with its display name and, when its absence means missing evidence, what to tell the analyst. */
   kinds: ReadonlyArray<{ kind: string; name: string; whenAbsent?: string | undefined }>;
+  /**
+   * The provider's own record of which kinds are switched on (e.g. an audit logging configuration a collector
+   * stored as context records of `dataType`): `describe` turns every such record of the case into one sentence per
+   * kind it speaks about (pure). Coverage shows the sentence next to the kind, present or missing.
+   */
+  settings?: { dataType: string; describe(records: readonly unknown[]): Readonly<Record<string, string>> } | undefined;
 }
 
 /** A principal granted administrator rights by an event, with the reason. */
@@ -313,6 +319,11 @@ export interface Provider {
   jewelForms?: ((jewel: string) => string[]) | undefined;
   /** Provider-specific identifier shapes the pseudonymizer must replace before text leaves the machine. */
   pseudonymPatterns?: readonly PseudonymPattern[] | undefined;
+  /**
+   * Exposure findings of one of this provider's context records (a firewall rule open to the internet, a public
+   * bucket...), one sentence each (pure): the investigation's asset context names them.
+   */
+  exposure?: ((dataType: string, record: unknown) => string[]) | undefined;
   /** Containment steps `irctl contain` plans from a threat's evidence, and their runner (src/respond/types.ts). */
   containment?: ContainmentSupport | undefined;
   /**

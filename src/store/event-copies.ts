@@ -46,7 +46,7 @@ function asStored(v: ColumnValue | undefined): ColumnValue {
 }
 
 /** Value at a `$.a.b` path (the only form detail paths use); undefined when absent or the path has another form. */
-function atPath(doc: unknown, path: string): unknown {
+export function atPath(doc: unknown, path: string): unknown {
   if (!path.startsWith('$')) return undefined;
   let cur: unknown = doc;
   for (const key of path.slice(1).split('.').slice(1)) {
@@ -86,6 +86,37 @@ export function storedCopyContent(dataType: string, raw: string, sha256: string,
   return copyContent(n.event, rec.ok ? rec.record : undefined, origin === 'reshaped');
 }
 
+/**
+ * A detail value as a re-shaping exporter may write it: scalars as text (a CSV download writes `2` and `true` as
+ * cells), empty objects, arrays and nulls dropped (a flattened export has no column for them). Two copies whose
+ * details agree in this form say the same thing.
+ */
+function looseForm(canonical: string | undefined): string | undefined {
+  if (canonical === undefined) return undefined;
+  const loosen = (v: unknown): unknown => {
+    if (v === null) return undefined;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (Array.isArray(v)) {
+      const a = v.map(loosen).filter((x) => x !== undefined);
+      return a.length > 0 ? a : undefined;
+    }
+    if (typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        const l = loosen(x);
+        if (l !== undefined) out[k] = l;
+      }
+      return Object.keys(out).length > 0 ? out : undefined;
+    }
+    return v;
+  };
+  try {
+    return JSON.stringify(loosen(JSON.parse(canonical)) ?? null);
+  } catch {
+    return canonical;
+  }
+}
+
 /** A value a re-shaped copy may simply not carry. */
 const uncarried = (v: ColumnValue | string | undefined): boolean => v === null || v === undefined || v === '' || v === '[]';
 
@@ -107,7 +138,7 @@ export function copyDifferences(a: CopyContent, b: CopyContent): string[] {
     const x = a.details[kind];
     const y = b.details[kind];
     if (x === y) continue;
-    if (partial ? uncarried(x) || uncarried(y) || x === 'null' || y === 'null' : (x ?? 'null') === (y ?? 'null')) continue;
+    if (partial ? uncarried(x) || uncarried(y) || x === 'null' || y === 'null' || looseForm(x) === looseForm(y) : (x ?? 'null') === (y ?? 'null')) continue;
     out.push(kind);
   }
   return out;

@@ -503,6 +503,11 @@ export function assetEvents(db: Db, resources: readonly string[], limit: number)
   return { rows, inventoryEvents };
 }
 
+/** The raw record text of an event (its first stored copy), or undefined. */
+export function rawTextOfEvent(db: Db, eventId: string): string | undefined {
+  return db.prepare('SELECT r.raw FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.id = ?').pluck().get(eventId) as string | undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Investigations and verdict overrides (evidence: append-only)
 

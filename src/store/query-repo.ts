@@ -5,7 +5,9 @@ import type { Db } from './db.js';
 import { hasColumn } from './verify-repo.js';
 import type { EventRow } from '../normalize/event-row.js';
 import { detailColumn } from './detail-sql.js';
-import { logKindSpecs } from '../sources/index.js';
+import { logKindSpecs, parseStoredRecord } from '../sources/index.js';
+import { atPath } from './event-copies.js';
+import { recordTextSql } from './record-text.js';
 
 /** One event as queries return it (defined with the common schema, re-exported for the store's callers). */
 export type { DetectEvent, EventRow } from '../normalize/event-row.js';
@@ -241,10 +243,10 @@ export function caseStats(db: Db): CaseStats {
 
 /** Log kinds (provider `logKinds`) found in a window, and the kinds whose absence is missing evidence. */
 export interface LogKindCoverage {
-  /** Kinds with events, per provider. */
-  present: Array<{ provider: string; kind: string; name: string; events: number }>;
+  /** Kinds with events, per provider; `setting`: what the provider's logging configuration in the case says. */
+  present: Array<{ provider: string; kind: string; name: string; events: number; setting?: string }>;
   /** Kinds without events although the provider has events of that data type in the window, with what it means. */
-  missing: Array<{ provider: string; kind: string; name: string; why: string }>;
+  missing: Array<{ provider: string; kind: string; name: string; why: string; setting?: string }>;
 }
 
 /**
@@ -255,23 +257,46 @@ export interface LogKindCoverage {
 export function logKindCoverage(db: Db, sinceMs = -8.64e15, untilMs = 8.64e15): LogKindCoverage {
   const out: LogKindCoverage = { present: [], missing: [] };
   for (const spec of logKindSpecs()) {
+    // Table rows (a CSV download's rows) are not JSON: they are read as the record they stand for, one by one.
     const rows = db
       .prepare(
         `SELECT json_extract(r.raw, ?) AS v, COUNT(*) AS n FROM events e JOIN raw_records r ON r.id = e.raw_id
-         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? GROUP BY v`,
+         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? AND json_valid(r.raw) GROUP BY v`,
       )
       .all(spec.path, spec.dataType, sinceMs, untilMs) as Array<{ v: unknown; n: number }>;
+    const tableRows = db
+      .prepare(
+        `SELECT ${recordTextSql(db)} AS t FROM events e JOIN raw_records r ON r.id = e.raw_id
+         WHERE e.data_type = ? AND e.time_ms >= ? AND e.time_ms < ? AND NOT json_valid(r.raw)`,
+      )
+      .all(spec.dataType, sinceMs, untilMs) as Array<{ t: string }>;
+    for (const { t } of tableRows) {
+      const rec = parseStoredRecord(spec.dataType, t);
+      rows.push({ v: rec.ok ? atPath(rec.record, spec.path) : undefined, n: 1 });
+    }
     if (rows.length === 0) continue;
     const counts = new Map<string, number>();
     for (const r of rows) {
       const k = typeof r.v === 'string' ? spec.kindOf(r.v) : undefined;
       if (k !== undefined) counts.set(k, (counts.get(k) ?? 0) + r.n);
     }
+    const settings = spec.settings ? logSettings(db, spec.settings) : {};
     for (const k of spec.kinds) {
       const n = counts.get(k.kind) ?? 0;
-      if (n > 0) out.present.push({ provider: spec.provider, kind: k.kind, name: k.name, events: n });
-      else if (k.whenAbsent !== undefined) out.missing.push({ provider: spec.provider, kind: k.kind, name: k.name, why: k.whenAbsent });
+      const setting = settings[k.kind];
+      const extra = setting === undefined ? {} : { setting };
+      if (n > 0) out.present.push({ provider: spec.provider, kind: k.kind, name: k.name, events: n, ...extra });
+      else if (k.whenAbsent !== undefined) {
+        out.missing.push({ provider: spec.provider, kind: k.kind, name: k.name, why: setting === undefined ? k.whenAbsent : `${k.whenAbsent}. ${setting}`, ...extra });
+      }
     }
   }
   return out;
+}
+
+/** What a provider's logging configuration records in the case (every record of their data type) say per log kind. */
+function logSettings(db: Db, settings: NonNullable<ReturnType<typeof logKindSpecs>[number]['settings']>): Readonly<Record<string, string>> {
+  const rows = db.prepare('SELECT r.raw AS raw FROM events e JOIN raw_records r ON r.id = e.raw_id WHERE e.data_type = ? AND json_valid(r.raw)').all(settings.dataType) as Array<{ raw: string }>;
+  if (rows.length === 0) return {};
+  return settings.describe(rows.map((r) => JSON.parse(r.raw) as unknown));
 }

@@ -22,6 +22,9 @@
  * - Cloud Asset `GET /v1/{scope}:searchAllResources|searchAllIamPolicies` with `assetTypes` and paging.
  * - Logging configuration `GET /v2/{parent}/sinks`, `/exclusions`, `/locations/-/buckets` (what @google-cloud/logging's
  *   REST fallback asks), from `logConfig`; `deny('config:' + parent)` refuses them.
+ * - Resource Manager `POST /v3/{projects|folders|organizations}/X:getIamPolicy` (what irctl reads the IAM audit
+ *   configuration with): the policy set in `iamPolicies` (bindings, `auditConfigs`), else an empty version-1 policy
+ *   with an etag, as the service answers; `deny('iam:' + resource)` refuses it.
  * - Faults on the next requests: `inject({kind: 'quota' | '500' | 'drop' | 'expireToken', times, after})`.
  */
 import { createHash, createVerify, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
@@ -128,6 +131,8 @@ export class FakeGcp {
   /** Asset search results by scope. */
   readonly assets = new Map<string, Array<Record<string, unknown>>>();
   readonly iamPolicies = new Map<string, Array<Record<string, unknown>>>();
+  /** Resource Manager IAM policies by resource (`projects/P`), returned by getIamPolicy. */
+  readonly resourcePolicies = new Map<string, Record<string, unknown>>();
   /** Logging configuration by parent (`projects/P`): sinks, exclusions, buckets (empty lists when absent). */
   readonly logConfig = new Map<string, { sinks?: unknown[]; exclusions?: unknown[]; buckets?: unknown[] }>();
   readonly seen: SeenGcpRequest[] = [];
@@ -166,6 +171,7 @@ export class FakeGcp {
     this.reads.length = 0;
     this.assets.clear();
     this.iamPolicies.clear();
+    this.resourcePolicies.clear();
     this.logConfig.clear();
     this.opts = { pageSize: 5, readsPerMinute: 60, quotaWindowMs: 60_000, tokenTtlMs: 24 * 3_600_000, assetPageSize: 3, ...opts };
   }
@@ -298,6 +304,12 @@ export class FakeGcp {
         if (this.denied.has(`config:${config[1]!}`)) return fail(403, 'PERMISSION_DENIED', `Permission 'logging.${config[2]!}.list' denied on resource (or it may not exist).`);
         const c = this.logConfig.get(config[1]!) ?? {};
         return send(200, { [config[2]!]: c[config[2]! as 'sinks' | 'exclusions' | 'buckets'] ?? [] });
+      }
+      const policy = /^\/v3\/((projects|folders|organizations)\/[^/:]+):getIamPolicy$/.exec(path);
+      if (policy && req.method === 'POST') {
+        const resource = policy[1]!;
+        if (this.denied.has(`iam:${resource}`)) return fail(403, 'PERMISSION_DENIED', `The caller does not have permission resourcemanager.${policy[2]!}.getIamPolicy on ${resource}`);
+        return send(200, this.resourcePolicies.get(resource) ?? { version: 1, etag: 'BwXhqDNkRV0=' });
       }
       const asset = /^\/v1\/(.+):(searchAllResources|searchAllIamPolicies)$/.exec(path);
       if (asset && req.method === 'GET') return this.assetSearch(asset[1]!, asset[2]!, url.searchParams, send, fail);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGcp, makeAuditEntry } from '../fakes/gcp-logging.js';
-import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { fixture, runIrctl, tempDir } from '../helpers/run-irctl.js';
 
 const MIN = 60_000;
 const SA = 'irctl-reader@sec-tools.iam.gserviceaccount.com';
@@ -33,6 +33,7 @@ describe('irctl collect gcp', () => {
       METADATA_SERVER_DETECTION: 'none',
       IRCTL_GCP_LOGGING_ENDPOINT: url,
       IRCTL_GCP_ASSET_ENDPOINT: url,
+      IRCTL_GCP_RESOURCEMANAGER_ENDPOINT: url,
       IRCTL_GCP_OAUTH2_ENDPOINT: url,
       IRCTL_GCP_IAMCREDENTIALS_ENDPOINT: url,
       IRCTL_RETRY_BASE_MS: '10',
@@ -85,7 +86,7 @@ describe('irctl collect gcp', () => {
     expect(req).toMatchObject({ resourceNames: ['projects/prod-123'], orderBy: 'timestamp asc', pageSize: 1000 });
     expect(req.filter).toMatch(/^\(log_id\("cloudaudit\.googleapis\.com\/activity"\) OR log_id\("cloudaudit\.googleapis\.com\/data_access"\) OR log_id\("cloudaudit\.googleapis\.com\/system_event"\) OR log_id\("cloudaudit\.googleapis\.com\/policy"\)\) AND timestamp >= "\S+Z" AND timestamp <= "\S+Z"$/);
     const d = db();
-    const pages = d.prepare("SELECT id, locator, sha256, size FROM input_status WHERE kind = 'api_page' ORDER BY id").all() as Array<{ id: number; locator: string; sha256: string; size: number }>;
+    const pages = d.prepare("SELECT id, locator, sha256, size FROM input_status WHERE kind = 'api_page' AND locator LIKE 'logging:%' ORDER BY id").all() as Array<{ id: number; locator: string; sha256: string; size: number }>;
     expect(pages.map((p) => p.sha256)).toEqual(fake.sentPages.map((b) => sha(b)));
     expect(pages.map((p) => p.size)).toEqual(fake.sentPages.map((b) => b.length));
     expect(new Set(pages.map((p) => p.locator))).toEqual(new Set(['logging:entries.list projects/prod-123']));
@@ -302,10 +303,22 @@ describe('irctl collect gcp', () => {
     fake.add(...spread(1, 30, 1));
     fake.assets.set('projects/prod-123', [
       { name: '//compute.googleapis.com/projects/prod-123/zones/us-central1-a/instances/web-1', assetType: 'compute.googleapis.com/Instance', project: 'projects/111111111111', location: 'us-central1-a', additionalAttributes: { externalIPs: ['198.51.100.7'], serviceAccounts: ['deployer@prod-123.iam.gserviceaccount.com'] } },
-      { name: '//compute.googleapis.com/projects/prod-123/global/firewalls/allow-ssh', assetType: 'compute.googleapis.com/Firewall', project: 'projects/111111111111', location: 'global' },
+      {
+        name: '//compute.googleapis.com/projects/prod-123/global/firewalls/allow-ssh',
+        assetType: 'compute.googleapis.com/Firewall',
+        project: 'projects/111111111111',
+        location: 'global',
+        versionedResources: [{ version: 'v1', resource: { name: 'allow-ssh', direction: 'INGRESS', sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }], targetTags: ['web'], disabled: false } }],
+      },
       { name: '//storage.googleapis.com/prod-123-exports', assetType: 'storage.googleapis.com/Bucket', project: 'projects/111111111111', location: 'us' },
       { name: '//iam.googleapis.com/projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com', assetType: 'iam.googleapis.com/ServiceAccount', project: 'projects/111111111111', location: 'global' },
-      { name: '//iam.googleapis.com/projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com/keys/abc123', assetType: 'iam.googleapis.com/ServiceAccountKey', project: 'projects/111111111111', location: 'global' },
+      {
+        name: '//iam.googleapis.com/projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com/keys/abc123',
+        assetType: 'iam.googleapis.com/ServiceAccountKey',
+        project: 'projects/111111111111',
+        location: 'global',
+        versionedResources: [{ version: 'v1', resource: { name: 'projects/prod-123/serviceAccounts/deployer@prod-123.iam.gserviceaccount.com/keys/abc123', keyType: 'USER_MANAGED', keyOrigin: 'GOOGLE_PROVIDED' } }],
+      },
     ]);
     fake.iamPolicies.set('projects/prod-123', [
       { resource: '//storage.googleapis.com/prod-123-exports', assetType: 'storage.googleapis.com/Bucket', project: 'projects/111111111111', policy: { bindings: [{ role: 'roles/storage.objectViewer', members: ['allUsers'] }] } },
@@ -313,8 +326,15 @@ describe('irctl collect gcp', () => {
     const r = await collect(['--project', 'prod-123', '--since', '1h', '--context']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()[0]!.context).toMatchObject({ status: 'ok', counts: { instance: 1, firewall: 1, bucket: 1, 'service-account': 1, 'service-account-key': 1, 'bucket-iam-policy': 1 } });
+    // The exposure the snapshot shows: the world-open SSH rule, the external IP, the public bucket, the user-managed key
+    expect((r.json()[0]!.context as { exposed: string[] }).exposed).toEqual([
+      'bucket prod-123-exports grants roles/storage.objectViewer to allUsers',
+      'firewall rule allow-ssh allows tcp:22 from 0.0.0.0/0 to web',
+      'instance web-1 has external IP 198.51.100.7',
+      'service account deployer@prod-123.iam.gserviceaccount.com has user-managed key abc123',
+    ]);
     const d = db();
-    const rows = d.prepare("SELECT data_type, layer, resources FROM events WHERE layer = 'context' ORDER BY data_type").all() as Array<{ data_type: string; resources: string }>;
+    const rows = d.prepare("SELECT data_type, layer, resources FROM events WHERE data_type LIKE 'gcp:asset:%' ORDER BY data_type").all() as Array<{ data_type: string; resources: string }>;
     expect(rows.map((x) => x.data_type)).toEqual(['gcp:asset:bucket', 'gcp:asset:bucket-iam-policy', 'gcp:asset:firewall', 'gcp:asset:instance', 'gcp:asset:service-account', 'gcp:asset:service-account-key']);
     expect(rows.find((x) => x.data_type === 'gcp:asset:bucket-iam-policy')!.resources).toContain('allUsers');
     const assetPages = d.prepare("SELECT COUNT(*) FROM input_status WHERE locator LIKE 'cloudasset:%'").pluck().get() as number;
@@ -325,6 +345,27 @@ describe('irctl collect gcp', () => {
     const partial = await collect(['--project', 'prod-123', '--since', '1h', '--context']);
     expect(partial.code).toBe(6);
     expect(partial.json()[0]!.context).toMatchObject({ status: 'failed' });
+  });
+
+  it('links a threat to the snapshot of the resource it touched, and the investigation names its exposure', async () => {
+    // GIVEN a snapshot holding the world-open firewall rule that an imported audit entry created
+    fake.assets.set('projects/acme-prod', [
+      {
+        name: '//compute.googleapis.com/projects/acme-prod/global/firewalls/allow-ssh-any',
+        assetType: 'compute.googleapis.com/Firewall',
+        project: 'projects/412345678901',
+        location: 'global',
+        versionedResources: [{ version: 'v1', resource: { name: 'allow-ssh-any', direction: 'INGRESS', sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] } }],
+      },
+    ]);
+    expect((await collect(['--project', 'acme-prod', '--since', '1h', '--context'])).code).toBe(0);
+    expect((await runIrctl(['--case', dir, 'import', fixture('gcp-rules', 'firewall-open-world.jsonl')])).code).toBe(0);
+    await runIrctl(['--case', dir, 'detect']);
+    const t = (await runIrctl(['--case', dir, '--json', 'threats'])).json<{ id: string; rules: string[] }>().find((x) => x.rules.includes('irctl-gcp-firewall-open-world'))!;
+    // WHEN the threat is investigated offline
+    const inv = await runIrctl(['--case', dir, '--json', 'investigate', t.id, '--offline']);
+    // THEN the asset context finds the rule's snapshot by the audit entry's resource name and says what it exposes
+    expect(inv.stdout).toMatch(/exposed: firewall rule allow-ssh-any allows tcp:22 from 0\.0\.0\.0\/0 to every instance of its network/);
   });
 
   it('records the log configuration (sinks, exclusions, buckets) read with @google-cloud/logging, and warns what it keeps out of reach', async () => {
@@ -366,6 +407,61 @@ describe('irctl collect gcp', () => {
     const denied = await collect(['--project', 'prod-123', '--since', '1h']);
     expect(denied.code).toBe(0);
     expect(denied.stderr).toMatch(/cannot read the log configuration of projects\/prod-123/);
+  });
+
+  it('reads the IAM audit configuration, stores it as context and says which services write Data Access logs', async () => {
+    // GIVEN a project whose audit config turns Data Access on for Cloud Storage only (one member exempted), and only
+    // Admin Activity entries in the window
+    fake.add(...spread(2, 30, 1));
+    fake.resourcePolicies.set('projects/prod-123', {
+      version: 1,
+      etag: 'BwYQx3p1Abc=',
+      bindings: [{ role: 'roles/owner', members: ['user:alice@acme.example'] }],
+      auditConfigs: [
+        {
+          service: 'storage.googleapis.com',
+          auditLogConfigs: [{ logType: 'DATA_READ', exemptedMembers: ['serviceAccount:backup@prod-123.iam.gserviceaccount.com'] }, { logType: 'DATA_WRITE' }],
+        },
+        { service: 'allServices', auditLogConfigs: [{ logType: 'ADMIN_READ' }] },
+      ],
+    });
+    // WHEN the project is collected
+    const r = await collect(['--project', 'prod-123', '--since', '1h']);
+    // THEN the summary and the Data Access warning name the services with Data Access logs on, and the rest off
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.json()[0]!;
+    const audit = s.audit_config as Array<{ scope: string; services: unknown[]; data_access: string; page_sha256: string }>;
+    expect(audit.map((a) => [a.scope, a.services])).toEqual([
+      [
+        'projects/prod-123',
+        [
+          { service: 'allServices', logTypes: ['ADMIN_READ'], exempted: [] },
+          { service: 'storage.googleapis.com', logTypes: ['DATA_READ', 'DATA_WRITE'], exempted: ['serviceAccount:backup@prod-123.iam.gserviceaccount.com'] },
+        ],
+      ],
+    ]);
+    expect(audit[0]!.data_access).toMatch(
+      /^IAM audit config of projects\/prod-123 read \S+Z: Data Access logs on for storage\.googleapis\.com \(DATA_READ, DATA_WRITE; exempted: serviceAccount:backup@prod-123\.iam\.gserviceaccount\.com\); off for every other service/,
+    );
+    expect(audit[0]!.page_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toMatch(/no Data Access audit entries .*\. IAM audit config of projects\/prod-123 .*Data Access logs on for storage\.googleapis\.com/);
+    const call = fake.seen.find((q) => q.path === '/v3/projects/prod-123:getIamPolicy')!;
+    expect(call.caller).toBe(SA);
+    // AND the policy is a context record whose input holds the SHA-256 of the response as received
+    const d = db();
+    const page = d.prepare("SELECT sha256 FROM input_status WHERE locator = 'resourcemanager:getIamPolicy projects/prod-123'").pluck().get() as string;
+    const stored = d.prepare("SELECT COUNT(*) FROM events WHERE data_type = 'gcp:iam:policy' AND layer = 'context'").pluck().get() as number;
+    d.close();
+    expect(page).toBe(audit[0]!.page_sha256);
+    expect(stored).toBe(1);
+    // AND case info says which services have Data Access logs, next to the missing kind
+    const info = await runIrctl(['--case', dir, 'case', 'info'], { env });
+    expect(info.stdout).toMatch(/gcp\s+Data Access\s+none\s+MISSING EVIDENCE: no Data Access audit entries: .*\. IAM audit config of projects\/prod-123 read .*: Data Access logs on for storage\.googleapis\.com/);
+    // A policy that cannot be read is said; the collection still succeeds
+    fake.deny('iam:projects/prod-123');
+    const denied = await collect(['--project', 'prod-123', '--since', '1h']);
+    expect(denied.code).toBe(0);
+    expect(denied.stderr).toMatch(/cannot read the IAM audit configuration of projects\/prod-123 .*resourcemanager\.projects\.getIamPolicy/);
   });
 
   it('prints a readable summary with the caller, each slice and the custody head, and says when Data Access logs are missing', async () => {

@@ -17,9 +17,18 @@ function entries(name: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** insertId of each record by the event id it normalizes to. */
+/**
+ * The test name of a record: a LogEntry's insertId; a Vertex AI request-response row (no insertId) carries it in the
+ * request's user labels (`full_request.labels.case`).
+ */
+function nameOf(r: Record<string, unknown>): string {
+  const labels = ((r.full_request as Record<string, unknown> | undefined)?.labels ?? {}) as Record<string, unknown>;
+  return String(r.insertId ?? labels.case);
+}
+
+/** Test name of each record by the event id it normalizes to. */
 function insertIds(recs: ReadonlyArray<Record<string, unknown>>): Map<string, string> {
-  return new Map(recs.map((r, i) => [eventRowOf(r, i + 1)!.event.id, String(r.insertId)]));
+  return new Map(recs.map((r, i) => [eventRowOf(r, i + 1)!.event.id, nameOf(r)]));
 }
 
 describe('built-in Google Cloud rules on their regression fixtures', () => {
@@ -38,7 +47,7 @@ describe('built-in Google Cloud rules on their regression fixtures', () => {
     const rule = `irctl-gcp-${file.replace(/\.jsonl$/, '')}`;
     const hits = runRules(inputsFromRecords(recs), pack).filter((h) => h.rule.id === rule);
     const fired = new Set(hits.map((h) => ids.get(h.eventIds[h.eventIds.length - 1]!)));
-    expect([...fired].sort()).toEqual(recs.map((r) => String(r.insertId)).filter((i) => i.startsWith('hit-')).sort());
+    expect([...fired].sort()).toEqual(recs.map(nameOf).filter((i) => i.startsWith('hit-')).sort());
   });
 });
 

@@ -33,7 +33,7 @@ const info = defineCommand({
       if (kinds.present.length > 0 || kinds.missing.length > 0) {
         ctx.io.out('');
         ctx.io.out('LOG KINDS');
-        for (const k of kinds.present) ctx.io.out(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${String(k.events).padStart(6)}`);
+        for (const k of kinds.present) ctx.io.out(sanitize(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${String(k.events).padStart(6)}${k.setting === undefined ? '' : `  (${k.setting})`}`));
         for (const k of kinds.missing) ctx.io.out(sanitize(`${k.provider.padEnd(8)}  ${k.name.padEnd(16)}  ${'none'.padStart(6)}  MISSING EVIDENCE: ${k.why}`));
       }
       if (info.runs.length > 0) {

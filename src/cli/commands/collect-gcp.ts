@@ -61,7 +61,8 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         })),
         log_config: s.log_config,
         coverage_warnings: s.coverage_warnings,
-        context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, errors: s.context.errors.map((e) => e.message) } : null,
+        audit_config: s.audit_config,
+        context: s.context ? { status: s.context.status, counts: s.context.counts, pages: s.context.pages, exposed: s.context.exposed, errors: s.context.errors.map((e) => e.message) } : null,
         custody_head: s.custody_head,
         exit_code: o.code,
       });
@@ -82,10 +83,13 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
         ctx.io.out(`config    ${safe(c.parent)}: ${c.error !== undefined ? `not read (${safe(c.error)})` : `${c.sinks.length} sinks, ${c.exclusions.filter((e) => !e.disabled).length} active exclusions, ${c.buckets.length} buckets`}`);
       }
       for (const w of s.coverage_warnings) ctx.io.out(`coverage  ${safe(w)}`);
+      for (const a of s.audit_config ?? []) ctx.io.out(`audit     ${safe(a.error !== undefined ? `${a.data_access} (${a.error})` : a.data_access)}`);
       if (s.absent_logs.includes('data_access')) ctx.io.out('coverage  no Data Access entries: off by default for most services, so data reads are not in evidence (missing, not quiet)');
       if (s.context) {
         const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
         ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
+        for (const x of s.context.exposed) ctx.io.out(`exposure  ${safe(x)}`);
+        if (s.context.exposed.length === 0) ctx.io.out('exposure  no firewall rule open to the internet, no external IP, no public bucket, no user-managed key in the snapshot');
       }
       if (s.failed_slices.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_slices.map(safe).join('; ')} (the rest was collected; run the same command again to resume)`);
       summaryEnd((l) => ctx.io.out(l), s);

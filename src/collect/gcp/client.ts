@@ -9,7 +9,7 @@
  * - else the gcloud ADC file (`$CLOUDSDK_CONFIG/application_default_credentials.json`, default
  *   `~/.config/gcloud/`), written by `gcloud auth application-default login`;
  * - else the metadata server (on Google Cloud), unless `METADATA_SERVER_DETECTION=none`.
- * Endpoint overrides (tests, proxies, private endpoints): `IRCTL_GCP_LOGGING_ENDPOINT`, `IRCTL_GCP_ASSET_ENDPOINT`,
+ * Endpoint overrides (tests, proxies, private endpoints): `IRCTL_GCP_LOGGING_ENDPOINT`, `IRCTL_GCP_ASSET_ENDPOINT`, `IRCTL_GCP_RESOURCEMANAGER_ENDPOINT`,
  * `IRCTL_GCP_OAUTH2_ENDPOINT` (token and tokeninfo of user credentials), `IRCTL_GCP_IAMCREDENTIALS_ENDPOINT`
  * (impersonation).
  */
@@ -25,6 +25,7 @@ import { GcpApiError, type GcpErrorClass, type GcpIdentity, type GcpPorts, type 
 export const GCP_SCOPES = ['https://www.googleapis.com/auth/cloud-platform.read-only'];
 const LOGGING = 'https://logging.googleapis.com';
 const CLOUDASSET = 'https://cloudasset.googleapis.com';
+const RESOURCEMANAGER = 'https://cloudresourcemanager.googleapis.com';
 
 /** How to reach Google Cloud. */
 export interface GcpConnectOptions {
@@ -188,6 +189,7 @@ export function connectGcp(opts: GcpConnectOptions): GcpPorts {
   const env = opts.env;
   const logging = nonEmpty(env.IRCTL_GCP_LOGGING_ENDPOINT) ? trimSlash(env.IRCTL_GCP_LOGGING_ENDPOINT) : LOGGING;
   const cloudasset = nonEmpty(env.IRCTL_GCP_ASSET_ENDPOINT) ? trimSlash(env.IRCTL_GCP_ASSET_ENDPOINT) : CLOUDASSET;
+  const resourcemanager = nonEmpty(env.IRCTL_GCP_RESOURCEMANAGER_ENDPOINT) ? trimSlash(env.IRCTL_GCP_RESOURCEMANAGER_ENDPOINT) : RESOURCEMANAGER;
   const timeoutMs = opts.requestTimeoutMs ?? 60_000;
   let built: Promise<Built> | undefined;
   const client = async (): Promise<Built> => {
@@ -222,7 +224,7 @@ export function connectGcp(opts: GcpConnectOptions): GcpPorts {
   };
 
   return {
-    endpoints: { logging, cloudasset },
+    endpoints: { logging, cloudasset, resourcemanager },
     identify: async (signal) => {
       const b = await client();
       // Prove the credentials now (a refused refresh token or impersonation fails here, before anything is recorded).
@@ -242,6 +244,15 @@ export function connectGcp(opts: GcpConnectOptions): GcpPorts {
       call('logging.entries.list', `${logging}/v2/entries:list`, `${LOGGING}/`, { method: 'POST', body: JSON.stringify(req) }, signal),
     assetSearch: (scope, method, query, signal) =>
       call(`cloudasset.assets.${method}`, `${cloudasset}/v1/${scope}:${method}?${query.toString()}`, `${CLOUDASSET}/`, { method: 'GET' }, signal),
+    // The permission of the call is `<service>.<resource kind>.getIamPolicy`.
+    iamPolicy: (resource, signal) =>
+      call(
+        `resourcemanager.${resource.split('/')[0] ?? 'projects'}.getIamPolicy`,
+        `${resourcemanager}/v3/${resource}:getIamPolicy`,
+        `${RESOURCEMANAGER}/`,
+        { method: 'POST', body: JSON.stringify({ options: { requestedPolicyVersion: 3 } }) },
+        signal,
+      ),
     logConfig: async (parent, signal) => {
       const b = await client();
       // @google-cloud/logging serves the configuration API (its REST fallback decodes these messages; it is the

@@ -16,6 +16,7 @@ import { pageHashesDetail } from '../custody-detail.js';
 import { scopedProgress } from '../progress.js';
 import { runPacing, TokenBucket, withRetries, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
+import { collectAuditConfig, type AuditConfigResult } from './audit-config.js';
 import { coverageWarnings, type LogConfig } from './coverage.js';
 import { explainGcpError, isGcpAbort, toGcpAccessError } from './errors.js';
 import { collectEntriesSlice, ENTRIES_API, type SliceResult } from './entries.js';
@@ -86,6 +87,8 @@ export interface CollectGcpSummary {
   log_config: LogConfig[] | null;
   /** What the configuration keeps out of reach, one sentence each. */
   coverage_warnings: string[];
+  /** IAM audit configuration per resource (which services write Data Access logs), or null when not read. */
+  audit_config: AuditConfigResult[] | null;
   context: GcpContextResult | null;
   custody_head: ChainHead;
 }
@@ -183,6 +186,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     const results: SliceResult[] = [];
     let context: CollectGcpSummary['context'] = null;
     let logConfig: LogConfig[] | null = null;
+    let auditConfig: AuditConfigResult[] | null = null;
     const coverageNotes: string[] = [];
     try {
       for (const s of slices) {
@@ -205,6 +209,8 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
         }
         for (const c of logConfig) coverageNotes.push(...coverageWarnings(c, window[0], now().getTime()));
         for (const w of coverageNotes) io.notify({ level: 'warn', code: 'IRCTL_COLLECT_W3105', message: w });
+        progress.note('config', 'IAM audit configuration (which services write Data Access logs)');
+        auditConfig = await collectAuditConfig(ctx, names.slice(0, LOG_CONFIG_MAX));
       }
       if (opts.context && !deps.signal.aborted) {
         const { collectGcpContext } = await import('./context.js');
@@ -223,10 +229,11 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     // Only a complete read can say a log is absent.
     const absent = interrupted || failed.length > 0 ? [] : kinds.filter((k) => byLog[k] === 0);
     if (absent.includes('data_access')) {
+      const said = (auditConfig ?? []).filter((a) => a.error === undefined).map((a) => a.data_access);
       io.notify({
         level: 'warn',
         code: 'IRCTL_COLLECT_W3103',
-        message: `no Data Access audit entries in ${windowIso.since} .. ${windowIso.until} for ${names.join(', ')}: Data Access logs are off by default for most services, so reads of data are missing evidence here, not quiet activity (enable them in the IAM audit configuration)`,
+        message: `no Data Access audit entries in ${windowIso.since} .. ${windowIso.until} for ${names.join(', ')}: Data Access logs are off by default for most services, so reads of data are missing evidence here, not quiet activity (enable them in the IAM audit configuration)${said.length > 0 ? `. ${said.join('; ')}` : ''}`,
       });
     }
     const details = {
@@ -258,8 +265,9 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
         ...(r.error ? { error: r.error.message } : {}),
       })),
       ...(logConfig ? { log_config: logConfig, coverage_warnings: coverageNotes } : {}),
+      ...(auditConfig ? { audit_config: auditConfig } : {}),
       ...(context
-        ? { context: { status: context.status, counts: context.counts, pages: context.pages, ...pageHashesDetail(context.page_hashes), errors: context.errors.map((e) => e.message) } }
+        ? { context: { status: context.status, counts: context.counts, pages: context.pages, exposed: context.exposed, ...pageHashesDetail(context.page_hashes), errors: context.errors.map((e) => e.message) } }
         : {}),
     };
     const commitment = ctx.store.commitment.digest();
@@ -286,6 +294,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       results,
       log_config: logConfig,
       coverage_warnings: coverageNotes,
+      audit_config: auditConfig,
       context,
       custody_head: head,
     };

@@ -6,12 +6,12 @@
  */
 import { rowFromItem } from '../../ingest/records.js';
 import { gcpAssetKind, gcpContextRecord, GCP_ASSET_KINDS } from '../../sources/gcp/context.js';
+import { gcpExposureOf } from '../../sources/gcp/exposure.js';
 import type { IngestRow } from '../../store/ingest-repo.js';
 import { sha256Hex } from '../../util/hash.js';
-import { withRetries } from '../rate-limit.js';
 import { explainGcpError, isGcpAbort, type GcpExplained } from './errors.js';
 import { GcpApiError } from './ports.js';
-import type { GcpRunContext } from './run-context.js';
+import { withGcpRetries, type GcpRunContext } from './run-context.js';
 
 /** Outcome of the snapshot. */
 export interface GcpContextResult {
@@ -20,6 +20,8 @@ export interface GcpContextResult {
   counts: Record<string, number>;
   pages: number;
   page_hashes: string[];
+  /** Exposure findings (firewall rules open to the internet, external IPs, public buckets, user-managed keys), sorted. */
+  exposed: string[];
   errors: Array<GcpExplained & { scope: string; method: string }>;
 }
 
@@ -27,7 +29,7 @@ const RESOURCE_TYPES = [GCP_ASSET_KINDS.instance, GCP_ASSET_KINDS.firewall, GCP_
 
 /** Snapshot every scope. Never throws for API failures. */
 export async function collectGcpContext(ctx: GcpRunContext, scopes: readonly string[]): Promise<GcpContextResult> {
-  const res: GcpContextResult = { status: 'ok', counts: {}, pages: 0, page_hashes: [], errors: [] };
+  const res: GcpContextResult = { status: 'ok', counts: {}, pages: 0, page_hashes: [], exposed: [], errors: [] };
   const observedAt = ctx.now().toISOString();
   let calls = 0;
   for (const scope of scopes) {
@@ -41,16 +43,12 @@ export async function collectGcpContext(ctx: GcpRunContext, scopes: readonly str
             return res;
           }
           const query = new URLSearchParams({ pageSize: '500', ...(token !== undefined ? { pageToken: token } : {}) });
-          if (method === 'searchAllResources') for (const t of RESOURCE_TYPES) query.append('assetTypes', t);
-          else query.append('assetTypes', GCP_ASSET_KINDS.bucket);
-          const page = await withRetries(() => ctx.ports.assetSearch(scope, method, query, ctx.signal), {
-            classify: (e) => (e instanceof GcpApiError ? e.retryClass : 'fatal'),
-            maxRetries: 4,
-            timer: ctx.timer,
-            random: ctx.random,
-            baseMs: ctx.retryBaseMs,
-            signal: ctx.signal,
-          });
+          if (method === 'searchAllResources') {
+            for (const t of RESOURCE_TYPES) query.append('assetTypes', t);
+            // The full resource (firewall source ranges and ports, key types) is returned only when asked for.
+            query.set('readMask', '*');
+          } else query.append('assetTypes', GCP_ASSET_KINDS.bucket);
+          const page = await withGcpRetries(ctx, () => ctx.ports.assetSearch(scope, method, query, ctx.signal), 4);
           let parsed: { results?: unknown; nextPageToken?: unknown };
           try {
             parsed = JSON.parse(page.body.toString('utf8')) as typeof parsed;
@@ -70,13 +68,16 @@ export async function collectGcpContext(ctx: GcpRunContext, scopes: readonly str
             }
             const row = rowFromItem({ type: 'record', bytes: Buffer.from(rec.text, 'utf8'), index: i, offset: 0 }, 'jsonl');
             rows.push({ ...row, offset: null });
-            if (row.kind === 'accepted') res.counts[kind] = (res.counts[kind] ?? 0) + 1;
+            if (row.kind === 'accepted') {
+              res.counts[kind] = (res.counts[kind] ?? 0) + 1;
+              res.exposed.push(...gcpExposureOf(kind, rec.name, item));
+            }
           });
           ctx.store.storePage({
             runId: ctx.runId,
             kind: 'api_page',
             locator: `cloudasset:${method} ${scope}`,
-            params: { scope, assetTypes: query.getAll('assetTypes'), ...(token !== undefined ? { pageToken_sha256: sha256Hex(token) } : {}), body_hash_of: 'body' },
+            params: { scope, assetTypes: query.getAll('assetTypes'), ...(query.has('readMask') ? { readMask: query.get('readMask') } : {}), ...(token !== undefined ? { pageToken_sha256: sha256Hex(token) } : {}), body_hash_of: 'body' },
             sha256: page.sha256,
             size: page.body.length,
             status: 'ok',
@@ -100,5 +101,6 @@ export async function collectGcpContext(ctx: GcpRunContext, scopes: readonly str
     }
   }
   if (res.errors.length > 0) res.status = res.errors.length >= calls ? 'failed' : 'partial';
+  res.exposed.sort();
   return res;
 }

@@ -20,6 +20,9 @@ const PERMISSIONS: Record<string, string> = {
   'logging.entries.list': 'logging.logEntries.list (roles/logging.viewer; Data Access logs need logging.privateLogEntries.list, roles/logging.privateLogViewer)',
   'cloudasset.assets.searchAllResources': 'cloudasset.assets.searchAllResources (roles/cloudasset.viewer)',
   'cloudasset.assets.searchAllIamPolicies': 'cloudasset.assets.searchAllIamPolicies (roles/cloudasset.viewer)',
+  'resourcemanager.projects.getIamPolicy': 'resourcemanager.projects.getIamPolicy (roles/iam.securityReviewer or roles/viewer)',
+  'resourcemanager.folders.getIamPolicy': 'resourcemanager.folders.getIamPolicy (roles/iam.securityReviewer or roles/resourcemanager.folderViewer)',
+  'resourcemanager.organizations.getIamPolicy': 'resourcemanager.organizations.getIamPolicy (roles/iam.securityReviewer or roles/resourcemanager.organizationViewer)',
   'iam.serviceAccounts.getAccessToken': 'iam.serviceAccounts.getAccessToken on the impersonated service account (roles/iam.serviceAccountTokenCreator)',
 };
 

@@ -46,10 +46,15 @@ export interface GcpPorts {
   listEntries(req: ListEntriesRequest, signal?: AbortSignal): Promise<GcpRawPage>;
   /** `GET {cloudasset}/v1/{scope}:searchAllResources` or `:searchAllIamPolicies` with query parameters. */
   assetSearch(scope: string, method: 'searchAllResources' | 'searchAllIamPolicies', query: URLSearchParams, signal?: AbortSignal): Promise<GcpRawPage>;
+  /**
+   * `POST {resourcemanager}/v3/{resource}:getIamPolicy` (policy version 3) of `projects/P`, `folders/F` or
+   * `organizations/O`: the body as received (its `auditConfigs` say which services write Data Access logs).
+   */
+  iamPolicy(resource: string, signal?: AbortSignal): Promise<GcpRawPage>;
   /** Sinks, exclusions and buckets of `projects/P`, `folders/F` or `organizations/O` (configuration API). */
   logConfig(parent: string, signal?: AbortSignal): Promise<LogConfig>;
   /** Endpoints in use (for messages and custody). */
-  endpoints: { logging: string; cloudasset: string };
+  endpoints: { logging: string; cloudasset: string; resourcemanager: string };
   close(): void;
 }
 

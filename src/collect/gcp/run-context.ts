@@ -3,8 +3,8 @@
  */
 import type { Db } from '../../store/db.js';
 import type { CollectStore } from '../../store/collect-repo.js';
-import type { TokenBucket, Timer } from '../rate-limit.js';
-import type { GcpPorts } from './ports.js';
+import { withRetries, type TokenBucket, type Timer } from '../rate-limit.js';
+import { GcpApiError, type GcpPorts } from './ports.js';
 
 /** Shared state of one run. */
 export interface GcpRunContext {
@@ -26,4 +26,16 @@ export interface GcpRunContext {
   maxRetries: number;
   debug: (message: string) => void;
   warn: (code: string, message: string) => void;
+}
+
+/** A call of the run retried as its error says (quota and transient failures), with the run's backoff. */
+export function withGcpRetries<T>(ctx: GcpRunContext, call: () => Promise<T>, maxRetries: number): Promise<T> {
+  return withRetries(call, {
+    classify: (e) => (e instanceof GcpApiError ? e.retryClass : 'fatal'),
+    maxRetries,
+    timer: ctx.timer,
+    random: ctx.random,
+    baseMs: ctx.retryBaseMs,
+    signal: ctx.signal,
+  });
 }

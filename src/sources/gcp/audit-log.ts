@@ -20,6 +20,7 @@ import {
   shortHash,
   statusCodeOf,
 } from './common.js';
+import { auditEntryFromCsvRow, auditRecordOrigin, bigQueryAuditEntry } from './reshaped.js';
 import { GCP_DERIVED_FIELDS } from './rule-fields.js';
 
 /** An entity an entry hands out or names (`related`). */
@@ -239,17 +240,23 @@ export function auditRuleBody(record: unknown): unknown {
   return out;
 }
 
+/** The LogEntry a record stands for: a BigQuery sink row read back into its entry, else the record itself. */
+const entryView = (record: unknown): unknown => bigQueryAuditEntry(record) ?? record;
+
 /** The Cloud Audit Logs adapter. */
 export const gcpAudit: SourceAdapter = {
   id: 'gcp-audit',
   dataType: 'gcp:audit:entry',
   provider: 'gcp',
   description:
-    'Google Cloud Audit Logs entries (gcloud logging read, Logs Explorer download, Cloud Storage sink JSON Lines, entries:list pages, Pub/Sub push envelopes)',
+    'Google Cloud Audit Logs entries (gcloud logging read, Logs Explorer JSON and CSV downloads, Cloud Storage sink JSON Lines, BigQuery sink NDJSON, entries:list pages, Pub/Sub push envelopes)',
   version: 1,
-  matches: (record) => auditEntryOf(record) !== undefined,
-  normalize: normalizeAuditEntry,
-  ruleBody: auditRuleBody,
+  matches: (record) => auditEntryOf(entryView(record)) !== undefined,
+  normalize: (record, rawSha256) => normalizeAuditEntry(entryView(record), rawSha256),
+  ruleBody: (record) => auditRuleBody(entryView(record)),
+  // BigQuery sink rows (JSON) and Logs Explorer CSV rows are exporters' re-shapings of the entry.
+  origin: auditRecordOrigin,
+  fromRow: auditEntryFromCsvRow,
   logSources: [{ product: 'gcp', service: 'gcp.audit', description: 'Google Cloud Audit Logs entries (every log kind)' }],
   fieldAliases: {
     'protoPayload.methodName': { column: 'action' },

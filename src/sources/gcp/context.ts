@@ -53,6 +53,14 @@ function projectOf(resource: Record<string, unknown>, name: string): string | un
   return /\/projects\/([^/]+)/.exec(name)?.[1];
 }
 
+/** `//compute.googleapis.com/projects/p/global/firewalls/x` -> `projects/p/global/firewalls/x` (none for other shapes). */
+function relativeName(name: string): string[] {
+  const m = /^\/\/[a-z0-9.-]+\.googleapis\.com\/(.+)$/.exec(name);
+  if (!m) return [];
+  // Buckets are `//storage.googleapis.com/<bucket>`; audit entries name them `projects/_/buckets/<bucket>`.
+  return [name.startsWith('//storage.googleapis.com/') && !(m[1] as string).includes('/') ? `projects/_/buckets/${m[1] as string}` : (m[1] as string)];
+}
+
 /** Resources a record points at: the instance's service accounts, a key's account, members of a bucket policy. */
 function relatedOf(kind: GcpAssetKind, r: Record<string, unknown>, name: string): string[] {
   const out = new Set<string>();
@@ -111,7 +119,9 @@ function normalizeFor(kind: GcpAssetKind): (record: unknown, sha: string) => Nor
         actor: {},
         outcome: 'unknown',
         readOnly: true,
-        resources: [name, ...relatedOf(kind, resource, name)],
+        // The full resource name first (the asset's key), then the relative name audit entries carry as
+        // `resourceName` (`projects/p/global/firewalls/x`), so a threat's resources find their snapshot.
+        resources: [...new Set([name, ...relativeName(name), ...relatedOf(kind, resource, name)])],
       },
     };
   };
@@ -123,7 +133,7 @@ export const gcpAssetContextAdapters: readonly SourceAdapter[] = KINDS.map((kind
   dataType: `gcp:asset:${kind}`,
   provider: 'gcp',
   description: `Google Cloud ${kind} snapshots (Cloud Asset Inventory) collected by \`irctl collect gcp --context\` (context layer)`,
-  version: 1,
+  version: 2,
   matches: (record: unknown) => kindOf(record) === kind,
   normalize: normalizeFor(kind),
 }));

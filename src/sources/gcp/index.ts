@@ -8,7 +8,11 @@ import type { Provider } from '../types.js';
 import { gcpAudit } from './audit-log.js';
 import { AUDIT_LOG_KIND_NAMES, auditKindOf } from './common.js';
 import { entriesPageContainer, pubsubPullContainer, pubsubPushEnvelope } from './containers.js';
+import { dataAccessSettings, gcpIamPolicyContext, IAM_POLICY_DATA_TYPE } from './audit-config.js';
 import { gcpAssetContextAdapters } from './context.js';
+import { gcpExposureOfRecord } from './exposure.js';
+import { gcpVertexRequestResponse } from './vertex-ai.js';
+import { gcpVpcFlow } from './vpc-flow.js';
 import {
   gcpAdminGrants,
   GCP_GRANT_METHODS,
@@ -27,9 +31,9 @@ import {
 /** Google Cloud. */
 export const gcpProvider: Provider = {
   name: 'gcp',
-  description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes',
+  description: 'Google Cloud: Cloud Audit Logs (Admin Activity, Data Access, System Event, Policy Denied) in gcloud, sink, entries:list and Pub/Sub shapes (BigQuery sink NDJSON and Logs Explorer CSV as re-shaped copies); VPC flow logs; Vertex AI request-response logs',
   // Cloud Asset Inventory context records (collect gcp --context) are adapters of this provider too.
-  adapters: [gcpAudit, ...gcpAssetContextAdapters],
+  adapters: [gcpAudit, gcpVpcFlow, gcpVertexRequestResponse, ...gcpAssetContextAdapters, gcpIamPolicyContext],
   containers: [entriesPageContainer, pubsubPullContainer],
   envelopes: [pubsubPushEnvelope],
   logKinds: {
@@ -51,6 +55,8 @@ export const gcpProvider: Provider = {
       { kind: 'system_event', name: AUDIT_LOG_KIND_NAMES.system_event },
       { kind: 'policy', name: AUDIT_LOG_KIND_NAMES.policy },
     ],
+    // The IAM audit configuration `collect gcp` reads says which services write Data Access logs.
+    settings: { dataType: IAM_POLICY_DATA_TYPE, describe: dataAccessSettings },
   },
   isServicePrincipal: isGcpServiceValue,
   extraEntities: gcpExtraEntities,
@@ -65,6 +71,7 @@ export const gcpProvider: Provider = {
   tampering: { actions: GCP_TAMPER_ACTIONS, stops: GCP_TAMPER_STOPS, starts: GCP_TAMPER_STARTS },
   rolesAssumed: gcpRolesAssumed,
   jewelForms: gcpJewelForms,
+  exposure: gcpExposureOfRecord,
   pseudonymPatterns: GCP_PSEUDONYM_PATTERNS,
   containment: gcpContainment,
 };
