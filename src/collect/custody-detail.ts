@@ -26,3 +26,26 @@ export function tallyPage(res: PageTally, sha256: string, c: { events: number; d
   res.duplicates += c.duplicates;
   res.quarantined += c.quarantined;
 }
+
+/** What every scope of a multi-scope run (a subscription, a table, a project slice) reports at its end. */
+export interface ScopeOutcome {
+  scope: string;
+  status: string;
+}
+
+/**
+ * A run's totals over its scopes: the sum of each counter, the scopes that failed, and whether the run was
+ * interrupted (Ctrl-C, or a scope or the context snapshot stopped by it).
+ */
+export function tallyScopes<R extends ScopeOutcome, K extends keyof R & string>(
+  results: readonly R[],
+  counters: readonly K[],
+  o: { aborted: boolean; contextStatus?: string | undefined },
+): { sums: Record<K, number>; failed: string[]; interrupted: boolean } {
+  const sums = Object.fromEntries(counters.map((k) => [k, results.reduce((a, r) => a + Number(r[k]), 0)])) as Record<K, number>;
+  return {
+    sums,
+    failed: results.filter((r) => r.status === 'failed').map((r) => r.scope),
+    interrupted: o.aborted || results.some((r) => r.status === 'interrupted') || o.contextStatus === 'interrupted',
+  };
+}

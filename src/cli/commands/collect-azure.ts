@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { defineCommand, type CommandContext } from '../command.js';
 import { withCase } from '../with-case.js';
-import { list, safe, str, summaryEnd } from './collect-flags.js';
+import { contextLines, list, safe, str, summaryEnd } from './collect-flags.js';
 
 async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const { collectAzure, azureOutcome } = await import('../../collect/azure/collect.js');
@@ -90,10 +90,7 @@ async function collectAzureHandler(opts: Record<string, unknown>, ctx: CommandCo
       if (absent.length > 0) ctx.io.out(`absent    ${absent.map(safe).join(', ')} (not in the workspace: nothing sends these tables there)`);
       ctx.io.out(`events    ${s.events} new, ${s.duplicates} duplicate, ${s.quarantined} quarantined, ${s.pages} pages (${s.throttled} throttled retries)`);
       if (s.context) {
-        const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
-        ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
-        if (s.context.exposed.length === 0) ctx.io.out('exposure  no NSG rule allows inbound traffic from the internet; no storage account allows anonymous blob access');
-        for (const x of s.context.exposed) ctx.io.out(`EXPOSED   ${safe(x)}`);
+        contextLines((l) => ctx.io.out(l), s.context, { exposed: 'EXPOSED', none: 'no NSG rule allows inbound traffic from the internet; no storage account allows anonymous blob access' });
       }
       if (s.failed.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed.join(', ')} (the others were collected; the reason and what to do are above)`);
       summaryEnd((l) => ctx.io.out(l), s);

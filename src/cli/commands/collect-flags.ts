@@ -30,3 +30,15 @@ export function summaryEnd(out: (line: string) => void, s: { interrupted: boolea
   if (s.interrupted) out('stopped   interrupted: what was collected is saved; run the same command again to resume');
   out(`custody   head ${s.custody_head.hash} (entry ${s.custody_head.seq})`);
 }
+
+/** The context-snapshot lines of a collect summary: counts per kind, then each exposure finding (or `none`). */
+export function contextLines(
+  out: (line: string) => void,
+  c: { counts: Record<string, number>; status: string; errors: Array<{ message: string }>; exposed: string[] },
+  labels: { exposed: string; none: string },
+): void {
+  const parts = Object.entries(c.counts).map(([k, v]) => `${v} ${k}`);
+  out(`context   ${parts.join(', ') || 'nothing'}${c.status !== 'ok' ? ` (${c.status}: ${c.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
+  if (c.exposed.length === 0) out(`exposure  ${labels.none}`);
+  for (const x of c.exposed) out(`${labels.exposed.padEnd(9)} ${safe(x)}`);
+}

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { defineCommand, type CommandContext } from '../command.js';
 import { withCase } from '../with-case.js';
-import { list, positive, safe, str, summaryEnd } from './collect-flags.js';
+import { contextLines, list, positive, safe, str, summaryEnd } from './collect-flags.js';
 
 
 async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -86,10 +86,7 @@ async function collectGcpHandler(opts: Record<string, unknown>, ctx: CommandCont
       for (const a of s.audit_config ?? []) ctx.io.out(`audit     ${safe(a.error !== undefined ? `${a.data_access} (${a.error})` : a.data_access)}`);
       if (s.absent_logs.includes('data_access')) ctx.io.out('coverage  no Data Access entries: off by default for most services, so data reads are not in evidence (missing, not quiet)');
       if (s.context) {
-        const parts = Object.entries(s.context.counts).map(([k, v]) => `${v} ${k}`);
-        ctx.io.out(`context   ${parts.join(', ') || 'nothing'}${s.context.status !== 'ok' ? ` (${s.context.status}: ${s.context.errors.map((e) => safe(e.message)).join('; ')})` : ''}`);
-        for (const x of s.context.exposed) ctx.io.out(`exposure  ${safe(x)}`);
-        if (s.context.exposed.length === 0) ctx.io.out('exposure  no firewall rule open to the internet, no external IP, no public bucket, no user-managed key in the snapshot');
+        contextLines((l) => ctx.io.out(l), s.context, { exposed: 'exposure', none: 'no firewall rule open to the internet, no external IP, no public bucket, no user-managed key in the snapshot' });
       }
       if (s.failed_slices.length > 0 && o.code !== 4) ctx.io.out(`partial   failed: ${s.failed_slices.map(safe).join('; ')} (the rest was collected; run the same command again to resume)`);
       summaryEnd((l) => ctx.io.out(l), s);

@@ -23,7 +23,7 @@ import { collectPaged, SlidingWindow } from './paged.js';
 import type { AzureRunContext, AzureScopeResult } from './run-context.js';
 import type { AzureContextResult } from './resource-graph.js';
 import { ACTIVITY_MAX_AGE_MS, activitySource, GRAPH_MAX_AGE_MS, graphSource, riskDetectionSource, signInSource, type SignInType } from './sources.js';
-import { pageHashesDetail } from '../custody-detail.js';
+import { pageHashesDetail, tallyScopes } from '../custody-detail.js';
 
 /** What to collect. */
 export interface CollectAzureOptions {
@@ -257,9 +257,11 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
   }
 
   indexEntities(db);
-  const interrupted = deps.signal.aborted || results.some((r) => r.status === 'interrupted') || context?.status === 'interrupted';
-  const sum = (k: 'events' | 'duplicates' | 'quarantined' | 'pages' | 'throttled' | 'retried' | 'expired_tokens'): number => results.reduce((a, r) => a + r[k], 0);
-  const failed = results.filter((r) => r.status === 'failed').map((r) => r.scope);
+  const { sums, failed, interrupted } = tallyScopes(results, ['events', 'duplicates', 'quarantined', 'pages', 'throttled', 'retried', 'expired_tokens'], {
+    aborted: deps.signal.aborted,
+    contextStatus: context?.status,
+  });
+  const sum = (k: keyof typeof sums): number => sums[k];
   const notes = results.flatMap((r) => (r.note !== undefined ? [r.note] : []));
   const details = {
     cloud: endpoints.cloud,

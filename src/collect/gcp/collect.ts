@@ -12,7 +12,7 @@ import type { IoHost } from '../../io/io-host.js';
 import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
-import { pageHashesDetail } from '../custody-detail.js';
+import { pageHashesDetail, tallyScopes } from '../custody-detail.js';
 import { scopedProgress } from '../progress.js';
 import { runPacing, TokenBucket, withRetries, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
@@ -222,9 +222,11 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
     }
 
     indexEntities(db);
-    const interrupted = deps.signal.aborted || results.some((r) => r.status === 'interrupted') || context?.status === 'interrupted';
-    const sum = (k: 'events' | 'duplicates' | 'quarantined' | 'pages' | 'throttled' | 'retried' | 'token_restarts'): number => results.reduce((a, r) => a + r[k], 0);
-    const failed = results.filter((r) => r.status === 'failed').map((r) => r.scope);
+    const { sums, failed, interrupted } = tallyScopes(results, ['events', 'duplicates', 'quarantined', 'pages', 'throttled', 'retried', 'token_restarts'], {
+      aborted: deps.signal.aborted,
+      contextStatus: context?.status,
+    });
+    const sum = (k: keyof typeof sums): number => sums[k];
     const byLog: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, results.reduce((a, r) => a + (r.by_log[k] ?? 0), 0)]));
     // Only a complete read can say a log is absent.
     const absent = interrupted || failed.length > 0 ? [] : kinds.filter((k) => byLog[k] === 0);
