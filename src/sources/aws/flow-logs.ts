@@ -169,7 +169,7 @@ export function flowFromRow(header: TableHeader, row: readonly unknown[]): { rec
   const record: FlowRecord = {};
   header.columns.forEach((c, i) => {
     const v = row[i];
-    record[c] = typeof v === 'string' ? v : String(v);
+    if (typeof v === 'string') record[c] = v;
   });
   return { record, origin: 'native' };
 }

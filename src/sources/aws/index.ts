@@ -9,6 +9,7 @@ import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
 import { embeddedCloudTrail } from './exports.js';
 import { awsVpcFlowLog, flowLogTextFormat } from './flow-logs.js';
+import { awsS3AccessLog, s3AccessTextFormat } from './s3-access.js';
 import {
   ADMIN_GRANT_ACTIONS,
   adminGrants,
@@ -30,9 +31,9 @@ import { configureAwsIpRanges } from './ip-ranges.js';
 export const awsProvider: Provider = {
   name: 'aws',
   description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
-  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation, awsVpcFlowLog],
+  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation, awsVpcFlowLog, awsS3AccessLog],
   containers: [lookupContainer, cloudWatchLogsContainer],
-  textFormats: [flowLogTextFormat],
+  textFormats: [flowLogTextFormat, s3AccessTextFormat],
   embeddedRecord: embeddedCloudTrail,
   skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
   isServicePrincipal: isAwsServiceValue,
