@@ -67,6 +67,11 @@ export interface CompiledRule {
    * lower, its title marked as an attempt. Undefined: failures are hits like any other (or excluded by the condition).
    */
   attemptMeta?: RuleMeta | undefined;
+  /**
+   * `irctl.finding`: the rule reports another product's findings, and a hit takes the severity and techniques the
+   * finding states (SourceAdapter.finding). Undefined when the record says none: the rule's own meta applies.
+   */
+  findingMeta?: ((input: DetectInput) => RuleMeta | undefined) | undefined;
   /** Field getters by name, for summary placeholders. */
   getter: (name: string) => FieldGetter;
 }

@@ -196,6 +196,10 @@ export function startRules(pack: RulePack): RuleRun {
     const b = new HitBuilder(entry.rule);
     b.add(input.event);
     b.hit.summary = renderSummary(entry.rule, input);
+    if (entry.rule.findingMeta) {
+      const m = entry.rule.findingMeta(input);
+      if (m) b.hit.rule = m;
+    }
     if (entry.rule.attemptMeta && input.event.outcome === 'failure') {
       b.hit.rule = entry.rule.attemptMeta;
       b.hit.summary = clean(`${b.hit.summary} (attempt failed: ${input.event.error_code ?? 'error'})`, 400);

@@ -9,6 +9,7 @@ import type { CompiledRule, Pred, StatefulSpec } from './compiled.js';
 import { compileCondition, parseCondition, requiredActions, type CondNode } from './condition.js';
 import { fieldAlias, fieldGetter, isEventField, leafStrings, type FieldGetter } from './fields.js';
 import { dataTypeOf } from './logsource.js';
+import { adapterByDataType, type FindingVerdict } from '../sources/index.js';
 import type { DetectInput, RuleError, RuleMeta, Severity } from './types.js';
 import { compileValues, keywordTest, parseWildcards } from './values.js';
 
@@ -64,6 +65,31 @@ export function techniquesFromTags(tags: readonly string[]): { techniques: strin
     if (m && !/^[gs]\d{4}$/.test(m[1] ?? '')) tactics.push((m[1] ?? '').replace(/_/g, '-'));
   }
   return { techniques: [...new Set(techniques)], tactics: [...new Set(tactics)] };
+}
+
+/**
+ * The meta of a finding rule's hit: the rule's, with the severity the finding states and its techniques and tactics
+ * added to the rule's own (one meta object per distinct verdict, so hits share them).
+ */
+function findingMetaOf(meta: RuleMeta, findingOf: (body: unknown) => FindingVerdict | undefined): (input: DetectInput) => RuleMeta | undefined {
+  const memo = new Map<string, RuleMeta>();
+  return (input) => {
+    const v = findingOf(input.raw());
+    if (!v) return undefined;
+    const key = `${v.severity}|${v.tactics.join(',')}|${v.techniques.join(',')}|${v.name ?? ''}|${v.note ?? ''}`;
+    let m = memo.get(key);
+    if (!m) {
+      m = {
+        ...meta,
+        title: `${meta.title}${v.name === undefined ? '' : `: ${v.name}`}${v.note === undefined ? '' : ` (${v.note})`}`,
+        severity: v.severity,
+        techniques: [...new Set([...meta.techniques, ...v.techniques])],
+        tactics: [...new Set([...meta.tactics, ...v.tactics])],
+      };
+      if (memo.size < 5000) memo.set(key, m);
+    }
+    return m;
+  };
 }
 
 /** A compiled selection; `raw` when it searches the whole raw record (keywords). */
@@ -275,11 +301,17 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const attempts = irctlObj?.attempts;
   if (attempts !== undefined && typeof attempts !== 'boolean') fail(irctlLine, 'irctl.attempts must be true or false');
   if (attempts === true && stateful) fail(irctlLine, 'irctl.attempts applies to single-event rules (a stateful rule counts the events its condition selects)');
+  const finding = irctlObj?.finding;
+  if (finding !== undefined && typeof finding !== 'boolean') fail(irctlLine, 'irctl.finding must be true or false');
+  const findingOf = finding === true ? adapterByDataType(dataType)?.finding : undefined;
+  if (finding === true && stateful) fail(irctlLine, 'irctl.finding applies to single-event rules (each finding is one detection)');
+  if (finding === true && !findingOf && 'dataType' in dt) fail(irctlLine, `irctl.finding: ${dataType} records are not findings of another product (their adapter states no severity)`);
   const family = typeof irctlObj?.family === 'string' ? irctlObj.family : undefined;
   const summary = typeof irctlObj?.summary === 'string' ? irctlObj.summary : undefined;
   if (src.builtin && !family) fail(irctlLine, 'built-in rule has no irctl.family');
   const { techniques, tactics } = techniquesFromTags(tags);
-  if (src.builtin && (techniques.length === 0 || tactics.length === 0)) fail(lineKey('tags') ?? 1, 'built-in rule needs ATT&CK/ATLAS technique and tactic tags');
+  // A finding rule's techniques come from each finding (irctl.finding).
+  if (src.builtin && findingOf === undefined && (techniques.length === 0 || tactics.length === 0)) fail(lineKey('tags') ?? 1, 'built-in rule needs ATT&CK/ATLAS technique and tactic tags');
   const authorRaw = val('author');
   const descRaw = val('description');
   if (failed || !match) return { rules: [], errors };
@@ -311,7 +343,8 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   // A failed attempt is a signal too, one step less than success (issue 12): same rule id, so it groups and is
   // counted with the rule's successes, marked in the title so nobody reads it as done.
   const attemptMeta: RuleMeta | undefined = attempts === true ? { ...meta, title: `${meta.title} (attempt failed)`, severity: lowerSeverity(severity) } : undefined;
-  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw, attemptMeta }], errors };
+  const findingMeta = findingOf ? findingMetaOf(meta, findingOf) : undefined;
+  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw, attemptMeta, findingMeta }], errors };
 }
 
 const noRef = (): unknown[] => [];
