@@ -19,6 +19,8 @@ export type StatefulSpec =
       threshold: number;
       /** Count distinct values of this field instead of events. */
       distinct?: { name: string; get: FieldGetter } | undefined;
+      /** Sum this numeric field instead of counting events (`threshold` is then the sum to reach, e.g. bytes). */
+      sum?: { name: string; get: FieldGetter } | undefined;
     }
   | {
       type: 'sequence';
@@ -51,8 +53,10 @@ export type StatefulSpec =
 /** One compiled rule. */
 export interface CompiledRule {
   meta: RuleMeta;
-  /** Data type of the events the rule runs on. */
+  /** Data type of the events the rule runs on (`category:<name>` for a provider-neutral category rule). */
   dataType: string;
+  /** A category rule: the data types it runs on. Undefined: just {@link dataType}. */
+  dataTypes?: readonly string[] | undefined;
   /** Lower-cased action names (CloudTrail eventName) the rule can match, or null for any. */
   actions: Set<string> | null;
   /** The rule's condition (for stateful rules: which events the state machine sees). */

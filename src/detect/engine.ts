@@ -142,11 +142,40 @@ export function rawPrefetch(pack: RulePack): Array<{ dataType: string; actions: 
   const by = new Map<string, Set<string>>();
   for (const r of pack.compiled) {
     if (!r.readsRaw || r.actions === null) continue;
-    let set = by.get(r.dataType);
-    if (!set) by.set(r.dataType, (set = new Set()));
-    for (const a of r.actions) set.add(a);
+    for (const dt of r.dataTypes ?? [r.dataType]) {
+      let set = by.get(dt);
+      if (!set) by.set(dt, (set = new Set()));
+      for (const a of r.actions) set.add(a);
+    }
   }
   return [...by.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([dataType, set]) => ({ dataType, actions: [...set].sort() }));
+}
+
+/** Index one rule under one data type: by exact action, by action prefix, or for any action. */
+function indexRule(index: Map<string, TypeIndex>, dataType: string, rule: CompiledRule, slot: number): void {
+  let ti = index.get(dataType);
+  if (!ti) {
+    ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
+    index.set(dataType, ti);
+  }
+  const entry = { rule, slot };
+  if (rule.actions === null) ti.anyAction.push(entry);
+  else
+    for (const a of rule.actions) {
+      if (a.endsWith('*')) {
+        const prefix = a.slice(0, -1);
+        let p = ti.byPrefix.find((x) => x.prefix === prefix);
+        if (!p) {
+          p = { prefix, entries: [] };
+          ti.byPrefix.push(p);
+        }
+        p.entries.push(entry);
+        continue;
+      }
+      const arr = ti.byAction.get(a) ?? [];
+      arr.push(entry);
+      ti.byAction.set(a, arr);
+    }
 }
 
 /** Start an incremental run of every rule of the pack. */
@@ -155,29 +184,8 @@ export function startRules(pack: RulePack): RuleRun {
   const evaluators: Array<StatefulEvaluator | undefined> = [];
   pack.compiled.forEach((rule, slot) => {
     evaluators[slot] = rule.stateful ? createEvaluator(rule, rule.stateful) : undefined;
-    let ti = index.get(rule.dataType);
-    if (!ti) {
-      ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
-      index.set(rule.dataType, ti);
-    }
-    const entry = { rule, slot };
-    if (rule.actions === null) ti.anyAction.push(entry);
-    else
-      for (const a of rule.actions) {
-        if (a.endsWith('*')) {
-          const prefix = a.slice(0, -1);
-          let p = ti.byPrefix.find((x) => x.prefix === prefix);
-          if (!p) {
-            p = { prefix, entries: [] };
-            ti.byPrefix.push(p);
-          }
-          p.entries.push(entry);
-          continue;
-        }
-        const arr = ti.byAction.get(a) ?? [];
-        arr.push(entry);
-        ti.byAction.set(a, arr);
-      }
+    // A category rule is indexed under each data type it runs on, with one evaluator (one state) for all of them.
+    for (const dt of rule.dataTypes ?? [rule.dataType]) indexRule(index, dt, rule, slot);
   });
   const hits: DetectionHit[] = [];
   const evalOne = (entry: { rule: CompiledRule; slot: number }, input: DetectInput): void => {
@@ -253,7 +261,7 @@ export function conditionMatches(input: DetectInput, pack: RulePack): RuleMeta[]
   const out: RuleMeta[] = [];
   const action = input.event.action.toLowerCase();
   for (const rule of pack.compiled) {
-    if (rule.dataType !== input.event.data_type) continue;
+    if (rule.dataType !== input.event.data_type && rule.dataTypes?.includes(input.event.data_type) !== true) continue;
     if (rule.actions !== null && !rule.actions.has(action) && ![...rule.actions].some((a) => a.endsWith('*') && action.startsWith(a.slice(0, -1)))) continue;
     if (rule.match(input)) out.push(rule.meta);
   }

@@ -175,6 +175,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const dt = dataTypeOf(ls);
   if ('error' in dt) fail(lineKey('logsource') ?? 1, dt.error);
   const dataType = 'dataType' in dt ? dt.dataType : 'unknown';
+  const dataTypes = 'dataTypes' in dt ? dt.dataTypes : undefined;
 
   const getters = new Map<string, FieldGetter>();
   // Whether evaluating the rule can read the raw record (a field outside the normalized columns, or keywords).
@@ -344,7 +345,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   // counted with the rule's successes, marked in the title so nobody reads it as done.
   const attemptMeta: RuleMeta | undefined = attempts === true ? { ...meta, title: `${meta.title} (attempt failed)`, severity: lowerSeverity(severity) } : undefined;
   const findingMeta = findingOf ? findingMetaOf(meta, findingOf) : undefined;
-  return { rules: [{ meta, dataType, actions, match, stateful, summary, getter, readsRaw, attemptMeta, findingMeta }], errors };
+  return { rules: [{ meta, dataType, dataTypes, actions, match, stateful, summary, getter, readsRaw, attemptMeta, findingMeta }], errors };
 }
 
 const noRef = (): unknown[] => [];
@@ -538,6 +539,26 @@ function compileStateful(
     }
     return { name: v, get: getter(v) };
   };
+  const fieldTuple = (k: string): { name: string; get: FieldGetter } | undefined => {
+    const v = o[k];
+    const names = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+    if (!Array.isArray(v) || names.length === 0 || names.length !== v.length) {
+      fail(`irctl.stateful.${k} must be a field name or a list of field names`);
+      return undefined;
+    }
+    const gets = names.map(getter);
+    const one = (g: FieldGetter, input: DetectInput): unknown => (g.single ? g.single(input) : g(input).find((x) => x !== null && x !== undefined));
+    const get: FieldGetter = (input) => {
+      const parts: string[] = [];
+      for (const g of gets) {
+        const x = one(g, input);
+        if (x === null || x === undefined) return [];
+        parts.push(typeof x === 'string' ? x : JSON.stringify(x));
+      }
+      return [parts.join(' ')];
+    };
+    return { name: names.join(','), get };
+  };
   switch (o.type) {
     case 'threshold': {
       const w = needWindow();
@@ -546,9 +567,15 @@ function compileStateful(
         fail('irctl.stateful.threshold must be an integer >= 2');
         return undefined;
       }
-      const distinct = o.distinct === undefined ? undefined : field('distinct');
-      if (w === undefined || (o.distinct !== undefined && !distinct)) return undefined;
-      return { type: 'threshold', groupBy, groupNames, windowMs: w, threshold, distinct };
+      // `distinct` may list several fields: their values together are one value (a host and a port).
+      const distinct = o.distinct === undefined ? undefined : Array.isArray(o.distinct) ? fieldTuple('distinct') : field('distinct');
+      const sum = o.sum === undefined ? undefined : field('sum');
+      if (distinct && sum) {
+        fail('irctl.stateful: a threshold counts distinct values or sums a field, not both');
+        return undefined;
+      }
+      if (w === undefined || (o.distinct !== undefined && !distinct) || (o.sum !== undefined && !sum)) return undefined;
+      return { type: 'threshold', groupBy, groupNames, windowMs: w, threshold, distinct, sum };
     }
     case 'sequence': {
       const w = needWindow();

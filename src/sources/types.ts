@@ -153,6 +153,12 @@ export interface SourceAdapter {
   origin?: ((record: unknown) => RecordOrigin) | undefined;
   /** Sigma log sources whose rules run on this data type. */
   logSources?: readonly LogSource[] | undefined;
+  /**
+   * Provider-neutral Sigma log source categories this data type answers (a rule with `logsource: {category: ...}` and
+   * no product runs on every data type of its category): `network_flow` for flow records whose rule body carries the
+   * generic `network.*` fields (normalize/network.ts).
+   */
+  categories?: readonly string[] | undefined;
   /** Sigma fields of this data type answered from normalized columns (action index, no raw parse). */
   fieldAliases?: Readonly<Record<string, FieldAlias>> | undefined;
   /**

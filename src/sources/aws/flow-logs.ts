@@ -291,5 +291,6 @@ export const awsVpcFlowLog: SourceAdapter = {
   normalize: normalizeFlowRecord,
   ruleBody: flowRuleBody,
   fromRow: flowFromRow,
+  categories: ['network_flow'],
   logSources: [{ product: 'aws', service: 'vpcflowlogs', description: 'Amazon VPC / Transit Gateway flow log records (AWS field names, plus the generic network.* fields)' }],
 };
