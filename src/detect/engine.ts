@@ -141,8 +141,14 @@ export interface RuleRun {
 export function rawPrefetch(pack: RulePack): Array<{ dataType: string; actions: string[] }> {
   const by = new Map<string, Set<string>>();
   for (const r of pack.compiled) {
+    // A category rule (flows) reads the body of every record of its data types: fetch them with the events.
+    if (r.readsRaw && r.actions === null && r.dataTypes !== undefined) {
+      for (const dt of r.dataTypes) by.set(dt, new Set(['*']));
+      continue;
+    }
     if (!r.readsRaw || r.actions === null) continue;
     for (const dt of r.dataTypes ?? [r.dataType]) {
+      if (by.get(dt)?.has('*') === true) continue;
       let set = by.get(dt);
       if (!set) by.set(dt, (set = new Set()));
       for (const a of r.actions) set.add(a);

@@ -70,3 +70,13 @@ describe('network rules on the generic flow fields', () => {
     expect(hits[0]?.summary).toContain('198.51.100.5 had 20 connections to distinct host:port pairs rejected within 10m');
   });
 });
+
+describe('isPrivateAddress', () => {
+  it('knows private, shared and public IPv4 and IPv6 addresses', async () => {
+    const { isPrivateAddress } = await import('../normalize/network.js');
+    for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '127.0.0.1', '169.254.169.254', '100.64.0.1', '100.127.255.255', 'fd00::1', 'fe80::1', '::1'])
+      expect(isPrivateAddress(ip)).toBe(true);
+    for (const ip of ['172.32.0.1', '100.128.0.1', '203.0.113.5', '8.8.8.8', '2001:db8::1']) expect(isPrivateAddress(ip)).toBe(false);
+    for (const ip of ['999.1.1.1', 'eni-0abc', '-']) expect(isPrivateAddress(ip)).toBeUndefined();
+  });
+});
