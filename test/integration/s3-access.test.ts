@@ -99,4 +99,16 @@ describe('S3 server access logs', () => {
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('6 re-normalized');
   });
+
+  it('reports a bulk download by one requester (200 distinct objects in 10 minutes), not 50 GETs by another', async () => {
+    const r = await irctl('import', join(LOGS, '../rules'));
+    expect(r.code).toBe(0);
+    expect((await irctl('detect')).code).toBe(0);
+    const ts = (await irctl('threats', '--json')).json<{ id: string; rules: string[] }>();
+    const dets: Array<{ rule_id: string; summary: string }> = [];
+    for (const t of ts) dets.push(...((await irctl('threats', 'show', t.id, '--json')).json<{ detection_list: Array<{ rule_id: string; summary: string }> }>()[0]?.detection_list ?? []));
+    const bulk = dets.filter((d) => d.rule_id === 'irctl-aws-s3-access-bulk-download');
+    expect(bulk).toHaveLength(1);
+    expect(bulk[0]?.summary).toMatch(/^i-0a1b2c3d4e5f60718 downloaded 200 objects within 10m \(last from bucket acme-finance-exports, 1024 bytes, from 10\.0\.3\.15\)$/);
+  });
 });
