@@ -1,6 +1,6 @@
 /**
- * The generic fields of a network flow record (docs/layers.md "Network flow fields"), whatever the vendor: VPC flow
- * logs, Azure NSG / VNet flow logs and GCP VPC flow logs all map their records to {@link NetworkFields}, and rules
+ * The generic fields of a network flow record (docs/layers.md "Network flow fields"), whatever the vendor: the flow
+ * logs of every cloud map their records to {@link NetworkFields}, and rules
  * address them as `network.<field>` in the rule body, so one rule reads every provider's flows. Pure.
  */
 import { BlockList, isIP } from 'node:net';
@@ -27,7 +27,7 @@ export interface NetworkFields {
   action?: 'accept' | 'reject' | undefined;
   /** `ingress` or `egress`, relative to the interface, when the record says. */
   direction?: 'ingress' | 'egress' | undefined;
-  /** The network interface the flow was captured on (AWS ENI id, Azure NIC, GCP VM interface). */
+  /** The network interface the flow was captured on (the provider's interface id). */
   interface_id?: string | undefined;
   /** The compute instance that owns the interface, when the record names it. */
   instance_id?: string | undefined;
