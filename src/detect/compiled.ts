@@ -19,6 +19,8 @@ export type StatefulSpec =
       threshold: number;
       /** Count distinct values of this field instead of events. */
       distinct?: { name: string; get: FieldGetter } | undefined;
+      /** Sum this numeric field instead of counting events (`threshold` is then the sum to reach, e.g. bytes). */
+      sum?: { name: string; get: FieldGetter } | undefined;
     }
   | {
       type: 'sequence';
@@ -85,11 +87,12 @@ export type StatefulSpec =
 /** One compiled rule. */
 export interface CompiledRule {
   meta: RuleMeta;
-  /** Data type of the events the rule runs on (the rule's Sigma `logsource`). */
+  /** Data type of the events the rule runs on (the rule's Sigma `logsource`; `category:<name>` for a provider-neutral category rule). */
   dataType: string;
   /**
-   * Every data type the rule runs on: {@link dataType} plus those of `irctl.logsources` (multi-source rules, e.g. a
-   * sign-in followed by a change in another log). One stateful evaluator sees the events of all of them.
+   * Every data type the rule runs on: {@link dataType}'s own (a category rule: each data type of the category), plus
+   * those of `irctl.logsources` (multi-source rules, e.g. a sign-in followed by a change in another log). One
+   * stateful evaluator sees the events of all of them.
    */
   dataTypes: string[];
   /** Lower-cased action names (CloudTrail eventName) the rule can match, or null for any. */
@@ -106,6 +109,11 @@ export interface CompiledRule {
    * lower, its title marked as an attempt. Undefined: failures are hits like any other (or excluded by the condition).
    */
   attemptMeta?: RuleMeta | undefined;
+  /**
+   * `irctl.finding`: the rule reports another product's findings, and a hit takes the severity and techniques the
+   * finding states (SourceAdapter.finding). Undefined when the record says none: the rule's own meta applies.
+   */
+  findingMeta?: ((input: DetectInput) => RuleMeta | undefined) | undefined;
   /** Field getters by name, for summary placeholders. */
   getter: (name: string) => FieldGetter;
 }

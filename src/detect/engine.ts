@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { InternalError } from '../errors.js';
 import type { CompiledRule } from './compiled.js';
 import { clean, renderSummary, HitBuilder } from './hits.js';
+import { CATEGORY_PREFIX } from './logsource.js';
 import { compileRuleText } from './sigma.js';
 import { lower } from './values.js';
 import { createEvaluator, type StatefulEvaluator } from './stateful.js';
@@ -141,12 +142,47 @@ export interface RuleRun {
 export function rawPrefetch(pack: RulePack): Array<{ dataType: string; actions: string[] }> {
   const by = new Map<string, Set<string>>();
   for (const r of pack.compiled) {
+    // A category rule (flows) reads the body of every record of its data types: fetch them with the events.
+    if (r.readsRaw && r.actions === null && r.dataType.startsWith(CATEGORY_PREFIX)) {
+      for (const dt of r.dataTypes) by.set(dt, new Set(['*']));
+      continue;
+    }
     if (!r.readsRaw || r.actions === null) continue;
-    let set = by.get(r.dataType);
-    if (!set) by.set(r.dataType, (set = new Set()));
-    for (const a of r.actions) set.add(a);
+    for (const dt of r.dataTypes) {
+      if (by.get(dt)?.has('*') === true) continue;
+      let set = by.get(dt);
+      if (!set) by.set(dt, (set = new Set()));
+      for (const a of r.actions) set.add(a);
+    }
   }
   return [...by.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([dataType, set]) => ({ dataType, actions: [...set].sort() }));
+}
+
+/** Index one rule under one data type: by exact action, by action prefix, or for any action. */
+function indexRule(index: Map<string, TypeIndex>, dataType: string, rule: CompiledRule, slot: number): void {
+  let ti = index.get(dataType);
+  if (!ti) {
+    ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
+    index.set(dataType, ti);
+  }
+  const entry = { rule, slot };
+  if (rule.actions === null) ti.anyAction.push(entry);
+  else
+    for (const a of rule.actions) {
+      if (a.endsWith('*')) {
+        const prefix = a.slice(0, -1);
+        let p = ti.byPrefix.find((x) => x.prefix === prefix);
+        if (!p) {
+          p = { prefix, entries: [] };
+          ti.byPrefix.push(p);
+        }
+        p.entries.push(entry);
+        continue;
+      }
+      const arr = ti.byAction.get(a) ?? [];
+      arr.push(entry);
+      ti.byAction.set(a, arr);
+    }
 }
 
 /** Start an incremental run of every rule of the pack. */
@@ -155,32 +191,8 @@ export function startRules(pack: RulePack): RuleRun {
   const evaluators: Array<StatefulEvaluator | undefined> = [];
   pack.compiled.forEach((rule, slot) => {
     evaluators[slot] = rule.stateful ? createEvaluator(rule, rule.stateful) : undefined;
-    // A multi-source rule (irctl.logsources) is indexed under each of its data types, with one evaluator.
-    for (const dataType of rule.dataTypes) {
-      let ti = index.get(dataType);
-      if (!ti) {
-        ti = { byAction: new Map(), byPrefix: [], anyAction: [] };
-        index.set(dataType, ti);
-      }
-      const entry = { rule, slot };
-      if (rule.actions === null) ti.anyAction.push(entry);
-      else
-        for (const a of rule.actions) {
-          if (a.endsWith('*')) {
-            const prefix = a.slice(0, -1);
-            let p = ti.byPrefix.find((x) => x.prefix === prefix);
-            if (!p) {
-              p = { prefix, entries: [] };
-              ti.byPrefix.push(p);
-            }
-            p.entries.push(entry);
-            continue;
-          }
-          const arr = ti.byAction.get(a) ?? [];
-          arr.push(entry);
-          ti.byAction.set(a, arr);
-        }
-    }
+    // A category or multi-source rule is indexed under each data type it runs on, with one evaluator (one state) for all.
+    for (const dt of rule.dataTypes) indexRule(index, dt, rule, slot);
   });
   const hits: DetectionHit[] = [];
   const evalOne = (entry: { rule: CompiledRule; slot: number }, input: DetectInput): void => {
@@ -199,6 +211,10 @@ export function startRules(pack: RulePack): RuleRun {
     const b = new HitBuilder(entry.rule);
     b.add(input.event);
     b.hit.summary = renderSummary(entry.rule, input);
+    if (entry.rule.findingMeta) {
+      const m = entry.rule.findingMeta(input);
+      if (m) b.hit.rule = m;
+    }
     if (entry.rule.attemptMeta && input.event.outcome === 'failure') {
       b.hit.rule = entry.rule.attemptMeta;
       b.hit.summary = clean(`${b.hit.summary} (attempt failed: ${input.event.error_code ?? 'error'})`, 400);

@@ -9,6 +9,7 @@ import type { CompiledRule, Pred, StatefulSpec } from './compiled.js';
 import { compileCondition, parseCondition, requiredActions, type CondNode } from './condition.js';
 import { fieldAlias, isEventField, leafStrings, multiTypeFieldGetter, type FieldGetter } from './fields.js';
 import { dataTypeOf } from './logsource.js';
+import { adapterByDataType, type FindingVerdict } from '../sources/index.js';
 import type { DetectInput, RuleError, RuleMeta, Severity } from './types.js';
 import { compileValues, keywordTest, parseWildcards } from './values.js';
 
@@ -64,6 +65,31 @@ export function techniquesFromTags(tags: readonly string[]): { techniques: strin
     if (m && !/^[gs]\d{4}$/.test(m[1] ?? '')) tactics.push((m[1] ?? '').replace(/_/g, '-'));
   }
   return { techniques: [...new Set(techniques)], tactics: [...new Set(tactics)] };
+}
+
+/**
+ * The meta of a finding rule's hit: the rule's, with the severity the finding states and its techniques and tactics
+ * added to the rule's own (one meta object per distinct verdict, so hits share them).
+ */
+function findingMetaOf(meta: RuleMeta, findingOf: (body: unknown) => FindingVerdict | undefined): (input: DetectInput) => RuleMeta | undefined {
+  const memo = new Map<string, RuleMeta>();
+  return (input) => {
+    const v = findingOf(input.raw());
+    if (!v) return undefined;
+    const key = `${v.severity}|${v.tactics.join(',')}|${v.techniques.join(',')}|${v.name ?? ''}|${v.note ?? ''}`;
+    let m = memo.get(key);
+    if (!m) {
+      m = {
+        ...meta,
+        title: `${meta.title}${v.name === undefined ? '' : `: ${v.name}`}${v.note === undefined ? '' : ` (${v.note})`}`,
+        severity: v.severity,
+        techniques: [...new Set([...meta.techniques, ...v.techniques])],
+        tactics: [...new Set([...meta.tactics, ...v.tactics])],
+      };
+      if (memo.size < 5000) memo.set(key, m);
+    }
+    return m;
+  };
 }
 
 /** A compiled selection; `raw` when it searches the whole raw record (keywords). */
@@ -150,7 +176,7 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   if ('error' in dt) fail(lineKey('logsource') ?? 1, dt.error);
   const dataType = 'dataType' in dt ? dt.dataType : 'unknown';
   // `irctl.logsources`: further log sources whose events the rule (a multi-source sequence) also sees.
-  const dataTypes = [dataType];
+  const dataTypes = 'dataTypes' in dt && dt.dataTypes ? [...dt.dataTypes] : [dataType];
   const irctlEarly = val('irctl');
   const extraLs = irctlEarly !== null && typeof irctlEarly === 'object' && !Array.isArray(irctlEarly) ? (irctlEarly as Record<string, unknown>).logsources : undefined;
   if (extraLs !== undefined) {
@@ -291,11 +317,17 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   const attempts = irctlObj?.attempts;
   if (attempts !== undefined && typeof attempts !== 'boolean') fail(irctlLine, 'irctl.attempts must be true or false');
   if (attempts === true && stateful) fail(irctlLine, 'irctl.attempts applies to single-event rules (a stateful rule counts the events its condition selects)');
+  const finding = irctlObj?.finding;
+  if (finding !== undefined && typeof finding !== 'boolean') fail(irctlLine, 'irctl.finding must be true or false');
+  const findingOf = finding === true ? adapterByDataType(dataType)?.finding : undefined;
+  if (finding === true && stateful) fail(irctlLine, 'irctl.finding applies to single-event rules (each finding is one detection)');
+  if (finding === true && !findingOf && 'dataType' in dt) fail(irctlLine, `irctl.finding: ${dataType} records are not findings of another product (their adapter states no severity)`);
   const family = typeof irctlObj?.family === 'string' ? irctlObj.family : undefined;
   const summary = typeof irctlObj?.summary === 'string' ? irctlObj.summary : undefined;
   if (src.builtin && !family) fail(irctlLine, 'built-in rule has no irctl.family');
   const { techniques, tactics } = techniquesFromTags(tags);
-  if (src.builtin && (techniques.length === 0 || tactics.length === 0)) fail(lineKey('tags') ?? 1, 'built-in rule needs ATT&CK/ATLAS technique and tactic tags');
+  // A finding rule's techniques come from each finding (irctl.finding).
+  if (src.builtin && findingOf === undefined && (techniques.length === 0 || tactics.length === 0)) fail(lineKey('tags') ?? 1, 'built-in rule needs ATT&CK/ATLAS technique and tactic tags');
   const authorRaw = val('author');
   const descRaw = val('description');
   if (failed || !match) return { rules: [], errors };
@@ -327,7 +359,8 @@ export function compileRuleText(text: string, src: CompileSource): CompileResult
   // A failed attempt is a signal too, one step less than success (issue 12): same rule id, so it groups and is
   // counted with the rule's successes, marked in the title so nobody reads it as done.
   const attemptMeta: RuleMeta | undefined = attempts === true ? { ...meta, title: `${meta.title} (attempt failed)`, severity: lowerSeverity(severity) } : undefined;
-  return { rules: [{ meta, dataType, dataTypes, actions, match, stateful, summary, getter, readsRaw, attemptMeta }], errors };
+  const findingMeta = findingOf ? findingMetaOf(meta, findingOf) : undefined;
+  return { rules: [{ meta, dataType, dataTypes, actions, match, stateful, summary, getter, readsRaw, attemptMeta, findingMeta }], errors };
 }
 
 const noRef = (): unknown[] => [];
@@ -521,6 +554,26 @@ function compileStateful(
     }
     return { name: v, get: getter(v) };
   };
+  const fieldTuple = (k: string): { name: string; get: FieldGetter } | undefined => {
+    const v = o[k];
+    const names = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+    if (!Array.isArray(v) || names.length === 0 || names.length !== v.length) {
+      fail(`irctl.stateful.${k} must be a field name or a list of field names`);
+      return undefined;
+    }
+    const gets = names.map(getter);
+    const one = (g: FieldGetter, input: DetectInput): unknown => (g.single ? g.single(input) : g(input).find((x) => x !== null && x !== undefined));
+    const get: FieldGetter = (input) => {
+      const parts: string[] = [];
+      for (const g of gets) {
+        const x = one(g, input);
+        if (x === null || x === undefined) return [];
+        parts.push(typeof x === 'string' ? x : JSON.stringify(x));
+      }
+      return [parts.join(' ')];
+    };
+    return { name: names.join(','), get };
+  };
   switch (o.type) {
     case 'threshold': {
       const w = needWindow();
@@ -529,9 +582,15 @@ function compileStateful(
         fail('irctl.stateful.threshold must be an integer >= 2');
         return undefined;
       }
-      const distinct = o.distinct === undefined ? undefined : field('distinct');
-      if (w === undefined || (o.distinct !== undefined && !distinct)) return undefined;
-      return { type: 'threshold', groupBy, groupNames, windowMs: w, threshold, distinct };
+      // `distinct` may list several fields: their values together are one value (a host and a port).
+      const distinct = o.distinct === undefined ? undefined : Array.isArray(o.distinct) ? fieldTuple('distinct') : field('distinct');
+      const sum = o.sum === undefined ? undefined : field('sum');
+      if (distinct && sum) {
+        fail('irctl.stateful: a threshold counts distinct values or sums a field, not both');
+        return undefined;
+      }
+      if (w === undefined || (o.distinct !== undefined && !distinct) || (o.sum !== undefined && !sum)) return undefined;
+      return { type: 'threshold', groupBy, groupNames, windowMs: w, threshold, distinct, sum };
     }
     case 'sequence': {
       const w = needWindow();

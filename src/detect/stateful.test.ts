@@ -145,6 +145,8 @@ describe('the built-in pack', () => {
     for (const r of pack.rules) {
       expect(r.id).toMatch(/^irctl-[a-z0-9]+-/);
       expect(r.family).toBeTruthy();
+      // Another product's findings (irctl.finding) take their techniques from each finding.
+      if (r.family === 'vendor-finding') continue;
       expect(r.techniques.length).toBeGreaterThan(0);
       expect(r.tactics.length).toBeGreaterThan(0);
     }

@@ -16,7 +16,16 @@ export interface StatefulEvaluator {
   hits(): DetectionHit[];
 }
 
-type Item = { ms: number; ev: EventRow; v?: string | undefined };
+type Item = { ms: number; ev: EventRow; v?: string | undefined; n?: number | undefined };
+
+/** A numeric value of a field (a number, or a string of digits), for sums; undefined when it has none. */
+function num(get: FieldGetter, input: DetectInput): number | undefined {
+  for (const v of get.single ? [get.single(input)] : get(input)) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(?:\.\d+)?$/.test(v) ? Number(v) : undefined;
+    if (n !== undefined && Number.isFinite(n)) return n;
+  }
+  return undefined;
+}
 
 /** First non-null value of a field as a string (group keys and counted values). */
 function str(get: FieldGetter, input: DetectInput): string | undefined {
@@ -44,6 +53,18 @@ function groupKey(groupBy: readonly FieldGetter[], input: DetectInput): string |
   return parts.join('\u0000');
 }
 
+/** A large amount in binary units (`1.5 GiB` for bytes), for summaries. */
+export function humanAmount(n: number): string {
+  const units = ['', ' Ki', ' Mi', ' Gi', ' Ti', ' Pi'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? String(n) : `${v.toFixed(1)}${units[i] ?? ''}`;
+}
+
 const fmtWindow = (ms: number): string =>
   ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
 
@@ -66,7 +87,7 @@ export function createEvaluator(rule: CompiledRule, spec: StatefulSpec): Statefu
 }
 
 function threshold(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'threshold' }>): StatefulEvaluator {
-  type G = { q: Item[]; head: number; counts: Map<string, number>; open?: { b: HitBuilder; last: number } | undefined };
+  type G = { q: Item[]; head: number; counts: Map<string, number>; total: number; open?: { b: HitBuilder; last: number } | undefined };
   const groups = new Map<string, G>();
   const out: HitBuilder[] = [];
   return {
@@ -76,7 +97,7 @@ function threshold(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'thre
       const ms = input.event.time_ms;
       let g = groups.get(key);
       if (!g) {
-        g = { q: [], head: 0, counts: new Map() };
+        g = { q: [], head: 0, counts: new Map(), total: 0 };
         groups.set(key, g);
       }
       if (g.open && ms - g.open.last <= spec.windowMs) {
@@ -86,10 +107,14 @@ function threshold(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'thre
       } else g.open = undefined;
       const v = spec.distinct ? str(spec.distinct.get, input) : undefined;
       if (spec.distinct && v === undefined) return;
-      g.q.push({ ms, ev: input.event, v });
+      const n = spec.sum ? num(spec.sum.get, input) : undefined;
+      if (spec.sum && n === undefined) return;
+      g.q.push({ ms, ev: input.event, v, n });
       if (v !== undefined) g.counts.set(v, (g.counts.get(v) ?? 0) + 1);
+      if (n !== undefined) g.total += n;
       while (g.head < g.q.length && (g.q[g.head]?.ms ?? ms) < ms - spec.windowMs) {
         const old = g.q[g.head++];
+        if (old?.n !== undefined) g.total -= old.n;
         if (old?.v !== undefined) {
           const n = (g.counts.get(old.v) ?? 1) - 1;
           if (n <= 0) g.counts.delete(old.v);
@@ -103,7 +128,7 @@ function threshold(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'thre
         g.head = 0;
       }
       if (g.open) return;
-      const current = spec.distinct ? g.counts.size : g.q.length - g.head;
+      const current = spec.distinct ? g.counts.size : spec.sum ? g.total : g.q.length - g.head;
       if (current < spec.threshold) return;
       const b = new HitBuilder(rule);
       for (let i = g.head; i < g.q.length; i++) b.add((g.q[i] as Item).ev);
@@ -112,6 +137,8 @@ function threshold(rule: CompiledRule, spec: Extract<StatefulSpec, { type: 'thre
         distinct: g.counts.size,
         window: fmtWindow(spec.windowMs),
         threshold: spec.threshold,
+        sum: g.total,
+        sum_human: humanAmount(g.total),
       });
       g.open = { b, last: ms };
       out.push(b);

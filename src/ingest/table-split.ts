@@ -13,7 +13,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { TableHeader } from '../sources/types.js';
 import { parseCsvRecord } from '../util/csv.js';
-import { DEFAULT_MAX_RECORD_BYTES, KEEP_HEAD, RecordSplitter, takeBom, type SplitItem } from './json-split.js';
+import { DEFAULT_MAX_RECORD_BYTES, KEEP_HEAD, RecordSplitter, type SplitItem } from './json-split.js';
+import { BomSkipper, RecordBytes } from './record-bytes.js';
 
 /** What read-input needs of a splitter. */
 export interface Splitter {
@@ -33,33 +34,23 @@ export class CsvSplitter implements Splitter {
   private rowLine = 1;
   private index = 0;
   private inQuote = false;
-  private parts: Buffer[] = [];
-  private partsLen = 0;
-  private oversized = false;
+  private readonly rec: RecordBytes;
   private rowStart = 0;
   private inRow = false;
   private header: TableHeader | undefined;
   private headerBroken = false;
-  private bomChecked = false;
-  private bomHeld: Buffer = Buffer.alloc(0);
+  private readonly bom = new BomSkipper();
 
   constructor(opts: { maxRecordBytes?: number } = {}) {
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.rec = new RecordBytes(this.maxRecordBytes);
   }
 
-  push(chunk: Buffer, out: SplitItem[]): void {
-    let i = 0;
-    if (!this.bomChecked) {
-      const b = takeBom(this.bomHeld, chunk);
-      if ('held' in b) {
-        this.bomHeld = b.held;
-        return;
-      }
-      this.bomChecked = true;
-      this.bomHeld = Buffer.alloc(0);
-      chunk = b.chunk;
-      i = b.skip;
-    }
+  push(data: Buffer, out: SplitItem[]): void {
+    const b = this.bom.next(data);
+    if (!b) return;
+    const { chunk } = b;
+    let i = b.skip;
     const n = chunk.length;
     let from = i;
     while (i < n) {
@@ -96,29 +87,25 @@ export class CsvSplitter implements Splitter {
       }
       // Line end: the row is complete.
       this.line++;
-      this.keep(chunk.subarray(from, j));
+      this.rec.keep(chunk.subarray(from, j));
       this.emitRow(out);
       i = j + 1;
       from = i;
     }
-    if (this.inRow) this.keep(chunk.subarray(from, n));
+    if (this.inRow) this.rec.keep(chunk.subarray(from, n));
     this.pos += n;
   }
 
   end(out: SplitItem[]): void {
-    if (!this.bomChecked && this.bomHeld.length > 0) {
-      // Fewer than 3 bytes in all, a prefix of the BOM: they are the content.
-      const held = this.bomHeld;
-      this.bomChecked = true;
-      this.bomHeld = Buffer.alloc(0);
-      this.push(held, out);
-    }
+    // Fewer than 3 bytes in all, a prefix of the BOM: they are the content.
+    const held = this.bom.flush();
+    if (held) this.push(held, out);
     if (!this.inRow) {
       if (this.header === undefined && !this.headerBroken) out.push({ type: 'issue', reason: 'CSV file has no header line', bytes: Buffer.alloc(0), offset: this.pos });
       return;
     }
     if (this.inQuote) {
-      const bytes = this.take();
+      const { bytes } = this.rec.take();
       out.push({
         type: 'issue',
         reason: `${this.where()}: the input ends inside a quoted field (a quote opened and never closed, or a truncated file)`,
@@ -136,45 +123,18 @@ export class CsvSplitter implements Splitter {
     for (let k = chunk.indexOf(NEWLINE, from); k !== -1 && k < to; k = chunk.indexOf(NEWLINE, k + 1)) this.line++;
   }
 
-  private keep(b: Buffer): void {
-    if (b.length === 0) return;
-    if (this.oversized) {
-      if (this.partsLen < KEEP_HEAD) {
-        const piece = b.subarray(0, KEEP_HEAD - this.partsLen);
-        this.parts.push(Buffer.from(piece));
-        this.partsLen += piece.length;
-      }
-      return;
-    }
-    this.parts.push(b);
-    this.partsLen += b.length;
-    if (this.partsLen > this.maxRecordBytes) {
-      this.oversized = true;
-      const all = Buffer.concat(this.parts, this.partsLen).subarray(0, KEEP_HEAD);
-      this.parts = [Buffer.from(all)];
-      this.partsLen = all.length;
-    }
-  }
-
-  private take(): Buffer {
-    const b = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.partsLen);
-    this.parts = [];
-    this.partsLen = 0;
-    return b;
-  }
-
   private where(): string {
     return `row ${this.index + 1} (line ${this.rowLine})`;
   }
 
   private emitRow(out: SplitItem[]): void {
     this.inRow = false;
-    let bytes = this.take();
+    const taken = this.rec.take();
+    let bytes = taken.bytes;
     let end = bytes.length;
     if (end > 0 && bytes[end - 1] === CR) end--;
     bytes = bytes.subarray(0, end);
-    const oversized = this.oversized;
-    this.oversized = false;
+    const oversized = taken.oversized;
     if (this.header === undefined && !this.headerBroken) {
       this.readHeader(bytes, out);
       return;

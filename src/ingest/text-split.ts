@@ -7,7 +7,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { TableHeader, TextFormat } from '../sources/types.js';
-import { DEFAULT_MAX_RECORD_BYTES, KEEP_HEAD, takeBom, type SplitItem } from './json-split.js';
+import { DEFAULT_MAX_RECORD_BYTES, KEEP_HEAD, type SplitItem } from './json-split.js';
+import { BomSkipper, RecordBytes } from './record-bytes.js';
 import type { Splitter } from './table-split.js';
 
 const NEWLINE = 0x0a;
@@ -20,41 +21,31 @@ export class TextLineSplitter implements Splitter {
   private pos = 0;
   private line = 0;
   private index = 0;
-  private parts: Buffer[] = [];
-  private partsLen = 0;
-  private oversized = false;
+  private readonly rec: RecordBytes;
   private lineStart = 0;
   private header: TableHeader | undefined;
-  private bomChecked = false;
-  private bomHeld: Buffer = Buffer.alloc(0);
+  private readonly bom = new BomSkipper();
 
   constructor(fmt: TextFormat, opts: { maxRecordBytes?: number } = {}) {
     this.fmt = fmt;
     this.maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.rec = new RecordBytes(this.maxRecordBytes);
   }
 
-  push(chunk: Buffer, out: SplitItem[]): void {
-    let i = 0;
-    if (!this.bomChecked) {
-      const b = takeBom(this.bomHeld, chunk);
-      if ('held' in b) {
-        this.bomHeld = b.held;
-        return;
-      }
-      this.bomChecked = true;
-      this.bomHeld = Buffer.alloc(0);
-      chunk = b.chunk;
-      i = b.skip;
-    }
+  push(data: Buffer, out: SplitItem[]): void {
+    const b = this.bom.next(data);
+    if (!b) return;
+    const { chunk } = b;
+    let i = b.skip;
     const n = chunk.length;
     while (i < n) {
       const nl = chunk.indexOf(NEWLINE, i);
-      if (this.partsLen === 0 && !this.oversized) this.lineStart = this.pos + i;
+      if (this.rec.length === 0 && !this.rec.oversized) this.lineStart = this.pos + i;
       if (nl === -1) {
-        this.keep(chunk.subarray(i, n));
+        this.rec.keep(chunk.subarray(i, n));
         break;
       }
-      this.keep(chunk.subarray(i, nl));
+      this.rec.keep(chunk.subarray(i, nl));
       this.emit(out);
       i = nl + 1;
     }
@@ -62,48 +53,17 @@ export class TextLineSplitter implements Splitter {
   }
 
   end(out: SplitItem[]): void {
-    if (!this.bomChecked && this.bomHeld.length > 0) {
-      const held = this.bomHeld;
-      this.bomChecked = true;
-      this.bomHeld = Buffer.alloc(0);
-      this.push(held, out);
-    }
-    if (this.partsLen > 0 || this.oversized) this.emit(out);
-  }
-
-  private keep(b: Buffer): void {
-    if (b.length === 0) return;
-    if (this.oversized) {
-      if (this.partsLen < KEEP_HEAD) {
-        const piece = b.subarray(0, KEEP_HEAD - this.partsLen);
-        this.parts.push(Buffer.from(piece));
-        this.partsLen += piece.length;
-      }
-      return;
-    }
-    this.parts.push(b);
-    this.partsLen += b.length;
-    if (this.partsLen > this.maxRecordBytes) {
-      this.oversized = true;
-      const all = Buffer.concat(this.parts, this.partsLen).subarray(0, KEEP_HEAD);
-      this.parts = [Buffer.from(all)];
-      this.partsLen = all.length;
-    }
-  }
-
-  private take(): Buffer {
-    const b = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.partsLen);
-    this.parts = [];
-    this.partsLen = 0;
-    return b;
+    const held = this.bom.flush();
+    if (held) this.push(held, out);
+    if (this.rec.length > 0 || this.rec.oversized) this.emit(out);
   }
 
   private emit(out: SplitItem[]): void {
     this.line++;
-    let bytes = this.take();
+    const taken = this.rec.take();
+    let bytes = taken.bytes;
     if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
-    const oversized = this.oversized;
-    this.oversized = false;
+    const oversized = taken.oversized;
     const where = `line ${this.line}`;
     const offset = this.lineStart;
     if (oversized) {

@@ -15,7 +15,8 @@ export type EventClass =
   | 'process_activity'
   | 'network_activity'
   | 'dns_activity'
-  | 'inventory';
+  | 'inventory'
+  | 'detection_finding';
 
 /** OCSF class_uid per class (model invocation has no OCSF class yet: 99xxxx is OCSF's extension range). */
 export const CLASS_UID: Record<EventClass, number> = {
@@ -27,6 +28,7 @@ export const CLASS_UID: Record<EventClass, number> = {
   network_activity: 4001,
   dns_activity: 4003,
   inventory: 5001,
+  detection_finding: 2004,
 };
 
 export const LAYERS: readonly Layer[] = ['control_plane', 'identity', 'workload', 'ai', 'network', 'context'];

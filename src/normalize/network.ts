@@ -1,6 +1,6 @@
 /**
- * The generic fields of a network flow record (docs/layers.md "Network flow fields"), whatever the vendor: VPC flow
- * logs, Azure NSG / VNet flow logs and GCP VPC flow logs all map their records to {@link NetworkFields}, and rules
+ * The generic fields of a network flow record (docs/layers.md "Network flow fields"), whatever the vendor: the flow
+ * logs of every cloud map their records to {@link NetworkFields}, and rules
  * address them as `network.<field>` in the rule body, so one rule reads every provider's flows. Pure.
  */
 import { BlockList, isIP } from 'node:net';
@@ -27,7 +27,7 @@ export interface NetworkFields {
   action?: 'accept' | 'reject' | undefined;
   /** `ingress` or `egress`, relative to the interface, when the record says. */
   direction?: 'ingress' | 'egress' | undefined;
-  /** The network interface the flow was captured on (AWS ENI id, Azure NIC, GCP VM interface). */
+  /** The network interface the flow was captured on (the provider's interface id). */
   interface_id?: string | undefined;
   /** The compute instance that owns the interface, when the record names it. */
   instance_id?: string | undefined;
@@ -62,33 +62,49 @@ export function protocolName(n: number): string {
   return PROTOCOLS[n] ?? String(n);
 }
 
-/** Addresses that are not on the internet: RFC 1918, loopback, link-local, CGNAT, unique-local, unspecified. */
+/** IPv6 addresses that are not on the internet: unique-local, link-local, loopback, unspecified. */
 const PRIVATE = new BlockList();
-PRIVATE.addSubnet('10.0.0.0', 8, 'ipv4');
-PRIVATE.addSubnet('172.16.0.0', 12, 'ipv4');
-PRIVATE.addSubnet('192.168.0.0', 16, 'ipv4');
-PRIVATE.addSubnet('127.0.0.0', 8, 'ipv4');
-PRIVATE.addSubnet('169.254.0.0', 16, 'ipv4');
-PRIVATE.addSubnet('100.64.0.0', 10, 'ipv4');
-PRIVATE.addSubnet('0.0.0.0', 8, 'ipv4');
 PRIVATE.addSubnet('fc00::', 7, 'ipv6');
 PRIVATE.addSubnet('fe80::', 10, 'ipv6');
 PRIVATE.addAddress('::1', 'ipv6');
 PRIVATE.addAddress('::', 'ipv6');
 
-/** True when the address is private (not routable on the internet); undefined when it is not an IP literal. */
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** An IPv4 literal's first two octets when it is private: RFC 1918, loopback, link-local, CGNAT (100.64/10), 0/8. */
+function privateV4(m: RegExpExecArray): boolean {
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/**
+ * True when the address is private (not routable on the internet); undefined when it is not an IP literal. IPv4 is
+ * decided from the octets (flow records call this for every address: BlockList builds an object per check).
+ */
 export function isPrivateAddress(ip: string): boolean | undefined {
-  const v = isIP(ip);
-  if (v === 0) return undefined;
-  return PRIVATE.check(ip, v === 4 ? 'ipv4' : 'ipv6');
+  const m = V4.exec(ip);
+  if (m) return [m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255) ? privateV4(m) : undefined;
+  if (isIP(ip) !== 6) return undefined;
+  return PRIVATE.check(ip, 'ipv6');
 }
 
 /** The fields with the derived ones filled in (`protocol` from the number, `*_private` from the addresses); absent keys dropped. */
 export function completeNetworkFields(f: NetworkFields): NetworkFields {
-  const out: NetworkFields = { ...f };
-  if (out.protocol === undefined && out.protocol_number !== undefined) out.protocol = protocolName(out.protocol_number);
-  if (out.src_ip !== undefined) out.src_private = isPrivateAddress(out.src_ip);
-  if (out.dst_ip !== undefined) out.dst_private = isPrivateAddress(out.dst_ip);
-  for (const k of Object.keys(out) as Array<keyof NetworkFields>) if (out[k] === undefined) delete out[k];
+  // Built key by key (no `delete`: an object that loses keys becomes a slow dictionary object, and flows are many).
+  const out: Record<string, unknown> = {};
+  for (const k in f) {
+    const v = f[k as keyof NetworkFields];
+    if (v !== undefined) out[k] = v;
+  }
+  if (f.protocol === undefined && f.protocol_number !== undefined) out.protocol = protocolName(f.protocol_number);
+  if (f.src_ip !== undefined) {
+    const p = isPrivateAddress(f.src_ip);
+    if (p !== undefined) out.src_private = p;
+  }
+  if (f.dst_ip !== undefined) {
+    const p = isPrivateAddress(f.dst_ip);
+    if (p !== undefined) out.dst_private = p;
+  }
   return out;
 }

@@ -229,6 +229,19 @@ export function logSources(): Array<LogSource & { dataType: string; importer: bo
   return out;
 }
 
+/** Data types answering a provider-neutral log source category, in registry order. */
+export function dataTypesOfCategory(category: string): string[] {
+  return sourceAdapters()
+    .filter((a) => a.categories?.includes(category) === true)
+    .map((a) => a.dataType);
+}
+
+/** Every provider-neutral category some data type answers, with its data types. */
+export function logCategories(): Array<{ category: string; dataTypes: string[] }> {
+  const all = new Set(sourceAdapters().flatMap((a) => a.categories ?? []));
+  return [...all].sort().map((category) => ({ category, dataTypes: dataTypesOfCategory(category) }));
+}
+
 /** The body rules see for a parsed raw record of a data type. */
 export function ruleBodyOf(dataType: string, parsed: unknown): unknown {
   const f = adapterByDataType(dataType)?.ruleBody;
@@ -371,7 +384,7 @@ export function detailPaths(): Array<{ dataType: string; request: readonly strin
   return sourceAdapters().flatMap((a) => (a.detailPaths ? [{ dataType: a.dataType, ...a.detailPaths, response: a.detailPaths.response ?? [] }] : []));
 }
 
-export type { ContainerFormat, TextFormat, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
+export type { ContainerFormat, TextFormat, FindingVerdict, DerivedField, EnvelopeFormat, Entity, FieldAlias, LogKinds, LogSource, Provider, RecordOrigin, SourceAdapter, TableHeader } from './types.js';
 
 /** Exposure findings of a context record, from its provider (empty when the provider computes none). */
 export function exposureFindings(provider: string | null | undefined, dataType: string, record: unknown): string[] {

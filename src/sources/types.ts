@@ -95,6 +95,24 @@ export interface TextFormat {
   impliedHeader(line: string): TableHeader | undefined;
 }
 
+/**
+ * What a record that is another product's finding says about itself (a threat-detection service's finding): its
+ * severity on irctl's scale and the ATT&CK / ATLAS tactics and techniques it stands for. Rules with
+ * `irctl.finding: true` take their detection's severity and techniques from it.
+ */
+export interface FindingVerdict {
+  /** The product's severity mapped to irctl's scale. */
+  severity: 'informational' | 'low' | 'medium' | 'high' | 'critical';
+  /** Tactic names (`execution`, `credential-access`...). */
+  tactics: string[];
+  /** Technique ids (`T1059.004`, `AML.T0040`). */
+  techniques: string[];
+  /** What the finding is (its type or title), added to the detection's title. */
+  name?: string | undefined;
+  /** A note for the detection's title (`sample finding`, `archived`), when there is one. */
+  note?: string | undefined;
+}
+
 /** Whether a stored record holds the provider's own bytes (`native`) or an exporter's re-shaping of them. */
 export type RecordOrigin = 'native' | 'reshaped';
 
@@ -140,8 +158,19 @@ export interface SourceAdapter {
   origin?: ((record: unknown) => RecordOrigin) | undefined;
   /** Sigma log sources whose rules run on this data type. */
   logSources?: readonly LogSource[] | undefined;
+  /**
+   * Provider-neutral Sigma log source categories this data type answers (a rule with `logsource: {category: ...}` and
+   * no product runs on every data type of its category): `network_flow` for flow records whose rule body carries the
+   * generic `network.*` fields (normalize/network.ts).
+   */
+  categories?: readonly string[] | undefined;
   /** Sigma fields of this data type answered from normalized columns (action index, no raw parse). */
   fieldAliases?: Readonly<Record<string, FieldAlias>> | undefined;
+  /**
+   * For records that are another product's findings: the severity and techniques the finding states (from the rule
+   * body). Pure. Undefined: this data type's records are not findings.
+   */
+  finding?: ((body: unknown) => FindingVerdict | undefined) | undefined;
   /** Fields computed from the rule body (`irctl.<name>`), for what a field path cannot express. */
   derivedFields?: Readonly<Record<string, DerivedField>> | undefined;
   /**

@@ -1,7 +1,7 @@
 /**
- * The fields of one line of a space-separated text log (AWS VPC flow logs, S3 server access logs, web-server style
+ * The fields of one line of a space-separated text log (flow logs, object-storage server access logs, web-server style
  * access logs): fields are separated by spaces; a field that starts with `"` runs to the next `"` followed by a space
- * or the end of the line (S3 writes quotes inside user agents unescaped), and a field that starts with `[` runs to the
+ * or the end of the line (some services write quotes inside user agents unescaped), and a field that starts with `[` runs to the
  * next `]` followed by a space or the end (bracketed times with a space inside). The delimiters are not part of the
  * cell. Runs of spaces separate like one (these logs write `-` for an empty field, never nothing). Pure.
  */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIrctl, type RunResult } from '../helpers/run-irctl.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const FLOW = join(ROOT, 'fixtures/aws-vpc-flow');
+const FLOW = join(ROOT, 'fixtures/aws-vpc-flow/logs');
 
 interface EventJson {
   id: string;

@@ -169,7 +169,7 @@ export function flowFromRow(header: TableHeader, row: readonly unknown[]): { rec
   const record: FlowRecord = {};
   header.columns.forEach((c, i) => {
     const v = row[i];
-    record[c] = typeof v === 'string' ? v : String(v);
+    if (typeof v === 'string') record[c] = v;
   });
   return { record, origin: 'native' };
 }
@@ -291,5 +291,6 @@ export const awsVpcFlowLog: SourceAdapter = {
   normalize: normalizeFlowRecord,
   ruleBody: flowRuleBody,
   fromRow: flowFromRow,
+  categories: ['network_flow'],
   logSources: [{ product: 'aws', service: 'vpcflowlogs', description: 'Amazon VPC / Transit Gateway flow log records (AWS field names, plus the generic network.* fields)' }],
 };

@@ -9,6 +9,8 @@ import { awsCloudTrail, lookupContainer } from './cloudtrail.js';
 import { awsEc2ContextAdapters } from './ec2-context.js';
 import { embeddedCloudTrail } from './exports.js';
 import { awsVpcFlowLog, flowLogTextFormat } from './flow-logs.js';
+import { awsS3AccessLog, s3AccessTextFormat } from './s3-access.js';
+import { awsGuardDutyFinding, guardDutyFindingsContainer } from './guardduty.js';
 import {
   ADMIN_GRANT_ACTIONS,
   adminGrants,
@@ -31,9 +33,9 @@ import { awsHostEntities } from './hostnames.js';
 export const awsProvider: Provider = {
   name: 'aws',
   description: 'Amazon Web Services: CloudTrail (S3 log files, LookupEvents, Lake, EventBridge) and EC2 context',
-  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation, awsVpcFlowLog],
-  containers: [lookupContainer, cloudWatchLogsContainer],
-  textFormats: [flowLogTextFormat],
+  adapters: [awsCloudTrail, ...awsEc2ContextAdapters, awsBedrockInvocation, awsVpcFlowLog, awsS3AccessLog, awsGuardDutyFinding],
+  containers: [lookupContainer, cloudWatchLogsContainer, guardDutyFindingsContainer],
+  textFormats: [flowLogTextFormat, s3AccessTextFormat],
   embeddedRecord: embeddedCloudTrail,
   skipFile: (path) => (/CloudTrail-Digest/.test(path) ? 'a CloudTrail digest file (integrity data, not events)' : undefined),
   isServicePrincipal: isAwsServiceValue,

@@ -130,4 +130,6 @@ export const gcpVpcFlow: SourceAdapter = {
     return entry ? { ...entry, network: gcpFlowNetworkFields(entry) } : record;
   },
   logSources: [{ product: 'gcp', service: 'vpc_flows', description: 'Google Cloud VPC flow log entries (jsonPayload fields, plus the generic network.* fields)' }],
+  // The provider-neutral flow rules (`logsource: {category: network_flow}`) run on these entries too.
+  categories: ['network_flow'],
 };
