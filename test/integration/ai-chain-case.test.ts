@@ -154,6 +154,20 @@ describe('the AI-chain sample case', () => {
     expect(steps[2]).toContain('Reverse shell (Falco)');
   });
 
+  it('plans containment of the chain: the invoking role revoked, the instance preserved before it is isolated', async () => {
+    // GIVEN the malicious verdict recorded by the test above
+    const text = await runIrctl(['--case', dir, 'contain', chain.id]);
+    expect(text.code, text.stderr).toBe(0);
+    // THEN the terminal cuts the evidence list of a step that cites the whole chain; --json keeps every id
+    expect(text.stdout).toMatch(/evidence {2}\S+(, \S+){7} \.\.\. and \d+ more \(--json lists all\)/);
+    const plan = (await runIrctl(['--case', dir, '--json', 'contain', chain.id])).json<{ steps: Array<{ id: string; kind: string; target: string; evidence_ids: string[] }> }>()[0]!;
+    const revoke = plan.steps.find((s) => s.kind === 'revoke-role-sessions');
+    expect(revoke?.target).toBe('arn:aws:iam::444455556666:role/support-agent');
+    expect(revoke!.evidence_ids.length).toBeGreaterThan(8);
+    const kinds = plan.steps.map((s) => s.kind);
+    expect(kinds.indexOf('snapshot-volumes')).toBeLessThan(kinds.indexOf('isolate-instance'));
+  });
+
   it('draws one labelled chart lane per layer in the HTML report', async () => {
     const out = join(dir, 'chain.html');
     expect((await runIrctl(['--case', dir, 'report', chain.id, '--format', 'html', '--out', out])).code).toBe(0);

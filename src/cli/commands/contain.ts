@@ -7,6 +7,9 @@ import { defineCommand, type CommandContext } from '../command.js';
 import { sanitize } from '../render/table.js';
 import { withCase } from '../with-case.js';
 
+/** Evidence ids printed per step on the terminal. */
+const EVIDENCE_SHOWN = 8;
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
@@ -78,7 +81,10 @@ function printStep(ctx: CommandContext, s: PlanStep): void {
   ctx.io.out(`     rollback  ${s.reversible && s.rollback ? safe(s.rollback.note) : 'not reversible'}`);
   for (const p of s.preconditions) ctx.io.out(`     check     ${safe(p)}`);
   if (s.gated_by.length > 0) ctx.io.out(`     after     ${s.gated_by.join(', ')} (evidence preserved first)`);
-  ctx.io.out(`     evidence  ${s.evidence_ids.length > 0 ? s.evidence_ids.map(safe).join(', ') : '(threat entities)'}`);
+  // A session revoked for a whole chain cites hundreds of events: the terminal shows the first few (--json has all).
+  const shown = s.evidence_ids.slice(0, EVIDENCE_SHOWN).map(safe).join(', ');
+  const more = s.evidence_ids.length > EVIDENCE_SHOWN ? ` ... and ${s.evidence_ids.length - EVIDENCE_SHOWN} more (--json lists all)` : '';
+  ctx.io.out(`     evidence  ${s.evidence_ids.length > 0 ? shown + more : '(threat entities)'}`);
   if (s.last_action) ctx.io.out(`     last      ${s.last_action.operation} ${s.last_action.status} at ${s.last_action.at} (action ${s.last_action.id})${s.last_action.reason !== null ? `: ${safe(s.last_action.reason)}` : ''}`);
 }
 
