@@ -59,7 +59,7 @@ describe('network rules on the generic flow fields', () => {
   it("run on another provider's flow records: a sweep of 20 denied host:port pairs is a port scan, 19 is not", () => {
     // GIVEN a pack loaded with the second provider registered, and its flow records
     const pack = loadRulePack({ builtin: true });
-    expect(pack.compiled.find((r) => r.meta.id === 'irctl-network-port-scan')?.dataTypes).toEqual(['aws:vpcflow:record', 'othercloud:flow:record']);
+    expect(pack.compiled.find((r) => r.meta.id === 'irctl-network-port-scan')?.dataTypes).toEqual(['aws:vpcflow:record', 'gcp:vpc-flow:entry', 'othercloud:flow:record']);
     const t0 = Date.UTC(2026, 10, 20, 9);
     const flows = (src: string, n: number) =>
       Array.from({ length: n }, (_, i) => ({ kind: 'othercloud-flow', t: t0 + i * 10_000, src, dst: `10.1.0.${(i % 4) + 1}`, port: 1000 + i, verdict: 'DENY' }));
