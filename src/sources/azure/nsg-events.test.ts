@@ -22,8 +22,9 @@ describe('Azure NSG diagnostics', () => {
 
   it('quarantines records without a rule, an NSG resource id or a readable MAC, with the reason', () => {
     expect(normalizeNsg(counter({ ruleName: undefined }), '')).toEqual({ ok: false, reason: 'NSG rule counter record has no properties.ruleName (ruleName_s)' });
-    expect(normalizeNsg(counter({}, { resourceId: '/subscriptions/x/resourceGroups/rg' }), '')).toMatchObject({ ok: false, reason: expect.stringMatching(/no network security group resourceId/) });
-    expect(normalizeNsg(counter({ macAddress: 'zz' }), '')).toMatchObject({ ok: false, reason: expect.stringMatching(/macAddress "zz" is not a MAC address/) });
+    const reason = (r: ReturnType<typeof normalizeNsg>): string | undefined => (r.ok ? undefined : r.reason);
+    expect(reason(normalizeNsg(counter({}, { resourceId: '/subscriptions/x/resourceGroups/rg' }), ''))).toMatch(/no network security group resourceId/);
+    expect(reason(normalizeNsg(counter({ macAddress: 'zz' }), ''))).toMatch(/macAddress "zz" is not a MAC address/);
     // a record without a MAC is still an event, identified without it
     expect(normalizeNsg(counter({ macAddress: undefined }), '')).toMatchObject({ ok: true, event: { related: [{ kind: 'ip', value: '10.0.0.4' }] } });
   });
