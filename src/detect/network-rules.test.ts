@@ -7,7 +7,7 @@ import { loadRulePack, runRules } from './engine.js';
 import { inputsFromRecords } from './record-inputs.js';
 
 /**
- * The network rules are written on the generic flow fields (logsource category network_flow): any provider whose flow
+ * The network rules are written on the generic flow fields (logsource category network_flow), so every provider whose flow
  * adapter answers the category feeds them. A provider registered here (as the Azure and GCP flow adapters will be)
  * gets port-scan detections without a rule of its own.
  */
