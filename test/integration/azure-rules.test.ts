@@ -44,7 +44,7 @@ describe('Azure control-plane and directory rules on their regression fixtures',
   it('imports the fixtures through the CLI with nothing quarantined, and detect reports the rules', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const imp = await runIrctl(['--case', dir, 'import', fixture(DIR), '--json']);
+      const imp = await runIrctl(['--case', dir, 'import', ...files.map((f) => fixture(DIR, f)), '--json']);
       expect(imp.code, imp.stderr).toBe(0);
       expect(imp.json<{ quarantined: number }>()[0]!.quarantined).toBe(0);
       const d = await runIrctl(['--case', dir, 'detect', '--json']);
