@@ -49,3 +49,15 @@ export function tallyScopes<R extends ScopeOutcome, K extends keyof R & string>(
     interrupted: o.aborted || results.some((r) => r.status === 'interrupted') || o.contextStatus === 'interrupted',
   };
 }
+
+/** How a context snapshot (Resource Graph, Cloud Asset Inventory) is listed in the `collect.end` custody entry. */
+export function contextSnapshotDetail(c: {
+  status: string;
+  counts: Record<string, number>;
+  pages: number;
+  page_hashes: string[];
+  exposed: string[];
+  errors: Array<{ message: string }>;
+}): Record<string, unknown> {
+  return { status: c.status, counts: c.counts, pages: c.pages, ...pageHashesDetail(c.page_hashes), exposed: c.exposed, errors: c.errors.map((e) => e.message) };
+}

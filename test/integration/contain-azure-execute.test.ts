@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAzure } from '../fakes/azure-cloud.js';
 import { FakeAzureContain } from '../fakes/azure-contain.js';
 import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { investigatedThreat } from '../helpers/contain-case.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const INC = join(ROOT, 'fixtures/azure-incident');
@@ -98,11 +99,8 @@ describe('irctl contain --execute: Azure', () => {
       join(tmp.dir, 'rules', 'vm-run-command.yml'),
       'title: test VM run command\nid: test-azure-vm-run-command\nstatus: test\nlogsource:\n  product: azure\n  service: activitylogs\ndetection:\n  selection:\n    operationName: microsoft.compute/virtualmachines/runcommand/action\n  condition: selection\nlevel: high\ntags:\n  - attack.execution\n',
     );
-    expect([0, 6]).toContain((await run(['import', join(INC, 'activity-log.arm.json'), join(INC, 'signins.graph.json'), join(INC, 'audits.graph.json'), join(tmp.dir, 'runcommand.arm.json')])).code);
-    expect((await run(['detect', '--rules', join(tmp.dir, 'rules')])).code).toBe(0);
-    const t = (await run(['threats', '--json'])).json<{ id: string; entities: Array<{ value: string }> }>();
-    threat = t.find((x) => x.entities.some((e) => e.value === 'alice@fabrikam.example'))!.id;
-    expect((await run(['--json', 'investigate', threat, '--offline'])).code).toBe(0);
+    const inputs = [join(INC, 'activity-log.arm.json'), join(INC, 'signins.graph.json'), join(INC, 'audits.graph.json'), join(tmp.dir, 'runcommand.arm.json')];
+    threat = await investigatedThreat(run, inputs, 'alice@fabrikam.example', ['--rules', join(tmp.dir, 'rules')]);
     const plan = (await run(['--json', 'contain', threat])).json<{ steps: Step[]; notes: string[] }>()[0]!;
     for (const s of plan.steps) ids[s.kind] = s.id;
     expect(Object.keys(ids).sort()).toEqual(['delete-role-assignment', 'disable-user', 'isolate-nic', 'remove-app-password', 'remove-directory-role-member', 'revoke-user-sessions', 'snapshot-disks']);

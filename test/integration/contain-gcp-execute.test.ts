@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGcp } from '../fakes/gcp-logging.js';
 import { FakeGcpContain } from '../fakes/gcp-contain.js';
 import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { investigatedThreat } from '../helpers/contain-case.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const INC = join(ROOT, 'fixtures/gcp-incident');
@@ -98,11 +99,8 @@ describe('irctl contain --execute: Google Cloud', () => {
     writeFileSync(join(tmp.dir, 'extra.gcloud.json'), JSON.stringify([meta]));
     mkdirSync(join(tmp.dir, 'rules'));
     writeFileSync(join(tmp.dir, 'rules', 'gce-set-metadata.yml'), 'title: test GCE metadata change\nid: test-gcp-set-metadata\nstatus: test\nlogsource:\n  product: gcp\n  service: gcp.audit\ndetection:\n  selection:\n    protoPayload.methodName|endswith: compute.instances.setMetadata\n  condition: selection\nlevel: high\ntags:\n  - attack.execution\n');
-    expect([0, 6]).toContain((await run(['import', join(INC, 'activity.gcloud.json'), join(INC, 'data-access.entries.json'), join(INC, 'system-event.pubsub.jsonl'), join(tmp.dir, 'extra.gcloud.json')])).code);
-    expect((await run(['detect', '--rules', join(tmp.dir, 'rules')])).code).toBe(0);
-    const t = (await run(['threats', '--json'])).json<{ id: string; entities: Array<{ value: string }> }>();
-    threat = t.find((x) => x.entities.some((e) => e.value === 'bob@acme.example'))!.id;
-    expect((await run(['--json', 'investigate', threat, '--offline'])).code).toBe(0);
+    const inputs = [join(INC, 'activity.gcloud.json'), join(INC, 'data-access.entries.json'), join(INC, 'system-event.pubsub.jsonl'), join(tmp.dir, 'extra.gcloud.json')];
+    threat = await investigatedThreat(run, inputs, 'bob@acme.example', ['--rules', join(tmp.dir, 'rules')]);
     const plan = (await run(['--json', 'contain', threat])).json<{ steps: Step[] }>()[0]!;
     for (const s of plan.steps) ids[s.kind] = s.id;
     expect(plan.steps.map((s) => s.kind)).toEqual(['snapshot-disks', 'isolate-instance', 'disable-sa-key', 'remove-iam-binding']);

@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIrctl, tempDir } from '../helpers/run-irctl.js';
+import { investigatedThreat } from '../helpers/contain-case.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const INC = join(ROOT, 'fixtures/gcp-incident');
@@ -37,12 +38,7 @@ describe('irctl contain: Google Cloud', () => {
   const run = (args: string[]) => runIrctl(['--case', kase, ...args]);
 
   beforeAll(async () => {
-    expect([0, 6]).toContain((await run(['import', join(INC, 'activity.gcloud.json'), join(INC, 'data-access.entries.json'), join(INC, 'system-event.pubsub.jsonl')])).code);
-    expect((await run(['detect'])).code).toBe(0);
-    const t = (await run(['threats', '--json'])).json<{ id: string; entities: Array<{ value: string }> }>();
-    threat = t.find((x) => x.entities.some((e) => e.value === 'bob@acme.example'))!.id;
-    const inv = await run(['--json', 'investigate', threat, '--offline']);
-    expect(inv.code, inv.stderr).toBe(0);
+    threat = await investigatedThreat(run, [join(INC, 'activity.gcloud.json'), join(INC, 'data-access.entries.json'), join(INC, 'system-event.pubsub.jsonl')], 'bob@acme.example');
   }, 120_000);
   afterAll(() => tmp.cleanup());
 

@@ -23,7 +23,7 @@ import { collectPaged, SlidingWindow } from './paged.js';
 import type { AzureRunContext, AzureScopeResult } from './run-context.js';
 import type { AzureContextResult } from './resource-graph.js';
 import { ACTIVITY_MAX_AGE_MS, activitySource, GRAPH_MAX_AGE_MS, graphSource, riskDetectionSource, signInSource, type SignInType } from './sources.js';
-import { pageHashesDetail, tallyScopes } from '../custody-detail.js';
+import { contextSnapshotDetail, pageHashesDetail, tallyScopes } from '../custody-detail.js';
 
 /** What to collect. */
 export interface CollectAzureOptions {
@@ -261,7 +261,6 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     aborted: deps.signal.aborted,
     contextStatus: context?.status,
   });
-  const sum = (k: keyof typeof sums): number => sums[k];
   const notes = results.flatMap((r) => (r.note !== undefined ? [r.note] : []));
   const details = {
     cloud: endpoints.cloud,
@@ -269,13 +268,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
     tenants,
     workspaces,
     window: windowIso,
-    events: sum('events'),
-    duplicates: sum('duplicates'),
-    quarantined: sum('quarantined'),
-    pages: sum('pages'),
-    throttled: sum('throttled'),
-    retried: sum('retried'),
-    expired_tokens: sum('expired_tokens'),
+    ...sums,
     interrupted,
     failed,
     notes,
@@ -291,9 +284,7 @@ export async function collectAzure(kase: CaseHandle, opts: CollectAzureOptions, 
       ...(r.error ? { error: r.error.message } : {}),
       ...(r.note !== undefined ? { note: r.note } : {}),
     })),
-    context: context
-      ? { status: context.status, counts: context.counts, pages: context.pages, ...pageHashesDetail(context.page_hashes), exposed: context.exposed, errors: context.errors.map((e) => e.message) }
-      : null,
+    context: context ? contextSnapshotDetail(context) : null,
   };
   const commitment = ctx.store.commitment.digest();
   const head = db.transaction(() => appendCustody(db, { action: 'collect.end', run_id: runId, details: { ...details, commitment } }, kase.provenance, now()))();

@@ -12,7 +12,7 @@ import type { IoHost } from '../../io/io-host.js';
 import { CollectStore } from '../../store/collect-repo.js';
 import { appendCustody, type ChainHead } from '../../store/custody.js';
 import { indexEntities } from '../../store/ingest-repo.js';
-import { pageHashesDetail, tallyScopes } from '../custody-detail.js';
+import { contextSnapshotDetail, pageHashesDetail, tallyScopes } from '../custody-detail.js';
 import { scopedProgress } from '../progress.js';
 import { runPacing, TokenBucket, withRetries, type CollectRunDeps } from '../rate-limit.js';
 import { parseDuration, resolveWindow } from '../window.js';
@@ -226,7 +226,6 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       aborted: deps.signal.aborted,
       contextStatus: context?.status,
     });
-    const sum = (k: keyof typeof sums): number => sums[k];
     const byLog: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, results.reduce((a, r) => a + (r.by_log[k] ?? 0), 0)]));
     // Only a complete read can say a log is absent.
     const absent = interrupted || failed.length > 0 ? [] : kinds.filter((k) => byLog[k] === 0);
@@ -244,13 +243,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       caller: caller.email,
       resource_names: names,
       window: windowIso,
-      events: sum('events'),
-      duplicates: sum('duplicates'),
-      quarantined: sum('quarantined'),
-      pages: sum('pages'),
-      throttled: sum('throttled'),
-      retried: sum('retried'),
-      token_restarts: sum('token_restarts'),
+      ...sums,
       interrupted,
       failed_slices: failed,
       by_log: byLog,
@@ -268,9 +261,7 @@ export async function collectGcp(kase: CaseHandle, opts: CollectGcpOptions, io: 
       })),
       ...(logConfig ? { log_config: logConfig, coverage_warnings: coverageNotes } : {}),
       ...(auditConfig ? { audit_config: auditConfig } : {}),
-      ...(context
-        ? { context: { status: context.status, counts: context.counts, pages: context.pages, exposed: context.exposed, ...pageHashesDetail(context.page_hashes), errors: context.errors.map((e) => e.message) } }
-        : {}),
+      ...(context ? { context: contextSnapshotDetail(context) } : {}),
     };
     const commitment = ctx.store.commitment.digest();
     const head = db.transaction(() => appendCustody(db, { action: 'collect.end', run_id: runId, details: { ...details, commitment } }, kase.provenance, now()))();
